@@ -1,0 +1,64 @@
+#include "config/overrides.h"
+
+#include "config/input_error.h"
+
+namespace gcsim {
+
+namespace {
+
+std::vector<std::string> split_dotted(std::string_view key) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = key.find('.', start);
+    parts.emplace_back(key.substr(start, dot == std::string_view::npos ? key.npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+void set_dotted(toml::table& root, std::string_view key, const toml::node& value, const std::string& origin,
+                TomlContext& ctx) {
+  const auto parts = split_dotted(key);
+  for (const auto& p : parts)
+    if (p.empty()) throw InputError(origin, std::string(key), "malformed key (empty component)");
+  toml::table* t = &root;
+  std::string path;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    path += (i ? "." : "") + parts[i];
+    toml::node* n = t->get(parts[i]);
+    if (!n) {
+      t->insert(parts[i], toml::table{});
+      n = t->get(parts[i]);
+    }
+    if (!n->is_table())
+      throw InputError(origin, std::string(key), "'" + path + "' is a " + toml_type_name(*n) + ", not a table");
+    t = n->as_table();
+  }
+  value.visit([&](const auto& v) { t->insert_or_assign(parts.back(), v); });
+  ctx.origins[std::string(key)] = origin;
+}
+
+void apply_set_flag(toml::table& root, std::string_view assignment, TomlContext& ctx) {
+  const std::string origin = "--set " + std::string(assignment);
+  const auto eq = assignment.find('=');
+  if (eq == std::string_view::npos || eq == 0)
+    throw InputError(origin, "", "expected key=value, e.g. --set cluster.workers=64");
+  const std::string key(assignment.substr(0, eq));
+  const std::string text(assignment.substr(eq + 1));
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + text, origin);
+  } catch (const toml::parse_error&) {
+    // A bare word (resnet50, ring, ...) is taken as a string.
+    parsed = toml::table{};
+    parsed.insert("v", text);
+  }
+  const toml::node* v = parsed.get("v");
+  set_dotted(root, key, *v, origin, ctx);
+}
+
+}  // namespace gcsim

@@ -1,0 +1,278 @@
+#include "config/scenario_loader.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+
+#include "config/input_error.h"
+#include "config/overrides.h"
+#include "config/profile_loader.h"
+#include "models/zoo.h"
+
+#ifndef GCSIM_DEFAULT_PROFILE
+#define GCSIM_DEFAULT_PROFILE "scenarios/profiles/default.toml"
+#endif
+
+namespace gcsim {
+
+namespace {
+
+std::string fmt(double v) {
+  std::string s = std::to_string(v);
+  while (s.size() > 1 && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+double positive(const TableReader& r, const char* key, std::optional<double> fallback = std::nullopt) {
+  const double v = r.number(key, fallback);
+  if (!(v > 0.0) || !std::isfinite(v)) r.fail(key, "must be > 0 (got " + fmt(v) + ")");
+  return v;
+}
+
+double non_negative(const TableReader& r, const char* key, double fallback) {
+  const double v = r.number(key, fallback);
+  if (!(v >= 0.0) || !std::isfinite(v)) r.fail(key, "must be >= 0 (got " + fmt(v) + ")");
+  return v;
+}
+
+int int_at_least(const TableReader& r, const char* key, std::int64_t min, std::optional<std::int64_t> fallback) {
+  const std::int64_t v = r.integer(key, fallback);
+  if (v < min) r.fail(key, "must be >= " + std::to_string(min) + " (got " + std::to_string(v) + ")");
+  if (v > std::numeric_limits<int>::max()) r.fail(key, "is too large (got " + std::to_string(v) + ")");
+  return static_cast<int>(v);
+}
+
+ModelSpec read_model(const TableReader& m) {
+  m.reject_unknown({"name", "params", "forward_flops", "layers", "batch_per_worker"});
+  const bool has_layers = m.has("layers");
+  const bool has_params = m.has("params");
+  if (has_layers && has_params) m.fail("params", "give either 'params' or 'layers', not both");
+
+  ModelSpec spec;
+  if (has_layers || has_params) {
+    spec.name = m.string("name", "custom");
+    spec.sample_unit = "sample";
+    if (has_params) {
+      Layer l;
+      l.name = spec.name;
+      l.kind = "custom";
+      l.params = m.integer("params");
+      if (l.params < 1) m.fail("params", "must be >= 1 (got " + std::to_string(l.params) + ")");
+      l.forward_flops = non_negative(m, "forward_flops", 0.0);
+      spec.layers.push_back(l);
+    } else {
+      if (m.has("forward_flops")) m.fail("forward_flops", "give FLOPs per layer inside 'layers'");
+      const auto layers = m.table_array("layers");
+      if (layers.empty()) m.fail("layers", "must list at least one layer");
+      for (std::size_t i = 0; i < layers.size(); ++i) {
+        const auto& lr = layers[i];
+        lr.reject_unknown({"name", "params", "forward_flops"});
+        Layer l;
+        l.name = lr.string("name", "layer" + std::to_string(i));
+        l.kind = "custom";
+        l.params = lr.integer("params");
+        if (l.params < 0) lr.fail("params", "must be >= 0 (got " + std::to_string(l.params) + ")");
+        l.forward_flops = non_negative(lr, "forward_flops", 0.0);
+        spec.layers.push_back(l);
+      }
+      if (spec.total_params() < 1) m.fail("layers", "the layers hold no parameters");
+    }
+    return spec;
+  }
+  if (m.has("forward_flops")) m.fail("forward_flops", "only for a custom model (with 'params')");
+  const std::string name = m.choice("name", zoo_names());
+  return *find_model(name);
+}
+
+LinkClass read_link(const TableReader& l) {
+  l.reject_unknown({"bandwidth_gbps", "latency_us"});
+  LinkClass c;
+  c.bandwidth_gbps = positive(l, "bandwidth_gbps");
+  c.latency_us = non_negative(l, "latency_us", 0.0);
+  return c;
+}
+
+template <typename E>
+E pick(const std::string& v, const std::vector<std::pair<const char*, E>>& table) {
+  for (const auto& [name, e] : table)
+    if (v == name) return e;
+  throw std::logic_error("unmapped choice " + v);
+}
+
+template <typename E>
+std::vector<std::string> names_of(const std::vector<std::pair<const char*, E>>& table) {
+  std::vector<std::string> out;
+  for (const auto& [name, e] : table) out.emplace_back(name);
+  return out;
+}
+
+const std::vector<std::pair<const char*, Topology>> kTopologies = {
+    {"switch", Topology::Switch}, {"two-level", Topology::TwoLevel}, {"fat-tree", Topology::FatTree},
+    {"ring", Topology::Ring}};
+const std::vector<std::pair<const char*, Algorithm>> kAlgorithms = {
+    {"ring", Algorithm::Ring},
+    {"tree", Algorithm::Tree},
+    {"halving-doubling", Algorithm::HalvingDoubling},
+    {"hierarchical", Algorithm::Hierarchical},
+    {"auto", Algorithm::Auto}};
+const std::vector<std::pair<const char*, Method>> kMethods = {
+    {"none", Method::None}, {"topk", Method::TopK}, {"randomk", Method::RandomK}, {"threshold", Method::Threshold}};
+const std::vector<std::pair<const char*, Granularity>> kGranularities = {
+    {"layer", Granularity::Layer}, {"bucket", Granularity::Bucket}, {"model", Granularity::Model}};
+const std::vector<std::pair<const char*, Exchange>> kExchanges = {{"allgather", Exchange::Allgather},
+                                                                  {"dense", Exchange::Dense}};
+
+template <typename E>
+E read_choice(const TableReader& r, const char* key, const std::vector<std::pair<const char*, E>>& table,
+              const char* fallback) {
+  return pick(r.choice(key, names_of(table), std::string(fallback)), table);
+}
+
+ClusterSpec read_cluster(const TableReader& c) {
+  c.reject_unknown({"workers", "gpus_per_node", "topology", "nics_per_node", "oversubscription", "intra_node",
+                    "inter_node"});
+  ClusterSpec s;
+  s.workers = int_at_least(c, "workers", 1, std::nullopt);
+  s.gpus_per_node = int_at_least(c, "gpus_per_node", 1, 1);
+  s.topology = read_choice(c, "topology", kTopologies, s.gpus_per_node > 1 ? "two-level" : "switch");
+  s.nics_per_node = int_at_least(c, "nics_per_node", 1, 1);
+  s.oversubscription = c.number("oversubscription", 1.0);
+  if (!(s.oversubscription >= 1.0)) c.fail("oversubscription", "must be >= 1 (got " + fmt(s.oversubscription) + ")");
+  if (c.has("oversubscription") && s.topology != Topology::FatTree)
+    c.fail("oversubscription", "applies only to topology = \"fat-tree\"");
+  if (s.gpus_per_node > 1 && (s.topology == Topology::Switch || s.topology == Topology::Ring))
+    c.fail("topology", std::string("'") + to_string(s.topology) +
+                           "' has one GPU per host; use \"two-level\" or \"fat-tree\" with gpus_per_node > 1");
+  if (s.workers > s.gpus_per_node && s.workers % s.gpus_per_node != 0)
+    c.fail("workers", "must be a multiple of gpus_per_node = " + std::to_string(s.gpus_per_node) +
+                          " when it spans several nodes (got " + std::to_string(s.workers) + ")");
+  s.inter_node = read_link(*c.sub("inter_node", true));
+  if (auto intra = c.sub("intra_node", s.gpus_per_node > 1)) s.intra_node = read_link(*intra);
+  return s;
+}
+
+ComputeSpec read_compute(const TableReader& c, const Profile& profile) {
+  c.reject_unknown({"forward_backward_ms", "gpu", "efficiency"});
+  ComputeSpec s;
+  const bool fb = c.has("forward_backward_ms");
+  const bool gpu = c.has("gpu");
+  if (fb == gpu)
+    c.fail(fb ? "gpu" : "", "give exactly one of 'forward_backward_ms' or 'gpu' (a roofline from the profile)");
+  if (fb) {
+    if (c.has("efficiency")) c.fail("efficiency", "applies only with 'gpu'");
+    s.forward_backward_s = positive(c, "forward_backward_ms") * 1e-3;
+    return s;
+  }
+  std::vector<std::string> gpus;
+  for (const auto& [name, e] : profile.gpus) gpus.push_back(name);
+  s.gpu = c.choice("gpu", gpus);
+  s.efficiency = c.number("efficiency", profile.gpus.at(s.gpu).default_efficiency);
+  if (!(s.efficiency > 0.0 && s.efficiency <= 1.0))
+    c.fail("efficiency", "must be in (0, 1] (got " + fmt(s.efficiency) + ")");
+  return s;
+}
+
+CompressionSpec read_compression(const TableReader& c) {
+  c.reject_unknown({"method", "ratio", "index_bytes", "error_feedback", "granularity", "exchange"});
+  CompressionSpec s;
+  s.method = read_choice(c, "method", kMethods, "none");
+  s.ratio = c.number("ratio", 0.01);
+  if (!(s.ratio > 0.0 && s.ratio <= 1.0)) c.fail("ratio", "must be in (0, 1] (got " + fmt(s.ratio) + ")");
+  const std::int64_t idx = c.integer("index_bytes", 4);
+  if (idx != 4 && idx != 8) c.fail("index_bytes", "must be 4 (int32) or 8 (int64) (got " + std::to_string(idx) + ")");
+  s.index_bytes = static_cast<int>(idx);
+  s.error_feedback = c.boolean("error_feedback", true);
+  s.granularity = read_choice(c, "granularity", kGranularities, "bucket");
+  s.exchange = read_choice(c, "exchange", kExchanges, "allgather");
+  return s;
+}
+
+TrainingSpec read_training(const TableReader& t) {
+  t.reject_unknown({"bucket_mb", "overlap", "iterations"});
+  TrainingSpec s;
+  s.bucket_mb = positive(t, "bucket_mb", 25.0);
+  s.overlap = t.boolean("overlap", true);
+  s.iterations = int_at_least(t, "iterations", 1, 1);
+  return s;
+}
+
+std::string resolve_relative(const std::string& base_file, const std::string& p) {
+  namespace fs = std::filesystem;
+  fs::path path(p);
+  if (path.is_absolute()) return p;
+  return (fs::path(base_file).parent_path() / path).lexically_normal().string();
+}
+
+}  // namespace
+
+std::string default_profile_path() {
+  if (const char* env = std::getenv("GCSIM_DEFAULT_PROFILE"); env && *env) return env;
+  return GCSIM_DEFAULT_PROFILE;
+}
+
+ScenarioSource read_scenario_source(const std::string& path) {
+  ScenarioSource src;
+  src.path = path;
+  src.root = parse_toml_file(path);
+  src.ctx = std::make_shared<TomlContext>();
+  src.ctx->file = path;
+  return src;
+}
+
+void apply_sets(ScenarioSource& src, const std::vector<std::string>& assignments) {
+  for (const auto& a : assignments) apply_set_flag(src.root, a, *src.ctx);
+}
+
+Scenario build_scenario(const ScenarioSource& src) {
+  const TableReader r(src.root, "", src.ctx);
+  r.reject_unknown({"name", "description", "profile", "model", "compute", "cluster", "collective", "compression",
+                    "training"});
+  Scenario s;
+  s.source_path = src.path;
+  s.name = r.string("name", std::filesystem::path(src.path).stem().string());
+  r.string("description", "");
+
+  const std::string profile_path =
+      r.has("profile") ? resolve_relative(src.path, r.string("profile")) : default_profile_path();
+  try {
+    s.profile = load_profile(profile_path);
+  } catch (const InputError& e) {
+    if (!r.has("profile")) throw;
+    r.fail("profile", std::string("in the profile it names: ") + e.what());
+  }
+
+  const auto model = r.sub("model", true);
+  s.model = read_model(*model);
+  s.batch_per_worker = int_at_least(*model, "batch_per_worker", 1, std::nullopt);
+  s.compute = read_compute(*r.sub("compute", true), s.profile);
+  s.cluster = read_cluster(*r.sub("cluster", true));
+
+  if (const auto coll = r.sub("collective", false)) {
+    coll->reject_unknown({"algorithm"});
+    s.algorithm = read_choice(*coll, "algorithm", kAlgorithms, "ring");
+    if (s.algorithm == Algorithm::Hierarchical && s.cluster.gpus_per_node < 2)
+      coll->fail("algorithm", "'hierarchical' needs cluster.gpus_per_node > 1");
+  }
+  if (const auto comp = r.sub("compression", false)) s.compression = read_compression(*comp);
+  if (const auto tr = r.sub("training", false)) s.training = read_training(*tr);
+
+  // int32 indices address one compression unit: the whole model at granularity "model".
+  if (s.compression.method != Method::None && s.compression.index_bytes == 4 &&
+      s.compression.granularity == Granularity::Model &&
+      s.model.total_params() > std::numeric_limits<std::int32_t>::max()) {
+    const auto comp = r.sub("compression", true);
+    comp->fail("index_bytes", "int32 indices cannot address " + std::to_string(s.model.total_params()) +
+                                  " parameters; use 8 or a finer granularity");
+  }
+  return s;
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& assignments) {
+  ScenarioSource src = read_scenario_source(path);
+  apply_sets(src, assignments);
+  return build_scenario(src);
+}
+
+}  // namespace gcsim

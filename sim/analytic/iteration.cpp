@@ -1,0 +1,73 @@
+#include "sim/analytic/iteration.h"
+
+#include <algorithm>
+#include <set>
+
+#include "sim/analytic/efficiency.h"
+#include "sim/collectives/fabric.h"
+#include "sim/training/buckets.h"
+#include "sim/training/compression_cost.h"
+#include "sim/training/compute_time.h"
+
+namespace gcsim {
+
+IterationResult simulate_analytic(const Scenario& s) {
+  IterationResult r;
+  r.backend = "analytic";
+  r.workers = s.cluster.workers;
+  r.params = s.model.total_params();
+
+  const ComputeTimes ct = compute_times(s);
+  const Fabric fabric = make_fabric(s.cluster, s.profile);
+  const auto buckets = make_buckets(s.model, s.training.bucket_mb * 1024.0 * 1024.0, s.compression.granularity);
+  r.buckets = static_cast<int>(buckets.size());
+
+  // Backward completion time of each layer (forward order index).
+  std::vector<double> grad_ready(s.model.layers.size(), 0.0);
+  double t = ct.forward_s;
+  for (std::size_t i = s.model.layers.size(); i-- > 0;) {
+    t += ct.backward_layer_s[i];
+    grad_ready[i] = t;
+  }
+  const double backward_end = ct.forward_s + ct.backward_s;
+
+  double comp_free = 0.0;
+  double comm_free = 0.0;
+  double exposed_coll = 0.0;  // collective time after backward ends
+  std::set<std::string> algorithms;
+  const bool communicate = s.cluster.workers > 1;
+  for (const auto& b : buckets) {
+    const double ready = s.training.overlap ? grad_ready[b.layers.back()] : backward_end;
+    if (!communicate) continue;
+    const BucketCost c = bucket_cost(s, fabric, b);
+    const double comp_end = std::max(ready, comp_free) + c.compress_s;
+    comp_free = comp_end;
+    const double coll_start = std::max(comp_end, comm_free);
+    const double coll_end = coll_start + c.collective.time_s;
+    comm_free = coll_end + c.decompress_s;
+
+    exposed_coll += std::max(0.0, coll_end - std::max(coll_start, backward_end));
+    r.compression_s += c.compress_s + c.decompress_s;
+    r.comm_s += c.collective.time_s;
+    r.bytes_sent_per_worker += c.collective.bytes_sent;
+    r.bytes_received_per_worker += c.collective.bytes_received;
+    r.selected += c.selected;
+    algorithms.insert(std::string(to_string(c.algorithm)) + (c.sparse ? "-allgather" : ""));
+  }
+  for (const auto& a : algorithms) r.algorithm += (r.algorithm.empty() ? "" : "+") + a;
+  if (r.algorithm.empty()) r.algorithm = "none";
+
+  const double tail = std::max(0.0, std::max(comm_free, comp_free) - backward_end);
+  r.forward_s = ct.forward_s;
+  r.backward_s = ct.backward_s;
+  r.optimizer_s = ct.optimizer_s;
+  r.compute_s = ct.step_s();
+  r.exposed_comm_s = exposed_coll;
+  r.exposed_compression_s = tail - exposed_coll;
+  r.iteration_time_s = r.compute_s + tail;
+  r.iteration_time_p1_s = ct.step_s();
+  fill_efficiency(r);
+  return r;
+}
+
+}  // namespace gcsim

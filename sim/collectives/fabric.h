@@ -1,0 +1,48 @@
+// The network as the closed-form (alpha-beta) collectives see it: two link
+// classes (inside a node, between nodes) with alpha = the collective
+// library's per-message software overhead + the link's one-way latency, and
+// beta = 1 / (line rate x achieved efficiency).
+//
+// Model: Hockney's alpha-beta point-to-point cost T(m) = alpha + m / B, as
+// used by Thakur, Rabenseifner & Gropp, "Optimization of Collective
+// Communication Operations in MPICH" (IJHPCA 2005). Links are full duplex, so
+// a rank can send and receive m bytes at the same time in T(m).
+#pragma once
+
+#include "sim/profile.h"
+#include "sim/scenario.h"
+
+namespace gcsim {
+
+struct LinkParams {
+  double alpha_s = 0.0;
+  double bytes_per_s = 0.0;
+  double time(double bytes) const { return alpha_s + bytes / bytes_per_s; }
+};
+
+struct Fabric {
+  int P = 1;       // ranks
+  int G = 1;       // ranks per node (packed node by node: rank r lives on node r / G)
+  int M = 1;       // nodes
+  int nics = 1;    // NICs per node
+  LinkParams intra;  // GPU <-> GPU inside a node
+  LinkParams inter;  // one NIC
+
+  bool multi_node() const { return M > 1; }
+  // The link a flat algorithm (ring, tree, allgather) is charged per message:
+  // the intra-node link on one node; otherwise the slowest class it crosses.
+  // A flat ring crosses each node boundary once per direction, so it can
+  // stripe over all NICs (NCCL opens one ring per NIC).
+  LinkParams flat_link() const;
+  // Whether ranks r and r XOR d sit on different nodes for some r.
+  bool crosses_nodes(int distance) const;
+  // How many ranks of one node send over the NICs at once when every rank
+  // exchanges with r XOR d (at least 1 when crosses_nodes(d)).
+  int crossing_ranks_per_node(int distance) const;
+  // The link for an exchange between r and r XOR d, all ranks at once.
+  LinkParams pairwise_link(int distance) const;
+};
+
+Fabric make_fabric(const ClusterSpec& cluster, const Profile& profile);
+
+}  // namespace gcsim

@@ -1,0 +1,14 @@
+// Ring allreduce: reduce-scatter then allgather around a ring of P ranks, each
+// in P-1 steps of n/P bytes (Patarasuk & Yuan, "Bandwidth optimal all-reduce
+// algorithms for clusters of workstations", JPDC 2009; NCCL's ring).
+//   T = 2(P-1) * alpha + 2(P-1)/P * n / B
+#pragma once
+
+#include "sim/collectives/collective_cost.h"
+#include "sim/collectives/fabric.h"
+
+namespace gcsim {
+
+CollectiveCost ring_allreduce(const Fabric& f, double bytes);
+
+}  // namespace gcsim

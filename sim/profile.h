@@ -1,0 +1,60 @@
+// A profile: the measured (or published) world the simulator runs on.
+// Kernel costs, collective software overheads and GPU entries. Written by
+// `gcsim calibrate`, or shipped from published figures (scenarios/profiles/).
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace gcsim {
+
+// cost(n, k) = alpha + per_element * n + per_selected * k   (seconds)
+struct KernelCost {
+  double alpha_s = 0.0;
+  double per_element_s = 0.0;
+  double per_selected_s = 0.0;
+
+  double eval(double n, double k) const { return alpha_s + per_element_s * n + per_selected_s * k; }
+};
+
+struct GpuEntry {
+  std::string name;
+  double peak_flops = 0.0;          // FLOP/s at the training precision
+  double memory_bandwidth = 0.0;    // bytes/s
+  double default_efficiency = 0.4;  // fraction of peak a training step reaches (MFU)
+};
+
+// Names of the kernel ops a profile must provide.
+namespace op {
+inline constexpr const char* topk = "topk";                  // exact Top-K of |x|
+inline constexpr const char* ef_topk = "ef_topk";            // fused error feedback + Top-K
+inline constexpr const char* randomk = "randomk";            // Random-K
+inline constexpr const char* threshold = "threshold";        // sampled-threshold Top-K (DGC)
+inline constexpr const char* pack = "pack";                  // (value, index) to wire format
+inline constexpr const char* scatter_add = "scatter_add";    // unpack + scatter-add of received entries
+inline constexpr const char* optimizer = "optimizer";        // SGD-momentum step over all parameters
+}  // namespace op
+
+struct Profile {
+  std::string name;
+  std::string source_path;     // file it was read from
+  std::string device;          // what it describes or was measured on
+  std::string measured_on;     // date, driver, library versions (free text)
+
+  // Per-message (per step) software overhead of the collective library
+  // (seconds), added to each link class's latency to form the alpha of the
+  // alpha-beta model.
+  double collective_alpha_s = 0.0;
+  // Fixed cost of launching one collective (seconds), paid once per collective.
+  double collective_launch_s = 0.0;
+  // Fraction of link bandwidth a large message achieves (bus bandwidth / line rate).
+  double intra_node_efficiency = 1.0;
+  double inter_node_efficiency = 1.0;
+
+  std::map<std::string, KernelCost> kernels;  // keyed by op:: names
+  std::map<std::string, GpuEntry> gpus;       // keyed by GpuEntry::name
+
+  const KernelCost& kernel(const std::string& name) const;  // throws std::logic_error if absent
+};
+
+}  // namespace gcsim

@@ -1,0 +1,46 @@
+// The result of simulating one configuration.
+//
+// Breakdown: iteration_time = compute + exposed_compression + exposed_comm,
+// where "exposed" is the part not hidden behind backward compute.
+//
+// Efficiencies (both are reported; every output names which is which):
+//  - weak scaling (fixed per-worker batch):   E_weak = T_iter(1) / T_iter(P)
+//  - strong scaling, the seed's form:          E_strong = (T_c/P) / (T_c/P + T_comm)
+//    with T_c = one worker's compute step and T_comm = all communication and
+//    compression time, none of it overlapped (problem statement, section 2.2).
+//  - speedup = P * E_weak.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace gcsim {
+
+struct IterationResult {
+  std::string backend;               // "analytic" or "des"
+  int workers = 1;
+  std::int64_t params = 0;
+  std::int64_t selected = 0;         // entries each worker sends per iteration (k summed over units)
+  int buckets = 0;
+  std::string algorithm;             // collective(s) used, e.g. "ring" or "ring-allgather"
+
+  double iteration_time_s = 0.0;
+  double forward_s = 0.0;
+  double backward_s = 0.0;
+  double optimizer_s = 0.0;
+  double compute_s = 0.0;            // forward + backward + optimizer
+  double compression_s = 0.0;        // all compression kernel time (busy, overlapped or not)
+  double exposed_compression_s = 0.0;
+  double comm_s = 0.0;               // all collective time (busy)
+  double exposed_comm_s = 0.0;
+
+  double bytes_sent_per_worker = 0.0;
+  double bytes_received_per_worker = 0.0;
+
+  double iteration_time_p1_s = 0.0;  // T_iter(1): same per-worker batch, one worker
+  double efficiency_weak = 1.0;
+  double efficiency_strong = 1.0;
+  double speedup = 1.0;
+};
+
+}  // namespace gcsim

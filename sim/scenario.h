@@ -1,0 +1,83 @@
+// A validated scenario: everything one simulation needs, as plain structs.
+// The engine never sees TOML; config/ builds these at the edge and rejects
+// bad input there (see config/scenario_loader.h).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "models/layer.h"
+#include "sim/profile.h"
+
+namespace gcsim {
+
+enum class Topology { Switch, TwoLevel, FatTree, Ring };
+enum class Algorithm { Ring, Tree, HalvingDoubling, Hierarchical, Auto };
+enum class Method { None, TopK, RandomK, Threshold };
+enum class Granularity { Layer, Bucket, Model };
+enum class Exchange { Allgather, Dense };
+enum class Backend { Analytic, Des };
+
+// One class of link: NVLink/NVSwitch inside a node, or the NIC into the network.
+struct LinkClass {
+  double bandwidth_gbps = 0.0;  // Gbit/s, one direction (links are full duplex)
+  double latency_us = 0.0;      // one-way latency between two ranks over this class
+
+  double bytes_per_s() const { return bandwidth_gbps * 1e9 / 8.0; }
+};
+
+struct ClusterSpec {
+  int workers = 1;               // P
+  int gpus_per_node = 1;         // G; workers are packed node by node
+  Topology topology = Topology::Switch;
+  LinkClass intra_node;          // used when gpus_per_node > 1
+  LinkClass inter_node;          // per NIC
+  int nics_per_node = 1;
+  double oversubscription = 1.0; // fat-tree leaf uplink oversubscription (>= 1)
+
+  int nodes() const { return (workers + gpus_per_node - 1) / gpus_per_node; }
+};
+
+struct ComputeSpec {
+  // Exactly one of the two ways is set by the loader.
+  std::optional<double> forward_backward_s;  // whole step of one worker at its batch
+  std::string gpu;                           // profile GPU entry for the roofline
+  double efficiency = 0.0;                   // fraction of the GPU's peak reached
+};
+
+struct CompressionSpec {
+  Method method = Method::None;
+  double ratio = 1.0;            // rho = k/N in (0, 1]
+  int index_bytes = 4;           // 4 (int32) or 8 (int64)
+  bool error_feedback = true;
+  Granularity granularity = Granularity::Bucket;
+  Exchange exchange = Exchange::Allgather;
+};
+
+struct TrainingSpec {
+  double bucket_mb = 25.0;       // MiB (2^20 bytes), as PyTorch DDP's bucket_cap_mb
+  bool overlap = true;           // communication overlaps backward compute
+  int iterations = 1;
+};
+
+struct Scenario {
+  std::string name;
+  std::string source_path;
+  ModelSpec model;
+  int batch_per_worker = 1;
+  ComputeSpec compute;
+  ClusterSpec cluster;
+  Algorithm algorithm = Algorithm::Ring;
+  CompressionSpec compression;
+  TrainingSpec training;
+  Profile profile;
+};
+
+const char* to_string(Topology);
+const char* to_string(Algorithm);
+const char* to_string(Method);
+const char* to_string(Granularity);
+const char* to_string(Exchange);
+const char* to_string(Backend);
+
+}  // namespace gcsim

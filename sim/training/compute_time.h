@@ -1,0 +1,26 @@
+// Per-layer compute times of one worker's step.
+// Either the scenario gives the whole step (forward_backward_ms), or it comes
+// from a roofline: step FLOPs = 3 x forward FLOPs x batch (backward ~ 2x
+// forward; Kaplan et al. 2020, "Scaling laws", section 2.1), divided by the
+// GPU's peak FLOP/s x efficiency. Forward takes 1/3 of the step, backward 2/3,
+// each split over layers by FLOPs (by parameters when no layer has FLOPs).
+#pragma once
+
+#include <vector>
+
+#include "sim/scenario.h"
+
+namespace gcsim {
+
+struct ComputeTimes {
+  double forward_s = 0.0;
+  double backward_s = 0.0;
+  double optimizer_s = 0.0;
+  std::vector<double> backward_layer_s;  // per layer, forward order
+
+  double step_s() const { return forward_s + backward_s + optimizer_s; }
+};
+
+ComputeTimes compute_times(const Scenario& s);
+
+}  // namespace gcsim

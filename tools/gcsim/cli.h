@@ -1,0 +1,28 @@
+// The gcsim command line: one function per subcommand, and shared helpers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace gcsim::cli {
+
+// Each returns the process exit code. args excludes the program and subcommand names.
+int cmd_simulate(const std::vector<std::string>& args);
+int cmd_sweep(const std::vector<std::string>& args);
+int cmd_models(const std::vector<std::string>& args);
+int cmd_report(const std::vector<std::string>& args);
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRuntime = 1;   // something failed while running
+inline constexpr int kExitBadInput = 2;  // bad input: TOML, flags, data files
+
+// Writes `content` to `path` atomically; refuses to replace an existing file
+// unless `force` (InputError naming the path).
+void write_output_file(const std::string& path, const std::string& content, bool force);
+
+// The Python interpreter with matplotlib ($GCSIM_PYTHON, else Debian's /usr/bin/python3).
+std::string python_interpreter();
+// A file shipped in the source tree (tools/, scenarios/).
+std::string source_path(const std::string& relative);
+
+}  // namespace gcsim::cli

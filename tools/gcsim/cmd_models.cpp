@@ -1,0 +1,54 @@
+// gcsim models [NAME]
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "config/did_you_mean.h"
+#include "config/input_error.h"
+#include "models/zoo.h"
+#include "tools/gcsim/cli.h"
+
+namespace po = boost::program_options;
+
+namespace gcsim::cli {
+
+int cmd_models(const std::vector<std::string>& args) {
+  po::options_description opts("gcsim models [NAME]");
+  opts.add_options()("help,h", "show this help");
+  po::options_description hidden;
+  hidden.add_options()("name", po::value<std::string>(), "model");
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\nWithout NAME: the zoo with parameter counts and forward FLOPs per sample.\n"
+                         "With NAME: that model's layers. FLOPs count 2 per multiply-accumulate.\n";
+    return kExitOk;
+  }
+  if (!vm.count("name")) {
+    std::printf("%-12s %15s %18s %7s  %s\n", "model", "parameters", "fwd GFLOPs/sample", "layers", "sample");
+    for (const auto& name : zoo_names()) {
+      const ModelSpec m = *find_model(name);
+      std::printf("%-12s %15lld %18.3f %7zu  %s\n", name.c_str(), static_cast<long long>(m.total_params()),
+                  m.forward_flops() / 1e9, m.layers.size(), m.sample_unit.c_str());
+    }
+    return kExitOk;
+  }
+  const std::string name = vm["name"].as<std::string>();
+  const auto m = find_model(name);
+  if (!m) throw InputError("gcsim models " + name, "", "unknown model" + suggestion_suffix(name, zoo_names()));
+  std::printf("%s: %lld parameters, %.3f GFLOPs forward per %s\n\n", m->name.c_str(),
+              static_cast<long long>(m->total_params()), m->forward_flops() / 1e9, m->sample_unit.c_str());
+  std::printf("%-28s %-10s %13s %16s\n", "layer", "kind", "parameters", "fwd MFLOPs");
+  for (const auto& l : m->layers)
+    std::printf("%-28s %-10s %13lld %16.3f\n", l.name.c_str(), l.kind.c_str(), static_cast<long long>(l.params),
+                l.forward_flops / 1e6);
+  return kExitOk;
+}
+
+}  // namespace gcsim::cli

@@ -1,0 +1,70 @@
+// gcsim simulate SCENARIO.toml [--set key=value ...] [--format table|csv|json] [--out FILE]
+#include <boost/program_options.hpp>
+
+#include <iostream>
+
+#include "config/input_error.h"
+#include "config/scenario_loader.h"
+#include "sim/analytic/iteration.h"
+#include "sim/output/result_format.h"
+#include "tools/gcsim/cli.h"
+
+namespace po = boost::program_options;
+
+namespace gcsim::cli {
+
+int cmd_simulate(const std::vector<std::string>& args) {
+  po::options_description opts("gcsim simulate SCENARIO.toml [options]");
+  std::string format = "table";
+  std::string backend = "analytic";
+  std::string out;
+  opts.add_options()("help,h", "show this help")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "override a scenario key, e.g. --set cluster.workers=64 (repeatable; value in TOML syntax)")(
+      "format", po::value(&format)->default_value("table"), "table | csv | json")(
+      "backend", po::value(&backend)->default_value("analytic"), "analytic (closed-form alpha-beta model)")(
+      "out", po::value(&out), "write the output to FILE (atomically) instead of stdout")(
+      "force", "overwrite --out FILE if it exists");
+  po::options_description hidden;
+  hidden.add_options()("scenario", po::value<std::string>(), "scenario file");
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("scenario", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\nPrints the predicted iteration time, its breakdown (compute, exposed compression,\n"
+                         "exposed communication), bytes per worker, weak- and strong-scaling efficiency and speedup.\n";
+    return kExitOk;
+  }
+  if (!vm.count("scenario")) throw InputError("gcsim simulate", "", "missing SCENARIO.toml (try --help)");
+  if (format != "table" && format != "csv" && format != "json")
+    throw InputError("--format " + format, "", "expected table, csv or json");
+  if (backend != "analytic") throw InputError("--backend " + backend, "", "expected analytic");
+
+  std::vector<std::string> sets;
+  if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
+  const Scenario s = load_scenario(vm["scenario"].as<std::string>(), sets);
+  const IterationResult r = simulate_analytic(s);
+
+  std::string text;
+  if (format == "json") {
+    text = format_json(s, r);
+  } else if (format == "csv") {
+    Columns cols = config_columns(s, r);
+    for (auto& c : metric_columns(r)) cols.push_back(c);
+    text = csv_header(cols) + "\n" + csv_row(cols) + "\n";
+  } else {
+    text = format_table(s, r);
+  }
+  if (out.empty()) {
+    std::cout << text;
+  } else {
+    write_output_file(out, text, vm.count("force") > 0);
+  }
+  return kExitOk;
+}
+
+}  // namespace gcsim::cli

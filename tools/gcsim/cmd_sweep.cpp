@@ -1,0 +1,99 @@
+// gcsim sweep SWEEP.toml --out DIR [--plot] [--resume | --force] [--jobs N]
+#include <boost/program_options.hpp>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "config/input_error.h"
+#include "config/sweep_loader.h"
+#include "sim/analytic/iteration.h"
+#include "sweep/progress_bar.h"
+#include "sweep/sweep_runner.h"
+#include "sweep/thread_pool.h"
+#include "tools/gcsim/cli.h"
+
+extern char** environ;
+
+namespace po = boost::program_options;
+
+namespace gcsim::cli {
+
+namespace {
+
+// Runs tools/plot_sweep.py on DIR/results.csv into DIR/plots; returns its exit status.
+int run_plot(const std::string& results_csv, const std::string& plot_dir) {
+  const std::string python = python_interpreter();
+  const std::string script = source_path("tools/plot_sweep.py");
+  std::vector<std::string> argv_s = {python, script, results_csv, "--out", plot_dir};
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, python.c_str(), nullptr, nullptr, argv.data(), environ) != 0)
+    throw std::runtime_error("cannot start " + python + " for plotting");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+}  // namespace
+
+int cmd_sweep(const std::vector<std::string>& args) {
+  po::options_description opts("gcsim sweep SWEEP.toml --out DIR [options]");
+  std::string out;
+  int jobs = 0;
+  opts.add_options()("help,h", "show this help")("out", po::value(&out), "output directory (results.csv, plots/)")(
+      "plot", "draw the plots into DIR/plots (tools/plot_sweep.py, matplotlib)")(
+      "resume", "keep the rows of an earlier, interrupted run in DIR/results.csv and skip those points")(
+      "force", "overwrite an existing DIR/results.csv")(
+      "jobs,j", po::value(&jobs)->default_value(0), "worker threads (0 = all cores)")(
+      "backend", po::value<std::string>()->default_value("analytic"), "analytic");
+  po::options_description hidden;
+  hidden.add_options()("sweep", po::value<std::string>(), "sweep file");
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("sweep", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts
+              << "\nA sweep file names a base scenario and [axes] of dotted keys with lists of values;\n"
+                 "every combination is simulated. Rows are appended to DIR/results.csv as points finish.\n";
+    return kExitOk;
+  }
+  if (!vm.count("sweep")) throw InputError("gcsim sweep", "", "missing SWEEP.toml (try --help)");
+  if (out.empty()) throw InputError("gcsim sweep", "--out", "is required");
+  if (vm.count("resume") && vm.count("force")) throw InputError("--resume --force", "", "pick one");
+  if (jobs < 0) throw InputError("--jobs " + std::to_string(jobs), "", "must be >= 0");
+  const std::string backend = vm["backend"].as<std::string>();
+  if (backend != "analytic") throw InputError("--backend " + backend, "", "expected analytic");
+
+  const SweepSpec spec = load_sweep(vm["sweep"].as<std::string>());
+  SweepOptions o;
+  o.out_dir = out;
+  o.resume = vm.count("resume") > 0;
+  o.force = vm.count("force") > 0;
+  o.jobs = jobs;
+  o.progress = ProgressBar::stderr_is_terminal();
+  const SweepOutcome r = run_sweep(spec, o, [](const Scenario& s) { return simulate_analytic(s); });
+  std::printf("sweep %s: %zu points (%zu from an earlier run, %zu simulated) -> %s\n", spec.name.c_str(), r.points,
+              r.resumed, r.ran, r.results_csv.c_str());
+
+  if (vm.count("plot")) {
+    const std::string plot_dir = (std::filesystem::path(out) / "plots").string();
+    std::filesystem::create_directories(plot_dir);
+    const int rc = run_plot(r.results_csv, plot_dir);
+    if (rc != 0) {
+      std::fprintf(stderr, "gcsim sweep: plotting failed (tools/plot_sweep.py exit %d)\n", rc);
+      return rc == kExitBadInput ? kExitBadInput : kExitRuntime;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace gcsim::cli

@@ -1,0 +1,35 @@
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "config/input_error.h"
+#include "sweep/atomic_file.h"
+#include "tools/gcsim/cli.h"
+
+#ifndef GCSIM_SOURCE_DIR
+#define GCSIM_SOURCE_DIR "."
+#endif
+
+namespace gcsim::cli {
+
+void write_output_file(const std::string& path, const std::string& content, bool force) {
+  if (std::filesystem::exists(path) && !force)
+    throw InputError(path, "", "already exists; pass --force to overwrite it");
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent))
+    throw InputError(path, "", "directory " + parent.string() + " does not exist");
+  write_file_atomically(path, content);
+}
+
+std::string python_interpreter() {
+  if (const char* p = std::getenv("GCSIM_PYTHON"); p && *p) return p;
+  if (::access("/usr/bin/python3", X_OK) == 0) return "/usr/bin/python3";
+  return "python3";
+}
+
+std::string source_path(const std::string& relative) {
+  return (std::filesystem::path(GCSIM_SOURCE_DIR) / relative).string();
+}
+
+}  // namespace gcsim::cli
