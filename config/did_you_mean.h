@@ -7,7 +7,7 @@
 
 namespace gcsim {
 
-// Levenshtein edit distance (insert, delete, substitute; all cost 1).
+// Edit distance: insert, delete, substitute, swap two neighbours; all cost 1.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The closest candidate if it is close enough to be a plausible typo

@@ -1,1 +1,86 @@
 #!/usr/bin/env bash
+# The gcsim CLI end to end: exit codes, one-line errors naming where, no
+# half-written or overwritten output. Usage: cli_test.sh path/to/gcsim
+set -u
+G=${1:?usage: cli_test.sh path/to/gcsim}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# expect_error RC PATTERN -- command...: exit code RC, exactly one stderr line matching PATTERN.
+expect_error() {
+  local rc=$1 pat=$2; shift 3
+  "$@" >"$T/out" 2>"$T/err"; local got=$?
+  [ "$got" -eq "$rc" ] || fail "$* -> exit $got, want $rc ($(cat "$T/err"))"
+  [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$* -> stderr is not one line: $(cat "$T/err")"
+  grep -qE -- "$pat" "$T/err" || fail "$* -> stderr '$(cat "$T/err")' does not match '$pat'"
+}
+
+# --- happy paths -------------------------------------------------------------
+$G --version | grep -q '^gcsim [0-9]' || fail "--version"
+$G --help | grep -q simulate || fail "--help"
+for c in simulate sweep models report; do $G $c --help >/dev/null || fail "$c --help"; done
+$G models | grep -qE '^resnet50 +25557032' || fail "models lists resnet50 with its parameter count"
+$G models gpt2-small | grep -q 'h.11.mlp.c_proj' || fail "models NAME lists layers"
+out=$($G simulate scenarios/seed/resnet50-1gbps.toml) || fail "simulate seed case"
+echo "$out" | grep -qE 'iteration time +786.000 ms' || fail "seed case iteration time 786 ms: $out"
+echo "$out" | grep -qE 'exposed communication +736.000 ms' || fail "seed case 736 ms"
+json=$($G simulate scenarios/h100-cluster.toml --format json --set cluster.workers=64)
+for k in iteration_time_s compute_s compression_s exposed_comm_s bytes_sent_per_worker efficiency_weak efficiency_strong speedup; do
+  echo "$json" | grep -q "\"$k\": [0-9]" || fail "json key $k"
+done
+echo "$json" | grep -q '"workers": "64"' || fail "--set reached the scenario"
+[ "$($G simulate scenarios/dgx-h100.toml --format csv | wc -l)" -eq 2 ] || fail "csv is header + one row"
+
+# --- bad input: exit 2, one line, where and which key --------------------------
+cat >"$T/bad.toml" <<'TOML'
+[model]
+name = "resnet50"
+batch_per_worker = 32
+[compute]
+forward_backward_ms = 10
+[cluster]
+workers = 4
+[cluster.inter_node]
+bandwith_gbps = 10
+TOML
+expect_error 2 "bad.toml:9:1: cluster.inter_node.bandwith_gbps: unknown key, did you mean 'cluster.inter_node.bandwidth_gbps'" -- $G simulate "$T/bad.toml"
+expect_error 2 "--set compression.ratio=2: compression.ratio: must be in \(0, 1\]" -- $G simulate scenarios/h100-cluster.toml --set compression.ratio=2
+expect_error 2 "cannot open file" -- $G simulate "$T/nope.toml"
+expect_error 2 "--format xml" -- $G simulate scenarios/h100-cluster.toml --format xml
+expect_error 2 "unrecognised option|unrecognized option" -- $G simulate scenarios/h100-cluster.toml --wat
+expect_error 2 "unknown command" -- $G simulat
+expect_error 2 "unknown model, did you mean 'vgg16'" -- $G models vgg61
+
+# --- outputs: atomic, never overwritten without asking --------------------------
+$G simulate scenarios/h100-cluster.toml --format json --out "$T/r.json" || fail "simulate --out"
+cp "$T/r.json" "$T/r.keep"
+expect_error 2 "r.json: already exists; pass --force" -- $G simulate scenarios/dgx-h100.toml --out "$T/r.json"
+cmp -s "$T/r.json" "$T/r.keep" || fail "existing --out file changed"
+$G simulate scenarios/dgx-h100.toml --out "$T/r.json" --force || fail "--force"
+expect_error 2 "bad.toml:9:1" -- $G simulate "$T/bad.toml" --out "$T/never.json"
+[ ! -e "$T/never.json" ] || fail "bad input left an output file"
+
+# --- sweeps ---------------------------------------------------------------------
+cat >"$T/sw.toml" <<TOML
+base = "$PWD/scenarios/h100-cluster.toml"
+[axes]
+"cluster.workers" = [1, 2, 8]
+"compression.method" = ["none", "topk"]
+TOML
+$G sweep "$T/sw.toml" --out "$T/sw" --jobs 2 >"$T/log" 2>"$T/err" || fail "sweep: $(cat "$T/err")"
+[ "$(wc -l <"$T/sw/results.csv")" -eq 7 ] || fail "sweep rows"
+[ ! -s "$T/err" ] || fail "progress bar printed to a non-terminal: $(cat "$T/err")"
+expect_error 2 "results.csv: already exists; pass --resume" -- $G sweep "$T/sw.toml" --out "$T/sw"
+$G sweep "$T/sw.toml" --out "$T/sw" --resume | grep -q "6 from an earlier run, 0 simulated" || fail "resume of a finished sweep"
+cat >"$T/swbad.toml" <<TOML
+base = "$PWD/scenarios/h100-cluster.toml"
+[axes]
+"cluster.workers" = [2, 0]
+TOML
+expect_error 2 "swbad.toml:3:25 \(\[axes\] \"cluster.workers\"\): cluster.workers: must be >= 1" -- $G sweep "$T/swbad.toml" --out "$T/swbad"
+[ ! -e "$T/swbad" ] || fail "bad sweep created its output directory"
+
+if [ "$fails" -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
+echo "cli tests passed"

@@ -1,1 +1,213 @@
+// Bad input: every class gets one line naming file:line:col and the key.
 #include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "config/did_you_mean.h"
+#include "config/input_error.h"
+#include "config/scenario_loader.h"
+#include "config/sweep_loader.h"
+
+namespace fs = std::filesystem;
+using gcsim::InputError;
+
+namespace {
+
+// A valid scenario; tests break one thing at a time.
+const std::string kValid = R"(name = "t"
+[model]
+name = "resnet50"
+batch_per_worker = 32
+
+[compute]
+forward_backward_ms = 100.0
+
+[cluster]
+workers = 8
+[cluster.inter_node]
+bandwidth_gbps = 10.0
+latency_us = 5.0
+
+[compression]
+method = "topk"
+ratio = 0.01
+)";
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const fs::path dir = fs::temp_directory_path() / "gcsim_config_test";
+  fs::create_directories(dir);
+  const fs::path p = dir / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+  const auto pos = s.find(from);
+  REQUIRE(pos != std::string::npos);
+  return s.replace(pos, from.size(), to);
+}
+
+// The one-line message of loading `text`, or "" when it loads.
+std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
+  const std::string path = write_temp("s.toml", text);
+  try {
+    gcsim::load_scenario(path, sets);
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    CHECK(m.find('\n') == std::string::npos);
+    return m;
+  }
+  return "";
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("the valid scenario loads", "[config]") {
+  const auto s = gcsim::load_scenario(write_temp("ok.toml", kValid));
+  CHECK(s.model.total_params() == 25557032);
+  CHECK(s.cluster.workers == 8);
+  CHECK(s.cluster.inter_node.bandwidth_gbps == 10.0);
+  CHECK(s.compression.method == gcsim::Method::TopK);
+  CHECK(s.compression.index_bytes == 4);          // default
+  CHECK(s.training.bucket_mb == 25.0);            // default
+  CHECK(s.profile.name == "published-h100");      // the shipped default profile
+}
+
+TEST_CASE("unknown keys are rejected with a suggestion", "[config][bad-input]") {
+  const std::string m = error_of(replace(kValid, "workers = 8", "wrokers = 8"));
+  CHECK(contains(m, "s.toml:10:1"));
+  CHECK(contains(m, "cluster.wrokers"));
+  CHECK(contains(m, "did you mean 'cluster.workers'?"));
+  const std::string top = error_of(kValid + "\n[trainig]\niterations = 2\n");
+  CHECK(contains(top, "trainig"));
+  CHECK(contains(top, "did you mean 'training'?"));
+}
+
+TEST_CASE("wrong types are rejected", "[config][bad-input]") {
+  const std::string m = error_of(replace(kValid, "workers = 8", "workers = \"eight\""));
+  CHECK(contains(m, "s.toml:10:11"));
+  CHECK(contains(m, "cluster.workers: expected an integer, got string"));
+  CHECK(contains(error_of(replace(kValid, "workers = 8", "workers = 8.5")), "expected an integer, got float"));
+  CHECK(contains(error_of(replace(kValid, "ratio = 0.01", "ratio = true")), "compression.ratio: expected a number"));
+  CHECK(contains(error_of("compute = 3\n" + replace(kValid, "[compute]\nforward_backward_ms = 100.0", "")),
+                 "s.toml:1:11: compute: expected a table, got integer"));
+}
+
+TEST_CASE("missing required keys are rejected", "[config][bad-input]") {
+  CHECK(contains(error_of(replace(kValid, "workers = 8\n", "")), "cluster.workers: missing required key"));
+  const std::string bw = error_of(replace(kValid, "bandwidth_gbps = 10.0\n", ""));
+  CHECK(contains(bw, "s.toml:11:1"));  // located at the table header
+  CHECK(contains(bw, "cluster.inter_node.bandwidth_gbps: missing required key"));
+  CHECK(contains(error_of(replace(kValid, "batch_per_worker = 32\n", "")), "model.batch_per_worker: missing"));
+  CHECK(contains(error_of(replace(kValid, "[compute]\nforward_backward_ms = 100.0", "")),
+                 "compute: missing required table [compute]"));
+  CHECK(contains(error_of(replace(kValid, "forward_backward_ms = 100.0", "")),
+                 "give exactly one of 'forward_backward_ms' or 'gpu'"));
+}
+
+TEST_CASE("out-of-range values are rejected", "[config][bad-input]") {
+  for (const char* r : {"0.0", "1.5", "-0.1"}) {
+    const std::string m = error_of(replace(kValid, "ratio = 0.01", std::string("ratio = ") + r));
+    CHECK(contains(m, "s.toml:17:9"));
+    CHECK(contains(m, "compression.ratio: must be in (0, 1]"));
+  }
+  CHECK(error_of(replace(kValid, "ratio = 0.01", "ratio = 1.0")).empty());  // rho = 1 is allowed
+  CHECK(contains(error_of(replace(kValid, "workers = 8", "workers = 0")), "cluster.workers: must be >= 1 (got 0)"));
+  CHECK(contains(error_of(replace(kValid, "bandwidth_gbps = 10.0", "bandwidth_gbps = 0")),
+                 "cluster.inter_node.bandwidth_gbps: must be > 0 (got 0)"));
+  CHECK(contains(error_of(replace(kValid, "bandwidth_gbps = 10.0", "bandwidth_gbps = -3")), "must be > 0"));
+  CHECK(contains(error_of(replace(kValid, "bandwidth_gbps = 10.0", "bandwidth_gbps = nan")), "must be > 0"));
+  CHECK(contains(error_of(replace(kValid, "ratio = 0.01", "ratio = 0.01\nindex_bytes = 2")),
+                 "compression.index_bytes: must be 4 (int32) or 8 (int64)"));
+  CHECK(contains(error_of(replace(kValid, "workers = 8", "workers = 12\ngpus_per_node = 8")),
+                 "cluster.workers: must be a multiple of gpus_per_node"));
+}
+
+TEST_CASE("unknown algorithm and model names are rejected with a suggestion", "[config][bad-input]") {
+  const std::string m = error_of(replace(kValid, "name = \"resnet50\"", "name = \"resnet5\""));
+  CHECK(contains(m, "s.toml:3:8"));
+  CHECK(contains(m, "model.name: unknown value 'resnet5', did you mean 'resnet50'?"));
+  const std::string a = error_of(kValid + "[collective]\nalgorithm = \"rign\"\n");
+  CHECK(contains(a, "collective.algorithm: unknown value 'rign', did you mean 'ring'?"));
+  CHECK(contains(a, "halving-doubling"));  // lists what is allowed
+  CHECK(contains(error_of(replace(kValid, "method = \"topk\"", "method = \"top-k\"")), "did you mean 'topk'?"));
+}
+
+TEST_CASE("TOML syntax errors name file:line:col", "[config][bad-input]") {
+  const std::string m = error_of(replace(kValid, "workers = 8", "workers = = 8"));
+  CHECK(contains(m, "s.toml:10:"));
+  CHECK(contains(m, "TOML syntax error"));
+  CHECK(contains(error_of("[model\nname = 1\n"), "TOML syntax error"));
+}
+
+TEST_CASE("set flags override any key and is named in errors", "[config]") {
+  const std::string path = write_temp("set.toml", kValid);
+  const auto s = gcsim::load_scenario(path, {"cluster.workers=64", "compression.ratio=0.001", "model.name=vgg16",
+                                            "collective.algorithm=\"tree\""});
+  CHECK(s.cluster.workers == 64);
+  CHECK(s.compression.ratio == 0.001);
+  CHECK(s.model.name == "vgg16");
+  CHECK(s.algorithm == gcsim::Algorithm::Tree);
+  CHECK(contains(error_of(kValid, {"cluster.workers=0"}), "--set cluster.workers=0: cluster.workers: must be >= 1"));
+  CHECK(contains(error_of(kValid, {"cluster.wrkers=4"}), "did you mean 'cluster.workers'?"));
+  CHECK(contains(error_of(kValid, {"cluster.workers=abc"}), "expected an integer, got string"));
+  CHECK(contains(error_of(kValid, {"novalue"}), "--set novalue: expected key=value"));
+  CHECK(contains(error_of(kValid, {"cluster.workers.x=1"}), "'cluster.workers' is a integer, not a table"));
+}
+
+TEST_CASE("custom models: params or a layers list", "[config]") {
+  const auto p = gcsim::load_scenario(
+      write_temp("p.toml", replace(kValid, "name = \"resnet50\"", "params = 23_000_000")));
+  CHECK(p.model.total_params() == 23000000);
+  const auto l = gcsim::load_scenario(write_temp(
+      "l.toml", replace(kValid, "name = \"resnet50\"",
+                        "layers = [{name = \"a\", params = 10, forward_flops = 100.0}, {params = 5}]")));
+  REQUIRE(l.model.layers.size() == 2);
+  CHECK(l.model.layers[0].forward_flops == 100.0);
+  CHECK(l.model.layers[1].name == "layer1");
+  CHECK(contains(error_of(replace(kValid, "name = \"resnet50\"", "layers = [{params = -1}]")),
+                 "model.layers[0].params: must be >= 0"));
+  CHECK(contains(error_of(replace(kValid, "name = \"resnet50\"", "layers = [{parms = 1}]")),
+                 "did you mean 'model.layers[0].params'?"));
+}
+
+TEST_CASE("did-you-mean distance", "[config]") {
+  CHECK(gcsim::edit_distance("kitten", "sitting") == 3);
+  CHECK(gcsim::edit_distance("", "abc") == 3);
+  CHECK(gcsim::edit_distance("rign", "ring") == 1);
+  CHECK(gcsim::closest_match("wrokers", {"workers", "topology"}) == "workers");
+  CHECK(gcsim::closest_match("zzzzzz", {"workers", "topology"}).empty());
+}
+
+TEST_CASE("sweep files: axes in file order, linked keys, located errors", "[config][sweep]") {
+  const std::string base = write_temp("base.toml", kValid);
+  const std::string sw = write_temp("sw.toml", "base = \"base.toml\"\n[axes]\n\"cluster.workers\" = [2, 4, 8]\n"
+                                               "\"model.name|model.batch_per_worker\" = [[\"resnet18\", 16], [\"gpt2-small\", 4]]\n");
+  const auto spec = gcsim::load_sweep(sw);
+  REQUIRE(spec.axes.size() == 2);
+  CHECK(spec.axes[0].key == "cluster.workers");
+  CHECK(spec.point_count() == 6);
+  const auto src = gcsim::read_scenario_source(base);
+  const auto s5 = gcsim::build_scenario(spec.point_source(src, 5));  // workers 8, gpt2-small, batch 4
+  CHECK(s5.cluster.workers == 8);
+  CHECK(s5.model.name == "gpt2-small");
+  CHECK(s5.batch_per_worker == 4);
+
+  const std::string bad = write_temp("bad.toml", "base = \"base.toml\"\n[axes]\n\"cluster.workers\" = [2, 0]\n");
+  const auto bad_spec = gcsim::load_sweep(bad);
+  try {
+    gcsim::build_scenario(bad_spec.point_source(src, 1));
+    FAIL("point with workers = 0 validated");
+  } catch (const InputError& e) {
+    CHECK(contains(e.what(), "bad.toml:3:25"));
+    CHECK(contains(e.what(), "cluster.workers: must be >= 1"));
+  }
+  const std::string missing = write_temp("m.toml", "base = \"nope.toml\"\n[axes]\n");
+  CHECK_THROWS_WITH(gcsim::load_sweep(missing), Catch::Contains("m.toml:1:8: base: file not found"));
+  const std::string zip = write_temp("z.toml", "base = \"base.toml\"\n[axes]\n\"a.b|c.d\" = [[1]]\n");
+  CHECK_THROWS_WITH(gcsim::load_sweep(zip), Catch::Contains("list of 2 entries"));
+}
