@@ -63,7 +63,7 @@ IterationResult simulate_analytic(const Scenario& s) {
   r.optimizer_s = ct.optimizer_s;
   r.compute_s = ct.step_s();
   r.exposed_comm_s = exposed_coll;
-  r.exposed_compression_s = tail - exposed_coll;
+  r.exposed_compression_s = std::max(0.0, tail - exposed_coll);  // clamp rounding residue (~1e-17)
   r.iteration_time_s = r.compute_s + tail;
   r.iteration_time_p1_s = ct.step_s();
   fill_efficiency(r);

@@ -83,6 +83,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const SweepOutcome r = run_sweep(spec, o, [](const Scenario& s) { return simulate_analytic(s); });
   std::printf("sweep %s: %zu points (%zu from an earlier run, %zu simulated) -> %s\n", spec.name.c_str(), r.points,
               r.resumed, r.ran, r.results_csv.c_str());
+  std::fflush(stdout);
 
   if (vm.count("plot")) {
     const std::string plot_dir = (std::filesystem::path(out) / "plots").string();
