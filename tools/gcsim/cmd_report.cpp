@@ -60,7 +60,7 @@ std::string seed_report() {
     sets8.push_back("cluster.workers=8");
     const IterationResult p2 = run("gradient-table.toml", sets);
     const IterationResult p8 = run("gradient-table.toml", sets8);
-    o << "| " << r.model << " | " << f("%.3g", r.params) << " | " << r.size << " (" << f("%.4g", seed::gradient_bytes(r.params) / 1e6)
+    o << "| " << r.model << " | " << f("%.0f", r.params) << " | " << r.size << " (" << f("%.4g", seed::gradient_bytes(r.params) / 1e6)
       << " MB) | " << r.gbps << " Gb/s | " << r.seed_time << " | " << f("%.4g ms", seed::table_comm_time_s(r.params, r.gbps) * 1e3)
       << " | " << f("%.4g ms", p2.comm_s * 1e3) << " | " << f("%.4g ms", p8.comm_s * 1e3) << " |\n";
   }
