@@ -23,23 +23,16 @@ toml::table parse_toml_file(const std::string& path) {
   }
 }
 
-std::string source_location(const toml::node& node) {
-  const auto& src = node.source();
-  if (src.begin.line == 0 || !src.path) return "";
-  std::ostringstream o;
-  o << *src.path << ':' << src.begin.line << ':' << src.begin.column;
-  return o.str();
-}
-
 namespace {
-std::string source_location_of_key(const toml::key& k) {
-  const auto& src = k.source();
+std::string format_region(const toml::source_region& src) {
   if (src.begin.line == 0 || !src.path) return "";
   std::ostringstream o;
   o << *src.path << ':' << src.begin.line << ':' << src.begin.column;
   return o.str();
 }
 }  // namespace
+
+std::string source_location(const toml::node& node) { return format_region(node.source()); }
 
 const char* toml_type_name(const toml::node& node) {
   switch (node.type()) {
@@ -178,7 +171,7 @@ void TableReader::reject_unknown(const std::vector<std::string>& allowed) const 
     bool ok = false;
     for (const auto& a : allowed) ok = ok || a == key;
     if (ok) continue;
-    std::string loc = ctx_->origins.count(full_key(key)) ? location(key) : source_location_of_key(k);
+    std::string loc = ctx_->origins.count(full_key(key)) ? location(key) : format_region(k.source());
     if (loc.empty()) loc = location(key);
     const std::string best = closest_match(key, allowed);
     std::string what = "unknown key";

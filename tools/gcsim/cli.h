@@ -1,6 +1,8 @@
 // The gcsim command line: one function per subcommand, and shared helpers.
 #pragma once
 
+#include <boost/program_options.hpp>
+
 #include <string>
 #include <vector>
 
@@ -15,6 +17,11 @@ int cmd_report(const std::vector<std::string>& args);
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntime = 1;   // something failed while running
 inline constexpr int kExitBadInput = 2;  // bad input: TOML, flags, data files
+
+// Parses `args` against `opts` plus one positional argument stored under `positional`.
+boost::program_options::variables_map parse_args(const std::vector<std::string>& args,
+                                                 const boost::program_options::options_description& opts,
+                                                 const char* positional);
 
 // Writes `content` to `path` atomically; refuses to replace an existing file
 // unless `force` (InputError naming the path).

@@ -16,15 +16,7 @@ namespace gcsim::cli {
 int cmd_models(const std::vector<std::string>& args) {
   po::options_description opts("gcsim models [NAME]");
   opts.add_options()("help,h", "show this help");
-  po::options_description hidden;
-  hidden.add_options()("name", po::value<std::string>(), "model");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("name", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_args(args, opts, "name");
   if (vm.count("help")) {
     std::cout << opts << "\nWithout NAME: the zoo with parameter counts and forward FLOPs per sample.\n"
                          "With NAME: that model's layers. FLOPs count 2 per multiply-accumulate.\n";

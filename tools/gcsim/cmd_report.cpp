@@ -116,15 +116,7 @@ int cmd_report(const std::vector<std::string>& args) {
   std::string out;
   opts.add_options()("help,h", "show this help")("out", po::value(&out), "write Markdown to FILE (atomically)")(
       "force", "overwrite --out FILE if it exists");
-  po::options_description hidden;
-  hidden.add_options()("topic", po::value<std::string>(), "report");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("topic", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_args(args, opts, "topic");
   if (vm.count("help")) {
     std::cout << opts << "\ntopics: seed   the problem statement's tables: seed / its formulas / gcsim\n";
     return kExitOk;

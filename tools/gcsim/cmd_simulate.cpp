@@ -25,15 +25,7 @@ int cmd_simulate(const std::vector<std::string>& args) {
       "backend", po::value(&backend)->default_value("analytic"), "analytic (closed-form alpha-beta model)")(
       "out", po::value(&out), "write the output to FILE (atomically) instead of stdout")(
       "force", "overwrite --out FILE if it exists");
-  po::options_description hidden;
-  hidden.add_options()("scenario", po::value<std::string>(), "scenario file");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_args(args, opts, "scenario");
   if (vm.count("help")) {
     std::cout << opts << "\nPrints the predicted iteration time, its breakdown (compute, exposed compression,\n"
                          "exposed communication), bytes per worker, weak- and strong-scaling efficiency and speedup.\n";

@@ -51,15 +51,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "force", "overwrite an existing DIR/results.csv")(
       "jobs,j", po::value(&jobs)->default_value(0), "worker threads (0 = all cores)")(
       "backend", po::value<std::string>()->default_value("analytic"), "analytic");
-  po::options_description hidden;
-  hidden.add_options()("sweep", po::value<std::string>(), "sweep file");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("sweep", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_args(args, opts, "sweep");
   if (vm.count("help")) {
     std::cout << opts
               << "\nA sweep file names a base scenario and [axes] of dotted keys with lists of values;\n"

@@ -13,6 +13,22 @@
 
 namespace gcsim::cli {
 
+namespace po = boost::program_options;
+
+po::variables_map parse_args(const std::vector<std::string>& args, const po::options_description& opts,
+                             const char* positional) {
+  po::options_description hidden;
+  hidden.add_options()(positional, po::value<std::string>());
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add(positional, 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
 void write_output_file(const std::string& path, const std::string& content, bool force) {
   if (std::filesystem::exists(path) && !force)
     throw InputError(path, "", "already exists; pass --force to overwrite it");
