@@ -36,7 +36,6 @@ bool Fabric::crosses_nodes(int d) const {
 
 int Fabric::crossing_ranks_per_node(int d) const {
   if (!crosses_nodes(d)) return 0;
-  if (d >= G) return G;
   int worst = 1;
   for (int node = 0; node < std::min(M, 64); ++node) {  // the pattern repeats with period lcm(G, 2d) <= 2G*d
     int n = 0;

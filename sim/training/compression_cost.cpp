@@ -2,15 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "sim/collectives/ring_allgather.h"
 
 namespace gcsim {
 
 std::int64_t topk_count(double ratio, std::int64_t n) {
-  // ceil with a guard against rho*n landing a hair above an integer in floating point.
+  // ceil, guarded against rho*n landing a few ulps above an integer (0.1 * 30 = 3.0000000000000004).
   const double x = ratio * static_cast<double>(n);
-  std::int64_t k = static_cast<std::int64_t>(std::ceil(x - 1e-9 * std::max(1.0, x)));
+  std::int64_t k = static_cast<std::int64_t>(std::ceil(x - 4.0 * std::numeric_limits<double>::epsilon() * x));
   if (k < 1) k = 1;
   if (k > n) k = n;
   return k;
