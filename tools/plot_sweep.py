@@ -676,6 +676,8 @@ def heatmap_data(fs):
     ratios = sorted({r["ratio"] for r in fs.comp}, reverse=True)
     cells = {}
     for r in fs.comp:
+        if r["workers"] == 1:
+            continue  # one worker exchanges nothing: the ratio is 1 by construction
         k = (r["workers"], r["bandwidth_gbps"])
         if k in dense and r["iteration_time_s"] > 0:
             cells[(r["ratio"],) + k] = dense[k] / r["iteration_time_s"]
