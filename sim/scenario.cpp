@@ -50,12 +50,4 @@ const char* to_string(Exchange e) {
   return "?";
 }
 
-const char* to_string(Backend b) {
-  switch (b) {
-    case Backend::Analytic: return "analytic";
-    case Backend::Des: return "des";
-  }
-  return "?";
-}
-
 }  // namespace gcsim

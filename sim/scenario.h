@@ -16,7 +16,6 @@ enum class Algorithm { Ring, Tree, HalvingDoubling, Hierarchical, Auto };
 enum class Method { None, TopK, RandomK, Threshold };
 enum class Granularity { Layer, Bucket, Model };
 enum class Exchange { Allgather, Dense };
-enum class Backend { Analytic, Des };
 
 // One class of link: NVLink/NVSwitch inside a node, or the NIC into the network.
 struct LinkClass {
@@ -78,6 +77,5 @@ const char* to_string(Algorithm);
 const char* to_string(Method);
 const char* to_string(Granularity);
 const char* to_string(Exchange);
-const char* to_string(Backend);
 
 }  // namespace gcsim

@@ -84,12 +84,9 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt, const Sim
   scenarios.reserve(out.points);
   for (std::size_t i = 0; i < out.points; ++i) scenarios.push_back(build_scenario(spec.point_source(base, i)));
 
-  IterationResult blank;
+  const IterationResult blank;  // config columns need only the scenario
   std::vector<Columns> configs;
-  for (const auto& s : scenarios) {
-    blank.backend = "";
-    configs.push_back(config_columns(s, blank));
-  }
+  for (const auto& s : scenarios) configs.push_back(config_columns(s, blank));
   const std::string header = csv_header(row_columns(0, scenarios.front(), blank));
 
   // 2. Output directory and what is already there.

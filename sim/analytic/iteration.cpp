@@ -35,10 +35,10 @@ IterationResult simulate_analytic(const Scenario& s) {
   double comm_free = 0.0;
   double exposed_coll = 0.0;  // collective time after backward ends
   std::set<std::string> algorithms;
-  const bool communicate = s.cluster.workers > 1;
+  const bool communicate = s.cluster.workers > 1;  // one worker exchanges nothing
   for (const auto& b : buckets) {
+    if (!communicate) break;
     const double ready = s.training.overlap ? grad_ready[b.layers.back()] : backward_end;
-    if (!communicate) continue;
     const BucketCost c = bucket_cost(s, fabric, b);
     const double comp_end = std::max(ready, comp_free) + c.compress_s;
     comp_free = comp_end;
