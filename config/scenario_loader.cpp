@@ -108,15 +108,18 @@ std::vector<std::string> names_of(const std::vector<std::pair<const char*, E>>& 
   return out;
 }
 
-const std::vector<std::pair<const char*, Topology>> kTopologies = {
-    {"switch", Topology::Switch}, {"two-level", Topology::TwoLevel}, {"fat-tree", Topology::FatTree},
-    {"ring", Topology::Ring}};
+const std::vector<std::pair<const char*, TopologyKind>> kTopologies = {
+    {"switch", TopologyKind::Switch}, {"two-level", TopologyKind::TwoLevel}, {"fat-tree", TopologyKind::FatTree},
+    {"ring", TopologyKind::Ring}};
 const std::vector<std::pair<const char*, Algorithm>> kAlgorithms = {
     {"ring", Algorithm::Ring},
     {"tree", Algorithm::Tree},
     {"halving-doubling", Algorithm::HalvingDoubling},
     {"hierarchical", Algorithm::Hierarchical},
+    {"ps", Algorithm::ParameterServer},
     {"auto", Algorithm::Auto}};
+const std::vector<std::pair<const char*, Placement>> kPlacements = {{"packed", Placement::Packed},
+                                                                    {"spread", Placement::Spread}};
 const std::vector<std::pair<const char*, Method>> kMethods = {
     {"none", Method::None}, {"topk", Method::TopK}, {"randomk", Method::RandomK}, {"threshold", Method::Threshold}};
 const std::vector<std::pair<const char*, Granularity>> kGranularities = {
@@ -131,8 +134,8 @@ E read_choice(const TableReader& r, const char* key, const std::vector<std::pair
 }
 
 ClusterSpec read_cluster(const TableReader& c) {
-  c.reject_unknown({"workers", "gpus_per_node", "topology", "nics_per_node", "oversubscription", "intra_node",
-                    "inter_node"});
+  c.reject_unknown({"workers", "gpus_per_node", "topology", "nics_per_node", "oversubscription", "nodes_per_leaf",
+                    "spines", "placement", "intra_node", "inter_node"});
   ClusterSpec s;
   s.workers = int_at_least(c, "workers", 1, std::nullopt);
   s.gpus_per_node = int_at_least(c, "gpus_per_node", 1, 1);
@@ -140,9 +143,14 @@ ClusterSpec read_cluster(const TableReader& c) {
   s.nics_per_node = int_at_least(c, "nics_per_node", 1, 1);
   s.oversubscription = c.number("oversubscription", 1.0);
   if (!(s.oversubscription >= 1.0)) c.fail("oversubscription", "must be >= 1 (got " + fmt(s.oversubscription) + ")");
-  if (c.has("oversubscription") && s.topology != Topology::FatTree)
+  if (c.has("oversubscription") && s.topology != TopologyKind::FatTree)
     c.fail("oversubscription", "applies only to topology = \"fat-tree\"");
-  if (s.gpus_per_node > 1 && (s.topology == Topology::Switch || s.topology == Topology::Ring))
+  s.nodes_per_leaf = int_at_least(c, "nodes_per_leaf", 1, 16);
+  s.spines = int_at_least(c, "spines", 0, 0);
+  s.placement = read_choice(c, "placement", kPlacements, "packed");
+  for (const char* key : {"nodes_per_leaf", "spines", "placement"})
+    if (c.has(key) && s.topology != TopologyKind::FatTree) c.fail(key, "applies only to topology = \"fat-tree\"");
+  if (s.gpus_per_node > 1 && (s.topology == TopologyKind::Switch || s.topology == TopologyKind::Ring))
     c.fail("topology", std::string("'") + to_string(s.topology) +
                            "' has one GPU per host; use \"two-level\" or \"fat-tree\" with gpus_per_node > 1");
   if (s.workers > s.gpus_per_node && s.workers % s.gpus_per_node != 0)
@@ -189,6 +197,52 @@ CompressionSpec read_compression(const TableReader& c) {
   return s;
 }
 
+// [collective]: the algorithm and its options. Needs the cluster (servers <= workers).
+void read_collective(const TableReader& c, const ClusterSpec& cluster, Scenario& s) {
+  c.reject_unknown({"algorithm", "servers", "chunks"});
+  s.algorithm = read_choice(c, "algorithm", kAlgorithms, "ring");
+  if (s.algorithm == Algorithm::Hierarchical && cluster.gpus_per_node < 2)
+    c.fail("algorithm", "'hierarchical' needs cluster.gpus_per_node > 1");
+  if (c.has("servers") && s.algorithm != Algorithm::ParameterServer)
+    c.fail("servers", "applies only to algorithm = \"ps\"");
+  s.collective.servers = int_at_least(c, "servers", 1, 1);
+  if (s.collective.servers > cluster.workers)
+    c.fail("servers", "must be <= cluster.workers = " + std::to_string(cluster.workers) + " (got " +
+                          std::to_string(s.collective.servers) + ")");
+  const std::int64_t chunks = c.integer("chunks", 1);
+  if (chunks < 1 || chunks > 4096) c.fail("chunks", "must be in [1, 4096] (got " + std::to_string(chunks) + ")");
+  s.collective.chunks = static_cast<int>(chunks);
+}
+
+// [stragglers]: per-worker compute multipliers. Needs the cluster (rank < workers).
+StragglerSpec read_stragglers(const TableReader& t, const ClusterSpec& cluster) {
+  t.reject_unknown({"cv", "seed", "slow"});
+  StragglerSpec s;
+  s.cv = t.number("cv", 0.0);
+  if (!(s.cv >= 0.0 && s.cv <= 10.0)) t.fail("cv", "must be in [0, 10] (got " + fmt(s.cv) + ")");
+  const std::int64_t seed = t.integer("seed", 1);
+  if (seed < 0) t.fail("seed", "must be >= 0 (got " + std::to_string(seed) + ")");
+  s.seed = static_cast<std::uint64_t>(seed);
+  if (!t.has("slow")) return s;
+  const auto slow = t.table_array("slow");
+  for (const auto& w : slow) {
+    w.reject_unknown({"rank", "factor"});
+    SlowWorker sw;
+    const std::int64_t rank = w.integer("rank");
+    if (rank < 0 || rank >= cluster.workers)
+      w.fail("rank", "must be in [0, cluster.workers = " + std::to_string(cluster.workers) + ") (got " +
+                         std::to_string(rank) + ")");
+    sw.rank = static_cast<int>(rank);
+    for (const auto& prev : s.slow)
+      if (prev.rank == sw.rank) w.fail("rank", "rank " + std::to_string(rank) + " is listed twice");
+    sw.factor = w.number("factor");
+    if (!(sw.factor >= 1.0) || !std::isfinite(sw.factor))
+      w.fail("factor", "must be >= 1 (got " + fmt(sw.factor) + ")");
+    s.slow.push_back(sw);
+  }
+  return s;
+}
+
 TrainingSpec read_training(const TableReader& t) {
   t.reject_unknown({"bucket_mb", "overlap", "iterations"});
   TrainingSpec s;
@@ -228,7 +282,7 @@ void apply_sets(ScenarioSource& src, const std::vector<std::string>& assignments
 Scenario build_scenario(const ScenarioSource& src) {
   const TableReader r(src.root, "", src.ctx);
   r.reject_unknown({"name", "description", "profile", "model", "compute", "cluster", "collective", "compression",
-                    "training"});
+                    "training", "stragglers"});
   Scenario s;
   s.source_path = src.path;
   s.name = r.string("name", std::filesystem::path(src.path).stem().string());
@@ -249,14 +303,10 @@ Scenario build_scenario(const ScenarioSource& src) {
   s.compute = read_compute(*r.sub("compute", true), s.profile);
   s.cluster = read_cluster(*r.sub("cluster", true));
 
-  if (const auto coll = r.sub("collective", false)) {
-    coll->reject_unknown({"algorithm"});
-    s.algorithm = read_choice(*coll, "algorithm", kAlgorithms, "ring");
-    if (s.algorithm == Algorithm::Hierarchical && s.cluster.gpus_per_node < 2)
-      coll->fail("algorithm", "'hierarchical' needs cluster.gpus_per_node > 1");
-  }
+  if (const auto coll = r.sub("collective", false)) read_collective(*coll, s.cluster, s);
   if (const auto comp = r.sub("compression", false)) s.compression = read_compression(*comp);
   if (const auto tr = r.sub("training", false)) s.training = read_training(*tr);
+  if (const auto st = r.sub("stragglers", false)) s.stragglers = read_stragglers(*st, s.cluster);
 
   // int32 indices address one compression unit: the whole model at granularity "model".
   if (s.compression.method != Method::None && s.compression.index_bytes == 4 &&

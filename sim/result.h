@@ -1,7 +1,8 @@
 // The result of simulating one configuration.
 //
 // Breakdown: iteration_time = compute + exposed_compression + exposed_comm,
-// where "exposed" is the part not hidden behind backward compute.
+// where "exposed" is the part not hidden behind backward compute. In the DES,
+// compute is the slowest worker's (stragglers make everyone wait for it).
 //
 // Efficiencies (both are reported; every output names which is which):
 //  - weak scaling (fixed per-worker batch):   E_weak = T_iter(1) / T_iter(P)
@@ -13,8 +14,16 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace gcsim {
+
+// A link's load over a DES run (the busiest links are reported).
+struct LinkLoad {
+  std::string name;          // "node0.nic0->switch"
+  double bytes = 0.0;        // carried over the run
+  double utilization = 0.0;  // bytes / (capacity x simulated time)
+};
 
 struct IterationResult {
   std::string backend;               // "analytic" or "des"
@@ -24,7 +33,11 @@ struct IterationResult {
   int buckets = 0;
   std::string algorithm;             // collective(s) used, e.g. "ring" or "ring-allgather"
 
-  double iteration_time_s = 0.0;
+  double iteration_time_s = 0.0;     // mean over the simulated iterations
+  int iterations = 1;
+  double iteration_p50_s = 0.0;
+  double iteration_p99_s = 0.0;
+  double straggler_s = 0.0;          // slowest worker's compute minus the mean worker's (DES)
   double forward_s = 0.0;
   double backward_s = 0.0;
   double optimizer_s = 0.0;
@@ -41,6 +54,11 @@ struct IterationResult {
   double efficiency_weak = 1.0;
   double efficiency_strong = 1.0;
   double speedup = 1.0;
+
+  // DES only.
+  std::vector<LinkLoad> busiest_links;
+  std::uint64_t events = 0;
+  std::uint64_t messages = 0;
 };
 
 }  // namespace gcsim

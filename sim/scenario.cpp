@@ -2,12 +2,12 @@
 
 namespace gcsim {
 
-const char* to_string(Topology t) {
+const char* to_string(TopologyKind t) {
   switch (t) {
-    case Topology::Switch: return "switch";
-    case Topology::TwoLevel: return "two-level";
-    case Topology::FatTree: return "fat-tree";
-    case Topology::Ring: return "ring";
+    case TopologyKind::Switch: return "switch";
+    case TopologyKind::TwoLevel: return "two-level";
+    case TopologyKind::FatTree: return "fat-tree";
+    case TopologyKind::Ring: return "ring";
   }
   return "?";
 }
@@ -18,7 +18,16 @@ const char* to_string(Algorithm a) {
     case Algorithm::Tree: return "tree";
     case Algorithm::HalvingDoubling: return "halving-doubling";
     case Algorithm::Hierarchical: return "hierarchical";
+    case Algorithm::ParameterServer: return "ps";
     case Algorithm::Auto: return "auto";
+  }
+  return "?";
+}
+
+const char* to_string(Placement p) {
+  switch (p) {
+    case Placement::Packed: return "packed";
+    case Placement::Spread: return "spread";
   }
   return "?";
 }

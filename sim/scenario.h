@@ -3,16 +3,21 @@
 // bad input there (see config/scenario_loader.h).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "models/layer.h"
 #include "sim/profile.h"
 
 namespace gcsim {
 
-enum class Topology { Switch, TwoLevel, FatTree, Ring };
-enum class Algorithm { Ring, Tree, HalvingDoubling, Hierarchical, Auto };
+enum class TopologyKind { Switch, TwoLevel, FatTree, Ring };
+enum class Algorithm { Ring, Tree, HalvingDoubling, Hierarchical, ParameterServer, Auto };
+// How nodes are laid out on a fat-tree's leaves: consecutive nodes on one leaf
+// (packed), or node n on leaf n mod leaves (spread: neighbours on different leaves).
+enum class Placement { Packed, Spread };
 enum class Method { None, TopK, RandomK, Threshold };
 enum class Granularity { Layer, Bucket, Model };
 enum class Exchange { Allgather, Dense };
@@ -28,11 +33,14 @@ struct LinkClass {
 struct ClusterSpec {
   int workers = 1;               // P
   int gpus_per_node = 1;         // G; workers are packed node by node
-  Topology topology = Topology::Switch;
+  TopologyKind topology = TopologyKind::Switch;
   LinkClass intra_node;          // used when gpus_per_node > 1
   LinkClass inter_node;          // per NIC
   int nics_per_node = 1;
   double oversubscription = 1.0; // fat-tree leaf uplink oversubscription (>= 1)
+  int nodes_per_leaf = 16;       // fat-tree: nodes under one leaf switch
+  int spines = 0;                // fat-tree: spine switches (0: as many as a leaf has uplink ports)
+  Placement placement = Placement::Packed;  // fat-tree: nodes onto leaves
 
   int nodes() const { return (workers + gpus_per_node - 1) / gpus_per_node; }
 };
@@ -53,6 +61,24 @@ struct CompressionSpec {
   Exchange exchange = Exchange::Allgather;
 };
 
+// Options of the collective algorithms (the algorithm itself is Scenario::algorithm).
+struct CollectiveSpec {
+  int servers = 1;   // parameter server: server ranks (ranks 0 .. servers-1)
+  int chunks = 1;    // pipelining: a ring step's chunk, or a tree's half, in this many messages
+};
+
+// Slow workers: a per-worker, per-iteration multiplier on compute time.
+struct SlowWorker {
+  int rank = 0;
+  double factor = 1.0;  // >= 1: compute takes this many times as long
+};
+struct StragglerSpec {
+  double cv = 0.0;            // lognormal multiplier with mean 1 and this coefficient of variation
+  std::uint64_t seed = 1;
+  std::vector<SlowWorker> slow;
+  bool any() const { return cv > 0.0 || !slow.empty(); }
+};
+
 struct TrainingSpec {
   double bucket_mb = 25.0;       // MiB (2^20 bytes), as PyTorch DDP's bucket_cap_mb
   bool overlap = true;           // communication overlaps backward compute
@@ -67,13 +93,16 @@ struct Scenario {
   ComputeSpec compute;
   ClusterSpec cluster;
   Algorithm algorithm = Algorithm::Ring;
+  CollectiveSpec collective;
   CompressionSpec compression;
   TrainingSpec training;
+  StragglerSpec stragglers;
   Profile profile;
 };
 
-const char* to_string(Topology);
+const char* to_string(TopologyKind);
 const char* to_string(Algorithm);
+const char* to_string(Placement);
 const char* to_string(Method);
 const char* to_string(Granularity);
 const char* to_string(Exchange);

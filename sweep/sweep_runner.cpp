@@ -60,7 +60,6 @@ std::map<std::size_t, std::string> read_previous(const std::string& path, const 
                        "point " + std::to_string(point) + " is not in this sweep; it comes from another sweep");
     const Columns& want = expected_config[point];
     for (std::size_t i = 0; i < want.size(); ++i) {
-      if (want[i].first == "backend") continue;
       if (i + 1 >= fields.size() || fields[i + 1] != want[i].second)
         throw InputError(path + ":" + std::to_string(lineno), want[i].first,
                          "row for point " + std::to_string(point) + " has '" +
@@ -84,7 +83,8 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt, const Sim
   scenarios.reserve(out.points);
   for (std::size_t i = 0; i < out.points; ++i) scenarios.push_back(build_scenario(spec.point_source(base, i)));
 
-  const IterationResult blank;  // config columns need only the scenario
+  IterationResult blank;  // config columns need only the scenario and the backend
+  blank.backend = opt.backend;
   std::vector<Columns> configs;
   for (const auto& s : scenarios) configs.push_back(config_columns(s, blank));
   const std::string header = csv_header(row_columns(0, scenarios.front(), blank));

@@ -17,6 +17,7 @@ namespace gcsim {
 
 struct SweepOptions {
   std::string out_dir;
+  std::string backend = "des"; // recorded in every row; resumed rows must match it
   bool resume = false;      // keep DIR/results.csv rows and skip their points
   bool force = false;       // overwrite an existing DIR/results.csv
   int jobs = 0;             // <= 0: all cores

@@ -211,3 +211,195 @@ TEST_CASE("sweep files: axes in file order, linked keys, located errors", "[conf
   const std::string zip = write_temp("z.toml", "base = \"base.toml\"\n[axes]\n\"a.b|c.d\" = [[1]]\n");
   CHECK_THROWS_WITH(gcsim::load_sweep(zip), Catch::Contains("list of 2 entries"));
 }
+
+// ------------------------------------------------ fat-tree, collective, stragglers ----
+
+TEST_CASE("fat-tree keys: nodes_per_leaf, spines, placement", "[config]") {
+  const auto d = gcsim::load_scenario(write_temp("d.toml", kValid));
+  CHECK(d.cluster.nodes_per_leaf == 16);  // defaults
+  CHECK(d.cluster.spines == 0);
+  CHECK(d.cluster.placement == gcsim::Placement::Packed);
+
+  const auto s = gcsim::load_scenario(write_temp(
+      "ft.toml", replace(kValid, "workers = 8",
+                         "workers = 8\ntopology = \"fat-tree\"\nnodes_per_leaf = 4\nspines = 2\nplacement = \"spread\"")));
+  CHECK(s.cluster.topology == gcsim::TopologyKind::FatTree);
+  CHECK(s.cluster.nodes_per_leaf == 4);
+  CHECK(s.cluster.spines == 2);
+  CHECK(s.cluster.placement == gcsim::Placement::Spread);
+  CHECK(std::string(gcsim::to_string(s.cluster.placement)) == "spread");
+  const auto p = gcsim::load_scenario(write_temp(
+      "ft0.toml", replace(kValid, "workers = 8", "workers = 8\ntopology = \"fat-tree\"\nspines = 0\nplacement = \"packed\"")));
+  CHECK(p.cluster.spines == 0);
+  CHECK(p.cluster.placement == gcsim::Placement::Packed);
+}
+
+TEST_CASE("fat-tree keys: located errors", "[config][bad-input]") {
+  const std::string ft = "workers = 8\ntopology = \"fat-tree\"\n";
+  const std::string npl = error_of(replace(kValid, "workers = 8", ft + "nodes_per_leaf = 0"));
+  CHECK(contains(npl, "s.toml:12:18: cluster.nodes_per_leaf: must be >= 1 (got 0)"));
+  CHECK(contains(error_of(replace(kValid, "workers = 8", ft + "spines = -1")),
+                 "s.toml:12:10: cluster.spines: must be >= 0 (got -1)"));
+  CHECK(contains(error_of(replace(kValid, "workers = 8", ft + "spines = 2.5")),
+                 "cluster.spines: expected an integer, got float"));
+  CHECK(contains(error_of(replace(kValid, "workers = 8", ft + "placement = \"sprad\"")),
+                 "s.toml:12:13: cluster.placement: unknown value 'sprad', did you mean 'spread'?"));
+  // Only with topology = "fat-tree": reported at the key.
+  CHECK(contains(error_of(replace(kValid, "workers = 8", "workers = 8\nspines = 4")),
+                 "s.toml:11:10: cluster.spines: applies only to topology = \"fat-tree\""));
+  CHECK(contains(error_of(replace(kValid, "workers = 8", "workers = 8\nnodes_per_leaf = 4")),
+                 "s.toml:11:18: cluster.nodes_per_leaf: applies only to topology = \"fat-tree\""));
+  CHECK(contains(error_of(replace(kValid, "workers = 8", "workers = 8\ntopology = \"ring\"\nplacement = \"packed\"")),
+                 "s.toml:12:13: cluster.placement: applies only to topology = \"fat-tree\""));
+}
+
+TEST_CASE("collective: ps, servers, chunks", "[config]") {
+  const auto d = gcsim::load_scenario(write_temp("d.toml", kValid));
+  CHECK(d.algorithm == gcsim::Algorithm::Ring);  // defaults
+  CHECK(d.collective.servers == 1);
+  CHECK(d.collective.chunks == 1);
+
+  const auto ps = gcsim::load_scenario(
+      write_temp("ps.toml", kValid + "[collective]\nalgorithm = \"ps\"\nservers = 8\nchunks = 4096\n"));
+  CHECK(ps.algorithm == gcsim::Algorithm::ParameterServer);
+  CHECK(std::string(gcsim::to_string(ps.algorithm)) == "ps");
+  CHECK(ps.collective.servers == 8);
+  CHECK(ps.collective.chunks == 4096);
+  const auto ps1 = gcsim::load_scenario(write_temp("ps1.toml", kValid + "[collective]\nalgorithm = \"ps\"\n"));
+  CHECK(ps1.collective.servers == 1);
+  const auto ring = gcsim::load_scenario(write_temp("rc.toml", kValid + "[collective]\nchunks = 8\n"));
+  CHECK(ring.algorithm == gcsim::Algorithm::Ring);
+  CHECK(ring.collective.chunks == 8);
+}
+
+TEST_CASE("collective: located errors", "[config][bad-input]") {
+  // kValid has 17 lines; [collective] is line 18, its first key line 19.
+  CHECK(contains(error_of(kValid + "[collective]\nalgorithm = \"ps\"\nservers = 0\n"),
+                 "s.toml:20:11: collective.servers: must be >= 1 (got 0)"));
+  CHECK(contains(error_of(kValid + "[collective]\nalgorithm = \"ps\"\nservers = 9\n"),
+                 "s.toml:20:11: collective.servers: must be <= cluster.workers = 8 (got 9)"));
+  CHECK(contains(error_of(kValid + "[collective]\nalgorithm = \"tree\"\nservers = 2\n"),
+                 "s.toml:20:11: collective.servers: applies only to algorithm = \"ps\""));
+  CHECK(contains(error_of(kValid + "[collective]\nservers = 2\n"),
+                 "s.toml:19:11: collective.servers: applies only to algorithm = \"ps\""));
+  for (const char* c : {"0", "4097", "-1"})
+    CHECK(contains(error_of(kValid + "[collective]\nchunks = " + c + "\n"),
+                   std::string("s.toml:19:10: collective.chunks: must be in [1, 4096] (got ") + c + ")"));
+  CHECK(contains(error_of(kValid + "[collective]\nchunks = \"4\"\n"),
+                 "collective.chunks: expected an integer, got string"));
+  CHECK(contains(error_of(kValid + "[collective]\nchunk = 4\n"),
+                 "s.toml:19:1: collective.chunk: unknown key, did you mean 'collective.chunks'?"));
+  CHECK(contains(error_of(kValid + "[collective]\nalgorithm = \"pss\"\n"),
+                 "collective.algorithm: unknown value 'pss', did you mean 'ps'?"));
+}
+
+TEST_CASE("stragglers: cv, seed, slow workers", "[config]") {
+  const auto d = gcsim::load_scenario(write_temp("d.toml", kValid));
+  CHECK(d.stragglers.cv == 0.0);  // defaults: none
+  CHECK(d.stragglers.seed == 1);
+  CHECK(d.stragglers.slow.empty());
+  CHECK_FALSE(d.stragglers.any());
+
+  const auto s = gcsim::load_scenario(write_temp(
+      "st.toml", kValid + "[stragglers]\ncv = 0.2\nseed = 42\nslow = [{ rank = 3, factor = 2.0 }, { rank = 0, factor = 1 }]\n"));
+  CHECK(s.stragglers.cv == 0.2);
+  CHECK(s.stragglers.seed == 42);
+  REQUIRE(s.stragglers.slow.size() == 2);
+  CHECK(s.stragglers.slow[0].rank == 3);
+  CHECK(s.stragglers.slow[0].factor == 2.0);
+  CHECK(s.stragglers.slow[1].rank == 0);
+  CHECK(s.stragglers.slow[1].factor == 1.0);
+  CHECK(s.stragglers.any());
+
+  // [[stragglers.slow]] works too; cv = 0 and 10 are the bounds.
+  const auto t = gcsim::load_scenario(write_temp(
+      "st2.toml", kValid + "[stragglers]\ncv = 10\nseed = 0\n[[stragglers.slow]]\nrank = 7\nfactor = 1.5\n"));
+  CHECK(t.stragglers.cv == 10.0);
+  CHECK(t.stragglers.seed == 0);
+  REQUIRE(t.stragglers.slow.size() == 1);
+  CHECK(t.stragglers.slow[0].rank == 7);
+  CHECK(t.stragglers.slow[0].factor == 1.5);
+  const auto z = gcsim::load_scenario(write_temp("st3.toml", kValid + "[stragglers]\ncv = 0\nslow = []\n"));
+  CHECK_FALSE(z.stragglers.any());
+}
+
+TEST_CASE("stragglers: located errors", "[config][bad-input]") {
+  const std::string h = kValid + "[stragglers]\n";  // [stragglers] is line 18
+  for (const char* cv : {"-0.1", "10.5", "nan", "inf"})
+    CHECK(contains(error_of(h + "cv = " + cv + "\n"),
+                   std::string("s.toml:19:6: stragglers.cv: must be in [0, 10] (got ")));
+  CHECK(contains(error_of(h + "cv = -0.5\n"), "stragglers.cv: must be in [0, 10] (got -0.5)"));
+  CHECK(contains(error_of(h + "cv = \"x\"\n"), "stragglers.cv: expected a number, got string"));
+  CHECK(contains(error_of(h + "seed = -1\n"), "s.toml:19:8: stragglers.seed: must be >= 0 (got -1)"));
+  CHECK(contains(error_of(h + "seed = 1.5\n"), "stragglers.seed: expected an integer, got float"));
+  CHECK(contains(error_of(h + "cvv = 0.1\n"), "s.toml:19:1: stragglers.cvv: unknown key, did you mean 'stragglers.cv'?"));
+
+  CHECK(contains(error_of(h + "slow = [{ rank = 8, factor = 2.0 }]\n"),
+                 "s.toml:19:18: stragglers.slow[0].rank: must be in [0, cluster.workers = 8) (got 8)"));
+  CHECK(contains(error_of(h + "slow = [{ rank = -1, factor = 2.0 }]\n"),
+                 "s.toml:19:18: stragglers.slow[0].rank: must be in [0, cluster.workers = 8) (got -1)"));
+  CHECK(contains(error_of(h + "slow = [{ rank = 1, factor = 0.5 }]\n"),
+                 "s.toml:19:30: stragglers.slow[0].factor: must be >= 1 (got 0.5)"));
+  CHECK(contains(error_of(h + "slow = [{ rank = 1, factor = inf }]\n"), "stragglers.slow[0].factor: must be >= 1"));
+  CHECK(contains(error_of(h + "slow = [{ rank = 1, factor = nan }]\n"), "stragglers.slow[0].factor: must be >= 1"));
+  CHECK(contains(error_of(h + "slow = [{ rank = 3, factor = 2.0 }, { rank = 3, factor = 3.0 }]\n"),
+                 "s.toml:19:46: stragglers.slow[1].rank: rank 3 is listed twice"));
+  CHECK(contains(error_of(h + "slow = [{ rank = 1 }]\n"), "stragglers.slow[0].factor: missing required key"));
+  CHECK(contains(error_of(h + "slow = [{ factor = 2.0 }]\n"), "stragglers.slow[0].rank: missing required key"));
+  CHECK(contains(error_of(h + "slow = [{ rank = 1, factor = 2.0, fatcor = 3 }]\n"),
+                 "stragglers.slow[0].fatcor: unknown key, did you mean 'stragglers.slow[0].factor'?"));
+  CHECK(contains(error_of(h + "slow = [3]\n"), "s.toml:19:9: stragglers.slow[0]: expected a table, got integer"));
+  CHECK(contains(error_of(h + "slow = 3\n"), "s.toml:19:8: stragglers.slow: expected an array of tables, got integer"));
+  CHECK(contains(error_of("stragglers = 1\n" + kValid), "s.toml:1:14: stragglers: expected a table, got integer"));
+}
+
+TEST_CASE("set flags reach the new keys, creating missing tables", "[config]") {
+  const std::string path = write_temp("setnew.toml", kValid);
+  const auto s = gcsim::load_scenario(
+      path, {"stragglers.cv=0.1", "stragglers.seed=7", "stragglers.slow=[{rank=2, factor=3.0}]",
+             "collective.algorithm=\"ps\"", "collective.servers=2", "collective.chunks=16",
+             "cluster.topology=fat-tree", "cluster.placement=spread", "cluster.spines=8", "cluster.nodes_per_leaf=2"});
+  CHECK(s.stragglers.cv == 0.1);
+  CHECK(s.stragglers.seed == 7);
+  REQUIRE(s.stragglers.slow.size() == 1);
+  CHECK(s.stragglers.slow[0].rank == 2);
+  CHECK(s.stragglers.slow[0].factor == 3.0);
+  CHECK(s.algorithm == gcsim::Algorithm::ParameterServer);
+  CHECK(s.collective.servers == 2);
+  CHECK(s.collective.chunks == 16);
+  CHECK(s.cluster.topology == gcsim::TopologyKind::FatTree);
+  CHECK(s.cluster.placement == gcsim::Placement::Spread);
+  CHECK(s.cluster.spines == 8);
+  CHECK(s.cluster.nodes_per_leaf == 2);
+  CHECK(gcsim::load_scenario(path, {"collective.algorithm=ps"}).algorithm == gcsim::Algorithm::ParameterServer);
+
+  CHECK(contains(error_of(kValid, {"stragglers.cv=-1"}), "--set stragglers.cv=-1: stragglers.cv: must be in [0, 10]"));
+  CHECK(contains(error_of(kValid, {"collective.servers=2"}),
+                 "--set collective.servers=2: collective.servers: applies only to algorithm = \"ps\""));
+  CHECK(contains(error_of(kValid, {"collective.algorithm=ps", "collective.servers=9"}),
+                 "--set collective.servers=9: collective.servers: must be <= cluster.workers = 8 (got 9)"));
+  CHECK(contains(error_of(kValid, {"collective.chunks=0"}), "--set collective.chunks=0: collective.chunks: must be in"));
+  CHECK(contains(error_of(kValid, {"cluster.spines=2"}),
+                 "--set cluster.spines=2: cluster.spines: applies only to topology = \"fat-tree\""));
+  CHECK(contains(error_of(kValid, {"stragglers.slow=[{rank=9, factor=2.0}]"}),
+                 "stragglers.slow[0].rank: must be in [0, cluster.workers = 8) (got 9)"));
+  // Lowering workers below a listed slow rank is caught too.
+  CHECK(contains(error_of(kValid + "[stragglers]\nslow = [{ rank = 7, factor = 2.0 }]\n", {"cluster.workers=4"}),
+                 "s.toml:19:18: stragglers.slow[0].rank: must be in [0, cluster.workers = 4) (got 7)"));
+}
+
+TEST_CASE("sweep axes over the new keys", "[config][sweep]") {
+  const std::string base = write_temp("base2.toml", kValid);
+  const std::string sw = write_temp(
+      "sw2.toml", "base = \"base2.toml\"\n[axes]\n\"stragglers.cv\" = [0.0, 0.5]\n"
+                  "\"collective.algorithm|collective.servers\" = [[\"ps\", 2], [\"ps\", 99]]\n");
+  const auto spec = gcsim::load_sweep(sw);
+  REQUIRE(spec.point_count() == 4);
+  const auto src = gcsim::read_scenario_source(base);
+  const auto s2 = gcsim::build_scenario(spec.point_source(src, 2));  // cv 0.5, ps with 2 servers
+  CHECK(s2.stragglers.cv == 0.5);
+  CHECK(s2.algorithm == gcsim::Algorithm::ParameterServer);
+  CHECK(s2.collective.servers == 2);
+  CHECK_THROWS_WITH(gcsim::build_scenario(spec.point_source(src, 3)),
+                    Catch::Contains("sw2.toml:4:57") && Catch::Contains("collective.servers: must be <= cluster.workers = 8 (got 99)"));
+}

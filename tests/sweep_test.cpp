@@ -67,6 +67,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 TEST_CASE("a sweep writes one row per point, in point order", "[sweep]") {
   Fixture f("\"cluster.workers\" = [2, 4, 8, 16]\n\"compression.method\" = [\"none\", \"topk\"]\n");
   gcsim::SweepOptions o;
+  o.backend = "analytic";
   o.out_dir = f.out();
   o.jobs = 3;
   const auto r = gcsim::run_sweep(f.spec, o, gcsim::simulate_analytic);
@@ -88,6 +89,7 @@ TEST_CASE("a sweep writes one row per point, in point order", "[sweep]") {
 TEST_CASE("an existing results.csv is kept unless --resume or --force", "[sweep]") {
   Fixture f("\"cluster.workers\" = [2, 4]\n");
   gcsim::SweepOptions o;
+  o.backend = "analytic";
   o.out_dir = f.out();
   const auto first = gcsim::run_sweep(f.spec, o, gcsim::simulate_analytic);
   const std::string before = slurp(first.results_csv);
@@ -100,6 +102,7 @@ TEST_CASE("an existing results.csv is kept unless --resume or --force", "[sweep]
 TEST_CASE("resume skips finished points and ends with the same file", "[sweep]") {
   Fixture f("\"cluster.workers\" = [2, 4, 8, 16, 32]\n");
   gcsim::SweepOptions o;
+  o.backend = "analytic";
   o.out_dir = f.out();
   const auto full = gcsim::run_sweep(f.spec, o, gcsim::simulate_analytic);
   const std::string complete = slurp(full.results_csv);
@@ -123,6 +126,7 @@ TEST_CASE("resume skips finished points and ends with the same file", "[sweep]")
 TEST_CASE("resume refuses rows from a different sweep", "[sweep]") {
   Fixture f("\"cluster.workers\" = [2, 4]\n");
   gcsim::SweepOptions o;
+  o.backend = "analytic";
   o.out_dir = f.out();
   gcsim::run_sweep(f.spec, o, gcsim::simulate_analytic);
   std::ofstream(f.dir / "sweep.toml") << "base = \"base.toml\"\n[axes]\n\"cluster.workers\" = [2, 8]\n";
@@ -134,6 +138,7 @@ TEST_CASE("resume refuses rows from a different sweep", "[sweep]") {
 TEST_CASE("a bad point stops the sweep before any output", "[sweep][bad-input]") {
   Fixture f("\"cluster.workers\" = [2, 4, -1]\n");
   gcsim::SweepOptions o;
+  o.backend = "analytic";
   o.out_dir = f.out();
   CHECK_THROWS_WITH(gcsim::run_sweep(f.spec, o, gcsim::simulate_analytic),
                     Catch::Contains("sweep.toml:3:28") && Catch::Contains("cluster.workers: must be >= 1"));

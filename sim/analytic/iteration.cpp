@@ -65,6 +65,8 @@ IterationResult simulate_analytic(const Scenario& s) {
   r.exposed_comm_s = exposed_coll;
   r.exposed_compression_s = std::max(0.0, tail - exposed_coll);  // clamp rounding residue (~1e-17)
   r.iteration_time_s = r.compute_s + tail;
+  r.iterations = s.training.iterations;  // all alike: no stragglers in the closed form
+  r.iteration_p50_s = r.iteration_p99_s = r.iteration_time_s;
   r.iteration_time_p1_s = ct.step_s();
   fill_efficiency(r);
   return r;

@@ -14,5 +14,6 @@
 namespace gcsim {
 
 CollectiveCost halving_doubling_allreduce(const Fabric& f, double bytes);
+// The schedule face: halving_doubling_schedule.h.
 
 }  // namespace gcsim

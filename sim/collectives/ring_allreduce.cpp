@@ -1,5 +1,7 @@
 #include "sim/collectives/ring_allreduce.h"
 
+#include "sim/collectives/ring_pass.h"
+
 namespace gcsim {
 
 CollectiveCost ring_allreduce(const Fabric& f, double bytes) {
@@ -10,6 +12,20 @@ CollectiveCost ring_allreduce(const Fabric& f, double bytes) {
   c.time_s = 2.0 * (P - 1.0) * link.time(bytes / P);
   c.bytes_sent = c.bytes_received = 2.0 * (P - 1.0) / P * bytes;
   return c;
+}
+
+std::unique_ptr<CollectiveSchedule> ring_allreduce_schedule(const ScheduleContext& ctx, int P, double bytes,
+                                                            int chunks) {
+  RingStage ring;
+  ring.next.resize(P);
+  for (int r = 0; r < P; ++r) ring.next[r] = (r + 1) % P;
+  ring.steps = 2 * (P - 1);
+  ring.bytes = bytes / P;
+  ring.phase = "reduce-scatter";
+  ring.phase_after = "allgather";
+  ring.split = P - 1;
+  return std::make_unique<RingPassSchedule>(ctx.engine, ctx.network, ctx.alpha_s, "ring",
+                                            std::vector<RingStage>{ring}, chunks);
 }
 
 }  // namespace gcsim

@@ -14,6 +14,7 @@
 namespace gcsim {
 
 CollectiveCost tree_allreduce(const Fabric& f, double bytes);
+// The schedule face: tree_schedule.h.
 
 // ceil(log2(P)) for P >= 1.
 int ceil_log2(int P);

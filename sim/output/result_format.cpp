@@ -90,6 +90,13 @@ Columns metric_columns(const IterationResult& r) {
       {"params", std::to_string(r.params)},
       {"selected", std::to_string(r.selected)},
       {"buckets", std::to_string(r.buckets)},
+      {"iterations", std::to_string(r.iterations)},
+      {"iteration_p50_s", format_number(r.iteration_p50_s)},
+      {"iteration_p99_s", format_number(r.iteration_p99_s)},
+      {"straggler_s", format_number(r.straggler_s)},
+      {"busiest_link", r.busiest_links.empty() ? "" : r.busiest_links.front().name},
+      {"busiest_link_utilization",
+       format_number(r.busiest_links.empty() ? 0.0 : r.busiest_links.front().utilization)},
   };
 }
 
@@ -128,6 +135,10 @@ std::string format_json(const Scenario& s, const IterationResult& r) {
     o << "  \"" << k << "\": " << format_number(v) << (last ? "\n" : ",\n");
   };
   num("iteration_time_s", r.iteration_time_s);
+  o << "  \"iterations\": " << r.iterations << ",\n";
+  num("iteration_p50_s", r.iteration_p50_s);
+  num("iteration_p99_s", r.iteration_p99_s);
+  num("straggler_s", r.straggler_s);
   num("compute_s", r.compute_s);
   num("forward_s", r.forward_s);
   num("backward_s", r.backward_s);
@@ -146,7 +157,15 @@ std::string format_json(const Scenario& s, const IterationResult& r) {
        "\"efficiency_strong\": \"(T_c/P)/(T_c/P + T_comm), seed section 2.2, no overlap\", "
        "\"speedup\": \"P * efficiency_weak\"},\n";
   o << "  \"params\": " << r.params << ",\n  \"selected_per_worker\": " << r.selected << ",\n";
-  o << "  \"buckets\": " << r.buckets << ",\n  \"algorithm_used\": \"" << json_escape(r.algorithm) << "\"\n}\n";
+  o << "  \"buckets\": " << r.buckets << ",\n  \"algorithm_used\": \"" << json_escape(r.algorithm) << "\",\n";
+  o << "  \"events\": " << r.events << ",\n  \"messages\": " << r.messages << ",\n";
+  o << "  \"busiest_links\": [";
+  for (std::size_t i = 0; i < r.busiest_links.size(); ++i) {
+    const LinkLoad& l = r.busiest_links[i];
+    o << (i ? ", " : "") << "{\"link\": \"" << json_escape(l.name) << "\", \"bytes\": " << format_number(l.bytes)
+      << ", \"utilization\": " << format_number(l.utilization) << "}";
+  }
+  o << "]\n}\n";
   return o.str();
 }
 
@@ -174,6 +193,9 @@ std::string format_table(const Scenario& s, const IterationResult& r) {
     o << line;
   };
   row("iteration time", ms(r.iteration_time_s));
+  if (r.iterations > 1)
+    row("  over iterations: p50 / p99", ms(r.iteration_p50_s) + " / " + ms(r.iteration_p99_s) + " (" +
+                                            std::to_string(r.iterations) + " iterations)");
   row("  compute (fwd + bwd + optimizer)", ms(r.compute_s));
   row("  exposed compression", ms(r.exposed_compression_s));
   row("  exposed communication", ms(r.exposed_comm_s));
@@ -185,6 +207,18 @@ std::string format_table(const Scenario& s, const IterationResult& r) {
   row("efficiency, weak scaling T(1)/T(P)", format_number(r.efficiency_weak));
   row("efficiency, strong (seed 2.2 form)", format_number(r.efficiency_strong));
   row("speedup P * E_weak", format_number(r.speedup));
+  if (r.straggler_s > 1e-9 * r.compute_s) row("straggler delay (slowest - mean compute)", ms(r.straggler_s));
+  if (!r.busiest_links.empty()) {
+    o << "\nbusiest links (bytes / (capacity x simulated time))\n";
+    for (const LinkLoad& l : r.busiest_links) {
+      std::snprintf(line, sizeof line, "  %-42s %5.1f %%  %s\n", l.name.c_str(), 100.0 * l.utilization,
+                    mb(l.bytes).c_str());
+      o << line;
+    }
+    std::snprintf(line, sizeof line, "\n%llu events, %llu messages\n", static_cast<unsigned long long>(r.events),
+                  static_cast<unsigned long long>(r.messages));
+    o << line;
+  }
   return o.str();
 }
 

@@ -50,7 +50,7 @@ BucketCost priced(const Scenario& s, const Fabric& f, const Bucket& b) {
   if (s.compression.method == Method::None || f.P <= 1) {
     c.selected = b.params;
     c.wire_bytes = 4.0 * n;
-    const AllreduceChoice ar = dense_allreduce(s.algorithm, f, c.wire_bytes);
+    const AllreduceChoice ar = dense_allreduce(s.algorithm, f, c.wire_bytes, s.collective);
     c.algorithm = ar.algorithm;
     c.collective = ar.cost;
     return c;
@@ -81,7 +81,7 @@ BucketCost priced(const Scenario& s, const Fabric& f, const Bucket& b) {
   } else {
     c.compress_s += scatter.eval(n, k);  // local decompression to a dense buffer
     c.wire_bytes = 4.0 * n;
-    const AllreduceChoice ar = dense_allreduce(s.algorithm, f, c.wire_bytes);
+    const AllreduceChoice ar = dense_allreduce(s.algorithm, f, c.wire_bytes, s.collective);
     c.algorithm = ar.algorithm;
     c.collective = ar.cost;
   }

@@ -1,11 +1,13 @@
 // gcsim simulate SCENARIO.toml [--set key=value ...] [--format table|csv|json] [--out FILE]
 #include <boost/program_options.hpp>
 
+#include <filesystem>
 #include <iostream>
 
 #include "config/input_error.h"
 #include "config/scenario_loader.h"
 #include "sim/analytic/iteration.h"
+#include "sim/des/training_sim.h"
 #include "sim/output/result_format.h"
 #include "tools/gcsim/cli.h"
 
@@ -16,13 +18,18 @@ namespace gcsim::cli {
 int cmd_simulate(const std::vector<std::string>& args) {
   po::options_description opts("gcsim simulate SCENARIO.toml [options]");
   std::string format = "table";
-  std::string backend = "analytic";
+  std::string backend = "des";
   std::string out;
+  std::string trace;
+  int trace_ranks = 16;
   opts.add_options()("help,h", "show this help")(
       "set", po::value<std::vector<std::string>>()->composing(),
       "override a scenario key, e.g. --set cluster.workers=64 (repeatable; value in TOML syntax)")(
       "format", po::value(&format)->default_value("table"), "table | csv | json")(
-      "backend", po::value(&backend)->default_value("analytic"), "analytic (closed-form alpha-beta model)")(
+      "backend", po::value(&backend)->default_value("des"),
+      "des (discrete-event simulator: topology, shared links, stragglers) | analytic (closed-form alpha-beta)")(
+      "trace", po::value(&trace), "des: write a Chrome/Perfetto trace (JSON) of the run to FILE")(
+      "trace-ranks", po::value(&trace_ranks)->default_value(16), "des: workers with their own tracks in the trace")(
       "out", po::value(&out), "write the output to FILE (atomically) instead of stdout")(
       "force", "overwrite --out FILE if it exists");
   const po::variables_map vm = parse_args(args, opts, "scenario");
@@ -34,12 +41,23 @@ int cmd_simulate(const std::vector<std::string>& args) {
   if (!vm.count("scenario")) throw InputError("gcsim simulate", "", "missing SCENARIO.toml (try --help)");
   if (format != "table" && format != "csv" && format != "json")
     throw InputError("--format " + format, "", "expected table, csv or json");
-  if (backend != "analytic") throw InputError("--backend " + backend, "", "expected analytic");
+  if (backend != "analytic" && backend != "des") throw InputError("--backend " + backend, "", "expected des or analytic");
+  if (!trace.empty() && backend != "des") throw InputError("--trace", "", "needs --backend des");
+  if (trace_ranks < 1) throw InputError("--trace-ranks " + std::to_string(trace_ranks), "", "must be >= 1");
 
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
   const Scenario s = load_scenario(vm["scenario"].as<std::string>(), sets);
-  const IterationResult r = simulate_analytic(s);
+  ChromeTrace chrome;
+  IterationResult r;
+  if (backend == "des") {
+    DesOptions o;
+    if (!trace.empty()) o.trace = &chrome;
+    o.trace_ranks = trace_ranks;
+    r = simulate_des(s, o).result;
+  } else {
+    r = simulate_analytic(s);
+  }
 
   std::string text;
   if (format == "json") {
@@ -51,6 +69,11 @@ int cmd_simulate(const std::vector<std::string>& args) {
   } else {
     text = format_table(s, r);
   }
+  const bool force = vm.count("force") > 0;
+  for (const std::string& f : {trace, out})  // refuse before writing anything
+    if (!f.empty() && !force && std::filesystem::exists(f))
+      throw InputError(f, "", "exists; pass --force to overwrite it");
+  if (!trace.empty()) write_output_file(trace, chrome.json(), force);
   if (out.empty()) {
     std::cout << text;
   } else {

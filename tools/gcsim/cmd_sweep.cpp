@@ -10,6 +10,7 @@
 #include "config/input_error.h"
 #include "config/sweep_loader.h"
 #include "sim/analytic/iteration.h"
+#include "sim/des/training_sim.h"
 #include "sweep/progress_bar.h"
 #include "sweep/sweep_runner.h"
 #include "sweep/thread_pool.h"
@@ -50,7 +51,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "resume", "keep the rows of an earlier, interrupted run in DIR/results.csv and skip those points")(
       "force", "overwrite an existing DIR/results.csv")(
       "jobs,j", po::value(&jobs)->default_value(0), "worker threads (0 = all cores)")(
-      "backend", po::value<std::string>()->default_value("analytic"), "analytic");
+      "backend", po::value<std::string>()->default_value("des"),
+      "des (discrete-event simulator, default) | analytic (closed-form alpha-beta model)");
   const po::variables_map vm = parse_args(args, opts, "sweep");
   if (vm.count("help")) {
     std::cout << opts
@@ -63,7 +65,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (vm.count("resume") && vm.count("force")) throw InputError("--resume --force", "", "pick one");
   if (jobs < 0) throw InputError("--jobs " + std::to_string(jobs), "", "must be >= 0");
   const std::string backend = vm["backend"].as<std::string>();
-  if (backend != "analytic") throw InputError("--backend " + backend, "", "expected analytic");
+  if (backend != "analytic" && backend != "des") throw InputError("--backend " + backend, "", "expected des or analytic");
 
   const SweepSpec spec = load_sweep(vm["sweep"].as<std::string>());
   SweepOptions o;
@@ -72,7 +74,10 @@ int cmd_sweep(const std::vector<std::string>& args) {
   o.force = vm.count("force") > 0;
   o.jobs = jobs;
   o.progress = ProgressBar::stderr_is_terminal();
-  const SweepOutcome r = run_sweep(spec, o, [](const Scenario& s) { return simulate_analytic(s); });
+  o.backend = backend;
+  const SweepOutcome r = run_sweep(spec, o, [&backend](const Scenario& s) {
+    return backend == "des" ? simulate_des(s).result : simulate_analytic(s);
+  });
   std::printf("sweep %s: %zu points (%zu from an earlier run, %zu simulated) -> %s\n", spec.name.c_str(), r.points,
               r.resumed, r.ran, r.results_csv.c_str());
   std::fflush(stdout);

@@ -1,0 +1,77 @@
+#include "sim/collectives/halving_doubling_schedule.h"
+
+#include <cmath>
+#include <limits>
+
+namespace gcsim {
+
+namespace {
+
+class HalvingDoublingSchedule final : public CollectiveSchedule {
+ public:
+  HalvingDoublingSchedule(const ScheduleContext& ctx, int P, double bytes)
+      : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha_s), bytes_(bytes) {
+    while (pof2_ * 2 <= P) pof2_ *= 2;
+    while ((1 << levels_) < pof2_) ++levels_;
+    extra_ = P - pof2_;
+    arrived_.assign(static_cast<std::size_t>(pof2_) * steps(), std::numeric_limits<Time>::quiet_NaN());
+    step_of_.assign(pof2_, -1);
+    set_phase_names({"halving", "doubling"});
+  }
+  std::string name() const override { return "halving-doubling"; }
+
+ private:
+  static constexpr std::uint64_t kHandOff = 1u << 20;  // extra rank -> partner
+  static constexpr std::uint64_t kReturn = kHandOff + 1;  // partner -> extra rank
+
+  int steps() const { return 2 * levels_; }
+  int distance(int k) const { return k < levels_ ? 1 << k : 1 << (steps() - 1 - k); }
+  double step_bytes(int k) const { return bytes_ / std::pow(2.0, (k < levels_ ? k : steps() - 1 - k) + 1); }
+
+  void begin(Time t) override {
+    for (int e = pof2_; e < ranks(); ++e) send(e, e - pof2_, bytes_, t, kHandOff, 0);
+    for (int x = extra_; x < pof2_; ++x) enter(x, 0, t);
+  }
+
+  // Core rank x has the data for step k at time t.
+  void enter(int x, int k, Time t) {
+    if (k == steps()) {
+      if (x < extra_) send(x, pof2_ + x, bytes_, t, kReturn, 1);
+      finish_rank(x, t);
+      return;
+    }
+    step_of_[x] = k;
+    send(x, x ^ distance(k), step_bytes(k), t, static_cast<std::uint64_t>(k), k < levels_ ? 0 : 1);
+    const Time a = arrived_[static_cast<std::size_t>(x) * steps() + k];
+    if (!std::isnan(a)) enter(x, k + 1, std::max(a, t));
+  }
+
+  void on_receive(int /*src*/, int dst, std::uint64_t msg, Time arrival) override {
+    if (msg == kHandOff) {
+      enter(dst, 0, arrival);
+      return;
+    }
+    if (msg == kReturn) {
+      finish_rank(dst, arrival);
+      return;
+    }
+    const int k = static_cast<int>(msg);
+    arrived_[static_cast<std::size_t>(dst) * steps() + k] = arrival;
+    if (step_of_[dst] == k) enter(dst, k + 1, arrival);
+  }
+
+  double bytes_;
+  int pof2_ = 1;
+  int levels_ = 0;
+  int extra_ = 0;
+  std::vector<Time> arrived_;  // [x][k]: when step k's message reached core rank x
+  std::vector<int> step_of_;   // the step core rank x waits on (-1 before it starts)
+};
+
+}  // namespace
+
+std::unique_ptr<CollectiveSchedule> halving_doubling_schedule(const ScheduleContext& ctx, int P, double bytes) {
+  return std::make_unique<HalvingDoublingSchedule>(ctx, P, bytes);
+}
+
+}  // namespace gcsim

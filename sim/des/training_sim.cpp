@@ -1,0 +1,305 @@
+#include "sim/des/training_sim.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <memory>
+#include <set>
+
+#include "sim/analytic/efficiency.h"
+#include "sim/collectives/allreduce.h"
+#include "sim/collectives/fabric.h"
+#include "sim/collectives/ring_allgather.h"
+#include "sim/des/stragglers.h"
+#include "sim/engine/engine.h"
+#include "sim/network/network.h"
+#include "sim/training/buckets.h"
+#include "sim/training/compression_cost.h"
+#include "sim/training/compute_time.h"
+#include "topology/cluster_topology.h"
+
+namespace gcsim {
+
+namespace {
+
+enum Kind : std::uint64_t { kArrive = 1, kDecompressed = 2, kIterationDone = 3 };
+std::uint64_t tag(Kind k, int worker, int bucket) {
+  return (static_cast<std::uint64_t>(k) << 56) | (static_cast<std::uint64_t>(worker) << 24) |
+         static_cast<std::uint64_t>(bucket);
+}
+
+constexpr int kTidCompute = 1, kTidCompression = 2, kTidComm = 3;
+constexpr int kPidCollectives = 0;
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);  // linear interpolation between order statistics
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+class TrainingSim final : private EventHandler, private CollectiveObserver {
+ public:
+  TrainingSim(const Scenario& s, const DesOptions& o)
+      : s_(s),
+        o_(o),
+        P_(s.cluster.workers),
+        ct_(compute_times(s)),
+        fabric_(make_fabric(s.cluster, s.profile)),
+        topology_(build_topology(s.cluster, s.profile)),
+        network_(engine_, topology_),
+        stragglers_(s.stragglers, P_),
+        workers_(P_) {
+    const auto buckets = make_buckets(s.model, s.training.bucket_mb * 1024.0 * 1024.0, s.compression.granularity);
+    for (const auto& b : buckets) {
+      costs_.push_back(bucket_cost(s, fabric_, b));
+      last_layer_.push_back(b.layers.back());
+    }
+    iter_end_.assign(s.training.iterations, 0.0);
+    bwd_end_max_.assign(s.training.iterations, 0.0);
+    compute_max_.assign(s.training.iterations, 0.0);
+    compute_sum_.assign(s.training.iterations, 0.0);
+    exposed_comm_.assign(s.training.iterations, 0.0);
+    arrivals_.assign(costs_.size(), 0);
+    if (o_.trace != nullptr) name_tracks();
+  }
+
+  DesRun run() {
+    for (int w = 0; w < P_; ++w) start_iteration(w, 0.0);
+    engine_.run();
+    return summarize();
+  }
+
+ private:
+  struct Worker {
+    int iteration = 0;
+    double multiplier = 1.0;
+    Time backward_end = 0.0;
+    Time compression_free = 0.0;
+    std::vector<Time> compressed;  // per bucket: compression finished
+  };
+
+  bool communicates() const { return P_ > 1 && !costs_.empty(); }
+  bool traced(int w) const { return o_.trace != nullptr && w < o_.trace_ranks; }
+  int nb() const { return static_cast<int>(costs_.size()); }
+
+  void start_iteration(int w, Time t) {
+    Worker& wk = workers_[w];
+    wk.multiplier = stragglers_.multiplier(w, wk.iteration);
+    const double m = wk.multiplier;
+    const Time fwd_end = t + ct_.forward_s * m;
+    if (traced(w)) o_.trace->span(w + 1, kTidCompute, "forward", "compute", t, fwd_end);
+    // Backward in reverse layer order; the time each layer's gradient is ready.
+    std::vector<Time> grad_ready(s_.model.layers.size());
+    Time clock = fwd_end;
+    for (std::size_t i = s_.model.layers.size(); i-- > 0;) {
+      clock += ct_.backward_layer_s[i] * m;
+      grad_ready[i] = clock;
+    }
+    wk.backward_end = clock;
+    if (traced(w)) o_.trace->span(w + 1, kTidCompute, "backward", "compute", fwd_end, clock);
+    const int it = wk.iteration;
+    bwd_end_max_[it] = std::max(bwd_end_max_[it], wk.backward_end);
+    const double compute = (ct_.forward_s + ct_.backward_s) * m + ct_.optimizer_s;
+    compute_max_[it] = std::max(compute_max_[it], compute);
+    compute_sum_[it] += compute;
+
+    wk.compressed.assign(costs_.size(), 0.0);
+    Time comp_free = t;
+    for (int b = 0; b < nb(); ++b) {
+      const Time ready = s_.training.overlap ? grad_ready[last_layer_[b]] : wk.backward_end;
+      const Time begin = std::max(ready, comp_free);
+      comp_free = begin + (communicates() ? costs_[b].compress_s : 0.0);
+      wk.compressed[b] = comp_free;
+      if (traced(w) && comp_free > begin)
+        o_.trace->span(w + 1, kTidCompression, "compress b" + std::to_string(b), "compression", begin, comp_free);
+    }
+    wk.compression_free = comp_free;
+    if (communicates()) {
+      engine_.schedule(wk.compressed[0], this, tag(kArrive, w, 0));
+    } else {
+      finish_iteration(w, std::max(t, wk.backward_end));
+    }
+  }
+
+  void finish_iteration(int w, Time after) {
+    const Time opt_end = after + ct_.optimizer_s;
+    if (traced(w)) o_.trace->span(w + 1, kTidCompute, "optimizer", "compute", after, opt_end);
+    engine_.schedule(opt_end, this, tag(kIterationDone, w, 0));
+  }
+
+  void on_event(std::uint64_t t) override {
+    const auto kind = static_cast<Kind>(t >> 56);
+    const int w = static_cast<int>((t >> 24) & 0xffffffffULL);
+    const int b = static_cast<int>(t & 0xffffffULL);
+    const Time now = engine_.now();
+    switch (kind) {
+      case kArrive:
+        if (++arrivals_[b] == P_) {
+          arrivals_[b] = 0;
+          start_collective(b, now);
+        }
+        return;
+      case kDecompressed: {
+        Worker& wk = workers_[w];
+        if (b + 1 < nb()) {
+          engine_.schedule(std::max(now, wk.compressed[b + 1]), this, tag(kArrive, w, b + 1));
+        } else {
+          finish_iteration(w, std::max({now, wk.backward_end, wk.compression_free}));
+        }
+        return;
+      }
+      case kIterationDone: {
+        Worker& wk = workers_[w];
+        iter_end_[wk.iteration] = std::max(iter_end_[wk.iteration], now);
+        if (++wk.iteration < s_.training.iterations) start_iteration(w, now);
+        return;
+      }
+    }
+  }
+
+  void start_collective(int b, Time now) {
+    retired_.clear();  // schedules of earlier buckets, finished and no longer referenced
+    const BucketCost& c = costs_[b];
+    const ScheduleContext ctx{engine_, network_, s_.profile.collective_alpha_s};
+    if (c.sparse) {
+      current_ = ring_allgather_schedule(ctx, P_, c.wire_bytes, s_.collective.chunks);
+    } else {
+      current_ = dense_allreduce_schedule(c.algorithm, ctx, fabric_, c.wire_bytes, s_.collective);
+    }
+    algorithms_.insert(current_->name());
+    current_bucket_ = b;
+    current_iteration_ = workers_[0].iteration;  // every worker has reached bucket b of this iteration
+    current_->set_observer(this);
+    current_->start(now + s_.profile.collective_launch_s);
+    collective_arrival_ = now;
+  }
+
+  void on_rank_done(int rank, Time t) override {
+    const int b = current_bucket_;
+    const Time decompressed = t + costs_[b].decompress_s;
+    if (traced(rank)) {
+      o_.trace->span(rank + 1, kTidComm, current_->name() + " b" + std::to_string(b), "communication",
+                     collective_arrival_, t);
+      if (decompressed > t)
+        o_.trace->span(rank + 1, kTidComm, "scatter-add b" + std::to_string(b), "compression", t, decompressed);
+    }
+    engine_.schedule(decompressed, this, tag(kDecompressed, rank, b));
+    if (current_->finished()) collective_finished();
+  }
+
+  void collective_finished() {
+    const int it = current_iteration_;
+    const Time start = collective_arrival_;
+    const Time end = current_->end_time();
+    comm_busy_ += end - start;
+    exposed_comm_[it] += std::max(0.0, end - std::max(start, bwd_end_max_[it]));
+    messages_ += current_->messages();
+    if (o_.trace != nullptr) {
+      const std::string label = current_->name() + " b" + std::to_string(current_bucket_);
+      o_.trace->span(kPidCollectives, 1, label, "collective", start, end);
+      for (const PhaseSpan& p : current_->phases())
+        o_.trace->span(kPidCollectives, 2, p.name + " b" + std::to_string(current_bucket_), "phase", p.start, p.end);
+    }
+    retired_.push_back(std::move(current_));
+  }
+
+  void name_tracks() {
+    o_.trace->process_name(kPidCollectives, "collectives", 0);
+    o_.trace->thread_name(kPidCollectives, 1, "collective");
+    o_.trace->thread_name(kPidCollectives, 2, "phases");
+    for (int w = 0; w < std::min(P_, o_.trace_ranks); ++w) {
+      o_.trace->process_name(w + 1, "worker " + std::to_string(w), w + 1);
+      o_.trace->thread_name(w + 1, kTidCompute, "compute");
+      o_.trace->thread_name(w + 1, kTidCompression, "compression");
+      o_.trace->thread_name(w + 1, kTidComm, "communication");
+    }
+  }
+
+  DesRun summarize() {
+    DesRun out;
+    IterationResult& r = out.result;
+    const int iters = s_.training.iterations;
+    r.backend = "des";
+    r.workers = P_;
+    r.params = s_.model.total_params();
+    r.buckets = nb();
+    r.iterations = iters;
+    double compute = 0.0, straggle = 0.0, exposed_comm = 0.0, tail = 0.0;
+    for (int i = 0; i < iters; ++i) {
+      const double d = iter_end_[i] - (i > 0 ? iter_end_[i - 1] : 0.0);
+      out.iteration_s.push_back(d);
+      compute += compute_max_[i];
+      straggle += compute_max_[i] - compute_sum_[i] / P_;
+      exposed_comm += exposed_comm_[i];
+      tail += std::max(0.0, d - compute_max_[i]);
+    }
+    double sum = 0.0;
+    for (double d : out.iteration_s) sum += d;
+    r.iteration_time_s = sum / iters;
+    r.iteration_p50_s = percentile(out.iteration_s, 0.50);
+    r.iteration_p99_s = percentile(out.iteration_s, 0.99);
+    r.forward_s = ct_.forward_s;
+    r.backward_s = ct_.backward_s;
+    r.optimizer_s = ct_.optimizer_s;
+    r.compute_s = compute / iters;
+    r.straggler_s = straggle / iters;
+    r.exposed_comm_s = std::min(exposed_comm / iters, tail / iters);
+    r.exposed_compression_s = std::max(0.0, tail / iters - r.exposed_comm_s);
+    r.comm_s = comm_busy_ / iters;
+    if (communicates()) {
+      for (const BucketCost& c : costs_) {
+        r.compression_s += c.compress_s + c.decompress_s;
+        r.selected += c.selected;
+      }
+    }
+    double sent = 0.0, received = 0.0;
+    for (int w = 0; w < P_; ++w) {
+      sent += network_.bytes_sent_by(w);
+      received += network_.bytes_received_by(w);
+    }
+    r.bytes_sent_per_worker = sent / P_ / iters;
+    r.bytes_received_per_worker = received / P_ / iters;
+    for (const auto& a : algorithms_) r.algorithm += (r.algorithm.empty() ? "" : "+") + a;
+    if (r.algorithm.empty()) r.algorithm = "none";
+    r.iteration_time_p1_s = ct_.step_s();
+    fill_efficiency(r);
+    for (const LinkUsage& u : network_.busiest_links(o_.busiest_links, engine_.now()))
+      r.busiest_links.push_back({u.name, u.bytes, u.utilization});
+    r.events = engine_.events_processed();
+    r.messages = messages_;
+    return out;
+  }
+
+  const Scenario& s_;
+  DesOptions o_;
+  int P_;
+  ComputeTimes ct_;
+  Fabric fabric_;
+  Topology topology_;
+  Engine engine_;
+  Network network_;
+  StragglerModel stragglers_;
+  std::vector<Worker> workers_;
+  std::vector<BucketCost> costs_;
+  std::vector<std::size_t> last_layer_;
+  std::vector<int> arrivals_;
+  std::unique_ptr<CollectiveSchedule> current_;
+  std::vector<std::unique_ptr<CollectiveSchedule>> retired_;
+  int current_bucket_ = -1;
+  int current_iteration_ = 0;
+  Time collective_arrival_ = 0.0;
+  std::set<std::string> algorithms_;
+  std::vector<Time> iter_end_, bwd_end_max_;
+  std::vector<double> compute_max_, compute_sum_, exposed_comm_;
+  double comm_busy_ = 0.0;
+  std::uint64_t messages_ = 0;
+};
+
+}  // namespace
+
+DesRun simulate_des(const Scenario& s, const DesOptions& options) { return TrainingSim(s, options).run(); }
+
+}  // namespace gcsim

@@ -1,0 +1,204 @@
+#include "sim/network/network.h"
+
+#include <algorithm>
+#include <cassert>
+#include <stdexcept>
+
+namespace gcsim {
+
+namespace {
+constexpr std::uint64_t kFlowMask = 0xffffffffULL;
+}
+
+Network::Network(Engine& engine, const Topology& topology)
+    : engine_(engine),
+      topology_(topology),
+      router_(topology),
+      links_(topology.link_count()),
+      sent_by_rank_(topology.ranks(), 0.0),
+      received_by_rank_(topology.ranks(), 0.0) {
+  for (int l = 0; l < topology.link_count(); ++l) links_[l].capacity = topology.link_bytes_per_s(l);
+}
+
+void Network::start_flow(int src, int dst, double bytes, FlowListener* listener, std::uint64_t tag) {
+  if (!(bytes >= 0.0)) throw std::invalid_argument("network: a flow needs bytes >= 0");
+  std::uint32_t f;
+  if (!free_flows_.empty()) {
+    f = free_flows_.back();
+    free_flows_.pop_back();
+  } else {
+    f = static_cast<std::uint32_t>(flows_.size());
+    flows_.emplace_back();
+  }
+  Flow& fl = flows_[f];
+  fl.route = &router_.route(src, dst);
+  fl.remaining = bytes;
+  fl.bytes = bytes;
+  fl.rate = 0.0;
+  fl.updated = engine_.now();
+  fl.listener = listener;
+  fl.tag = tag;
+  fl.src = src;
+  fl.dst = dst;
+  fl.active = true;
+  ++flows_started_;
+  ++active_;
+  sent_by_rank_[src] += bytes;
+  if (bytes == 0.0) {  // nothing to send: only the latency
+    schedule_completion(f);
+    return;
+  }
+  attach(f);
+  reallocate(fl.route->links);
+}
+
+void Network::attach(std::uint32_t f) {
+  for (int l : flows_[f].route->links) {
+    Link& link = links_[l];
+    if (link.flows.empty()) link.busy_since = engine_.now();
+    link.flows.push_back(f);
+  }
+}
+
+void Network::detach(std::uint32_t f) {
+  const Flow& fl = flows_[f];
+  for (int l : fl.route->links) {
+    Link& link = links_[l];
+    auto it = std::find(link.flows.begin(), link.flows.end(), f);
+    assert(it != link.flows.end());
+    *it = link.flows.back();
+    link.flows.pop_back();
+    link.bytes += fl.bytes;
+    if (link.flows.empty()) link.busy_s += engine_.now() - link.busy_since;
+  }
+}
+
+void Network::schedule_completion(std::uint32_t f) {
+  Flow& fl = flows_[f];
+  ++fl.version;
+  const Time done = fl.remaining <= 0.0 ? engine_.now() : engine_.now() + fl.remaining / fl.rate;
+  engine_.schedule(done, this, (static_cast<std::uint64_t>(fl.version) << 32) | f);
+}
+
+void Network::reallocate(const std::vector<int>& seed_links) {
+  const Time now = engine_.now();
+  ++stamp_;
+  comp_flows_.clear();
+  comp_links_.clear();
+  // The connected component: links and flows reachable through shared links.
+  for (int l : seed_links) {
+    if (links_[l].mark == stamp_) continue;
+    links_[l].mark = stamp_;
+    comp_links_.push_back(l);
+  }
+  for (std::size_t li = 0; li < comp_links_.size(); ++li) {
+    for (std::uint32_t f : links_[comp_links_[li]].flows) {
+      Flow& fl = flows_[f];
+      if (fl.mark == stamp_) continue;
+      fl.mark = stamp_;
+      comp_flows_.push_back(f);
+      for (int l2 : fl.route->links) {
+        if (links_[l2].mark == stamp_) continue;
+        links_[l2].mark = stamp_;
+        comp_links_.push_back(l2);
+      }
+    }
+  }
+  if (comp_flows_.empty()) return;
+
+  // Bring every flow's progress up to now at its old rate.
+  std::vector<double>& old_rate = old_rate_;
+  old_rate.resize(comp_flows_.size());
+  for (std::size_t i = 0; i < comp_flows_.size(); ++i) {
+    Flow& fl = flows_[comp_flows_[i]];
+    old_rate[i] = fl.rate;
+    fl.remaining = std::max(0.0, fl.remaining - fl.rate * (now - fl.updated));
+    fl.updated = now;
+    fl.frozen = false;
+  }
+
+  // Progressive filling: repeatedly the link with the smallest fair share
+  // (residual capacity / unfrozen flows) fixes the rate of its unfrozen flows.
+  fill_heap_.clear();
+  for (int l : comp_links_) {
+    Link& link = links_[l];
+    link.residual = link.capacity;
+    link.unfrozen = static_cast<int>(link.flows.size());
+    ++link.fill_version;
+    if (link.unfrozen > 0) fill_heap_.push_back({link.residual / link.unfrozen, l, link.fill_version});
+  }
+  auto greater = [](const FillEntry& a, const FillEntry& b) {
+    return a.share > b.share || (a.share == b.share && a.link > b.link);
+  };
+  std::make_heap(fill_heap_.begin(), fill_heap_.end(), greater);
+  while (!fill_heap_.empty()) {
+    std::pop_heap(fill_heap_.begin(), fill_heap_.end(), greater);
+    const FillEntry e = fill_heap_.back();
+    fill_heap_.pop_back();
+    Link& bottleneck = links_[e.link];
+    if (e.version != bottleneck.fill_version || bottleneck.unfrozen == 0) continue;  // stale
+    const double share = e.share;
+    for (std::uint32_t f : bottleneck.flows) {
+      Flow& fl = flows_[f];
+      if (fl.frozen) continue;
+      fl.frozen = true;
+      fl.rate = share;
+      for (int l2 : fl.route->links) {
+        Link& link = links_[l2];
+        link.residual = std::max(0.0, link.residual - share);
+        --link.unfrozen;
+        if (l2 == e.link) continue;
+        ++link.fill_version;
+        if (link.unfrozen > 0) {
+          fill_heap_.push_back({link.residual / link.unfrozen, l2, link.fill_version});
+          std::push_heap(fill_heap_.begin(), fill_heap_.end(), greater);
+        }
+      }
+    }
+  }
+
+  for (std::size_t i = 0; i < comp_flows_.size(); ++i) {
+    const std::uint32_t f = comp_flows_[i];
+    if (flows_[f].rate != old_rate[i]) schedule_completion(f);
+  }
+}
+
+void Network::on_event(std::uint64_t tag) {
+  const auto f = static_cast<std::uint32_t>(tag & kFlowMask);
+  const auto version = static_cast<std::uint32_t>(tag >> 32);
+  Flow& fl = flows_[f];
+  if (!fl.active || fl.version != version) return;  // replaced by a later completion
+  const bool attached = fl.bytes > 0.0;
+  if (attached) detach(f);
+  fl.active = false;
+  --active_;
+  received_by_rank_[fl.dst] += fl.bytes;
+  const Time arrival = engine_.now() + fl.route->latency_s;
+  FlowListener* listener = fl.listener;
+  const std::uint64_t user_tag = fl.tag;
+  const Route* route = fl.route;
+  free_flows_.push_back(f);
+  if (attached) reallocate(route->links);
+  listener->on_flow_done(user_tag, arrival);
+}
+
+std::vector<LinkUsage> Network::busiest_links(int n, Time span) const {
+  std::vector<LinkUsage> all;
+  for (int l = 0; l < static_cast<int>(links_.size()); ++l) {
+    const Link& link = links_[l];
+    if (link.bytes <= 0.0) continue;
+    LinkUsage u;
+    u.link = l;
+    u.bytes = link.bytes;
+    u.busy_s = link.busy_s;
+    u.utilization = span > 0.0 ? link.bytes / (link.capacity * span) : 0.0;
+    all.push_back(u);
+  }
+  std::stable_sort(all.begin(), all.end(),
+                   [](const LinkUsage& a, const LinkUsage& b) { return a.utilization > b.utilization; });
+  if (static_cast<int>(all.size()) > n) all.resize(n);
+  for (auto& u : all) u.name = topology_.link_name(u.link);
+  return all;
+}
+
+}  // namespace gcsim

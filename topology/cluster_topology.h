@@ -1,0 +1,25 @@
+// A scenario's cluster as a graph: maps ClusterSpec (sim/scenario.h) and the
+// profile's achieved-bandwidth efficiencies to one of the builders, with the
+// same link classes as sim/collectives/fabric.cpp's make_fabric, so that the
+// closed forms and the simulated network describe the same machine:
+//   NIC   = inter_node line rate x inter_node_efficiency, inter_node latency;
+//   intra = intra_node line rate x intra_node_efficiency, intra_node latency
+//           (used only when gpus_per_node > 1).
+// The profile's software overheads (collective_alpha_s, collective_launch_s)
+// are not links; the messaging layer adds them.
+#pragma once
+
+#include "topology/topology.h"
+
+namespace gcsim {
+
+// From sim/scenario.h and sim/profile.h (declared, not included: scenario.h's
+// enum of the same name as the class Topology would collide with it).
+struct ClusterSpec;
+struct Profile;
+
+// Switch -> build_switch(P, NIC x nics_per_node); TwoLevel -> build_two_level;
+// FatTree -> build_fat_tree; Ring -> build_ring(P, NIC). Throws TopologyError.
+Topology build_topology(const ClusterSpec& cluster, const Profile& profile);
+
+}  // namespace gcsim
