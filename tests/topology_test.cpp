@@ -2,15 +2,6 @@
 // router's hop counts, latencies, capacity-first and destination-mod-k choices
 // (topology/routing.h). Expected values are written out from the builders'
 // documented rules; hop counts are also checked against a plain BFS oracle.
-//
-// sim/scenario.h's enum gcsim::Topology collides with the class
-// gcsim::Topology; this file sees the enum under another name.
-#define Topology ScenarioTopologyKind
-#include "sim/collectives/fabric.h"
-#include "sim/profile.h"
-#include "sim/scenario.h"
-#undef Topology
-
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -20,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "sim/collectives/fabric.h"
+#include "sim/profile.h"
+#include "sim/scenario.h"
 #include "topology/builders.h"
 #include "topology/cluster_topology.h"
 #include "topology/routing.h"
@@ -460,7 +454,7 @@ TEST_CASE("build_topology maps a cluster to the builder with make_fabric's link 
   p.inter_node_efficiency = 0.9;
   p.collective_alpha_s = 5e-6;  // software overhead: not a link
 
-  using Kind = decltype(gcsim::ClusterSpec::topology);
+  using Kind = gcsim::TopologyKind;
   SECTION("two-level") {
     c.topology = Kind::TwoLevel;
     const gcsim::Fabric f = gcsim::make_fabric(c, p);

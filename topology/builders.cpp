@@ -1,12 +1,4 @@
 // The four topology builders (see builders.h for the shapes and sources).
-//
-// sim/scenario.h declares the scenario's `enum class gcsim::Topology`, whose
-// name collides with the class gcsim::Topology of topology/topology.h; this file
-// only needs Placement from it, so it sees that enum under another name.
-#define Topology ScenarioTopologyKind
-#include "sim/scenario.h"
-#undef Topology
-
 #include "topology/builders.h"
 
 #include <boost/graph/breadth_first_search.hpp>
@@ -198,7 +190,7 @@ Topology build_fat_tree(int P, int G, int nics, LinkSpec intra, LinkSpec nic, in
     for (const VertexId s : spine) t.add_duplex_link(l, s, uplink, 0.0);
 
   std::string d = "fat-tree: " + nodes_summary(P, G, nics) + ", " + std::to_string(L) + (L == 1 ? " leaf" : " leaves") +
-                  " of " + std::to_string(nodes_per_leaf) + " nodes (" + to_string(placement) + "), " +
+                  " of " + std::to_string(nodes_per_leaf) + " nodes (" + (placement == Placement::Packed ? "packed" : "spread") + "), " +
                   std::to_string(S) + (S == 1 ? " spine" : " spines") + ", " + fmt(oversubscription) +
                   ":1 oversubscribed, NIC " + link_summary(nic);
   if (G > 1) d += ", intra-node " + link_summary(intra);

@@ -18,13 +18,10 @@
 // that class, so a host-switch-host path splits it over its two hops.
 #pragma once
 
+#include "sim/scenario.h"  // Placement (header only: gcsim_topology does not link gcsim_sim)
 #include "topology/topology.h"
 
 namespace gcsim {
-
-// From sim/scenario.h (declared here, without the enumerators, so that this
-// header does not pull in the scenario's enum that shares the name Topology).
-enum class Placement;
 
 // P hosts "gpuR" on one vertex "switch"; host link = host_link.bytes_per_s,
 // host_link.latency_s / 2 per hop.

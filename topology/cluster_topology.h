@@ -9,14 +9,11 @@
 // are not links; the messaging layer adds them.
 #pragma once
 
+#include "sim/profile.h"
+#include "sim/scenario.h"
 #include "topology/topology.h"
 
 namespace gcsim {
-
-// From sim/scenario.h and sim/profile.h (declared, not included: scenario.h's
-// enum of the same name as the class Topology would collide with it).
-struct ClusterSpec;
-struct Profile;
 
 // Switch -> build_switch(P, NIC x nics_per_node); TwoLevel -> build_two_level;
 // FatTree -> build_fat_tree; Ring -> build_ring(P, NIC). Throws TopologyError.

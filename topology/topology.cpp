@@ -8,7 +8,11 @@
 namespace gcsim {
 
 VertexId Topology::add_vertex(VertexKind kind, std::string name) {
-  return boost::add_vertex(VertexProps{kind, std::move(name)}, graph_);
+  // (add, then set the bundle: the add_vertex(props, g) overload trips a GCC
+  // -Wuninitialized false positive inside Boost's named_graph.)
+  const VertexId v = boost::add_vertex(graph_);
+  graph_[v] = VertexProps{kind, std::move(name)};
+  return v;
 }
 
 void Topology::add_duplex_link(VertexId a, VertexId b, double bytes_per_s, double latency_s) {

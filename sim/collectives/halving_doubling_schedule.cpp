@@ -14,7 +14,7 @@ class HalvingDoublingSchedule final : public CollectiveSchedule {
     while (pof2_ * 2 <= P) pof2_ *= 2;
     while ((1 << levels_) < pof2_) ++levels_;
     extra_ = P - pof2_;
-    arrived_.assign(static_cast<std::size_t>(pof2_) * steps(), std::numeric_limits<Time>::quiet_NaN());
+    reached_.assign(static_cast<std::size_t>(pof2_) * steps(), std::numeric_limits<Time>::quiet_NaN());
     step_of_.assign(pof2_, -1);
     set_phase_names({"halving", "doubling"});
   }
@@ -41,10 +41,15 @@ class HalvingDoublingSchedule final : public CollectiveSchedule {
       return;
     }
     step_of_[x] = k;
-    send(x, x ^ distance(k), step_bytes(k), t, static_cast<std::uint64_t>(k), k < levels_ ? 0 : 1);
-    const Time a = arrived_[static_cast<std::size_t>(x) * steps() + k];
-    if (!std::isnan(a)) enter(x, k + 1, std::max(a, t));
+    const int p = x ^ distance(k);
+    reached_[idx(x, k)] = t;
+    const Time partner_ready = reached_[idx(p, k)];
+    if (!std::isnan(partner_ready)) {  // both are here: the exchange goes both ways now
+      send(x, p, step_bytes(k), t, static_cast<std::uint64_t>(k), k < levels_ ? 0 : 1);
+      send(p, x, step_bytes(k), t, static_cast<std::uint64_t>(k), k < levels_ ? 0 : 1);
+    }
   }
+  std::size_t idx(int x, int k) const { return static_cast<std::size_t>(x) * steps() + k; }
 
   void on_receive(int /*src*/, int dst, std::uint64_t msg, Time arrival) override {
     if (msg == kHandOff) {
@@ -56,15 +61,14 @@ class HalvingDoublingSchedule final : public CollectiveSchedule {
       return;
     }
     const int k = static_cast<int>(msg);
-    arrived_[static_cast<std::size_t>(dst) * steps() + k] = arrival;
-    if (step_of_[dst] == k) enter(dst, k + 1, arrival);
+    enter(dst, k + 1, arrival);
   }
 
   double bytes_;
   int pof2_ = 1;
   int levels_ = 0;
   int extra_ = 0;
-  std::vector<Time> arrived_;  // [x][k]: when step k's message reached core rank x
+  std::vector<Time> reached_;  // [x][k]: when core rank x had the data for step k
   std::vector<int> step_of_;   // the step core rank x waits on (-1 before it starts)
 };
 

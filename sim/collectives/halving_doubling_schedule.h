@@ -4,7 +4,10 @@
 // the end. Core rank x then exchanges with x XOR 2^s for s = 0..log2 P' - 1
 // (halving, n / 2^(s+1) bytes), and again for s = log2 P' - 1..0 (doubling).
 // Each exchange's send needs the previous exchange's data, so a rank sends
-// step k+1 when step k's message from its partner has arrived.
+// step k+1 when step k's message from its partner has arrived. Exchanges are
+// rendezvous, as MPI sends its large messages: the data moves once both
+// partners have reached the step, so a rank that is ahead does not push into
+// a partner still busy with the extra ranks' hand-off.
 #pragma once
 
 #include <memory>

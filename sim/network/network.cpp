@@ -8,6 +8,7 @@ namespace gcsim {
 
 namespace {
 constexpr std::uint64_t kFlowMask = 0xffffffffULL;
+constexpr std::uint64_t kReallocate = ~0ULL;  // the batched rate recomputation
 }
 
 Network::Network(Engine& engine, const Topology& topology)
@@ -49,7 +50,15 @@ void Network::start_flow(int src, int dst, double bytes, FlowListener* listener,
     return;
   }
   attach(f);
-  reallocate(fl.route->links);
+  mark_dirty(fl.route->links);
+}
+
+void Network::mark_dirty(const std::vector<int>& links) {
+  dirty_links_.insert(dirty_links_.end(), links.begin(), links.end());
+  if (!reallocation_pending_) {
+    reallocation_pending_ = true;
+    engine_.schedule(engine_.now(), this, kReallocate);
+  }
 }
 
 void Network::attach(std::uint32_t f) {
@@ -164,6 +173,15 @@ void Network::reallocate(const std::vector<int>& seed_links) {
 }
 
 void Network::on_event(std::uint64_t tag) {
+  if (tag == kReallocate) {
+    reallocation_pending_ = false;
+    std::vector<int> seeds;
+    seeds.swap(dirty_links_);
+    reallocate(seeds);
+    seeds.clear();
+    if (dirty_links_.empty()) dirty_links_.swap(seeds);  // keep the capacity
+    return;
+  }
   const auto f = static_cast<std::uint32_t>(tag & kFlowMask);
   const auto version = static_cast<std::uint32_t>(tag >> 32);
   Flow& fl = flows_[f];
@@ -178,7 +196,7 @@ void Network::on_event(std::uint64_t tag) {
   const std::uint64_t user_tag = fl.tag;
   const Route* route = fl.route;
   free_flows_.push_back(f);
-  if (attached) reallocate(route->links);
+  if (attached) mark_dirty(route->links);
   listener->on_flow_done(user_tag, arrival);
 }
 

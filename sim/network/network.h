@@ -8,7 +8,11 @@
 // A flow's rate changes only when a flow it shares links with starts or ends,
 // so both events recompute rates only over the connected set of flows reachable
 // through shared links (a flow that shares nothing costs O(route length)),
-// never over the whole network: this is what keeps large P fast.
+// never over the whole network: this is what keeps large P fast. Starts and
+// ends that happen at the same instant (a collective step that starts P flows
+// at once) are batched into one recomputation, run by an event at that same
+// instant after them; until then a new flow has rate 0, which loses nothing
+// because no time passes.
 //
 // A flow of m bytes started at t with a constant rate R ends at t + m / R; its
 // last byte arrives at the destination one route latency (the sum of the hop
@@ -98,6 +102,7 @@ class Network final : private EventHandler {
   // Recomputes max-min rates over the flows connected to `seed_links` and
   // reschedules the completions of those whose rate changed.
   void reallocate(const std::vector<int>& seed_links);
+  void mark_dirty(const std::vector<int>& links);
   void schedule_completion(std::uint32_t f);
 
   Engine& engine_;
@@ -114,6 +119,8 @@ class Network final : private EventHandler {
   // scratch, reused to avoid allocation on the hot path
   std::vector<std::uint32_t> comp_flows_;
   std::vector<int> comp_links_;
+  std::vector<int> dirty_links_;
+  bool reallocation_pending_ = false;
   std::vector<double> old_rate_;
   std::vector<FillEntry> fill_heap_;
 };

@@ -1,0 +1,128 @@
+// The DES training model: agreement with the analytic timeline without
+// contention, stragglers, contention in a training run, and the trace.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "config/scenario_loader.h"
+#include "sim/analytic/iteration.h"
+#include "sim/des/training_sim.h"
+
+using namespace gcsim;
+
+namespace {
+
+Scenario load(const std::string& rel, const std::vector<std::string>& sets = {}) {
+  return load_scenario(std::string(GCSIM_SOURCE_DIR) + "/" + rel, sets);
+}
+
+double rel_diff(double a, double b) { return std::abs(a - b) / std::abs(b); }
+
+}  // namespace
+
+TEST_CASE("without contention des and analytic agree on the shipped scenarios", "[des-training]") {
+  const std::vector<std::string> files = {"scenarios/h100-cluster.toml", "scenarios/dgx-h100.toml",
+                                          "scenarios/seed/gradient-table.toml", "scenarios/seed/resnet50-1gbps.toml",
+                                          "scenarios/seed/reduction.toml", "scenarios/seed/section-5-2.toml"};
+  for (const auto& f : files)
+    for (const std::vector<std::string>& sets :
+         {std::vector<std::string>{}, {"training.iterations=3"}, {"compression.method=\"none\""},
+          {"training.overlap=false"}, {"compression.exchange=\"dense\""}}) {
+      const Scenario s = load(f, sets);
+      const IterationResult a = simulate_analytic(s);
+      const DesRun d = simulate_des(s);
+      INFO(f << " " << (sets.empty() ? "" : sets[0]));
+      CHECK(rel_diff(d.result.iteration_time_s, a.iteration_time_s) < 1e-9);
+      CHECK(rel_diff(d.result.exposed_comm_s + 1e-12, a.exposed_comm_s + 1e-12) < 1e-6);
+      CHECK(rel_diff(d.result.bytes_sent_per_worker + 1, a.bytes_sent_per_worker + 1) < 1e-9);
+      CHECK(d.result.iterations == s.training.iterations);
+      CHECK(d.iteration_s.size() == static_cast<std::size_t>(s.training.iterations));
+    }
+}
+
+TEST_CASE("des agrees with analytic for every algorithm on one switch", "[des-training]") {
+  for (const char* alg : {"ring", "halving-doubling", "ps"})
+    for (int P : {2, 3, 8, 17}) {
+      const Scenario s = load("scenarios/h100-cluster.toml", {"compression.method=\"none\"",
+                                                              std::string("collective.algorithm=\"") + alg + "\"",
+                                                              "cluster.workers=" + std::to_string(P)});
+      INFO(alg << " P = " << P);
+      CHECK(rel_diff(simulate_des(s).result.iteration_time_s, simulate_analytic(s).iteration_time_s) < 1e-9);
+    }
+}
+
+TEST_CASE("one worker: the iteration is the compute step", "[des-training]") {
+  const Scenario s = load("scenarios/h100-cluster.toml", {"cluster.workers=1", "training.iterations=2"});
+  const DesRun d = simulate_des(s);
+  CHECK(rel_diff(d.result.iteration_time_s, d.result.iteration_time_p1_s) < 1e-12);
+  CHECK(d.result.efficiency_weak == Approx(1.0));
+  CHECK(d.result.bytes_sent_per_worker == 0.0);
+}
+
+TEST_CASE("a named slow worker holds everyone back", "[des-training]") {
+  const Scenario base = load("scenarios/h100-cluster.toml", {"training.iterations=3"});
+  const Scenario slow =
+      load("scenarios/h100-cluster.toml", {"training.iterations=3", "stragglers.slow=[{rank=5, factor=2.0}]"});
+  const DesRun b = simulate_des(base);
+  const DesRun s = simulate_des(slow);
+  // Forward and backward of the slow worker double; the others wait for it at every collective.
+  const double extra = b.result.forward_s + b.result.backward_s;
+  CHECK(s.result.iteration_time_s > b.result.iteration_time_s);
+  CHECK(s.result.iteration_time_s <= b.result.iteration_time_s + extra + 1e-12);
+  CHECK(s.result.compute_s == Approx(b.result.compute_s + extra).epsilon(1e-9));
+  CHECK(s.result.straggler_s == Approx(extra * (1.0 - 1.0 / 16.0)).epsilon(1e-9));
+  CHECK(s.result.efficiency_weak < b.result.efficiency_weak);
+}
+
+TEST_CASE("lognormal stragglers: seeded, spread over iterations, slower on average", "[des-training]") {
+  auto run = [](const std::string& seed) {
+    return simulate_des(load("scenarios/h100-cluster.toml",
+                             {"training.iterations=40", "stragglers.cv=0.2", "stragglers.seed=" + seed}));
+  };
+  const DesRun a = run("7");
+  const DesRun again = run("7");
+  const DesRun other = run("8");
+  const DesRun none = simulate_des(load("scenarios/h100-cluster.toml", {"training.iterations=40"}));
+  CHECK(a.iteration_s == again.iteration_s);  // deterministic
+  CHECK(a.iteration_s != other.iteration_s);
+  CHECK(a.result.iteration_p99_s > a.result.iteration_p50_s);
+  CHECK(none.result.iteration_p99_s == Approx(none.result.iteration_p50_s));
+  // The max of 16 multipliers with CV 0.2 is well above 1: waiting for the slowest costs time.
+  CHECK(a.result.iteration_time_s > none.result.iteration_time_s);
+  CHECK(a.result.straggler_s > 0.0);
+}
+
+TEST_CASE("contention in a training run: oversubscription slows des, not analytic", "[des-training]") {
+  const std::vector<std::string> fat = {"cluster.workers=24", "cluster.topology=\"fat-tree\"",
+                                        "cluster.nodes_per_leaf=8", "cluster.placement=\"spread\"",
+                                        "compression.method=\"none\"", "cluster.inter_node.bandwidth_gbps=100"};
+  auto with = [&](const char* over) {
+    auto sets = fat;
+    sets.push_back(std::string("cluster.oversubscription=") + over);
+    return load("scenarios/h100-cluster.toml", sets);
+  };
+  const Scenario one = with("1.0");
+  const Scenario two = with("2.0");
+  CHECK(simulate_analytic(one).iteration_time_s == simulate_analytic(two).iteration_time_s);
+  const DesRun d1 = simulate_des(one);
+  const DesRun d2 = simulate_des(two);
+  CHECK(rel_diff(d1.result.iteration_time_s, simulate_analytic(one).iteration_time_s) < 1e-9);
+  CHECK(d2.result.exposed_comm_s > 1.5 * d1.result.exposed_comm_s);
+  CHECK(d2.result.busiest_links.front().name.find("spine") != std::string::npos);
+}
+
+TEST_CASE("the trace has worker tracks, collectives and phases", "[des-training]") {
+  const Scenario s = load("scenarios/h100-cluster.toml", {"cluster.workers=4", "training.iterations=2"});
+  ChromeTrace trace;
+  DesOptions o;
+  o.trace = &trace;
+  simulate_des(s, o);
+  const std::string j = trace.json();
+  CHECK(j.rfind("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", 0) == 0);
+  for (const char* needle : {"\"worker 3\"", "\"compute\"", "\"compression\"", "\"communication\"", "\"backward\"",
+                             "\"collectives\"", "\"allgather b0\"", "\"ring-allgather b0\"", "\"compress b0\""})
+    CHECK(j.find(needle) != std::string::npos);
+  CHECK(trace.spans() > 20);
+}
