@@ -62,6 +62,25 @@ $G simulate scenarios/dgx-h100.toml --out "$T/r.json" --force || fail "--force"
 expect_error 2 "bad.toml:9:1" -- $G simulate "$T/bad.toml" --out "$T/never.json"
 [ ! -e "$T/never.json" ] || fail "bad input left an output file"
 
+# --- des: backend choice, trace ---------------------------------------------------
+$G simulate scenarios/h100-cluster.toml --set cluster.workers=4 --trace "$T/trace.json" >"$T/des.txt" || fail "des --trace"
+grep -q "backend des" "$T/des.txt" || fail "des is not the default backend"
+/usr/bin/python3 -c "
+import json, sys
+t = json.load(open(sys.argv[1]))['traceEvents']
+names = {e['args']['name'] for e in t if e['ph'] == 'M' and e['name'] == 'process_name'}
+assert {'worker 0', 'worker 3', 'collectives'} <= names, names
+spans = [e for e in t if e['ph'] == 'X']
+assert spans and all(e['dur'] >= 0 for e in spans)
+" "$T/trace.json" || fail "trace is not a valid Chrome trace"
+$G simulate scenarios/h100-cluster.toml --backend analytic | grep -q "backend analytic" || fail "--backend analytic"
+expect_error 2 "--backend quantum: expected des or analytic" -- $G simulate scenarios/h100-cluster.toml --backend quantum
+expect_error 2 "--trace: needs --backend des" -- $G simulate scenarios/h100-cluster.toml --backend analytic --trace "$T/t2.json"
+cp "$T/trace.json" "$T/trace.keep"
+expect_error 2 "trace.json: already exists" -- $G simulate scenarios/h100-cluster.toml --trace "$T/trace.json" --out "$T/new.txt"
+cmp -s "$T/trace.json" "$T/trace.keep" || fail "existing trace changed"
+[ ! -e "$T/new.txt" ] || fail "refused run wrote its --out file"
+
 # --- sweeps ---------------------------------------------------------------------
 cat >"$T/sw.toml" <<TOML
 base = "$PWD/scenarios/h100-cluster.toml"
