@@ -92,14 +92,20 @@ void Network::schedule_completion(std::uint32_t f) {
 void Network::reallocate(const std::vector<int>& seed_links) {
   const Time now = engine_.now();
   ++stamp_;
-  comp_flows_.clear();
-  comp_links_.clear();
-  // The connected component: links and flows reachable through shared links.
-  for (int l : seed_links) {
-    if (links_[l].mark == stamp_) continue;
-    links_[l].mark = stamp_;
-    comp_links_.push_back(l);
+  // Each connected component (links and flows reachable through shared
+  // links) of the changed links is solved on its own: a batch of flows that
+  // started together but share nothing costs as many small solves.
+  for (int seed : seed_links) {
+    if (links_[seed].mark == stamp_) continue;
+    links_[seed].mark = stamp_;
+    comp_flows_.clear();
+    comp_links_.clear();
+    comp_links_.push_back(seed);
+    solve_component(now);
   }
+}
+
+void Network::solve_component(Time now) {
   for (std::size_t li = 0; li < comp_links_.size(); ++li) {
     for (std::uint32_t f : links_[comp_links_[li]].flows) {
       Flow& fl = flows_[f];
@@ -116,7 +122,7 @@ void Network::reallocate(const std::vector<int>& seed_links) {
   if (comp_flows_.empty()) return;
 
   // Bring every flow's progress up to now at its old rate.
-  std::vector<double>& old_rate = old_rate_;
+  std::vector<double>& old_rate = old_rate_;  // reused, no allocation per solve
   old_rate.resize(comp_flows_.size());
   for (std::size_t i = 0; i < comp_flows_.size(); ++i) {
     Flow& fl = flows_[comp_flows_[i]];
@@ -127,12 +133,63 @@ void Network::reallocate(const std::vector<int>& seed_links) {
   }
 
   // Progressive filling: repeatedly the link with the smallest fair share
-  // (residual capacity / unfrozen flows) fixes the rate of its unfrozen flows.
-  fill_heap_.clear();
+  // (residual capacity / unfrozen flows; ties to the lower link id) fixes the
+  // rate of its unfrozen flows.
   for (int l : comp_links_) {
     Link& link = links_[l];
     link.residual = link.capacity;
     link.unfrozen = static_cast<int>(link.flows.size());
+  }
+  if (comp_links_.size() <= kSmallComponent) {
+    fill_small();
+  } else {
+    fill_large();
+  }
+
+  for (std::size_t i = 0; i < comp_flows_.size(); ++i) {
+    const std::uint32_t f = comp_flows_[i];
+    if (flows_[f].rate != old_rate[i]) schedule_completion(f);
+  }
+}
+
+void Network::freeze_link_flows(int bottleneck, double share) {
+  for (std::uint32_t f : links_[bottleneck].flows) {
+    Flow& fl = flows_[f];
+    if (fl.frozen) continue;
+    fl.frozen = true;
+    fl.rate = share;
+    for (int l2 : fl.route->links) {
+      Link& link = links_[l2];
+      link.residual = std::max(0.0, link.residual - share);
+      --link.unfrozen;
+    }
+  }
+}
+
+// Few links (the common case: a flow that shares its links with none or a
+// handful of others): a linear scan for the bottleneck beats a heap.
+void Network::fill_small() {
+  for (;;) {
+    int best = -1;
+    double best_share = 0.0;
+    for (int l : comp_links_) {
+      const Link& link = links_[l];
+      if (link.unfrozen == 0) continue;
+      const double share = link.residual / link.unfrozen;
+      if (best < 0 || share < best_share || (share == best_share && l < best)) {
+        best = l;
+        best_share = share;
+      }
+    }
+    if (best < 0) return;
+    freeze_link_flows(best, best_share);
+  }
+}
+
+void Network::fill_large() {
+  fill_heap_.clear();
+  for (int l : comp_links_) {
+    Link& link = links_[l];
     ++link.fill_version;
     if (link.unfrozen > 0) fill_heap_.push_back({link.residual / link.unfrozen, l, link.fill_version});
   }
@@ -164,11 +221,6 @@ void Network::reallocate(const std::vector<int>& seed_links) {
         }
       }
     }
-  }
-
-  for (std::size_t i = 0; i < comp_flows_.size(); ++i) {
-    const std::uint32_t f = comp_flows_[i];
-    if (flows_[f].rate != old_rate[i]) schedule_completion(f);
   }
 }
 

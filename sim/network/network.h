@@ -103,6 +103,11 @@ class Network final : private EventHandler {
   // reschedules the completions of those whose rate changed.
   void reallocate(const std::vector<int>& seed_links);
   void mark_dirty(const std::vector<int>& links);
+  void solve_component(Time now);
+  void fill_small();
+  void fill_large();
+  void freeze_link_flows(int bottleneck, double share);
+  static constexpr std::size_t kSmallComponent = 24;
   void schedule_completion(std::uint32_t f);
 
   Engine& engine_;
