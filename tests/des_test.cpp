@@ -266,7 +266,8 @@ TEST_CASE("contention: a 2:1 oversubscribed fat-tree doubles a leaf-crossing rin
   const int P = 24;  // 3 leaves of 8 hosts
   const double n = 1e8;
   auto ring_time = [&](double oversubscription, Placement placement) {
-    const Topology t = build_fat_tree(P, 1, 1, {}, {kBw, kLatency}, 8, 0, oversubscription, placement);
+    // One spine: every leaf-crossing flow shares the leaf's single uplink, whatever the routing hash.
+    const Topology t = build_fat_tree(P, 1, 1, {}, {kBw, kLatency}, 8, 1, oversubscription, placement);
     return run_collective(t, [&](auto& c) { return ring_allreduce_schedule(c, P, n, 1); }).time;
   };
   const double alphas = 2.0 * (P - 1) * (kAlphaSw + kLatency);

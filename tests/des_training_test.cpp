@@ -96,7 +96,7 @@ TEST_CASE("lognormal stragglers: seeded, spread over iterations, slower on avera
 
 TEST_CASE("contention in a training run: oversubscription slows des, not analytic", "[des-training]") {
   const std::vector<std::string> fat = {"cluster.workers=24", "cluster.topology=\"fat-tree\"",
-                                        "cluster.nodes_per_leaf=8", "cluster.placement=\"spread\"",
+                                        "cluster.nodes_per_leaf=8", "cluster.spines=1", "cluster.placement=\"spread\"",
                                         "compression.method=\"none\"", "cluster.inter_node.bandwidth_gbps=100"};
   auto with = [&](const char* over) {
     auto sets = fat;

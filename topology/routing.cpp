@@ -1,6 +1,5 @@
 // Router: bidirectional BFS shortest-hop routes with a deterministic,
-// capacity-first then destination-mod-k choice among equal-hop paths (see
-// routing.h for the method and its sources).
+// capacity-first then ECMP-hash choice among equal-hop paths (see routing.h).
 #include "topology/routing.h"
 
 #include <algorithm>
@@ -97,7 +96,15 @@ Route Router::compute(int src_rank, int dst_rank) {
   std::vector<std::size_t> widest_ones;
   for (std::size_t i = 0; i < candidates.size(); ++i)
     if (candidates[i].bottleneck_bytes_per_s >= widest * (1.0 - 1e-12)) widest_ones.push_back(i);
-  const std::size_t pick = widest_ones[static_cast<std::size_t>(dst_rank) % widest_ones.size()];
+  // An ECMP-style hash of (source, destination), as switches hash flows onto
+  // equal-cost uplinks. Destination-mod-k was tried first: it sends every flow
+  // of a strided pattern (a ring over spread nodes) through one spine.
+  std::uint64_t h = (static_cast<std::uint64_t>(src_rank) << 32) ^ static_cast<std::uint64_t>(dst_rank);
+  h += 0x9e3779b97f4a7c15ULL;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  const std::size_t pick = widest_ones[h % widest_ones.size()];
   return std::move(candidates[pick]);
 }
 

@@ -14,11 +14,12 @@
 // meet at the minimum hop count gives one path (its two halves from the BFS
 // parent pointers, first discovery in graph order). Among them, prefer the
 // largest bottleneck capacity (so GPU -> GPU inside a node takes the NVSwitch,
-// not GPU -> NIC -> GPU); among those, sorted by vertex id, take the one at
-// index dst_rank mod count: destination-mod-k routing, which spreads the flows
-// to different destinations over a fat-tree's spines (Zahavi et al., "Optimized
-// InfiniBand fat-tree routing for shift all-to-all communication patterns",
-// Concurrency and Computation 2010; the D-mod-k scheme of OpenSM's ftree).
+// not GPU -> NIC -> GPU); among those, sorted by vertex id, take the one a
+// hash of (src_rank, dst_rank) picks, as ECMP hashes flows onto equal-cost
+// uplinks (RFC 2992). Destination-mod-k (Zahavi et al., Concurrency and
+// Computation 2010) balances shift patterns but puts every flow of a ring over
+// nodes spread across leaves onto one spine; hashing has ECMP's collisions
+// instead, which is what real clusters see.
 #pragma once
 
 #include <cstddef>
