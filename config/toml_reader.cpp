@@ -64,6 +64,11 @@ std::string TableReader::location(std::string_view key) const {
   for (std::string k = full_key(key); !k.empty();) {
     auto it = ctx_->origins.find(k);
     if (it != ctx_->origins.end()) return it->second;
+    // Walk up: "a.b[2].c" -> "a.b[2]" -> "a.b" -> "a" (array elements have no origin of their own).
+    if (!k.empty() && k.back() == ']') {
+      k.resize(k.rfind('['));
+      continue;
+    }
     const auto dot = k.rfind('.');
     if (dot == std::string::npos) break;
     k.resize(dot);

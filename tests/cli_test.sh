@@ -74,6 +74,7 @@ spans = [e for e in t if e['ph'] == 'X']
 assert spans and all(e['dur'] >= 0 for e in spans)
 " "$T/trace.json" || fail "trace is not a valid Chrome trace"
 $G simulate scenarios/h100-cluster.toml --backend analytic | grep -q "backend analytic" || fail "--backend analytic"
+expect_error 2 "--set stragglers.slow=\[\{rank=99, factor=2.0\}\]: stragglers.slow\[0\].rank: must be in" -- $G simulate scenarios/h100-cluster.toml --set "stragglers.slow=[{rank=99, factor=2.0}]"
 expect_error 2 "--backend quantum: expected des or analytic" -- $G simulate scenarios/h100-cluster.toml --backend quantum
 expect_error 2 "--trace: needs --backend des" -- $G simulate scenarios/h100-cluster.toml --backend analytic --trace "$T/t2.json"
 cp "$T/trace.json" "$T/trace.keep"
