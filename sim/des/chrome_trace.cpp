@@ -2,19 +2,11 @@
 
 #include <cstdio>
 
+#include "sim/output/result_format.h"
+
 namespace gcsim {
 
 namespace {
-
-std::string escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    o += c;
-  }
-  return o;
-}
 
 std::string micros(double s) {
   char buf[64];
@@ -26,20 +18,20 @@ std::string micros(double s) {
 
 void ChromeTrace::process_name(int pid, const std::string& name, int sort_index) {
   events_.push_back(R"({"ph":"M","name":"process_name","pid":)" + std::to_string(pid) + R"(,"args":{"name":")" +
-                    escape(name) + "\"}}");
+                    json_escape(name) + "\"}}");
   events_.push_back(R"({"ph":"M","name":"process_sort_index","pid":)" + std::to_string(pid) +
                     R"(,"args":{"sort_index":)" + std::to_string(sort_index) + "}}");
 }
 
 void ChromeTrace::thread_name(int pid, int tid, const std::string& name) {
   events_.push_back(R"({"ph":"M","name":"thread_name","pid":)" + std::to_string(pid) + R"(,"tid":)" +
-                    std::to_string(tid) + R"(,"args":{"name":")" + escape(name) + "\"}}");
+                    std::to_string(tid) + R"(,"args":{"name":")" + json_escape(name) + "\"}}");
 }
 
 void ChromeTrace::span(int pid, int tid, const std::string& name, const std::string& category, double start_s,
                        double end_s) {
   if (end_s < start_s) end_s = start_s;
-  events_.push_back(R"({"ph":"X","name":")" + escape(name) + R"(","cat":")" + escape(category) + R"(","pid":)" +
+  events_.push_back(R"({"ph":"X","name":")" + json_escape(name) + R"(","cat":")" + json_escape(category) + R"(","pid":)" +
                     std::to_string(pid) + R"(,"tid":)" + std::to_string(tid) + R"(,"ts":)" + micros(start_s) +
                     R"(,"dur":)" + micros(end_s - start_s) + "}");
   ++spans_;

@@ -9,7 +9,13 @@ namespace gcsim {
 namespace {
 constexpr std::uint64_t kFlowMask = 0xffffffffULL;
 constexpr std::uint64_t kReallocate = ~0ULL;  // the batched rate recomputation
+}  // namespace
+
+// Heap order of progressive filling: smallest share on top, ties to the lower link id.
+bool Network::fill_order(const FillEntry& a, const FillEntry& b) {
+  return a.share > b.share || (a.share == b.share && a.link > b.link);
 }
+
 
 Network::Network(Engine& engine, const Topology& topology)
     : engine_(engine),
@@ -152,7 +158,10 @@ void Network::solve_component(Time now) {
   }
 }
 
-void Network::freeze_link_flows(int bottleneck, double share) {
+// Fixes the rate of the bottleneck's unfrozen flows at `share` and takes it
+// off every link they cross; with `requeue`, those links' new fair shares go
+// into the progressive-filling heap.
+void Network::freeze_link_flows(int bottleneck, double share, bool requeue) {
   for (std::uint32_t f : links_[bottleneck].flows) {
     Flow& fl = flows_[f];
     if (fl.frozen) continue;
@@ -162,6 +171,12 @@ void Network::freeze_link_flows(int bottleneck, double share) {
       Link& link = links_[l2];
       link.residual = std::max(0.0, link.residual - share);
       --link.unfrozen;
+      if (!requeue || l2 == bottleneck) continue;
+      ++link.fill_version;
+      if (link.unfrozen > 0) {
+        fill_heap_.push_back({link.residual / link.unfrozen, l2, link.fill_version});
+        std::push_heap(fill_heap_.begin(), fill_heap_.end(), fill_order);
+      }
     }
   }
 }
@@ -182,7 +197,7 @@ void Network::fill_small() {
       }
     }
     if (best < 0) return;
-    freeze_link_flows(best, best_share);
+    freeze_link_flows(best, best_share, false);
   }
 }
 
@@ -193,34 +208,14 @@ void Network::fill_large() {
     ++link.fill_version;
     if (link.unfrozen > 0) fill_heap_.push_back({link.residual / link.unfrozen, l, link.fill_version});
   }
-  auto greater = [](const FillEntry& a, const FillEntry& b) {
-    return a.share > b.share || (a.share == b.share && a.link > b.link);
-  };
-  std::make_heap(fill_heap_.begin(), fill_heap_.end(), greater);
+  std::make_heap(fill_heap_.begin(), fill_heap_.end(), fill_order);
   while (!fill_heap_.empty()) {
-    std::pop_heap(fill_heap_.begin(), fill_heap_.end(), greater);
+    std::pop_heap(fill_heap_.begin(), fill_heap_.end(), fill_order);
     const FillEntry e = fill_heap_.back();
     fill_heap_.pop_back();
-    Link& bottleneck = links_[e.link];
+    const Link& bottleneck = links_[e.link];
     if (e.version != bottleneck.fill_version || bottleneck.unfrozen == 0) continue;  // stale
-    const double share = e.share;
-    for (std::uint32_t f : bottleneck.flows) {
-      Flow& fl = flows_[f];
-      if (fl.frozen) continue;
-      fl.frozen = true;
-      fl.rate = share;
-      for (int l2 : fl.route->links) {
-        Link& link = links_[l2];
-        link.residual = std::max(0.0, link.residual - share);
-        --link.unfrozen;
-        if (l2 == e.link) continue;
-        ++link.fill_version;
-        if (link.unfrozen > 0) {
-          fill_heap_.push_back({link.residual / link.unfrozen, l2, link.fill_version});
-          std::push_heap(fill_heap_.begin(), fill_heap_.end(), greater);
-        }
-      }
-    }
+    freeze_link_flows(e.link, e.share, true);
   }
 }
 

@@ -11,10 +11,6 @@ std::string format_number(double v) {
   return buf;
 }
 
-namespace {
-
-std::string b(bool v) { return v ? "true" : "false"; }
-
 std::string json_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
@@ -34,6 +30,10 @@ std::string json_escape(const std::string& s) {
   }
   return o;
 }
+
+namespace {
+
+std::string b(bool v) { return v ? "true" : "false"; }
 
 std::string ms(double s) {
   char buf[64];

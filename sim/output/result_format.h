@@ -24,5 +24,6 @@ std::string format_json(const Scenario& s, const IterationResult& r);
 std::string format_table(const Scenario& s, const IterationResult& r);
 
 std::string format_number(double v);  // shortest round-trip-ish (%.10g)
+std::string json_escape(const std::string& s);  // the body of a JSON string
 
 }  // namespace gcsim
