@@ -117,6 +117,16 @@ bool hosts_connected(const Topology& t) {
   return true;
 }
 
+// P host vertices, rank r on the r-th (one GPU per host).
+static std::vector<VertexId> add_hosts(Topology& t, int P) {
+  std::vector<VertexId> hosts;
+  for (int r = 0; r < P; ++r) {
+    hosts.push_back(t.add_vertex(VertexKind::Host, host_name(r)));
+    t.set_rank_host(r, hosts.back());
+  }
+  return hosts;
+}
+
 Topology build_switch(int P, LinkSpec host_link) {
   const char* shape = "switch";
   check_at_least(shape, "P", P, 1);
@@ -124,11 +134,7 @@ Topology build_switch(int P, LinkSpec host_link) {
   check_latency(shape, "host_link.latency_s", host_link.latency_s);
 
   Topology t;
-  std::vector<VertexId> hosts;
-  for (int r = 0; r < P; ++r) {
-    hosts.push_back(t.add_vertex(VertexKind::Host, host_name(r)));
-    t.set_rank_host(r, hosts.back());
-  }
+  const std::vector<VertexId> hosts = add_hosts(t, P);
   const VertexId sw = t.add_vertex(VertexKind::Switch, "switch");
   for (const VertexId h : hosts) t.add_duplex_link(h, sw, host_link.bytes_per_s, host_link.latency_s / 2.0);
   t.set_description("switch: " + std::to_string(P) + (P == 1 ? " host" : " hosts") + " on one switch, " +
@@ -206,11 +212,7 @@ Topology build_ring(int P, LinkSpec link) {
   check_latency(shape, "link.latency_s", link.latency_s);
 
   Topology t;
-  std::vector<VertexId> hosts;
-  for (int r = 0; r < P; ++r) {
-    hosts.push_back(t.add_vertex(VertexKind::Host, host_name(r)));
-    t.set_rank_host(r, hosts.back());
-  }
+  const std::vector<VertexId> hosts = add_hosts(t, P);
   // P == 2: hosts 0 and 1 are each other's both neighbours, one link.
   const int links = P == 1 ? 0 : (P == 2 ? 1 : P);
   for (int i = 0; i < links; ++i) t.add_duplex_link(hosts[i], hosts[(i + 1) % P], link.bytes_per_s, link.latency_s);

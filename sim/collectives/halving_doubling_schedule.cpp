@@ -15,7 +15,6 @@ class HalvingDoublingSchedule final : public CollectiveSchedule {
     while ((1 << levels_) < pof2_) ++levels_;
     extra_ = P - pof2_;
     reached_.assign(static_cast<std::size_t>(pof2_) * steps(), std::numeric_limits<Time>::quiet_NaN());
-    step_of_.assign(pof2_, -1);
     set_phase_names({"halving", "doubling"});
   }
   std::string name() const override { return "halving-doubling"; }
@@ -40,7 +39,6 @@ class HalvingDoublingSchedule final : public CollectiveSchedule {
       finish_rank(x, t);
       return;
     }
-    step_of_[x] = k;
     const int p = x ^ distance(k);
     reached_[idx(x, k)] = t;
     const Time partner_ready = reached_[idx(p, k)];
@@ -69,7 +67,6 @@ class HalvingDoublingSchedule final : public CollectiveSchedule {
   int levels_ = 0;
   int extra_ = 0;
   std::vector<Time> reached_;  // [x][k]: when core rank x had the data for step k
-  std::vector<int> step_of_;   // the step core rank x waits on (-1 before it starts)
 };
 
 }  // namespace

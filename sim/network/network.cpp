@@ -68,11 +68,7 @@ void Network::mark_dirty(const std::vector<int>& links) {
 }
 
 void Network::attach(std::uint32_t f) {
-  for (int l : flows_[f].route->links) {
-    Link& link = links_[l];
-    if (link.flows.empty()) link.busy_since = engine_.now();
-    link.flows.push_back(f);
-  }
+  for (int l : flows_[f].route->links) links_[l].flows.push_back(f);
 }
 
 void Network::detach(std::uint32_t f) {
@@ -84,7 +80,6 @@ void Network::detach(std::uint32_t f) {
     *it = link.flows.back();
     link.flows.pop_back();
     link.bytes += fl.bytes;
-    if (link.flows.empty()) link.busy_s += engine_.now() - link.busy_since;
   }
 }
 
@@ -255,7 +250,6 @@ std::vector<LinkUsage> Network::busiest_links(int n, Time span) const {
     LinkUsage u;
     u.link = l;
     u.bytes = link.bytes;
-    u.busy_s = link.busy_s;
     u.utilization = span > 0.0 ? link.bytes / (link.capacity * span) : 0.0;
     all.push_back(u);
   }

@@ -43,7 +43,6 @@ struct LinkUsage {
   int link = 0;
   std::string name;
   double bytes = 0.0;        // carried over the run
-  double busy_s = 0.0;       // time with at least one active flow
   double utilization = 0.0;  // bytes / (capacity x span)
 };
 
@@ -60,7 +59,6 @@ class Network final : private EventHandler {
   double bytes_received_by(int rank) const { return received_by_rank_.at(rank); }
   // The `n` links with the highest utilization over [0, span].
   std::vector<LinkUsage> busiest_links(int n, Time span) const;
-  Router& router() { return router_; }
 
  private:
   struct Flow {
@@ -82,8 +80,6 @@ class Network final : private EventHandler {
     double capacity = 0.0;
     std::vector<std::uint32_t> flows;  // active flows crossing it
     double bytes = 0.0;
-    double busy_s = 0.0;
-    Time busy_since = 0.0;
     std::uint32_t mark = 0;
     // progressive-filling scratch
     double residual = 0.0;
