@@ -20,7 +20,7 @@ expect_error() {
 # --- happy paths -------------------------------------------------------------
 $G --version | grep -q '^gcsim [0-9]' || fail "--version"
 $G --help | grep -q simulate || fail "--help"
-for c in simulate sweep models report; do $G $c --help >/dev/null || fail "$c --help"; done
+for c in simulate sweep models report calibrate; do $G $c --help >/dev/null || fail "$c --help"; done
 $G models | grep -qE '^resnet50 +25557032' || fail "models lists resnet50 with its parameter count"
 $G models gpt2-small | grep -q 'h.11.mlp.c_proj' || fail "models NAME lists layers"
 out=$($G simulate scenarios/seed/resnet50-1gbps.toml) || fail "simulate seed case"
@@ -101,6 +101,24 @@ base = "$PWD/scenarios/h100-cluster.toml"
 TOML
 expect_error 2 "swbad.toml:3:25 \(\[axes\] \"cluster.workers\"\): cluster.workers: must be >= 1" -- $G sweep "$T/swbad.toml" --out "$T/swbad"
 [ ! -e "$T/swbad" ] || fail "bad sweep created its output directory"
+
+# --- calibrate kernels ---------------------------------------------------------------
+C="$G calibrate kernels --min-n 1e3 --max-n 1e4 --per-decade 1 --repeats 2 --warmup 0 --threads 2"
+$C --out "$T/p.toml" --csv "$T/p.csv" >"$T/cal.txt" 2>"$T/err" || fail "calibrate: $(cat "$T/err")"
+grep -q "^ef_topk " "$T/cal.txt" || fail "calibrate prints the fits: $(cat "$T/cal.txt")"
+grep -q 'name = "calibrated-cpu"' "$T/p.toml" || fail "calibrated profile name"
+[ "$(wc -l <"$T/p.csv")" -eq 37 ] || fail "calibrate csv: header + 6 ops x 2 sizes x 3 ratios"
+$G simulate scenarios/h100-cluster.toml --set "profile=$T/p.toml" | grep -q "calibrated-cpu" \
+  || fail "simulate reads the calibrated profile"
+cp "$T/p.toml" "$T/p.keep"
+expect_error 2 "p.toml: already exists; pass --force" -- $C --out "$T/p.toml"
+cmp -s "$T/p.toml" "$T/p.keep" || fail "existing profile changed"
+expect_error 2 "--device tpu: expected cpu or cuda" -- $C --device tpu --out "$T/q.toml"
+expect_error 2 "--ratios 0.1,2: '2' is not a ratio" -- $C --ratios 0.1,2 --out "$T/q.toml"
+expect_error 2 "unknown target 'collectives'" -- $G calibrate collectives --out "$T/q.toml"
+expect_error 2 "--out: is required" -- $G calibrate kernels
+if ! $G calibrate kernels --device cuda --help >/dev/null; then fail "calibrate --help"; fi
+[ ! -e "$T/q.toml" ] || fail "refused calibrate wrote a profile"
 
 if [ "$fails" -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "cli tests passed"

@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "kernels/dense_sum.h"
+#include "kernels/backend.h"
 
 int main(int argc, char** argv) {
   if (!gcsim::kernels::cuda_device_available()) {

@@ -179,6 +179,7 @@ std::string format_table(const Scenario& s, const IterationResult& r) {
   std::snprintf(line, sizeof line, "cluster    P = %d workers, %d per node, %s, %.6g Gb/s between nodes\n", c.workers,
                 c.gpus_per_node, to_string(c.topology), c.inter_node.bandwidth_gbps);
   o << line;
+  o << "profile    " << s.profile.name << " (" << s.profile.source_path << ")\n";
   o << "exchange   " << to_string(s.compression.method);
   if (s.compression.method != Method::None) {
     std::snprintf(line, sizeof line, " rho = %.6g (k = %lld per worker), %d-byte indices, EF %s, %s", s.compression.ratio,

@@ -25,6 +25,8 @@ const char* kUsage =
     "  sweep SWEEP.toml --out DIR   run every point of a sweep into DIR/results.csv (--plot for PNGs)\n"
     "  models [NAME]            list the model zoo (parameters, forward FLOPs), or one model's layers\n"
     "  report seed              reproduce the problem statement's tables with its formulas and gcsim's\n"
+    "  calibrate kernels --out PROFILE.toml   time the compression kernels (--device cpu|cuda), fit and\n"
+    "                           write a profile\n"
     "\n"
     "options: --help (also after a command), --version\n";
 
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
     if (command == "sweep") return gcsim::cli::cmd_sweep(rest);
     if (command == "models") return gcsim::cli::cmd_models(rest);
     if (command == "report") return gcsim::cli::cmd_report(rest);
+    if (command == "calibrate") return gcsim::cli::cmd_calibrate(rest);
     std::fprintf(stderr, "gcsim: unknown command '%s' (try gcsim --help)\n", command.c_str());
     return gcsim::cli::kExitBadInput;
   } catch (const gcsim::InputError& e) {

@@ -1,0 +1,201 @@
+// The CPU compression kernels side by side: the nth_element reference
+// ("cpu-reference") against the radix-select fast path ("cpu") on one thread
+// and on all cores, at ResNet-50's n = 25,000,000 gradient entries and
+// density rho = k / n of 0.01 (k = 250,000), 0.1 and 0.001; error feedback
+// (Stich et al. 2018) at the same densities; DGC's sampled threshold (Lin et
+// al., ICLR 2018), Random-K, pack and scatter-add at rho = 0.01. Gaussian
+// data, fixed seed. Wall time (UseRealTime) in ms; items/s counts the entries
+// an op covers (n for the selections, k for pack and scatter-add), bytes/s
+// the bytes it must read (Random-K reads only the k values it picks).
+//
+//   build/release/benchmarks/kernels_cpu_benchmark
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/backend.h"
+#include "kernels/buffer.h"
+#include "kernels/wire_format.h"
+
+namespace {
+
+using gcsim::kernels::Backend;
+using gcsim::kernels::Buffer;
+using gcsim::kernels::Index;
+
+constexpr std::size_t kN = 25'000'000;  // ResNet-50's parameters
+
+enum class Variant { reference, fast_1_thread, fast_all_threads };
+
+Backend& backend(Variant v) {
+  static const auto reference = gcsim::kernels::make_backend("cpu-reference");
+  static const auto fast1 = gcsim::kernels::make_backend("cpu", 1);
+  static const auto fast_all = gcsim::kernels::make_backend("cpu", 0);
+  switch (v) {
+    case Variant::fast_1_thread:
+      return *fast1;
+    case Variant::fast_all_threads:
+      return *fast_all;
+    case Variant::reference:
+      break;
+  }
+  return *reference;
+}
+
+// N(0, 1) entries; seed 1 is "the gradient", seed 2 "the residual".
+const std::vector<float>& gaussian(unsigned seed) {
+  static std::vector<float> data[3];
+  std::vector<float>& d = data[seed % 3];
+  if (d.empty()) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    d.resize(kN);
+    for (float& v : d) v = normal(rng);
+  }
+  return d;
+}
+
+std::size_t k_of(double rho) { return static_cast<std::size_t>(rho * static_cast<double>(kN)); }
+
+void report(benchmark::State& state, Variant v, std::size_t items_per_op, std::size_t bytes_per_op) {
+  const auto iters = static_cast<std::int64_t>(state.iterations());
+  state.SetItemsProcessed(iters * static_cast<std::int64_t>(items_per_op));
+  state.SetBytesProcessed(iters * static_cast<std::int64_t>(bytes_per_op));
+  state.counters["threads"] = backend(v).info().threads;
+}
+
+void topk(benchmark::State& state, Variant v, double rho) {
+  Backend& b = backend(v);
+  const std::size_t k = k_of(rho);
+  Buffer<float> x(b, gaussian(1)), values(b, k);
+  Buffer<Index> indices(b, k);
+  for (auto _ : state) {
+    b.topk(x.data(), kN, k, values.data(), indices.data());
+    b.synchronize();
+  }
+  report(state, v, kN, kN * sizeof(float));
+}
+
+// Each step starts from the same residual (restored outside the timing).
+void ef_topk(benchmark::State& state, Variant v, double rho) {
+  Backend& b = backend(v);
+  const std::size_t k = k_of(rho);
+  const std::vector<float>& residual = gaussian(2);
+  Buffer<float> g(b, gaussian(1)), e(b, kN), values(b, k);
+  Buffer<Index> indices(b, k);
+  for (auto _ : state) {
+    state.PauseTiming();
+    e.upload(residual);
+    state.ResumeTiming();
+    b.ef_topk(g.data(), e.data(), kN, k, values.data(), indices.data());
+    b.synchronize();
+  }
+  report(state, v, kN, 2 * kN * sizeof(float));
+}
+
+void threshold_topk(benchmark::State& state, Variant v, double rho) {
+  Backend& b = backend(v);
+  const std::size_t k = k_of(rho), capacity = 2 * k;
+  Buffer<float> x(b, gaussian(1)), values(b, capacity);
+  Buffer<Index> indices(b, capacity);
+  std::size_t selected = 0;
+  for (auto _ : state)
+    selected = b.threshold_topk(x.data(), kN, k, capacity, {}, values.data(), indices.data()).selected;
+  report(state, v, kN, kN * sizeof(float));
+  state.counters["selected"] = static_cast<double>(selected);
+}
+
+void randomk(benchmark::State& state, Variant v, double rho) {
+  Backend& b = backend(v);
+  const std::size_t k = k_of(rho);
+  Buffer<float> x(b, gaussian(1)), values(b, k);
+  Buffer<Index> indices(b, k);
+  std::uint64_t seed = 0;
+  for (auto _ : state) {
+    b.randomk(x.data(), kN, k, ++seed, values.data(), indices.data());
+    b.synchronize();
+  }
+  report(state, v, kN, k * sizeof(float));
+}
+
+// The Top-K output of x, ready to pack or scatter.
+struct Selection {
+  Buffer<float> values;
+  Buffer<Index> indices;
+};
+Selection selection(Backend& b, std::size_t k) {
+  Selection s{Buffer<float>(b, k), Buffer<Index>(b, k)};
+  Buffer<float> x(b, gaussian(1));
+  b.topk(x.data(), kN, k, s.values.data(), s.indices.data());
+  return s;
+}
+
+void pack(benchmark::State& state, Variant v, double rho) {
+  Backend& b = backend(v);
+  const std::size_t k = k_of(rho);
+  const Selection s = selection(b, k);
+  Buffer<std::byte> wire(b, gcsim::kernels::wire_bytes(kN, k));
+  for (auto _ : state) {
+    b.pack(s.values.data(), s.indices.data(), k, kN, wire.data());
+    b.synchronize();
+  }
+  report(state, v, k, k * (sizeof(float) + sizeof(Index)));
+}
+
+void scatter_add(benchmark::State& state, Variant v, double rho) {
+  Backend& b = backend(v);
+  const std::size_t k = k_of(rho);
+  const Selection s = selection(b, k);
+  Buffer<float> dense(b, kN);
+  dense.zero();
+  const gcsim::kernels::SparseRef part{s.values.data(), s.indices.data(), k};
+  for (auto _ : state) {
+    b.scatter_add(&part, 1, dense.data(), kN);
+    b.synchronize();
+  }
+  report(state, v, k, k * (sizeof(float) + sizeof(Index)));
+}
+
+const char* name(Variant v) {
+  switch (v) {
+    case Variant::fast_1_thread:
+      return "fast_1_thread";
+    case Variant::fast_all_threads:
+      return "fast_all_threads";
+    case Variant::reference:
+      break;
+  }
+  return "reference";
+}
+
+using Op = void (*)(benchmark::State&, Variant, double);
+
+void add(const char* op_name, Op op, double rho, std::initializer_list<Variant> variants) {
+  for (Variant v : variants) {
+    const std::string label = std::string(op_name) + "/rho=" + std::to_string(rho).substr(0, 5) + "/" + name(v);
+    benchmark::RegisterBenchmark(label.c_str(), op, v, rho)->Unit(benchmark::kMillisecond)->UseRealTime();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const auto all = {Variant::reference, Variant::fast_1_thread, Variant::fast_all_threads};
+  const auto one = {Variant::reference, Variant::fast_1_thread};
+  for (double rho : {0.01, 0.1, 0.001}) add("topk", topk, rho, all);
+  for (double rho : {0.01, 0.1, 0.001}) add("ef_topk", ef_topk, rho, all);
+  add("threshold_topk", threshold_topk, 0.01, all);
+  add("randomk", randomk, 0.01, all);
+  add("pack", pack, 0.01, one);
+  add("scatter_add", scatter_add, 0.01, one);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

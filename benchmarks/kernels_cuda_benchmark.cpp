@@ -1,0 +1,231 @@
+// Throughput of the "cuda" kernel backend: every compression op over
+// N x rho, median and min of >= 20 timed repeats after warm-up, and the
+// achieved bandwidth under a stated byte model against the device's peak
+// (2 x memory clock x bus width). CSV to stdout or --out FILE; the columns
+// match benchmarks/torch_ef_topk.py so the two can be joined on (op, n, rho).
+//
+// Timing: each repeat is the op followed by Backend::synchronize(), measured
+// with std::chrono::steady_clock (the backend's stream is private, so CUDA
+// events on it are not available here); the figure includes the launches and
+// one host round trip, as a caller sees it. Ops that must report a count or
+// reject their input (ef_topk, topk, threshold, randomk, unpack) synchronize
+// anyway.
+//
+// Byte models (k = ceil(rho N); the minimum traffic of the op, not of the
+// implementation, and an index counted as 4 bytes as on the wire):
+//   ef_topk             12N + 8k  read g and e, write e; write k (value, index)
+//   topk                 4N + 8k  read x; write k (value, index)
+//   threshold            4N + 8k  as topk (capacity 2k, DGC's sampled threshold)
+//   randomk                  12k  gather k values, write k (value, index)
+//   pack                     16k  read k (value, index), write them to the wire
+//   unpack_scatter_add       16k  read the wire, read-modify-write k entries of dense
+//
+// Usage: kernels_cuda_benchmark [--out FILE] [--repeats R] [--warmup W]
+//                               [--sizes N,N,...] [--ratios R,R,...] [--ops op,op,...]
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/backend.h"
+#include "kernels/buffer.h"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/wire_format.h"
+
+namespace {
+
+namespace gk = gcsim::kernels;
+using gk::Buffer;
+using gk::Index;
+
+struct Options {
+  std::string out;
+  int repeats = 20;
+  int warmup = 3;
+  std::vector<double> sizes = {1e5, 1e6, 1e7, 2.5e7, 1e8};
+  std::vector<double> ratios = {0.1, 0.01, 0.001};
+  std::vector<std::string> ops = {"ef_topk", "topk", "threshold", "randomk", "pack", "unpack_scatter_add"};
+};
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> parts;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) parts.push_back(item);
+  return parts;
+}
+
+std::vector<double> split_numbers(const std::string& s) {
+  std::vector<double> v;
+  for (const std::string& item : split(s)) v.push_back(std::stod(item));
+  return v;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int a = 1; a < argc; ++a) {
+    const std::string arg = argv[a];
+    auto value = [&]() -> std::string {
+      if (a + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
+      return argv[++a];
+    };
+    if (arg == "--out") {
+      o.out = value();
+    } else if (arg == "--repeats") {
+      o.repeats = std::stoi(value());
+    } else if (arg == "--warmup") {
+      o.warmup = std::stoi(value());
+    } else if (arg == "--sizes") {
+      o.sizes = split_numbers(value());
+    } else if (arg == "--ratios") {
+      o.ratios = split_numbers(value());
+    } else if (arg == "--ops") {
+      o.ops = split(value());
+    } else {
+      throw std::invalid_argument("unknown argument " + arg +
+                                  " (expected --out, --repeats, --warmup, --sizes, --ratios, --ops)");
+    }
+  }
+  if (o.repeats < 1 || o.warmup < 0) throw std::invalid_argument("--repeats must be >= 1 and --warmup >= 0");
+  return o;
+}
+
+// Peak DRAM bandwidth in bytes/s: 2 (double data rate) x clock x bus width.
+double peak_bandwidth() {
+  int device = 0;
+  int clock_khz = 0;
+  int bus_bits = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  CUDA_CHECK(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, device));
+  CUDA_CHECK(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device));
+  return 2.0 * clock_khz * 1e3 * bus_bits / 8.0;
+}
+
+struct Timing {
+  double median_ms = 0.0;
+  double min_ms = 0.0;
+};
+
+Timing time_op(gk::Backend& backend, int warmup, int repeats, const std::function<void()>& op) {
+  for (int r = 0; r < warmup; ++r) op();
+  backend.synchronize();
+  std::vector<double> ms(static_cast<std::size_t>(repeats));
+  for (double& t : ms) {
+    const auto start = std::chrono::steady_clock::now();
+    op();
+    backend.synchronize();
+    t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
+  std::sort(ms.begin(), ms.end());
+  const std::size_t m = ms.size();
+  return {m % 2 ? ms[m / 2] : 0.5 * (ms[m / 2 - 1] + ms[m / 2]), ms.front()};
+}
+
+std::vector<float> normal_vector(std::size_t n, std::uint64_t seed, float scale) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+struct ByteModel {
+  const char* formula;
+  double bytes;
+};
+
+ByteModel byte_model(const std::string& op, double n, double k) {
+  if (op == "ef_topk") return {"12N+8k", 12 * n + 8 * k};
+  if (op == "topk" || op == "threshold") return {"4N+8k", 4 * n + 8 * k};
+  if (op == "randomk") return {"12k", 12 * k};
+  if (op == "pack") return {"16k", 16 * k};
+  if (op == "unpack_scatter_add") return {"16k", 16 * k};
+  throw std::invalid_argument("unknown op " + op +
+                              " (expected ef_topk, topk, threshold, randomk, pack, unpack_scatter_add)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const Options opts = parse(argc, argv);
+  for (const std::string& op : opts.ops) byte_model(op, 0, 0);  // reject unknown ops before any work
+  auto backend = gk::make_backend("cuda");
+  const gk::DeviceInfo info = backend->info();
+  const double peak = peak_bandwidth();
+
+  std::ofstream file;
+  if (!opts.out.empty()) {
+    file.open(opts.out);
+    if (!file) throw std::runtime_error("cannot write " + opts.out);
+  }
+  std::ostream& csv = opts.out.empty() ? std::cout : file;
+  csv << "backend,device,op,n,rho,k,repeats,median_ms,min_ms,byte_model,bytes,gbps,peak_gbps,pct_of_peak\n";
+  std::cerr << "# " << info.device << ", driver " << info.driver << ", runtime " << info.runtime << ", peak "
+            << peak / 1e9 << " GB/s\n";
+
+  const double max_n = *std::max_element(opts.sizes.begin(), opts.sizes.end());
+  const std::vector<float> g_host = normal_vector(static_cast<std::size_t>(max_n), 1, 1.0f);
+  const std::vector<float> e_host = normal_vector(static_cast<std::size_t>(max_n), 2, 0.1f);
+
+  for (const double n_real : opts.sizes) {
+    const auto n = static_cast<std::size_t>(n_real);
+    Buffer<float> g(*backend, n);
+    Buffer<float> e(*backend, n);
+    Buffer<float> dense(*backend, n);
+    backend->upload(g.data(), g_host.data(), n * sizeof(float));
+    dense.zero();
+    for (const double rho : opts.ratios) {
+      const auto k = static_cast<std::size_t>(std::ceil(rho * n_real));
+      Buffer<float> values(*backend, 2 * k);
+      Buffer<Index> indices(*backend, 2 * k);
+      Buffer<std::byte> wire(*backend, gk::wire_bytes(n, k));
+      backend->topk(g.data(), n, k, values.data(), indices.data());
+      backend->pack(values.data(), indices.data(), k, n, wire.data());
+      const gk::ThresholdOptions threshold_opts;
+
+      for (const std::string& op : opts.ops) {
+        std::function<void()> run;
+        if (op == "ef_topk") {
+          backend->upload(e.data(), e_host.data(), n * sizeof(float));
+          run = [&] { backend->ef_topk(g.data(), e.data(), n, k, values.data(), indices.data()); };
+        } else if (op == "topk") {
+          run = [&] { backend->topk(g.data(), n, k, values.data(), indices.data()); };
+        } else if (op == "threshold") {
+          run = [&] { backend->threshold_topk(g.data(), n, k, 2 * k, threshold_opts, values.data(), indices.data()); };
+        } else if (op == "randomk") {
+          run = [&] { backend->randomk(g.data(), n, k, 1, values.data(), indices.data()); };
+        } else if (op == "pack") {
+          run = [&] { backend->pack(values.data(), indices.data(), k, n, wire.data()); };
+        } else {
+          run = [&] {
+            const std::size_t got = backend->unpack(wire.data(), wire.size(), n, values.data(), indices.data());
+            const gk::SparseRef part{values.data(), indices.data(), got};
+            backend->scatter_add(&part, 1, dense.data(), n);
+          };
+        }
+        const Timing t = time_op(*backend, opts.warmup, opts.repeats, run);
+        const ByteModel model = byte_model(op, n_real, static_cast<double>(k));
+        const double gbps = model.bytes / (t.median_ms * 1e-3) / 1e9;
+        csv << "cuda,\"" << info.device << "\"," << op << ',' << n << ',' << rho << ',' << k << ',' << opts.repeats
+            << ',' << t.median_ms << ',' << t.min_ms << ',' << model.formula << ',' << model.bytes << ',' << gbps
+            << ',' << peak / 1e9 << ',' << 100.0 * gbps / (peak / 1e9) << '\n';
+        csv.flush();
+      }
+    }
+  }
+  return 0;
+} catch (const std::exception& err) {
+  std::cerr << "kernels_cuda_benchmark: " << err.what() << '\n';
+  return 1;
+}

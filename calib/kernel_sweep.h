@@ -1,0 +1,58 @@
+// `gcsim calibrate kernels`: time every compression op of a kernel backend over
+// a grid of tensor sizes n and density ratios rho, with warm-up and repeats.
+//
+// What each op's measurement covers (and what the simulator charges it for,
+// sim/training/compression_cost.cpp), with k = ceil(rho n):
+//   topk        exact Top-K of |x|                          cost(n, k)
+//   ef_topk     e = g + e, Top-K, zero the selected entries cost(n, k)
+//   threshold   DGC sampled threshold, capacity 2k          cost(n, k)
+//   randomk     Random-K                                    cost(n, k)
+//   pack        k (value, index) pairs to the wire format   cost(n, k)
+//   scatter_add zero a dense buffer of n, unpack `parts` wire buffers of k
+//               entries and scatter-add them                cost(n, parts k)
+// Each repeat is bracketed by synchronize(), so GPU timings include launches.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "calib/stats.h"
+#include "kernels/backend.h"
+
+namespace gcsim::calib {
+
+struct KernelSweepOptions {
+  std::vector<double> sizes;                   // n values
+  std::vector<double> ratios = {0.1, 0.01, 0.001};
+  std::vector<std::string> ops;                // empty = all of kernel_ops()
+  int warmup = 2;
+  int repeats = 7;
+  int parts = 4;                               // contributions per scatter_add
+  std::uint64_t seed = 1;
+};
+
+struct KernelMeasurement {
+  std::string op;
+  double n = 0.0;     // elements
+  double rho = 0.0;
+  double k = 0.0;     // the op's "selected" argument (parts k for scatter_add)
+  Summary seconds;
+};
+
+// The ops calibrate measures, in the profile's names (sim/profile.h op::).
+const std::vector<std::string>& kernel_ops();
+
+// n from min to max (inclusive), `per_decade` points per decade (1, 2 or 3:
+// 1; 1, 3; 1, 2, 5 times powers of ten).
+std::vector<double> size_grid(double min_n, double max_n, int per_decade);
+
+// Number of (op, n, rho) points `run_kernel_sweep` will measure.
+std::size_t sweep_points(const KernelSweepOptions& opts);
+
+// Measures every point; calls `on_point` after each (for a progress bar).
+std::vector<KernelMeasurement> run_kernel_sweep(kernels::Backend& backend, const KernelSweepOptions& opts,
+                                                const std::function<void()>& on_point);
+
+}  // namespace gcsim::calib

@@ -1,0 +1,117 @@
+#include "calib/profile_writer.h"
+
+#include <cstdio>
+#include <sstream>
+#include <stdexcept>
+
+#include "config/toml_reader.h"
+
+namespace gcsim::calib {
+
+namespace {
+
+// TOML text for a string: basic string with the escapes TOML requires.
+std::string quoted(const std::string& v) {
+  std::string o = "\"";
+  for (const char c : v) {
+    switch (c) {
+      case '"': o += "\\\""; break;
+      case '\\': o += "\\\\"; break;
+      case '\n': o += "\\n"; break;
+      case '\t': o += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          o += buf;
+        } else {
+          o += c;
+        }
+    }
+  }
+  return o + "\"";
+}
+
+std::string scalar(const toml::node& v) {
+  if (const auto* s = v.as_string()) return quoted(s->get());
+  if (const auto* i = v.as_integer()) return std::to_string(i->get());
+  if (const auto* b = v.as_boolean()) return b->get() ? "true" : "false";
+  if (const auto* f = v.as_floating_point()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", f->get());
+    std::string t = buf;
+    if (t.find_first_of(".eEn") == std::string::npos) t += ".0";  // keep it a TOML float
+    return t;
+  }
+  // Profiles hold only strings, numbers and booleans (config/profile_loader.cpp).
+  throw std::runtime_error("profile writer: unsupported TOML value at " + source_location(v));
+}
+
+// Writes the scalars of `t` under [path], then its sub-tables, depth first.
+void emit(std::ostringstream& out, const std::string& path, const toml::table& t) {
+  bool header = false;
+  for (const auto& [key, node] : t) {
+    if (node.is_table()) continue;
+    if (!header && !path.empty()) out << "\n[" << path << "]\n";
+    header = true;
+    out << key.str() << " = " << scalar(node) << "\n";
+  }
+  for (const auto& [key, node] : t)
+    if (const auto* sub = node.as_table()) emit(out, path.empty() ? std::string(key.str()) : path + "." + std::string(key.str()), *sub);
+}
+
+std::string percent(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %%", 100.0 * x);
+  return buf;
+}
+
+}  // namespace
+
+std::string calibrated_profile_toml(const std::string& base_profile_path, const std::map<std::string, CostFit>& fits,
+                                    const CalibrationRecord& rec) {
+  toml::table root = parse_toml_file(base_profile_path);
+  const auto& d = rec.device;
+
+  toml::table meta;
+  meta.insert("name", "calibrated-" + d.backend);
+  meta.insert("device", d.device + " (backend " + d.backend + ", " + std::to_string(d.threads) + " thread(s))");
+  std::string measured = rec.date;
+  if (!d.driver.empty()) measured += ", driver " + d.driver;
+  if (!d.runtime.empty()) measured += ", " + d.runtime;
+  meta.insert("measured_on", measured);
+  meta.insert("source", rec.command);
+  meta.insert("notes", "kernel costs measured by gcsim calibrate; [collective], [gpus] and unmeasured kernels copied from " +
+                           base_profile_path);
+  root.insert_or_assign("profile", std::move(meta));
+
+  toml::table* kernels = root["kernels"].as_table();
+  if (!kernels) {
+    root.insert("kernels", toml::table{});
+    kernels = root["kernels"].as_table();
+  }
+  for (const auto& [op, fit] : fits) {
+    toml::table t;
+    t.insert("alpha_us", fit.alpha_s * 1e6);
+    t.insert("ns_per_element", fit.per_element_s * 1e9);
+    t.insert("ns_per_selected", fit.per_selected_s * 1e9);
+    t.insert("r2", fit.r2);
+    t.insert("samples", static_cast<std::int64_t>(fit.points));
+    t.insert("source", "measured: " + std::to_string(fit.points) + " points, median of " + std::to_string(rec.repeats) +
+                           " repeats, relative least-squares fit, worst point off by " + percent(fit.max_rel_error));
+    kernels->insert_or_assign(op, std::move(t));
+  }
+
+  std::ostringstream out;
+  out << "# gcsim profile written by `gcsim calibrate kernels` on " << rec.date << ".\n"
+      << "# Kernel entries: cost = alpha + ns_per_element n + ns_per_selected k, fitted to measured medians.\n";
+  for (const char* section : {"profile", "collective", "kernels", "gpus"})
+    if (const auto* t = root[section].as_table()) emit(out, section, *t);
+  for (const auto& [key, node] : root)  // anything else the base carried
+    if (const auto* t = node.as_table(); t && key.str() != "profile" && key.str() != "collective" &&
+                                        key.str() != "kernels" && key.str() != "gpus")
+      emit(out, std::string(key.str()), *t);
+  return out.str();
+}
+
+}  // namespace gcsim::calib

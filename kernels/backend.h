@@ -1,0 +1,158 @@
+// The compression kernels: one API, three implementations.
+//
+//   "cpu-reference"  plain code (std::nth_element, loops): the oracle every test
+//                    compares against (kernels/cpu/reference_backend.cpp)
+//   "cpu"            the fast CPU path: radix select on the magnitude bits,
+//                    multi-threaded (kernels/cpu/fast_backend.cpp)
+//   "cuda"           CUDA kernels, radix select with CUB block primitives
+//                    (kernels/cuda/cuda_backend.cu)
+//
+// Every data pointer an op takes lies in memory of the backend's device:
+// allocate it with allocate() (or kernels::Buffer), move data with
+// upload()/download(). The two pointer arrays (scatter_add's `parts`,
+// dense_sum's `inputs`) are host arrays holding device pointers.
+// Ops on the CUDA backend are asynchronous on its stream unless they return a
+// count (threshold_topk, unpack) or can throw on data (NonFiniteError,
+// WireFormatError): those synchronize. synchronize() waits for all work.
+//
+// Semantics shared by all backends (tests/kernels_contract_test.cpp checks them):
+//
+// * Magnitude order is the order of |x| as IEEE-754 bits with the sign cleared
+//   (the "key"), which for finite floats is the order of |x|; -0 and +0 tie.
+// * Top-K outputs are UNORDERED and exactly k long. Entries whose magnitude
+//   ties at the k-th largest may be chosen in any way: the multiset of selected
+//   magnitudes is unique, the index set need not be.
+// * NaN and +-Inf are REJECTED by topk, ef_topk and threshold_topk: they throw
+//   NonFiniteError (with the count of offending entries) and do not write
+//   values or indices. ef_topk still leaves e = g + e (the accumulation is fused
+//   into the first pass), so the residual holds the poisoned accumulator, which
+//   the caller must discard. randomk does not read the values it does not
+//   select; a non-finite value among the selected ones is rejected the same way.
+//   pack, unpack, scatter_add and dense_sum move values without inspecting them.
+// * k > n is a std::invalid_argument. k = 0 selects nothing (ef_topk then
+//   leaves e = g + e), except in threshold_topk, whose sample rank is clamped
+//   to at least 1. k = n selects everything.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace gcsim::kernels {
+
+using Index = std::int64_t;
+
+// An input held NaN or +-Inf.
+class NonFiniteError : public std::runtime_error {
+ public:
+  NonFiniteError(const std::string& op, std::size_t count)
+      : std::runtime_error(op + ": input holds " + std::to_string(count) +
+                           " non-finite value(s) (NaN or Inf); rejected"),
+        count_(count) {}
+  std::size_t count() const { return count_; }
+
+ private:
+  std::size_t count_;
+};
+
+// A wire buffer that does not decode (wrong length, index out of range).
+class WireFormatError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One worker's sparse contribution: k (value, index) pairs, device memory.
+struct SparseRef {
+  const float* values = nullptr;
+  const Index* indices = nullptr;
+  std::size_t k = 0;
+};
+
+// DGC's sampled threshold (Lin et al., "Deep Gradient Compression", ICLR 2018,
+// section 3 and its threshold-sampling appendix).
+struct ThresholdOptions {
+  double sample_fraction = 0.01;   // share of the n entries sampled (with replacement)
+  std::size_t min_samples = 1024;  // but at least this many (sampling is with replacement)
+  std::uint64_t seed = 0;          // sample positions are hash(seed, j) mod n: identical on every backend
+};
+
+struct ThresholdResult {
+  std::size_t selected = 0;   // entries written (<= capacity)
+  float threshold = 0.0f;     // the sampled magnitude threshold
+  std::size_t above = 0;      // entries with |x| >= threshold, before capping at capacity
+};
+
+struct DeviceInfo {
+  std::string backend;   // "cpu-reference", "cpu", "cuda"
+  std::string device;    // CPU model or GPU name
+  std::string driver;    // GPU driver version ("" on CPU)
+  std::string runtime;   // CUDA runtime version, or the compiler on CPU
+  unsigned threads = 1;  // worker threads (CPU backends)
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual DeviceInfo info() const = 0;
+
+  // ---- memory of this backend's device ----
+  virtual void* allocate(std::size_t bytes) = 0;
+  virtual void release(void* p) noexcept = 0;
+  virtual void upload(void* dst, const void* host_src, std::size_t bytes) = 0;
+  virtual void download(void* host_dst, const void* src, std::size_t bytes) = 0;
+  virtual void fill_zero(void* dst, std::size_t bytes) = 0;
+  virtual void synchronize() = 0;
+
+  // ---- selection ----
+  // Exact Top-K of |x|: writes k values (signed, as in x) and their indices.
+  virtual void topk(const float* x, std::size_t n, std::size_t k, float* values, Index* indices) = 0;
+
+  // Fused error feedback (Stich et al. 2018; Karimireddy et al. 2019):
+  //   acc = g + e;  S = top-k of |acc|;  emit (acc[S], S);  e = acc with S zeroed.
+  // Invariant: sum of emitted values over steps + final e == sum of g over steps.
+  virtual void ef_topk(const float* g, float* e, std::size_t n, std::size_t k, float* values,
+                       Index* indices) = 0;
+
+  // Approximate Top-K by a sampled threshold: s = max(min_samples, ceil(sample_fraction n))
+  // positions p_j = hash(seed, j) mod n (with replacement); threshold t = the
+  // ceil(k s / n)-th largest |x[p_j]| (clamped to [1, s]); select every i with
+  // |x_i| >= t. When more than `capacity` qualify, keep the exact top `capacity`
+  // of them (DGC's hierarchical re-selection). Returns the count written.
+  virtual ThresholdResult threshold_topk(const float* x, std::size_t n, std::size_t k, std::size_t capacity,
+                                         const ThresholdOptions& opts, float* values, Index* indices) = 0;
+
+  // Random-K: the k indices with the smallest hash32(seed, i) (a uniformly
+  // random k-subset, the same on every backend and every worker sharing the
+  // seed), and x at them. Costs O(n) hashing, no pass over x.
+  virtual void randomk(const float* x, std::size_t n, std::size_t k, std::uint64_t seed, float* values,
+                       Index* indices) = 0;
+
+  // ---- wire format (see kernels/wire_format.h) ----
+  // Writes wire_bytes(n, k) bytes: k float32 values, then k indices as int32
+  // (n < 2^31) or int64. Indices must be < n (not checked).
+  virtual void pack(const float* values, const Index* indices, std::size_t k, std::size_t n,
+                    std::byte* wire) = 0;
+  // Decodes a wire buffer for a tensor of n entries; returns k. Throws
+  // WireFormatError when the length is not a multiple of the entry size or an
+  // index is out of [0, n). values/indices must hold k entries.
+  virtual std::size_t unpack(const std::byte* wire, std::size_t wire_bytes, std::size_t n, float* values,
+                             Index* indices) = 0;
+
+  // ---- reduction ----
+  // dense[idx] += value for every entry of every part (duplicates add up).
+  virtual void scatter_add(const SparseRef* parts, std::size_t num_parts, float* dense, std::size_t n) = 0;
+  // out[i] = sum over j of inputs[j][i] (out is overwritten; num_inputs = 0 gives zeros).
+  virtual void dense_sum(const float* const* inputs, std::size_t num_inputs, float* out, std::size_t n) = 0;
+};
+
+// "cpu-reference", "cpu" or "cuda". threads: CPU worker threads (0 = all
+// cores); ignored by "cuda". Throws std::invalid_argument for an unknown name
+// and std::runtime_error for "cuda" without CUDA or without a device.
+std::unique_ptr<Backend> make_backend(const std::string& name, unsigned threads = 1);
+
+// Whether this build has the CUDA backend and a device is present.
+bool cuda_device_available();
+
+}  // namespace gcsim::kernels

@@ -1,0 +1,3 @@
+// The kernel contract (kernel_contract_test.cpp) against the CUDA backend:
+// GCSIM_CONTRACT_BACKENDS="cuda" and GCSIM_CONTRACT_TAG="[gpu]" come from CMake.
+#include "kernel_contract_test.cpp"  // NOLINT(bugprone-suspicious-include)
