@@ -16,4 +16,9 @@ inline std::size_t index_bytes(std::size_t n) { return n >= kInt32IndexLimit ? 8
 inline std::size_t wire_entry_bytes(std::size_t n) { return 4 + index_bytes(n); }
 inline std::size_t wire_bytes(std::size_t n, std::size_t k) { return k * wire_entry_bytes(n); }
 
+// The entry count k of a wire buffer of `bytes` for a tensor of n entries;
+// throws WireFormatError (kernels/backend.h) when it is not a whole number of
+// entries. kernels/wire_format.cpp.
+std::size_t wire_entry_count(std::size_t bytes, std::size_t n);
+
 }  // namespace gcsim::kernels

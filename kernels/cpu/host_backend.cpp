@@ -98,12 +98,7 @@ void HostBackend::pack(const float* values, const Index* indices, std::size_t k,
 
 std::size_t HostBackend::unpack(const std::byte* wire, std::size_t wire_bytes, std::size_t n, float* values,
                                 Index* indices) {
-  const std::size_t entry = wire_entry_bytes(n);
-  if (wire_bytes % entry != 0)
-    throw WireFormatError("unpack: a wire buffer of " + std::to_string(wire_bytes) +
-                          " bytes is not a whole number of " + std::to_string(entry) +
-                          "-byte entries (tensor of n = " + std::to_string(n) + ")");
-  const std::size_t k = wire_bytes / entry;
+  const std::size_t k = wire_entry_count(wire_bytes, n);
   if (k == 0) return 0;
   std::memcpy(values, wire, k * sizeof(float));
   const std::byte* in = wire + k * sizeof(float);

@@ -187,12 +187,7 @@ class CudaBackend final : public Backend {
 
   std::size_t unpack(const std::byte* wire, std::size_t wire_bytes, std::size_t n, float* values,
                      Index* indices) override {
-    const std::size_t entry = wire_entry_bytes(n);
-    if (wire_bytes % entry != 0)
-      throw WireFormatError("unpack: a wire buffer of " + std::to_string(wire_bytes) +
-                            " bytes is not a whole number of " + std::to_string(entry) +
-                            "-byte entries (tensor of n = " + std::to_string(n) + ")");
-    const std::size_t k = wire_bytes / entry;
+    const std::size_t k = wire_entry_count(wire_bytes, n);
     auto* bad = flag_.reserve<unsigned long long>(1, ctx_.stream);
     cuda::enqueue_unpack(wire, k, index_bytes(n), n, values, indices, bad, ctx_);
     CUDA_CHECK(cudaMemcpyAsync(&status_.get()->bad_indices, bad, sizeof *bad, cudaMemcpyDeviceToHost, ctx_.stream));
