@@ -24,8 +24,11 @@ boost::program_options::variables_map parse_args(const std::vector<std::string>&
                                                  const boost::program_options::options_description& opts,
                                                  const char* positional);
 
-// Writes `content` to `path` atomically; refuses to replace an existing file
-// unless `force` (InputError naming the path).
+// Throws InputError naming `path` when it exists and `force` is false, or when
+// its directory does not exist: call it before long work whose result goes there.
+void check_output_file(const std::string& path, bool force);
+
+// Writes `content` to `path` atomically after check_output_file.
 void write_output_file(const std::string& path, const std::string& content, bool force);
 
 // The Python interpreter with matplotlib ($GCSIM_PYTHON, else Debian's /usr/bin/python3).

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -59,14 +58,6 @@ std::string today_utc() {
   char buf[16];
   std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
   return buf;
-}
-
-void refuse_existing(const std::string& path, bool force) {
-  if (std::filesystem::exists(path) && !force)
-    throw InputError(path, "", "already exists; pass --force to overwrite it");
-  const auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty() && !std::filesystem::is_directory(parent))
-    throw InputError(path, "", "directory " + parent.string() + " does not exist");
 }
 
 std::string measurements_csv(const std::vector<calib::KernelMeasurement>& ms, const kernels::DeviceInfo& d) {
@@ -125,8 +116,8 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   if (repeats < 1 || warmup < 0 || parts < 1)
     throw InputError("--repeats/--warmup/--parts", "", "need repeats >= 1, warmup >= 0, parts >= 1");
   const bool force = vm.count("force") > 0;
-  refuse_existing(out, force);
-  if (!csv.empty()) refuse_existing(csv, force);
+  check_output_file(out, force);
+  if (!csv.empty()) check_output_file(csv, force);
   load_profile(base);  // the base must be a valid profile before we spend minutes measuring
 
   calib::KernelSweepOptions o;

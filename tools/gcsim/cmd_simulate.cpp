@@ -71,8 +71,7 @@ int cmd_simulate(const std::vector<std::string>& args) {
   }
   const bool force = vm.count("force") > 0;
   for (const std::string& f : {trace, out})  // refuse before writing anything
-    if (!f.empty() && !force && std::filesystem::exists(f))
-      throw InputError(f, "", "already exists; pass --force to overwrite it");
+    if (!f.empty()) check_output_file(f, force);
   if (!trace.empty()) write_output_file(trace, chrome.json(), force);
   if (out.empty()) {
     std::cout << text;

@@ -29,12 +29,16 @@ po::variables_map parse_args(const std::vector<std::string>& args, const po::opt
   return vm;
 }
 
-void write_output_file(const std::string& path, const std::string& content, bool force) {
+void check_output_file(const std::string& path, bool force) {
   if (std::filesystem::exists(path) && !force)
     throw InputError(path, "", "already exists; pass --force to overwrite it");
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent))
     throw InputError(path, "", "directory " + parent.string() + " does not exist");
+}
+
+void write_output_file(const std::string& path, const std::string& content, bool force) {
+  check_output_file(path, force);
   write_file_atomically(path, content);
 }
 
