@@ -14,12 +14,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "kernels/backend.h"
 #include "kernels/buffer.h"
+#include "kernels/synthetic_gradient.h"
 #include "kernels/wire_format.h"
 
 namespace {
@@ -51,12 +51,7 @@ Backend& backend(Variant v) {
 const std::vector<float>& gaussian(unsigned seed) {
   static std::vector<float> data[3];
   std::vector<float>& d = data[seed % 3];
-  if (d.empty()) {
-    std::mt19937_64 rng(seed);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    d.resize(kN);
-    for (float& v : d) v = normal(rng);
-  }
+  if (d.empty()) d = gcsim::kernels::normal_vector(kN, seed);
   return d;
 }
 

@@ -32,7 +32,6 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -40,6 +39,7 @@
 
 #include "kernels/backend.h"
 #include "kernels/buffer.h"
+#include "kernels/synthetic_gradient.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/wire_format.h"
 
@@ -48,6 +48,7 @@ namespace {
 namespace gk = gcsim::kernels;
 using gk::Buffer;
 using gk::Index;
+using gk::normal_vector;
 
 struct Options {
   std::string out;
@@ -132,13 +133,6 @@ Timing time_op(gk::Backend& backend, int warmup, int repeats, const std::functio
   return {m % 2 ? ms[m / 2] : 0.5 * (ms[m / 2 - 1] + ms[m / 2]), ms.front()};
 }
 
-std::vector<float> normal_vector(std::size_t n, std::uint64_t seed, float scale) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 struct ByteModel {
   const char* formula;

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <random>
 #include <stdexcept>
 
 #include "kernels/buffer.h"
+#include "kernels/synthetic_gradient.h"
 #include "kernels/wire_format.h"
 
 namespace gcsim::calib {
@@ -34,14 +34,6 @@ Summary time_op(Backend& b, int warmup, int repeats, const std::function<void()>
     t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   return summarize(std::move(t));
-}
-
-std::vector<float> gaussian(std::size_t n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
 }
 
 }  // namespace
@@ -86,7 +78,7 @@ std::vector<KernelMeasurement> run_kernel_sweep(Backend& b, const KernelSweepOpt
   std::vector<KernelMeasurement> out;
   for (double nd : opts.sizes) {
     const auto n = static_cast<std::size_t>(nd);
-    const std::vector<float> host = gaussian(n, opts.seed + n);
+    const std::vector<float> host = kernels::normal_vector(n, opts.seed + n);
     Buffer<float> x(b, host);
     Buffer<float> e(b, n);
     Buffer<float> dense(b, n);

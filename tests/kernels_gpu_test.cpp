@@ -15,12 +15,12 @@
 #include <cstring>
 #include <limits>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "kernels/backend.h"
 #include "kernels/buffer.h"
+#include "kernels/synthetic_gradient.h"
 #include "kernels/magnitude_key.h"
 #include "kernels/wire_format.h"
 
@@ -29,14 +29,8 @@ namespace {
 namespace gk = gcsim::kernels;
 using gk::Buffer;
 using gk::Index;
+using gk::normal_vector;
 
-std::vector<float> normal_vector(std::size_t n, std::uint64_t seed, float scale) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 std::vector<float> sorted_magnitudes(const std::vector<float>& values) {
   std::vector<float> m(values.size());
