@@ -8,6 +8,7 @@
 #include "config/input_error.h"
 #include "config/overrides.h"
 #include "config/profile_loader.h"
+#include "config/train_loader.h"
 #include "models/zoo.h"
 
 #ifndef GCSIM_DEFAULT_PROFILE
@@ -244,7 +245,9 @@ StragglerSpec read_stragglers(const TableReader& t, const ClusterSpec& cluster) 
 }
 
 TrainingSpec read_training(const TableReader& t) {
-  t.reject_unknown({"bucket_mb", "overlap", "iterations"});
+  std::vector<std::string> keys = {"bucket_mb", "overlap", "iterations"};
+  keys.insert(keys.end(), kTrainOnlyTrainingKeys.begin(), kTrainOnlyTrainingKeys.end());
+  t.reject_unknown(keys);
   TrainingSpec s;
   s.bucket_mb = positive(t, "bucket_mb", 25.0);
   s.overlap = t.boolean("overlap", true);
@@ -281,8 +284,10 @@ void apply_sets(ScenarioSource& src, const std::vector<std::string>& assignments
 
 Scenario build_scenario(const ScenarioSource& src) {
   const TableReader r(src.root, "", src.ctx);
-  r.reject_unknown({"name", "description", "profile", "model", "compute", "cluster", "collective", "compression",
-                    "training", "stragglers"});
+  std::vector<std::string> tables = {"name",        "description", "profile",  "model",     "compute",
+                                     "cluster",     "collective",  "compression", "training", "stragglers"};
+  tables.insert(tables.end(), kTrainOnlyTables.begin(), kTrainOnlyTables.end());
+  r.reject_unknown(tables);
   Scenario s;
   s.source_path = src.path;
   s.name = r.string("name", std::filesystem::path(src.path).stem().string());
@@ -316,6 +321,7 @@ Scenario build_scenario(const ScenarioSource& src) {
     comp->fail("index_bytes", "int32 indices cannot address " + std::to_string(s.model.total_params()) +
                                   " parameters; use 8 or a finer granularity");
   }
+  read_train_settings(src);  // the training keys are checked for simulate too: one file, both uses
   return s;
 }
 

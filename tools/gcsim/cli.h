@@ -14,6 +14,7 @@ int cmd_sweep(const std::vector<std::string>& args);
 int cmd_models(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);
 int cmd_calibrate(const std::vector<std::string>& args);
+int cmd_train(const std::vector<std::string>& args);
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntime = 1;   // something failed while running

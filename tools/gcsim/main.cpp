@@ -27,6 +27,8 @@ const char* kUsage =
     "  report seed              reproduce the problem statement's tables with its formulas and gcsim's\n"
     "  calibrate kernels --out PROFILE.toml   time the compression kernels (--device cpu|cuda), fit and\n"
     "                           write a profile\n"
+    "  train SCENARIO.toml --out DIR   train SimpleCNN on Fashion-MNIST with cluster.workers processes\n"
+    "                           over Gloo (dense or compressed), logging steps, epochs and a summary\n"
     "\n"
     "options: --help (also after a command), --version\n";
 
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
     if (command == "models") return gcsim::cli::cmd_models(rest);
     if (command == "report") return gcsim::cli::cmd_report(rest);
     if (command == "calibrate") return gcsim::cli::cmd_calibrate(rest);
+    if (command == "train") return gcsim::cli::cmd_train(rest);
     std::fprintf(stderr, "gcsim: unknown command '%s' (try gcsim --help)\n", command.c_str());
     return gcsim::cli::kExitBadInput;
   } catch (const gcsim::InputError& e) {

@@ -1,0 +1,82 @@
+// Training keys of a scenario file (see train_loader.h).
+#include "config/train_loader.h"
+
+#include <cmath>
+#include <limits>
+
+#include "config/input_error.h"
+#include "train/dataset.h"
+
+namespace gcsim {
+
+const std::vector<std::string> kTrainOnlyTrainingKeys = {"epochs", "seed"};
+const std::vector<std::string> kTrainOnlyTables = {"optimizer", "data"};
+
+namespace {
+
+std::string num(double v) {
+  std::string s = std::to_string(v);
+  while (s.size() > 1 && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+int bounded_int(const TableReader& r, const char* key, std::int64_t lo, std::int64_t hi, std::int64_t fallback) {
+  const std::int64_t v = r.integer(key, fallback);
+  if (v < lo || v > hi)
+    r.fail(key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "] (got " + std::to_string(v) + ")");
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+train::TrainSettings read_train_settings(const ScenarioSource& src) {
+  const TableReader root(src.root, "", src.ctx);
+  train::TrainSettings s;
+  if (const auto t = root.sub("training", false)) {
+    s.epochs = bounded_int(*t, "epochs", 1, 100000, 1);
+    const std::int64_t seed = t->integer("seed", 1);
+    if (seed < 0) t->fail("seed", "must be >= 0 (got " + std::to_string(seed) + ")");
+    s.seed = static_cast<std::uint64_t>(seed);
+  }
+  if (const auto o = root.sub("optimizer", false)) {
+    o->reject_unknown({"lr", "momentum", "weight_decay"});
+    s.lr = o->number("lr", s.lr);
+    if (!(s.lr > 0.0 && std::isfinite(s.lr))) o->fail("lr", "must be > 0 (got " + num(s.lr) + ")");
+    s.momentum = o->number("momentum", s.momentum);
+    if (!(s.momentum >= 0.0 && s.momentum < 1.0)) o->fail("momentum", "must be in [0, 1) (got " + num(s.momentum) + ")");
+    s.weight_decay = o->number("weight_decay", s.weight_decay);
+    if (!(s.weight_decay >= 0.0 && std::isfinite(s.weight_decay)))
+      o->fail("weight_decay", "must be >= 0 (got " + num(s.weight_decay) + ")");
+  }
+  s.data_dir = train::kDefaultFashionMnistDir;
+  if (const auto d = root.sub("data", false)) {
+    d->reject_unknown({"dir", "limit_train", "limit_test", "shuffle"});
+    s.data_dir = d->string("dir", s.data_dir);
+    if (s.data_dir.empty()) d->fail("dir", "must not be empty");
+    const int max = std::numeric_limits<int>::max();
+    if (d->has("limit_train")) s.limit_train = bounded_int(*d, "limit_train", 1, max, 1);
+    if (d->has("limit_test")) s.limit_test = bounded_int(*d, "limit_test", 1, max, 1);
+    s.shuffle = d->boolean("shuffle", true);
+  }
+  return s;
+}
+
+train::TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& assignments) {
+  ScenarioSource src = read_scenario_source(path);
+  apply_sets(src, assignments);
+  train::TrainConfig cfg{build_scenario(src), read_train_settings(src)};
+  const TableReader root(src.root, "", src.ctx);
+  const auto model = root.sub("model", true);
+  if (cfg.scenario.model.name != "simplecnn")
+    model->fail("name", "gcsim train runs the zoo's \"simplecnn\" only (got \"" + cfg.scenario.model.name + "\")");
+  const auto& c = cfg.scenario.compression;
+  if (c.method != Method::None && c.index_bytes == 8)
+    root.sub("compression", true)->fail("index_bytes", "training packs int32 indices (every tensor is < 2^31)");
+  if (cfg.settings.limit_train && *cfg.settings.limit_train < cfg.scenario.cluster.workers)
+    root.sub("data", true)->fail("limit_train", "must be >= cluster.workers = " +
+                                                   std::to_string(cfg.scenario.cluster.workers));
+  return cfg;
+}
+
+}  // namespace gcsim

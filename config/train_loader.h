@@ -1,0 +1,25 @@
+// The training keys of a scenario file: [training] epochs/seed, [optimizer]
+// and [data]. build_scenario() accepts and checks them too, so one file is
+// both simulated and trained.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/scenario_loader.h"
+#include "train/train_settings.h"
+
+namespace gcsim {
+
+// Reads and validates the training keys (InputError on bad values).
+train::TrainSettings read_train_settings(const ScenarioSource& src);
+
+// The scenario plus its training settings; also checks that the model is one
+// gcsim can train (simplecnn).
+train::TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& assignments = {});
+
+// Keys of [training] that only `train` uses, and the tables only it reads.
+extern const std::vector<std::string> kTrainOnlyTrainingKeys;
+extern const std::vector<std::string> kTrainOnlyTables;
+
+}  // namespace gcsim

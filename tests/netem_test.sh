@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# tools/netem.sh end to end: refusal without root, argument errors, a shaped
+# 3-worker cluster (exec prefix, hosts, reachability, measured bandwidth,
+# nothing in the root namespace, stats), exit status passthrough, and
+# teardown on failure and on Ctrl-C. Needs root and network namespaces.
+# Exit 0 pass, 1 fail, 77 skip. Usage: tests/netem_test.sh (~10 s)
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+NETEM=$ROOT/tools/netem.sh
+SUBNET=${NETEM_SUBNET:-10.213.0}
+
+if [ "$(id -u)" != 0 ]; then echo "SKIP: netem_test needs root (network namespaces and tc)"; exit 77; fi
+for t in ip tc python3; do
+  command -v $t >/dev/null || { echo "SKIP: netem_test needs '$t'"; exit 77; }
+done
+probe=gcsim-netemtest-probe-$$
+if ! ip netns add "$probe" 2>/dev/null; then
+  echo "SKIP: cannot create network namespaces here (no CAP_NET_ADMIN?)"; exit 77
+fi
+tc_ok=1
+ip -n "$probe" link add ta type veth peer name tb 2>/dev/null &&
+  tc -n "$probe" qdisc add dev ta root tbf rate 10mbit burst 16000 latency 50ms 2>/dev/null || tc_ok=0
+ip netns del "$probe"
+[ $tc_ok = 1 ] || { echo "SKIP: veth or the tbf qdisc is unavailable here"; exit 77; }
+
+T=$(mktemp -d)
+chmod 755 "$T"
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ns_left() { ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^gcsim-$1-" || true; }
+t_start=$SECONDS
+
+# --- (a) non-root: one line, exit 2, nothing created -----------------------------------------
+cp "$NETEM" "$T/netem.sh"; chmod 755 "$T/netem.sh"   # reachable for nobody wherever the repo lives
+if command -v setpriv >/dev/null; then
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$T/netem.sh" --workers 2 --name ntA$$ -- true >"$T/out" 2>"$T/err"
+  rc=$?
+else
+  su nobody -s /bin/bash -c "'$T/netem.sh' --workers 2 --name ntA$$ -- true" >"$T/out" 2>"$T/err"
+  rc=$?
+fi
+[ $rc = 2 ] || fail "(a) non-root: exit $rc, want 2"
+[ "$(wc -l <"$T/err")" = 1 ] && grep -q 'needs root (network namespaces and tc); run it with sudo' "$T/err" ||
+  fail "(a) non-root message: $(cat "$T/err")"
+[ -z "$(ns_left ntA$$)" ] || fail "(a) non-root created namespaces"
+
+# --- (b) bad arguments: exit 2, one line -------------------------------------------------------
+bad() {
+  "$NETEM" "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  [ $rc = 2 ] || fail "(b) netem.sh $* -> exit $rc, want 2"
+  [ "$(wc -l <"$T/err")" = 1 ] || fail "(b) netem.sh $* -> stderr not one line: $(cat "$T/err")"
+}
+bad --workers 1 -- true
+bad --workers 65 -- true
+bad --workers two -- true
+bad --workers 3 --rate-mbit 0 -- true
+bad --workers 3 --rate-mbit -5 -- true
+bad --workers 3 --delay-ms -1 -- true
+bad --workers 3 --bogus -- true
+bad --workers 3
+bad --rate-mbit 10 -- true
+"$NETEM" --help | grep -q -- '--exec-prefix' || fail "(b) --help documents --exec-prefix"
+
+# --- (c) shaped 3-worker cluster ------------------------------------------------------------------
+ip -o link show | awk -F': ' '{print $2}' | sort >"$T/links-before"
+cat >"$T/cmd.sh" <<'EOF'
+#!/usr/bin/env bash
+# Called as: cmd.sh --exec-prefix PREFIX --hosts H0,H1,H2
+set -u
+[ "$#" = 4 ] && [ "$1" = --exec-prefix ] && [ "$3" = --hosts ] || { echo "cmd: bad args: $*" >&2; exit 10; }
+IFS=, read -r -a hosts <<<"$4"
+[ "${#hosts[@]}" = 3 ] || { echo "cmd: want 3 hosts, got $4" >&2; exit 11; }
+p0=${2//\{rank\}/0} p2=${2//\{rank\}/2}
+# the prefix puts a process in rank 2's namespace, where eth0 has the 3rd host address
+$p2 ip -4 -o addr show dev eth0 | grep -q "inet ${hosts[2]}/24" || { echo "cmd: rank 2 lacks ${hosts[2]}" >&2; exit 12; }
+# rank 0 reaches rank 2
+$p0 python3 "$NETEM_BW" rtt "${hosts[2]}" >/dev/null || { echo "cmd: rank 0 cannot reach ${hosts[2]}" >&2; exit 13; }
+# nothing was added to the root namespace
+ip -4 -o addr show | grep -qF "${hosts[0]%.*}." && { echo "cmd: cluster address in the root namespace" >&2; exit 14; }
+ip -o link show | awk -F': ' '{print $2}' | sort | cmp -s - "$LINKS_BEFORE" || { echo "cmd: root namespace links changed" >&2; exit 15; }
+echo cmd-ok
+EOF
+chmod +x "$T/cmd.sh"
+NETEM_BW=$ROOT/tools/netem_bandwidth.py LINKS_BEFORE=$T/links-before \
+  "$NETEM" --workers 3 --rate-mbit 50 --name ntC$$ --stats "$T/stats.csv" -- "$T/cmd.sh" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 0 ] || fail "(c) exit $rc, want 0: $(tail -n 5 "$T/err")"
+grep -q cmd-ok "$T/out" || fail "(c) command did not run to the end: $(cat "$T/out")"
+grep -qF -- "--exec-prefix \"ip netns exec gcsim-ntC$$-{rank}\" --hosts $SUBNET.1,$SUBNET.2,$SUBNET.3" "$T/err" ||
+  fail "(c) running line shows prefix and hosts"
+mbit=$(sed -n 's/^netem: measured R0->R1 bandwidth: \([0-9.]*\) Mbit\/s (configured: 50 Mbit\/s)$/\1/p' "$T/err")
+if [ -z "$mbit" ]; then
+  fail "(c) no bandwidth line: $(cat "$T/err")"
+else
+  awk -v m="$mbit" 'BEGIN{exit !(m >= 37.5 && m <= 62.5)}' || fail "(c) measured $mbit Mbit/s, want 50 +-25%"
+  echo "(c) measured $mbit Mbit/s at 50 Mbit/s configured"
+fi
+grep -q '^netem: R0->R1 RTT: [0-9.]* ms' "$T/err" || fail "(c) no RTT line"
+for r in 0 1 2; do
+  grep -qE "^netem: rank $r tx [0-9.]+ MB rx [0-9.]+ MB$" "$T/err" || fail "(c) no traffic line for rank $r"
+done
+grep -qE '^netem: total tx [0-9.]+ MB rx [0-9.]+ MB$' "$T/err" || fail "(c) no total traffic line"
+[ "$(head -n 1 "$T/stats.csv" 2>/dev/null)" = rank,tx_bytes,rx_bytes ] && [ "$(wc -l <"$T/stats.csv")" = 4 ] &&
+  awk -F, 'NR > 1 && !($1 == NR - 2 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/) {exit 1}' "$T/stats.csv" ||
+  fail "(c) stats csv: $(cat "$T/stats.csv" 2>/dev/null)"
+awk -F, 'NR == 2 {exit !($2 > 0)}' "$T/stats.csv" || fail "(c) rank 0 sent nothing during the command"
+[ -z "$(ns_left ntC$$)" ] || fail "(c) namespaces left: $(ns_left ntC$$)"
+ip -o link show | awk -F': ' '{print $2}' | sort | cmp -s - "$T/links-before" || fail "(c) root namespace links changed"
+
+# --- (d) failing command: its status, and cleanup ------------------------------------------------
+"$NETEM" --workers 2 --name ntD$$ --no-measure -- bash -c 'exit 3' x >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 3 ] || fail "(d) exit $rc, want 3"
+[ -z "$(ns_left ntD$$)" ] || fail "(d) namespaces left: $(ns_left ntD$$)"
+# the same name right after: teardown was complete
+"$NETEM" --workers 2 --name ntD$$ --no-measure -- true >"$T/out" 2>"$T/err" || fail "(d) rerun with the same name: $(cat "$T/err")"
+
+# --- (e) Ctrl-C during the command ----------------------------------------------------------------
+# A background job of a non-interactive shell starts with SIGINT ignored (and
+# an ignored signal cannot be trapped), so restore the default before exec.
+python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+  "$NETEM" --workers 3 --name ntE$$ --no-measure -- bash -c "ip netns exec gcsim-ntE$$-1 sleep 30" x >"$T/out" 2>"$T/err" &
+pid=$!
+for ((i = 0; i < 100; i++)); do   # wait for setup: rank 1's sleep exists
+  [ -n "$(ip netns pids gcsim-ntE$$-1 2>/dev/null)" ] && break
+  sleep 0.1
+done
+inner=$(ip netns pids gcsim-ntE$$-1 2>/dev/null)
+[ -n "$inner" ] || fail "(e) cluster never came up: $(cat "$T/err")"
+t0=$SECONDS
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || fail "(e) exit $rc after INT, want 130"
+[ $((SECONDS - t0)) -le 5 ] || fail "(e) took $((SECONDS - t0)) s to stop after INT"
+[ -z "$(ns_left ntE$$)" ] || fail "(e) namespaces left: $(ns_left ntE$$)"
+for p in $inner; do kill -0 "$p" 2>/dev/null && fail "(e) process $p in rank 1 survived"; done
+
+echo "netem_test: $((SECONDS - t_start)) s"
+if [ $fails -gt 0 ]; then echo "netem_test: $fails failure(s)"; exit 1; fi
+echo "netem_test: all passed"

@@ -1,0 +1,514 @@
+// The distributed half of real training: communicators (in-process and real
+// Gloo over loopback TCP), the compression hook, SGD, checkpoints, the
+// training keys of a scenario, and whole training runs (determinism,
+// checkpoint/resume). The data here is synthetic so the tests need no files;
+// tests/train_data_test.cpp covers the real Fashion-MNIST loader.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <thread>
+
+#include "config/input_error.h"
+#include "config/train_loader.h"
+#include "kernels/backend.h"
+#include "train/checkpoint.h"
+#include "train/gloo_comm.h"
+#include "train/gradient_exchange.h"
+#include "train/inprocess_comm.h"
+#include "train/sgd.h"
+#include "train/trainer.h"
+
+namespace fs = std::filesystem;
+using namespace gcsim;
+using namespace gcsim::train;
+
+// Catch2's assertion macros are not thread-safe: code running on rank
+// threads checks with RANK_REQUIRE, which throws; on_ranks rethrows the first
+// failure on the test's thread.
+#define RANK_REQUIRE(cond)                                                                                   \
+  do {                                                                                                       \
+    if (!(cond)) throw std::runtime_error(std::string("line ") + std::to_string(__LINE__) + ": " + #cond); \
+  } while (0)
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("gcsim_train_test_" + std::to_string(getpid())) / name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// Runs body(comm) on P in-process ranks; rethrows the first failure.
+void on_ranks(int p, const std::function<void(Communicator&)>& body, int timeout_ms = 20000) {
+  auto hub = std::make_shared<InProcessHub>(p, std::chrono::milliseconds(timeout_ms));
+  std::vector<std::exception_ptr> errors(p);
+  std::vector<std::thread> ts;
+  for (int r = 0; r < p; ++r)
+    ts.emplace_back([&, r] {
+      InProcessComm comm(hub, r);
+      try {
+        body(comm);
+      } catch (...) {
+        errors[r] = std::current_exception();
+        comm.abort();
+      }
+    });
+  for (auto& t : ts) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+// The same over real Gloo: P threads, each with its own Gloo context over
+// 127.0.0.1, rendezvous through a file store.
+void on_gloo_ranks(int p, const std::function<void(Communicator&)>& body, int timeout_ms = 20000) {
+  static std::atomic<int> run{0};
+  const fs::path store = fresh_dir("gloo-store-" + std::to_string(run++));
+  std::vector<std::exception_ptr> errors(p);
+  std::vector<std::thread> ts;
+  for (int r = 0; r < p; ++r)
+    ts.emplace_back([&, r] {
+      try {
+        GlooOptions o;
+        o.store_dir = store.string();
+        o.run_id = "test";
+        o.timeout = std::chrono::milliseconds(timeout_ms);
+        GlooComm comm(r, p, o);
+        body(comm);
+      } catch (...) {
+        errors[r] = std::current_exception();
+      }
+    });
+  for (auto& t : ts) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+std::vector<float> rank_data(int rank, std::size_t n) {
+  std::vector<float> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>((rank + 1) * 0.25 + static_cast<double>(i) * 0.001);
+  return v;
+}
+
+void check_collectives(Communicator& c) {
+  const int p = c.size();
+  const std::size_t n = 1001;  // not a multiple of P
+  auto v = rank_data(c.rank(), n);
+  c.allreduce_sum(v.data(), n);
+  for (std::size_t i = 0; i < n; i += 97) {
+    double want = 0;
+    for (int r = 0; r < p; ++r) want += rank_data(r, n)[i];
+    RANK_REQUIRE(v[i] == Approx(want).epsilon(1e-6));
+  }
+  // allgatherv with different sizes, one of them empty
+  std::vector<std::uint8_t> mine(static_cast<std::size_t>(c.rank() == 1 ? 0 : 10 + 7 * c.rank()));
+  for (std::size_t i = 0; i < mine.size(); ++i) mine[i] = static_cast<std::uint8_t>(c.rank() * 31 + i);
+  std::vector<std::uint8_t> all;
+  std::vector<std::size_t> counts;
+  c.allgatherv(mine.data(), mine.size(), all, counts);
+  RANK_REQUIRE(counts.size() == static_cast<std::size_t>(p));
+  std::size_t at = 0;
+  for (int r = 0; r < p; ++r) {
+    const std::size_t want = r == 1 ? 0 : 10 + 7 * static_cast<std::size_t>(r);
+    RANK_REQUIRE(counts[r] == want);
+    for (std::size_t i = 0; i < want; ++i) RANK_REQUIRE(all[at + i] == static_cast<std::uint8_t>(r * 31 + i));
+    at += want;
+  }
+  RANK_REQUIRE(all.size() == at);
+  c.barrier();
+}
+
+// A tiny separable dataset: class c has a bright 4x4 square at position c.
+FashionMnist synthetic_data(int train_n, int test_n) {
+  auto make = [](int n, unsigned seed) {
+    Dataset d;
+    d.count = n;
+    d.images.assign(static_cast<std::size_t>(n) * 784, 0.0f);
+    d.labels.resize(n);
+    std::mt19937 gen(seed);
+    std::normal_distribution<float> noise(0.0f, 0.3f);
+    for (int i = 0; i < n; ++i) {
+      const int c = i % 10;
+      d.labels[i] = static_cast<std::uint8_t>(c);
+      float* img = d.images.data() + static_cast<std::size_t>(i) * 784;
+      for (int j = 0; j < 784; ++j) img[j] = noise(gen);
+      const int r0 = 2 + (c / 5) * 12, c0 = 2 + (c % 5) * 5;
+      for (int y = 0; y < 4; ++y)
+        for (int x = 0; x < 4; ++x) img[(r0 + y) * 28 + c0 + x] += 2.0f;
+    }
+    return d;
+  };
+  return {make(train_n, 1), make(test_n, 2)};
+}
+
+TrainConfig small_config(int workers, Method method, double ratio, bool ef) {
+  TrainConfig cfg;
+  cfg.scenario.model.name = "simplecnn";
+  cfg.scenario.cluster.workers = workers;
+  cfg.scenario.batch_per_worker = 16;
+  cfg.scenario.compression.method = method;
+  cfg.scenario.compression.ratio = ratio;
+  cfg.scenario.compression.error_feedback = ef;
+  cfg.scenario.compression.granularity = Granularity::Layer;
+  cfg.settings.epochs = 2;
+  cfg.settings.lr = 0.05;
+  cfg.settings.momentum = 0.9;
+  cfg.settings.weight_decay = 1e-4;
+  cfg.settings.seed = 7;
+  return cfg;
+}
+
+struct FinalState {
+  std::vector<float> params, momentum, residual;
+  RunResult result;
+};
+
+// Runs a whole training on P in-process ranks and returns rank `keep`'s state.
+FinalState train_inprocess(const FashionMnist& data, const TrainConfig& cfg, const TrainerOptions& opts,
+                           int keep = 0) {
+  FinalState out;
+  std::mutex mu;
+  on_ranks(cfg.scenario.cluster.workers, [&](Communicator& comm) {
+    Trainer t(comm, data, cfg, opts);
+    RunResult r = t.run();
+    if (comm.rank() != keep) return;
+    std::lock_guard lock(mu);
+    out.params.assign(t.model().params().begin(), t.model().params().end());
+    out.momentum.assign(t.optimizer().momentum_buffer().begin(), t.optimizer().momentum_buffer().end());
+    out.residual.assign(t.exchange().residual().begin(), t.exchange().residual().end());
+    out.result = r;
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ring schedules count the bytes each rank sends", "[train][comm]") {
+  // 10 floats over 4 ranks: chunks 2,3,2,3; rank 0 skips chunk 1 (3 floats).
+  REQUIRE(ring_allreduce_bytes(10, 4, 0) == 2 * (10 - 3) * 4);
+  REQUIRE(ring_allreduce_bytes(10, 4, 1) == 2 * (10 - 2) * 4);
+  REQUIRE(ring_allreduce_bytes(10, 1, 0) == 0);
+  REQUIRE(ring_allgather_bytes({5, 6, 7}, 0) == 5 + 7);
+  REQUIRE(ring_allgather_bytes({5, 6, 7}, 2) == 6 + 7);
+}
+
+TEST_CASE("in-process collectives: sum, allgatherv, and a missing rank times out", "[train][comm]") {
+  on_ranks(3, check_collectives);
+  on_ranks(1, check_collectives);
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE_THROWS_AS(on_ranks(
+                        2,
+                        [](Communicator& c) {
+                          if (c.rank() == 1) return;  // never arrives
+                          float x = 1;
+                          c.allreduce_sum(&x, 1);
+                        },
+                        300),
+                    CommError);
+  REQUIRE(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+}
+
+TEST_CASE("Gloo over loopback TCP: ring allreduce and allgatherv agree with the sums", "[train][comm][gloo]") {
+  on_gloo_ranks(3, check_collectives);
+}
+
+TEST_CASE("Gloo: a peer that dies makes the others fail within the timeout, not hang", "[train][comm][gloo]") {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::atomic<int> failures{0};
+  REQUIRE_THROWS_AS(on_gloo_ranks(
+                        3,
+                        [&](Communicator& c) {
+                          std::vector<float> v(1000, 1.0f);
+                          c.allreduce_sum(v.data(), v.size());  // all connected and working
+                          if (c.rank() == 2) return;  // leaves: its context (and sockets) close
+                          try {
+                            for (int i = 0; i < 100; ++i) c.allreduce_sum(v.data(), v.size());
+                          } catch (const CommError&) {
+                            ++failures;
+                            throw;
+                          }
+                        },
+                        2000),
+                    CommError);
+  REQUIRE(failures == 2);
+  REQUIRE(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+}
+
+TEST_CASE("segments follow the granularity", "[train][exchange]") {
+  const std::vector<NamedRange> layers = {{"a", 0, 100}, {"b", 100, 50}, {"c", 150, 1000}};
+  CompressionSpec spec;
+  spec.method = Method::TopK;
+  spec.ratio = 0.1;
+  spec.granularity = Granularity::Layer;
+  auto s = make_segments(layers, spec, 25);
+  REQUIRE(s.size() == 3);
+  REQUIRE(s[1].offset == 100);
+  REQUIRE(s[1].k == 5);
+  spec.granularity = Granularity::Model;
+  s = make_segments(layers, spec, 25);
+  REQUIRE(s.size() == 1);
+  REQUIRE(s[0].size == 1150);
+  REQUIRE(s[0].k == 115);
+  // buckets of 4000 bytes fill from the last layer backwards: [c], [a, b]
+  spec.granularity = Granularity::Bucket;
+  s = make_segments(layers, spec, 4000.0 / (1024 * 1024));
+  REQUIRE(s.size() == 2);
+  REQUIRE(s[0].offset == 0);
+  REQUIRE(s[0].size == 150);
+  REQUIRE(s[1].offset == 150);
+  spec.method = Method::None;
+  REQUIRE(make_segments(layers, spec, 25)[0].k == 1150);
+}
+
+TEST_CASE("the exchange averages dense gradients and keeps the error-feedback invariant", "[train][exchange]") {
+  const std::size_t n = 3000;
+  const std::vector<NamedRange> layers = {{"x", 0, 1000}, {"y", 1000, 2000}};
+  auto grad = [&](int rank, int step) {
+    std::vector<float> g(n);
+    std::mt19937 gen(static_cast<unsigned>(rank * 100 + step));
+    std::normal_distribution<float> d;
+    for (auto& v : g) v = d(gen);
+    return g;
+  };
+
+  SECTION("method none: the plain average") {
+    CompressionSpec spec;
+    on_ranks(3, [&](Communicator& c) {
+      GradientExchange ex(c, spec, make_segments(layers, spec, 25), n);
+      auto g = grad(c.rank(), 0);
+      const auto st = ex.exchange(g, 0);
+      RANK_REQUIRE(ex.segments().size() == 1);  // one 25 MB bucket holds both layers
+      RANK_REQUIRE(st.bytes_sent == ring_allreduce_bytes(3000, 3, c.rank()));
+      for (std::size_t i = 0; i < n; i += 37)
+        RANK_REQUIRE(g[i] == Approx((grad(0, 0)[i] + grad(1, 0)[i] + grad(2, 0)[i]) / 3).margin(1e-5));
+    });
+  }
+
+  SECTION("top-k with error feedback: result = mean of each rank's top-k of (g + e); sent + e' = g + e") {
+    CompressionSpec spec;
+    spec.method = Method::TopK;
+    spec.ratio = 0.01;
+    spec.granularity = Granularity::Layer;
+    const auto segs = make_segments(layers, spec, 25);
+    on_ranks(2, [&](Communicator& c) {
+      GradientExchange ex(c, spec, segs, n);
+      auto ref = kernels::make_backend("cpu-reference");
+      std::vector<float> e_ref(n, 0.0f);
+      for (int step = 0; step < 3; ++step) {
+        // what every rank sends, computed independently with the reference kernels
+        std::vector<float> expect(n, 0.0f);
+        std::vector<float> mine_sent(n, 0.0f);
+        for (int r = 0; r < 2; ++r) {
+          // replay rank r's residual from scratch
+          std::vector<float> e(n, 0.0f);
+          for (int s = 0; s <= step; ++s) {
+            auto g = grad(r, s);
+            for (const auto& seg : segs) {
+              std::vector<float> vals(seg.k);
+              std::vector<kernels::Index> idx(seg.k);
+              ref->ef_topk(g.data() + seg.offset, e.data() + seg.offset, seg.size, seg.k, vals.data(), idx.data());
+              if (s == step)
+                for (std::size_t j = 0; j < seg.k; ++j) {
+                  expect[seg.offset + idx[j]] += vals[j] / 2;
+                  if (r == c.rank()) mine_sent[seg.offset + idx[j]] = vals[j];
+                }
+            }
+          }
+          if (r == c.rank()) e_ref = e;
+        }
+        auto g = grad(c.rank(), step);
+        std::vector<float> before(ex.residual().begin(), ex.residual().end());
+        const auto st = ex.exchange(g, static_cast<std::uint64_t>(step));
+        RANK_REQUIRE(st.entries_sent == 10 + 20);
+        RANK_REQUIRE(st.bytes_sent == ring_allgather_bytes({8, 8}, c.rank()) + ring_allgather_bytes({80, 80}, c.rank()) +
+                                     ring_allgather_bytes({8, 8}, c.rank()) +
+                                     ring_allgather_bytes({160, 160}, c.rank()));
+        for (std::size_t i = 0; i < n; ++i) {
+          RANK_REQUIRE(g[i] == Approx(expect[i]).margin(1e-6));
+          RANK_REQUIRE(ex.residual()[i] == e_ref[i]);
+          // conservation on this rank: sent + new residual = old residual + gradient
+          RANK_REQUIRE(mine_sent[i] + ex.residual()[i] == Approx(before[i] + grad(c.rank(), step)[i]).margin(1e-5));
+        }
+      }
+    });
+  }
+
+  SECTION("top-k without error feedback keeps no residual; NaN is rejected") {
+    CompressionSpec spec;
+    spec.method = Method::TopK;
+    spec.ratio = 0.1;
+    spec.error_feedback = false;
+    on_ranks(1, [&](Communicator& c) {
+      GradientExchange ex(c, spec, make_segments(layers, spec, 25), n);
+      auto g = grad(0, 0);
+      const auto orig = g;
+      ex.exchange(g, 0);
+      int kept = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        RANK_REQUIRE(ex.residual()[i] == 0.0f);
+        if (g[i] != 0.0f) {
+          RANK_REQUIRE(g[i] == orig[i]);
+          ++kept;
+        }
+      }
+      RANK_REQUIRE(kept == 300);
+      g[5] = std::nanf("");
+      REQUIRE_THROWS_AS(ex.exchange(g, 1), kernels::NonFiniteError);
+    });
+  }
+}
+
+TEST_CASE("SGD follows PyTorch's momentum and weight decay", "[train][sgd]") {
+  Sgd sgd(2, {0.1, 0.9, 0.01});
+  std::vector<float> p = {1.0f, -2.0f};
+  const std::vector<float> g = {0.5f, 0.25f};
+  sgd.step(p, g);
+  // v1 = g + wd p0; p1 = p0 - lr v1
+  const double v1a = 0.5 + 0.01 * 1.0, v1b = 0.25 + 0.01 * -2.0;
+  const double p1a = 1.0 - 0.1 * v1a, p1b = -2.0 - 0.1 * v1b;
+  REQUIRE(p[0] == Approx(p1a));
+  REQUIRE(p[1] == Approx(p1b));
+  sgd.step(p, g);
+  const double v2a = 0.9 * v1a + 0.5 + 0.01 * p1a;
+  REQUIRE(p[0] == Approx(p1a - 0.1 * v2a));
+  REQUIRE(sgd.momentum_buffer()[0] == Approx(v2a));
+}
+
+TEST_CASE("checkpoints round-trip and refuse what they cannot resume", "[train][checkpoint]") {
+  const fs::path dir = fresh_dir("ckpt");
+  CheckpointState s;
+  s.rank = 1;
+  s.workers = 2;
+  s.fingerprint = 42;
+  s.epoch = 3;
+  s.step = 17;
+  s.global_step = 1234;
+  s.params = {1, 2, 3};
+  s.momentum = {4, 5, 6};
+  s.residual = {7, 8, -9};
+  save_checkpoint(dir.string(), s);
+  const auto back = load_checkpoint(dir.string(), 1, 2, 42, 3);
+  REQUIRE(back.epoch == 3);
+  REQUIRE(back.step == 17);
+  REQUIRE(back.global_step == 1234);
+  REQUIRE(back.residual == s.residual);
+  REQUIRE(back.momentum == s.momentum);
+  using Catch::Matchers::Contains;
+  REQUIRE_THROWS_WITH(load_checkpoint(dir.string(), 0, 2, 42, 3), Contains("cannot open"));
+  REQUIRE_THROWS_WITH(load_checkpoint(dir.string(), 1, 2, 43, 3), Contains("different configuration"));
+  REQUIRE_THROWS_WITH(load_checkpoint(dir.string(), 1, 2, 42, 4), Contains("parameters"));
+  // flip one byte: the checksum catches it
+  const std::string path = checkpoint_path(dir.string(), 1);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(60);
+    f.put('\x7f');
+  }
+  REQUIRE_THROWS_WITH(load_checkpoint(dir.string(), 1, 2, 42, 3), Contains("checksum"));
+  fs::resize_file(path, 20);
+  REQUIRE_THROWS_AS(load_checkpoint(dir.string(), 1, 2, 42, 3), InputError);
+}
+
+TEST_CASE("the training keys of a scenario are read and checked", "[train][config]") {
+  const fs::path dir = fresh_dir("config");
+  const std::string base = R"(
+[model]
+name = "simplecnn"
+batch_per_worker = 32
+[compute]
+forward_backward_ms = 10
+[cluster]
+workers = 4
+[cluster.inter_node]
+bandwidth_gbps = 0.1
+[compression]
+method = "topk"
+ratio = 0.01
+[training]
+epochs = 3
+seed = 5
+[optimizer]
+lr = 0.02
+momentum = 0.8
+weight_decay = 0.0005
+[data]
+limit_train = 1000
+)";
+  const auto path = (dir / "t.toml").string();
+  std::ofstream(path) << base;
+  const auto cfg = load_train_config(path);
+  REQUIRE(cfg.settings.epochs == 3);
+  REQUIRE(cfg.settings.seed == 5);
+  REQUIRE(cfg.settings.lr == 0.02);
+  REQUIRE(cfg.settings.momentum == 0.8);
+  REQUIRE(cfg.settings.weight_decay == 0.0005);
+  REQUIRE(cfg.settings.limit_train == 1000);
+  REQUIRE(cfg.settings.data_dir == std::string(kDefaultFashionMnistDir));
+  REQUIRE(cfg.scenario.cluster.workers == 4);
+  // the same file simulates
+  REQUIRE(load_scenario(path).batch_per_worker == 32);
+
+  using Catch::Matchers::Contains;
+  REQUIRE_THROWS_WITH(load_train_config(path, {"optimizer.lr=-1"}), Contains("optimizer.lr") && Contains("> 0"));
+  REQUIRE_THROWS_WITH(load_train_config(path, {"optimizer.momentum=1.0"}), Contains("optimizer.momentum"));
+  REQUIRE_THROWS_WITH(load_train_config(path, {"training.epochs=0"}), Contains("training.epochs"));
+  REQUIRE_THROWS_WITH(load_train_config(path, {"data.limit_train=2"}), Contains("data.limit_train"));
+  REQUIRE_THROWS_WITH(load_train_config(path, {"data.dri=\"x\""}), Contains("data.dri"));
+  REQUIRE_THROWS_WITH(load_train_config(path, {"model.name=resnet18"}), Contains("simplecnn"));
+  // simulate checks the training keys too
+  REQUIRE_THROWS_WITH(load_scenario(path, {"optimizer.lr=0"}), Contains("optimizer.lr"));
+}
+
+TEST_CASE("training is deterministic, learns, and keeps the replicas identical", "[train][run]") {
+  const auto data = synthetic_data(400, 100);
+  const auto cfg = small_config(2, Method::TopK, 0.05, true);
+  const auto a = train_inprocess(data, cfg, {});
+  const auto b = train_inprocess(data, cfg, {}, 1);
+  REQUIRE(a.result.replicas_identical);
+  REQUIRE(a.params == b.params);  // rank 1 of a second run == rank 0 of the first
+  REQUIRE(a.result.epochs.size() == 2);
+  REQUIRE(a.result.global_steps == 2 * 13);  // 200 samples per rank, batch 16: 13 steps
+  REQUIRE(a.result.epochs.back().test_accuracy > 0.6);  // chance is 0.1
+  REQUIRE(a.result.epochs.back().train_loss < a.result.epochs.front().train_loss);
+}
+
+TEST_CASE("a resumed run ends with the same parameters as an uninterrupted one", "[train][run][checkpoint]") {
+  const auto data = synthetic_data(400, 100);
+  for (const bool ef : {true, false}) {
+    const auto cfg = small_config(2, ef ? Method::TopK : Method::None, 0.05, true);
+    const auto whole = train_inprocess(data, cfg, {});
+
+    const fs::path dir = fresh_dir(ef ? "resume-ef" : "resume-dense");
+    TrainerOptions stop;
+    stop.checkpoint_dir = (dir / "first").string();
+    stop.stop_after = 17;  // in the middle of epoch 2
+    const auto first = train_inprocess(data, cfg, stop);
+    REQUIRE(first.result.stopped);
+    REQUIRE(first.result.global_steps == 17);
+
+    TrainerOptions resume;
+    resume.resume_dir = stop.checkpoint_dir;
+    resume.checkpoint_dir = (dir / "second").string();
+    for (int keep : {0, 1}) {
+      const auto second = train_inprocess(data, cfg, resume, keep);
+      REQUIRE_FALSE(second.result.stopped);
+      REQUIRE(second.result.global_steps == whole.result.global_steps);
+      REQUIRE(second.params == whole.params);
+      REQUIRE(second.momentum == whole.momentum);
+      if (keep == 0) REQUIRE(second.residual == whole.residual);
+      if (ef) REQUIRE(std::any_of(second.residual.begin(), second.residual.end(), [](float v) { return v != 0; }));
+    }
+    // a checkpoint refuses another configuration
+    auto other = cfg;
+    other.settings.lr = 0.01;
+    REQUIRE_THROWS_AS(train_inprocess(data, other, resume), InputError);
+  }
+}

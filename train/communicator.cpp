@@ -1,0 +1,28 @@
+// Byte counts of the ring schedules (see communicator.h).
+#include "train/communicator.h"
+
+namespace gcsim::train {
+
+std::uint64_t ring_allreduce_bytes(std::size_t n, int ranks, int rank) {
+  if (ranks <= 1) return 0;
+  // Chunk c holds elements [c n / P, (c + 1) n / P). In the reduce-scatter a
+  // rank sends every chunk except one, and again in the allgather.
+  const auto p = static_cast<std::uint64_t>(ranks);
+  std::uint64_t total = 0;
+  for (std::uint64_t c = 0; c < p; ++c) {
+    if (c == static_cast<std::uint64_t>((rank + 1) % ranks)) continue;
+    total += (c + 1) * n / p - c * n / p;
+  }
+  return 2 * total * sizeof(float);
+}
+
+std::uint64_t ring_allgather_bytes(const std::vector<std::size_t>& counts, int rank) {
+  const int p = static_cast<int>(counts.size());
+  if (p <= 1) return 0;
+  std::uint64_t total = 0;
+  for (int r = 0; r < p; ++r)
+    if (r != (rank + 1) % p) total += counts[r];
+  return total;
+}
+
+}  // namespace gcsim::train

@@ -1,0 +1,91 @@
+// The compression hook, like a DDP communication hook: takes this rank's
+// gradient and leaves the average over all ranks of what they chose to send.
+//
+// The gradient is cut into segments by granularity: "layer" (one per model
+// layer), "bucket" (consecutive layers from the last backwards, closed once
+// they reach bucket_mb, as DDP fills its buckets), or "model" (one). Each
+// segment, with k = max(1, round(ratio * n_segment)):
+//
+//   method none   Gloo ring allreduce of the dense segment, / P
+//   method topk   error feedback on:  acc = g + e; top-k of |acc|; e = acc - sent
+//                 error feedback off: top-k of |g|; the rest is dropped
+//   method randomk, threshold: the same with the kernels' Random-K (seeded by
+//                 step and segment: all ranks draw the same subset) or DGC's
+//                 sampled-threshold selection (at most 2k entries sent)
+//   then exchange "allgather": pack (value, index) into the wire format,
+//   allgather(v) the packed bytes, unpack each rank's part and scatter-add,
+//   / P; exchange "dense": scatter the k values into a zero vector and
+//   allreduce that (the baseline that sends zeros).
+//
+// The kernels are those of kernels/backend.h ("cpu" backend by default).
+// Non-finite gradients are rejected before anything is sent (NonFiniteError).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kernels/backend.h"
+#include "sim/scenario.h"
+#include "train/communicator.h"
+
+namespace gcsim::train {
+
+struct Segment {
+  std::string name;
+  std::size_t offset = 0;
+  std::size_t size = 0;
+  std::size_t k = 0;  // entries sent (= size for method none)
+};
+
+// Named spans of the flat parameter array (train/simplecnn.h ParamBlock).
+struct NamedRange {
+  std::string name;
+  std::size_t offset = 0;
+  std::size_t size = 0;
+};
+
+std::vector<Segment> make_segments(const std::vector<NamedRange>& layers, const CompressionSpec& spec,
+                                   double bucket_mb);
+
+// Seconds spent in each phase of one exchange, and the bytes this rank sent.
+struct ExchangeStats {
+  double compress_s = 0.0;    // error feedback + selection + pack
+  double communicate_s = 0.0; // the collectives
+  double decompress_s = 0.0;  // unpack + scatter-add + scale
+  std::uint64_t bytes_sent = 0;
+  std::size_t entries_sent = 0;  // (value, index) pairs or dense entries
+};
+
+class GradientExchange {
+ public:
+  GradientExchange(Communicator& comm, const CompressionSpec& spec, std::vector<Segment> segments,
+                   std::size_t total, const std::string& kernel_backend = "cpu");
+
+  // grads (length total): in, this rank's gradient; out, the averaged exchange.
+  ExchangeStats exchange(std::span<float> grads, std::uint64_t step);
+
+  const std::vector<Segment>& segments() const { return segments_; }
+  // Error-feedback residual (zeros when error feedback is off or method none).
+  std::span<float> residual() { return residual_; }
+  std::span<const float> residual() const { return residual_; }
+
+ private:
+  Communicator& comm_;
+  CompressionSpec spec_;
+  std::vector<Segment> segments_;
+  std::unique_ptr<kernels::Backend> kernels_;
+  std::vector<float> residual_;
+  // scratch
+  std::vector<float> values_, dense_;
+  std::vector<kernels::Index> indices_;
+  std::vector<std::byte> wire_;
+  std::vector<std::uint8_t> gathered_;
+  std::vector<std::size_t> counts_;
+  std::vector<float> part_values_;
+  std::vector<kernels::Index> part_indices_;
+};
+
+}  // namespace gcsim::train

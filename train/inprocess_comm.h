@@ -1,0 +1,62 @@
+// P ranks as P threads of one process: the collectives go through shared
+// memory under a mutex and condition variable. For tests and quick runs; it
+// checks the trainer's logic without sockets. Reductions add in rank order
+// (((x0 + x1) + x2) + ...), so every rank gets bitwise the same result.
+//
+// A rank that throws or never arrives: the others' calls throw CommError
+// after `timeout` (or at once when a rank called abort()).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include "train/communicator.h"
+
+namespace gcsim::train {
+
+// State shared by the P ranks of one group.
+class InProcessHub {
+ public:
+  InProcessHub(int size, std::chrono::milliseconds timeout);
+  int size() const { return size_; }
+
+ private:
+  friend class InProcessComm;
+  // Waits until all ranks have arrived at this generation of the barrier.
+  void arrive_and_wait(const char* op);
+  void abort();
+
+  int size_;
+  std::chrono::milliseconds timeout_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int arrived_ = 0;
+  std::uint64_t generation_ = 0;
+  bool aborted_ = false;
+  std::vector<const void*> inputs_;
+  std::vector<std::size_t> sizes_;
+};
+
+class InProcessComm final : public Communicator {
+ public:
+  InProcessComm(std::shared_ptr<InProcessHub> hub, int rank);
+
+  int rank() const override { return rank_; }
+  int size() const override { return hub_->size(); }
+  std::string name() const override { return "inprocess"; }
+  void allreduce_sum(float* data, std::size_t n) override;
+  void allgatherv(const void* data, std::size_t bytes, std::vector<std::uint8_t>& out,
+                  std::vector<std::size_t>& counts) override;
+  void barrier() override;
+  // Makes every rank's pending and future calls throw (a rank failed).
+  void abort() { hub_->abort(); }
+
+ private:
+  std::shared_ptr<InProcessHub> hub_;
+  int rank_;
+  std::vector<float> scratch_;
+};
+
+}  // namespace gcsim::train

@@ -1,0 +1,100 @@
+// One rank's data-parallel training loop: its shard of Fashion-MNIST,
+// SimpleCNN forward/backward, the gradient exchange (compression hook), SGD,
+// per-epoch evaluation on the test set (sharded, then reduced), checkpoints.
+// Independent of how ranks talk: it is handed a Communicator.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "train/communicator.h"
+#include "train/dataset.h"
+#include "train/gradient_exchange.h"
+#include "train/sgd.h"
+#include "train/simplecnn.h"
+#include "train/train_settings.h"
+
+namespace gcsim::train {
+
+struct StepRecord {
+  int epoch = 0;             // 0-based
+  int step = 0;              // within the epoch, 0-based
+  int steps_in_epoch = 0;
+  std::uint64_t global_step = 0;  // 1-based count of steps done
+  int samples = 0;           // this rank's batch
+  double loss = 0.0;         // this rank's mean batch loss
+  int correct = 0;
+  // wait_s: a barrier before the exchange, so communicate_s is transfer time, not
+  // time spent waiting for slower (or core-sharing) peers to finish their compute.
+  double data_s = 0.0, compute_s = 0.0, wait_s = 0.0, compress_s = 0.0, communicate_s = 0.0, decompress_s = 0.0,
+         optimizer_s = 0.0, step_s = 0.0;
+  std::uint64_t bytes_sent = 0;   // this step
+  std::size_t entries_sent = 0;
+};
+
+struct EpochRecord {
+  int epoch = 0;                   // 1-based: epochs completed
+  std::uint64_t global_step = 0;
+  double train_loss = 0.0;         // mean over all ranks' steps of this epoch
+  double train_accuracy = 0.0;
+  double test_loss = 0.0;
+  double test_accuracy = 0.0;
+  double epoch_s = 0.0;            // wall time of the steps (evaluation excluded)
+  std::uint64_t bytes_sent = 0;    // this rank's gradient exchange, cumulative over this process's steps
+};
+
+struct TrainerOptions {
+  std::string kernel_backend = "cpu";
+  std::string checkpoint_dir;      // "" = no checkpoints
+  std::string resume_dir;          // "" = fresh start
+  int checkpoint_every = 0;        // also checkpoint every N steps (0 = only at epoch ends)
+  std::int64_t stop_after = -1;    // stop (with a checkpoint) after this many global steps
+  int eval_batch = 500;
+};
+
+class TrainObserver {
+ public:
+  virtual ~TrainObserver() = default;
+  virtual void on_step(const StepRecord&) {}
+  virtual void on_epoch(const EpochRecord&) {}
+};
+
+struct RunResult {
+  bool stopped = false;            // stop_after reached before the last epoch ended
+  std::vector<EpochRecord> epochs;
+  std::uint64_t global_steps = 0;
+  bool replicas_identical = false; // every rank ended with bitwise the same parameters
+};
+
+class Trainer {
+ public:
+  Trainer(Communicator& comm, const FashionMnist& data, const TrainConfig& config, TrainerOptions options);
+  ~Trainer();
+
+  RunResult run(TrainObserver* observer = nullptr);
+
+  const SimpleCnn& model() const { return *model_; }
+  const GradientExchange& exchange() const { return *exchange_; }
+  const Sgd& optimizer() const { return *sgd_; }
+  // What must match for a checkpoint to be resumed.
+  static std::string fingerprint_text(const TrainConfig& config);
+
+ private:
+  EpochRecord evaluate(int epoch, double loss_sum, double correct, double samples);
+  void save(std::uint32_t epoch, std::uint32_t step, std::uint64_t global_step);
+  bool replicas_identical();
+
+  Communicator& comm_;
+  const FashionMnist& data_;
+  TrainConfig config_;
+  TrainerOptions options_;
+  std::unique_ptr<SimpleCnn> model_;
+  std::unique_ptr<Sgd> sgd_;
+  std::unique_ptr<GradientExchange> exchange_;
+  ShardSampler sampler_;
+  std::uint64_t fingerprint_;
+};
+
+}  // namespace gcsim::train
