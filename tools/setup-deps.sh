@@ -11,6 +11,11 @@ packages=(
   catch2                       # tests (Catch2 v2)
   libbenchmark-dev             # Google Benchmark
   python3 python3-matplotlib   # plots (Debian's python, /usr/bin/python3)
+  libopenblas-dev              # training: CBLAS GEMM for conv and fc layers
+  libgloo-dev                  # training: collectives between worker processes (TCP)
+  zlib1g-dev                   # training: reading the gzipped IDX files
+  dataset-fashion-mnist        # training data: /usr/share/datasets/fashion-mnist
+  iproute2                     # tools/netem.sh: network namespaces and tc shaping
 )
 
 missing=()

@@ -30,6 +30,7 @@
 #include "config/input_error.h"
 #include "config/train_loader.h"
 #include "kernels/backend.h"
+#include "train/checkpoint.h"
 #include "train/dataset.h"
 #include "train/gloo_comm.h"
 #include "train/inprocess_comm.h"
@@ -352,7 +353,13 @@ int cmd_train(const std::vector<std::string>& args) {
                                               cfg.settings.limit_test);
   if (data.train.count < cfg.scenario.cluster.workers)
     throw InputError(cfg.settings.data_dir, "", "fewer training images than workers");
-  if (!a.resume.empty()) a.resume = fs::absolute(a.resume).string();
+  if (!a.resume.empty()) {
+    a.resume = fs::absolute(a.resume).string();
+    // Check every rank's checkpoint here, so a mismatch is one line and exit 2.
+    const auto fp = train::fingerprint_of(train::Trainer::fingerprint_text(cfg));
+    for (int r = 0; r < cfg.scenario.cluster.workers; ++r)
+      train::load_checkpoint(a.resume, r, cfg.scenario.cluster.workers, fp, train::SimpleCnn::kParams);
+  }
 
   const std::string run_dir = fs::absolute(a.out).string() + ".partial-" + std::to_string(getpid());
   fs::create_directories(run_dir);

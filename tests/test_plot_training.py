@@ -1,0 +1,64 @@
+"""tools/plot_training.py on synthetic run directories: files written, table values."""
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPT = os.path.join(HERE, "..", "tools", "plot_training.py")
+
+
+def make_run(root, name, accs, bytes_per_step, step_s):
+    d = os.path.join(root, "runs", name)
+    os.makedirs(d)
+    with open(os.path.join(d, "epochs.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["epoch", "global_step", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "epoch_s",
+                    "bytes_sent_cumulative"])
+        for i, a in enumerate(accs):
+            w.writerow([i + 1, 10 * (i + 1), 0.5, a, 0.4, a, 1.0, bytes_per_step * 10 * (i + 1)])
+    with open(os.path.join(d, "steps-rank0.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["epoch", "step", "global_step", "samples", "loss"])
+        for s in range(10 * len(accs)):
+            w.writerow([1, s + 1, s + 1, 32, 2.0 / (s + 1)])
+    phases = {k: step_s / 8 for k in ["data_s", "compute_s", "wait_s", "compress_s", "communicate_s",
+                                      "decompress_s", "optimizer_s"]}
+    phases.update(step_s=step_s, bytes_sent=bytes_per_step, steps=10)
+    with open(os.path.join(d, "summary.json"), "w") as f:
+        json.dump({"final_test_accuracy": accs[-1], "best_test_accuracy": max(accs), "epochs_run": len(accs),
+                   "mean_step": phases, "images_per_s": 128 / step_s}, f)
+
+
+class PlotTraining(unittest.TestCase):
+    def test_writes_plots_and_table(self):
+        with tempfile.TemporaryDirectory() as root:
+            make_run(root, "loopback-dense", [0.85, 0.90], 1_200_000, 0.05)
+            make_run(root, "loopback-topk-ef-0.01", [0.84, 0.895], 48_744, 0.04)
+            make_run(root, "shaped100-dense", [0.85], 1_200_000, 0.15)
+            with open(os.path.join(root, "runs", "shaped100-dense.netstats.csv"), "w") as f:
+                f.write("rank,tx_bytes,rx_bytes\n0,3000000,3000000\n1,2000000,2000000\n")
+            r = subprocess.run([sys.executable, SCRIPT, root], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for png in ["accuracy.png", "loss.png", "step_breakdown.png"]:
+                self.assertGreater(os.path.getsize(os.path.join(root, png)), 1000, png)
+            table = open(os.path.join(root, "table.md")).read().splitlines()
+            self.assertEqual(len(table), 2 + 3)
+            topk = next(line for line in table if "Top-K 1% + EF" in line)
+            self.assertIn("| 89.50 % | -0.50 pt |", topk)   # final 89.5 vs dense's 90.0 after 2 epochs
+            self.assertIn("| 48.7 |", topk)                  # KB per step
+            shaped = next(line for line in table if line.startswith("| shaped100"))
+            self.assertTrue(shaped.rstrip().endswith("| 5.0 |"), shaped)  # netem tx of all ranks
+
+    def test_no_runs_is_an_error(self):
+        with tempfile.TemporaryDirectory() as root:
+            r = subprocess.run([sys.executable, SCRIPT, root], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("no runs", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# gcsim train end to end: real worker processes over real Gloo (TCP on
+# loopback) on the real Fashion-MNIST files, for a few steps. Checks the
+# run's files, bitwise resume from a checkpoint, one-line errors with exit 2
+# and no output on bad input, and that a killed worker fails the run within
+# the timeout instead of hanging. Usage: train_cli_test.sh path/to/gcsim
+set -u
+G=${1:?usage: train_cli_test.sh path/to/gcsim}
+DATA=/usr/share/datasets/fashion-mnist
+if [ ! -d "$DATA" ]; then echo "SKIP: $DATA missing (apt-get install dataset-fashion-mnist)"; exit 77; fi
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+expect_error() {  # expect_error RC PATTERN -- command...
+  local rc=$1 pat=$2; shift 3
+  "$@" >"$T/out" 2>"$T/err"; local got=$?
+  [ "$got" -eq "$rc" ] || fail "$* -> exit $got, want $rc ($(cat "$T/err"))"
+  [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$* -> stderr is not one line: $(cat "$T/err")"
+  grep -qE -- "$pat" "$T/err" || fail "$* -> stderr '$(cat "$T/err")' does not match '$pat'"
+}
+
+S=scenarios/train/fashion-p4.toml
+QUICK=(--set cluster.workers=2 --set data.limit_train=512 --set data.limit_test=500 --set training.epochs=2)
+
+# --- 2 workers, 2 epochs of 8 steps, Top-K 1% with error feedback over Gloo ------
+$G train $S "${QUICK[@]}" --out "$T/run" >"$T/sum.txt" 2>"$T/err" || fail "train: $(cat "$T/err")"
+for f in summary.txt summary.json epochs.csv steps-rank0.csv steps-rank1.csv checkpoint/rank-0.ckpt checkpoint/rank-1.ckpt; do
+  [ -s "$T/run/$f" ] || fail "run lacks $f"
+done
+[ "$(wc -l <"$T/run/epochs.csv")" -eq 3 ] || fail "epochs.csv: header + 2 epochs"
+[ "$(wc -l <"$T/run/steps-rank1.csv")" -eq 17 ] || fail "steps-rank1.csv: header + 16 steps"
+grep -q "replicas identical: yes" "$T/sum.txt" || fail "summary: replicas identical: $(cat "$T/sum.txt")"
+grep -q '"backend": "gloo"' "$T/run/summary.json" || fail "ran over gloo"
+grep -qE '"final_test_accuracy": 0\.[2-9]' "$T/run/summary.json" || fail "learned something in 16 steps: $(grep accuracy "$T/run/summary.json")"
+# every step sent the same Top-K payload: 2 workers, per layer 8 B of counts + k entries of 8 B
+awk -F, 'NR > 1 && $15 != 16248 { bad = 1 } END { exit bad }' "$T/run/steps-rank0.csv" \
+  || fail "bytes per step: $(sed -n 2p "$T/run/steps-rank0.csv")"
+[ ! -e "$T/run/.rendezvous" ] || fail "rendezvous store left behind"
+ls -d "$T"/run.partial-* >/dev/null 2>&1 && fail "partial run directory left behind"
+
+# --- stop after 5 steps, resume: bitwise the same parameters, momentum, residuals ---
+$G train $S "${QUICK[@]}" --stop-after 5 --out "$T/a" >/dev/null 2>"$T/err" || fail "stop-after: $(cat "$T/err")"
+grep -q "stopped early" "$T/a/summary.txt" || fail "summary says stopped early"
+$G train $S "${QUICK[@]}" --resume "$T/a/checkpoint" --out "$T/b" >/dev/null 2>"$T/err" || fail "resume: $(cat "$T/err")"
+for r in 0 1; do
+  cmp -s "$T/run/checkpoint/rank-$r.ckpt" "$T/b/checkpoint/rank-$r.ckpt" || fail "resumed rank $r differs from the uninterrupted run"
+done
+expect_error 2 "different configuration" -- $G train $S "${QUICK[@]}" --set optimizer.lr=0.01 --resume "$T/a/checkpoint" --out "$T/c"
+[ ! -e "$T/c" ] || fail "refused resume wrote a run"
+
+# --- in-process backend: the same training, threads instead of processes ----------
+$G train $S "${QUICK[@]}" --backend inprocess --out "$T/ip" >/dev/null 2>"$T/err" || fail "inprocess: $(cat "$T/err")"
+grep -q '"backend": "inprocess"' "$T/ip/summary.json" || fail "ran in-process"
+
+# --- bad input: exit 2, one line, nothing written ---------------------------------
+cp -r "$T/run/summary.txt" "$T/keep.txt"
+expect_error 2 "already exists" -- $G train $S "${QUICK[@]}" --out "$T/run"
+cmp -s "$T/run/summary.txt" "$T/keep.txt" || fail "existing run changed"
+expect_error 2 "nowhere.*(not a directory|no such)" -- $G train $S "${QUICK[@]}" --set data.dir=\"$T/nowhere\" --out "$T/x"
+mkdir "$T/cut"
+cp "$DATA"/*.gz "$T/cut/"
+head -c 100000 "$DATA/train-images-idx3-ubyte.gz" >"$T/cut/train-images-idx3-ubyte.gz"
+expect_error 2 "train-images-idx3-ubyte.gz: .*truncated" -- $G train $S "${QUICK[@]}" --set data.dir=\"$T/cut\" --out "$T/x"
+expect_error 2 "optimizer.lr: must be > 0" -- $G train $S --set optimizer.lr=0 --out "$T/x"
+expect_error 2 "--hosts: lists 1 addresses for 2 workers" -- $G train $S "${QUICK[@]}" --hosts 127.0.0.1 --out "$T/x"
+expect_error 2 "--out: is required" -- $G train $S
+[ ! -e "$T/x" ] || fail "refused run wrote $T/x"
+
+# --- a worker killed mid-run: the run fails within the timeout, nothing left ------
+$G train $S --set cluster.workers=2 --set data.limit_train=20000 --timeout 5 --out "$T/k" >/dev/null 2>"$T/kerr" &
+launcher=$!
+for _ in $(seq 1 300); do
+  f=$(ls "$T"/k.partial-*/steps-rank1.csv 2>/dev/null | head -1)
+  [ -n "$f" ] && [ "$(wc -l <"$f")" -ge 3 ] && break
+  sleep 0.1
+done
+victim=$(pgrep -P "$launcher" -f -- "--worker-rank 1" | head -1)
+if [ -z "$victim" ]; then fail "no rank-1 worker to kill"; kill "$launcher"; else
+  start=$(date +%s)
+  kill -9 "$victim"
+  wait "$launcher"; rc=$?
+  took=$(($(date +%s) - start))
+  [ "$rc" -eq 1 ] || fail "killed worker: exit $rc, want 1 ($(cat "$T/kerr"))"
+  [ "$took" -le 12 ] || fail "killed worker: the run took $took s to fail (timeout 5 s)"
+  grep -q "rank 1 was killed by signal" "$T/kerr" || fail "killed worker: stderr $(cat "$T/kerr")"
+  [ ! -e "$T/k" ] || fail "failed run wrote its output directory"
+  ls -d "$T"/k.partial-* >/dev/null 2>&1 && fail "failed run left its partial directory"
+fi
+
+if [ "$fails" -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
+echo "train cli tests passed"

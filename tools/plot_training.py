@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Plots and a Markdown table for the training experiments (tools/train-experiments.sh).
+
+    plot_training.py OUT_DIR
+
+Reads OUT_DIR/runs/<net>-<config>/{epochs.csv,steps-rank0.csv,summary.json}
+(net: loopback or shaped<R>; config: dense, topk-ef-<rho>, topk-noef-<rho>)
+and OUT_DIR/runs/<net>-<config>.netstats.csv (tools/netem.sh --stats), and
+writes OUT_DIR/accuracy.png (vs epoch and vs bytes sent), loss.png,
+step_breakdown.png and table.md. Debian's python3-matplotlib only.
+"""
+import csv
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+ORDER = ["dense", "topk-ef-0.1", "topk-ef-0.01", "topk-ef-0.001", "topk-noef-0.001"]
+LABEL = {
+    "dense": "dense (ring allreduce)",
+    "topk-ef-0.1": "Top-K 10% + EF",
+    "topk-ef-0.01": "Top-K 1% + EF",
+    "topk-ef-0.001": "Top-K 0.1% + EF",
+    "topk-noef-0.001": "Top-K 0.1%, no EF",
+}
+PHASES = ["compute_s", "wait_s", "compress_s", "communicate_s", "decompress_s", "optimizer_s", "data_s"]
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load_runs(out):
+    runs = {}
+    root = os.path.join(out, "runs")
+    for name in sorted(os.listdir(root)):
+        d = os.path.join(root, name)
+        if not os.path.isdir(d) or not os.path.exists(os.path.join(d, "summary.json")):
+            continue
+        net, _, config = name.partition("-")
+        with open(os.path.join(d, "summary.json")) as f:
+            summary = json.load(f)
+        run = {
+            "net": net,
+            "config": config,
+            "summary": summary,
+            "epochs": read_csv(os.path.join(d, "epochs.csv")),
+            "steps": read_csv(os.path.join(d, "steps-rank0.csv")),
+        }
+        stats = os.path.join(root, name + ".netstats.csv")
+        if os.path.exists(stats):
+            run["netstats"] = read_csv(stats)
+        runs[(net, config)] = run
+    return runs
+
+
+def nets_of(runs):
+    return sorted({n for n, _ in runs}, key=lambda n: (n != "loopback", n))
+
+
+def plot_accuracy(runs, out):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for net, style in zip(nets_of(runs), ["-", "--", ":"]):
+        for config in ORDER:
+            run = runs.get((net, config))
+            if not run:
+                continue
+            ep = [int(r["epoch"]) for r in run["epochs"]]
+            acc = [100 * float(r["test_accuracy"]) for r in run["epochs"]]
+            mb = [int(r["bytes_sent_cumulative"]) / 1e6 for r in run["epochs"]]
+            label = f"{LABEL[config]} ({net})"
+            axes[0].plot(ep, acc, style, marker="o", ms=3, label=label)
+            if net == "loopback":
+                axes[1].plot(mb, acc, style, marker="o", ms=3, label=LABEL[config])
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("test accuracy (%)")
+    axes[0].set_title("Test accuracy vs epoch (P = 4)")
+    axes[0].axhline(90, color="grey", lw=0.8, ls=":")
+    axes[0].grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    axes[1].set_xscale("log")
+    axes[1].set_xlabel("MB sent by one worker (cumulative, log scale)")
+    axes[1].set_ylabel("test accuracy (%)")
+    axes[1].set_title("Test accuracy vs bytes sent (loopback runs)")
+    axes[1].grid(alpha=0.3, which="both")
+    axes[1].legend(fontsize=7)
+    for ax in axes:
+        ax.set_ylim(bottom=max(0, ax.get_ylim()[0]))
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "accuracy.png"), dpi=120)
+    plt.close(fig)
+
+
+def plot_loss(runs, out):
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for config in ORDER:
+        run = runs.get(("loopback", config))
+        if not run:
+            continue
+        loss = [float(r["loss"]) for r in run["steps"]]
+        window = 50
+        smooth = [sum(loss[max(0, i - window + 1): i + 1]) / len(loss[max(0, i - window + 1): i + 1])
+                  for i in range(len(loss))]
+        ax.plot(range(1, len(loss) + 1), smooth, label=LABEL[config], lw=1)
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (rank 0, mean of 50 steps)")
+    ax.set_yscale("log")
+    ax.set_title("Loss curve (loopback, P = 4)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "loss.png"), dpi=120)
+    plt.close(fig)
+
+
+def plot_breakdown(runs, out):
+    keys = [(n, c) for n in nets_of(runs) for c in ORDER if (n, c) in runs]
+    if not keys:
+        return
+    fig, ax = plt.subplots(figsize=(max(7, 1.1 * len(keys)), 4.8))
+    bottoms = [0.0] * len(keys)
+    for phase in PHASES:
+        vals = [1e3 * float(runs[k]["summary"]["mean_step"][phase]) for k in keys]
+        ax.bar(range(len(keys)), vals, bottom=bottoms, label=phase[:-2])
+        bottoms = [b + v for b, v in zip(bottoms, vals)]
+    ax.set_xticks(range(len(keys)))
+    ax.set_xticklabels([f"{LABEL[c]}\n{n}" for n, c in keys], fontsize=7, rotation=30, ha="right")
+    ax.set_ylabel("mean step time, rank 0 (ms)")
+    ax.set_title("Step-time breakdown (P = 4 on 2 vCPUs)")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "step_breakdown.png"), dpi=120)
+    plt.close(fig)
+
+
+def table(runs):
+    dense = {n: runs.get((n, "dense")) for n in nets_of(runs)}
+    lines = [
+        "| network | run | epochs | final test acc | Δ vs dense (same epochs) | best | KB sent/step/worker "
+        "| step ms | compute | wait | compress | communicate | decompress | images/s | netem tx MB (all ranks) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for net in nets_of(runs):
+        for config in ORDER:
+            run = runs.get((net, config))
+            if not run:
+                continue
+            s = run["summary"]
+            m = s["mean_step"]
+            acc = 100 * s["final_test_accuracy"]
+            d = dense.get(net)
+            delta = ""
+            if d and config != "dense":
+                n_ep = len(run["epochs"])
+                if len(d["epochs"]) >= n_ep:
+                    delta = f"{acc - 100 * float(d['epochs'][n_ep - 1]['test_accuracy']):+.2f} pt"
+            tx = ""
+            if "netstats" in run:
+                tx = f"{sum(int(r['tx_bytes']) for r in run['netstats']) / 1e6:.1f}"
+            lines.append(
+                f"| {net} | {LABEL[config]} | {s['epochs_run']} | {acc:.2f} % | {delta} | "
+                f"{100 * s['best_test_accuracy']:.2f} % | {m['bytes_sent'] / 1e3:.1f} | {1e3 * m['step_s']:.1f} | "
+                f"{1e3 * m['compute_s']:.1f} | {1e3 * m['wait_s']:.1f} | {1e3 * m['compress_s']:.2f} | "
+                f"{1e3 * m['communicate_s']:.1f} | {1e3 * m['decompress_s']:.2f} | {s['images_per_s']:.0f} | {tx} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write("usage: plot_training.py OUT_DIR\n")
+        return 2
+    out = sys.argv[1]
+    runs = load_runs(out) if os.path.isdir(os.path.join(out, "runs")) else {}
+    if not runs:
+        sys.stderr.write(f"plot_training.py: no runs under {out}/runs\n")
+        return 2
+    plot_accuracy(runs, out)
+    plot_loss(runs, out)
+    plot_breakdown(runs, out)
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(table(runs))
+    print(f"plot_training.py: {len(runs)} runs -> {out}/accuracy.png, loss.png, step_breakdown.png, table.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

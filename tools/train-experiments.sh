@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the training experiments of reports/training.md: P = 4 SimpleCNN on
+# Fashion-MNIST, dense vs Top-K with error feedback (rho 0.1, 0.01, 0.001) vs
+# Top-K without error feedback (rho 0.001), on unshaped loopback and on a
+# 100 Mbit/s emulated network (tools/netem.sh, needs root), then plots.
+#
+#   tools/train-experiments.sh [OUT_DIR]      (default reports/training)
+#
+# Environment: GCSIM (binary, default build/release/gcsim), EPOCHS (loopback
+# runs, default 10), SHAPED_EPOCHS (default 2), RATE_MBIT (default 100),
+# ONLY (a space-separated subset of the run names below), SKIP_SHAPED=1.
+# Existing run directories are kept and not re-run (delete one to redo it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-reports/training}
+GCSIM=${GCSIM:-build/release/gcsim}
+EPOCHS=${EPOCHS:-10}
+SHAPED_EPOCHS=${SHAPED_EPOCHS:-2}
+RATE_MBIT=${RATE_MBIT:-100}
+SCENARIO=scenarios/train/fashion-p4.toml
+[ -x "$GCSIM" ] || { echo "train-experiments: $GCSIM not built (cmake --preset release && cmake --build build/release)" >&2; exit 2; }
+mkdir -p "$OUT/runs"
+
+declare -A SETS=(
+  [dense]="--set compression.method=none"
+  [topk-ef-0.1]="--set compression.method=topk --set compression.ratio=0.1 --set compression.error_feedback=true"
+  [topk-ef-0.01]="--set compression.method=topk --set compression.ratio=0.01 --set compression.error_feedback=true"
+  [topk-ef-0.001]="--set compression.method=topk --set compression.ratio=0.001 --set compression.error_feedback=true"
+  [topk-noef-0.001]="--set compression.method=topk --set compression.ratio=0.001 --set compression.error_feedback=false"
+)
+NAMES=${ONLY:-"dense topk-ef-0.01 topk-ef-0.1 topk-ef-0.001 topk-noef-0.001"}
+
+for name in $NAMES; do
+  dir="$OUT/runs/loopback-$name"
+  if [ -d "$dir" ]; then echo "train-experiments: keeping $dir"; continue; fi
+  echo "train-experiments: loopback $name ($EPOCHS epochs)"
+  # shellcheck disable=SC2086
+  "$GCSIM" train "$SCENARIO" ${SETS[$name]} --set training.epochs="$EPOCHS" --out "$dir"
+done
+
+if [ "${SKIP_SHAPED:-0}" != 1 ]; then
+  for name in $NAMES; do
+    dir="$OUT/runs/shaped${RATE_MBIT}-$name"
+    if [ -d "$dir" ]; then echo "train-experiments: keeping $dir"; continue; fi
+    echo "train-experiments: ${RATE_MBIT} Mbit/s $name ($SHAPED_EPOCHS epochs)"
+    # shellcheck disable=SC2086
+    tools/netem.sh --workers 4 --rate-mbit "$RATE_MBIT" --stats "$OUT/runs/shaped${RATE_MBIT}-$name.netstats.csv" -- \
+      "$GCSIM" train "$SCENARIO" ${SETS[$name]} --set training.epochs="$SHAPED_EPOCHS" --out "$dir" \
+      2> >(tee "$OUT/runs/shaped${RATE_MBIT}-$name.netem.log" >&2)
+  done
+fi
+
+/usr/bin/python3 tools/plot_training.py "$OUT"
