@@ -366,6 +366,45 @@ TEST_CASE("the exchange averages dense gradients and keeps the error-feedback in
   }
 }
 
+TEST_CASE("Random-K and DGC threshold through the hook: shared subsets, bounded k, EF conservation",
+          "[train][exchange]") {
+  const std::size_t n = 5000;
+  const std::vector<NamedRange> layers = {{"w", 0, n}};
+  for (const Method method : {Method::RandomK, Method::Threshold}) {
+    CompressionSpec spec;
+    spec.method = method;
+    spec.ratio = 0.01;
+    spec.granularity = Granularity::Model;
+    on_ranks(2, [&](Communicator& c) {
+      GradientExchange ex(c, spec, make_segments(layers, spec, 25), n);
+      for (int step = 0; step < 3; ++step) {
+        std::vector<float> g(n);
+        std::mt19937 gen(static_cast<unsigned>(10 * c.rank() + step));
+        std::normal_distribution<float> d;
+        for (auto& v : g) v = d(gen);
+        const std::vector<float> orig = g;
+        const std::vector<float> e_old(ex.residual().begin(), ex.residual().end());
+        const auto st = ex.exchange(g, static_cast<std::uint64_t>(step));
+        RANK_REQUIRE(st.entries_sent >= 1);
+        RANK_REQUIRE(st.entries_sent <= 2 * 50);  // threshold: at most 2k
+        if (method == Method::RandomK) {
+          RANK_REQUIRE(st.entries_sent == 50);
+          // both ranks drew the same subset: exactly k non-zeros in the average
+          RANK_REQUIRE(std::count_if(g.begin(), g.end(), [](float v) { return v != 0.0f; }) == 50);
+        }
+        // error feedback: where this rank's residual was cleared it sent g + e_old; elsewhere it kept it
+        std::size_t cleared = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          const float acc = orig[i] + e_old[i];
+          if (ex.residual()[i] == 0.0f && acc != 0.0f) ++cleared;
+          else RANK_REQUIRE(ex.residual()[i] == acc);
+        }
+        RANK_REQUIRE(cleared == st.entries_sent);
+      }
+    });
+  }
+}
+
 TEST_CASE("SGD follows PyTorch's momentum and weight decay", "[train][sgd]") {
   Sgd sgd(2, {0.1, 0.9, 0.01});
   std::vector<float> p = {1.0f, -2.0f};

@@ -160,7 +160,11 @@ std::vector<int> ShardSampler::batch_indices(int epoch, int step, int batch) con
     throw std::out_of_range("ShardSampler: step " + std::to_string(step) + " is outside [0, " +
                             std::to_string(steps) + ") for batch " + std::to_string(batch));
   }
-  const std::vector<int> all = epoch_indices(epoch);
+  if (cached_epoch_ != epoch) {
+    cached_ = epoch_indices(epoch);
+    cached_epoch_ = epoch;
+  }
+  const std::vector<int>& all = cached_;
   const auto begin = static_cast<std::ptrdiff_t>(step) * batch;
   const auto end = std::min<std::ptrdiff_t>(begin + batch, static_cast<std::ptrdiff_t>(all.size()));
   return {all.begin() + begin, all.begin() + end};

@@ -66,6 +66,9 @@ class ShardSampler {
   int n_, rank_, workers_, per_worker_;
   std::uint64_t seed_;
   bool shuffle_;
+  // batch_indices keeps the last epoch's order (one sampler per rank: not shared between threads).
+  mutable int cached_epoch_ = -1;
+  mutable std::vector<int> cached_;
 };
 
 // Copies the images and labels of `indices` into contiguous batch buffers

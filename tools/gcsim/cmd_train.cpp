@@ -214,7 +214,13 @@ int launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, const st
                              std::to_string(a.checkpoint_every), "--stop-after", std::to_string(a.stop_after)});
     if (!a.resume.empty()) argv.insert(argv.end(), {"--resume", a.resume});
     for (const auto& s : a.sets) argv.insert(argv.end(), {"--set", s});
-    pids[r] = spawn(argv);
+    try {
+      pids[r] = spawn(argv);
+    } catch (...) {
+      for (int q = 0; q < r; ++q) kill(pids[q], SIGKILL);
+      for (int q = 0; q < r; ++q) waitpid(pids[q], nullptr, 0);
+      throw;
+    }
   }
 
   using Clock = std::chrono::steady_clock;
