@@ -184,7 +184,8 @@ ComputeSpec read_compute(const TableReader& c, const Profile& profile) {
 }
 
 CompressionSpec read_compression(const TableReader& c) {
-  c.reject_unknown({"method", "ratio", "index_bytes", "error_feedback", "granularity", "exchange"});
+  c.reject_unknown(
+      {"method", "ratio", "index_bytes", "error_feedback", "momentum_correction", "granularity", "exchange"});
   CompressionSpec s;
   s.method = read_choice(c, "method", kMethods, "none");
   s.ratio = c.number("ratio", 0.01);
@@ -193,6 +194,9 @@ CompressionSpec read_compression(const TableReader& c) {
   if (idx != 4 && idx != 8) c.fail("index_bytes", "must be 4 (int32) or 8 (int64) (got " + std::to_string(idx) + ")");
   s.index_bytes = static_cast<int>(idx);
   s.error_feedback = c.boolean("error_feedback", true);
+  s.momentum_correction = c.boolean("momentum_correction", false);
+  if (s.momentum_correction && (s.method == Method::None || !s.error_feedback))
+    c.fail("momentum_correction", "needs a compression method with error_feedback = true");
   s.granularity = read_choice(c, "granularity", kGranularities, "bucket");
   s.exchange = read_choice(c, "exchange", kExchanges, "allgather");
   return s;

@@ -57,6 +57,7 @@ struct CompressionSpec {
   double ratio = 1.0;            // rho = k/N in (0, 1]
   int index_bytes = 4;           // 4 (int32) or 8 (int64)
   bool error_feedback = true;
+  bool momentum_correction = false;  // DGC: momentum accumulated on the worker (gcsim train only)
   Granularity granularity = Granularity::Bucket;
   Exchange exchange = Exchange::Allgather;
 };

@@ -405,6 +405,48 @@ TEST_CASE("Random-K and DGC threshold through the hook: shared subsets, bounded 
   }
 }
 
+TEST_CASE("momentum correction: the worker's momentum feeds error feedback and is masked where sent",
+          "[train][exchange]") {
+  const std::size_t n = 2000;
+  const std::vector<NamedRange> layers = {{"w", 0, n}};
+  CompressionSpec spec;
+  spec.method = Method::TopK;
+  spec.ratio = 0.02;
+  spec.momentum_correction = true;
+  on_ranks(1, [&](Communicator& c) {
+    GradientExchange ex(c, spec, make_segments(layers, spec, 25), n);
+    ex.set_momentum(0.9);
+    for (int step = 0; step < 4; ++step) {
+      std::vector<float> g(n);
+      std::mt19937 gen(static_cast<unsigned>(step));
+      std::normal_distribution<float> d;
+      for (auto& v : g) v = d(gen);
+      const std::vector<float> grad = g;
+      const std::vector<float> u_old(ex.local_momentum().begin(), ex.local_momentum().end());
+      const std::vector<float> v_old(ex.residual().begin(), ex.residual().end());
+      ex.exchange(g, static_cast<std::uint64_t>(step));
+      std::size_t sent = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const float u = 0.9f * u_old[i] + grad[i];
+        if (g[i] != 0.0f) {  // sent (P = 1: the average is this worker's value)
+          ++sent;
+          RANK_REQUIRE(g[i] == v_old[i] + u);
+          RANK_REQUIRE(ex.residual()[i] == 0.0f);
+          RANK_REQUIRE(ex.local_momentum()[i] == 0.0f);
+        } else {
+          RANK_REQUIRE(ex.local_momentum()[i] == u);
+          RANK_REQUIRE(ex.residual()[i] == v_old[i] + u);
+        }
+      }
+      RANK_REQUIRE(sent == 40);
+    }
+  });
+  CompressionSpec dense;
+  dense.momentum_correction = true;
+  InProcessComm solo(std::make_shared<InProcessHub>(1, std::chrono::milliseconds(1000)), 0);
+  REQUIRE_THROWS_AS(GradientExchange(solo, dense, make_segments(layers, dense, 25), n), std::invalid_argument);
+}
+
 TEST_CASE("SGD follows PyTorch's momentum and weight decay", "[train][sgd]") {
   Sgd sgd(2, {0.1, 0.9, 0.01});
   std::vector<float> p = {1.0f, -2.0f};
@@ -433,6 +475,7 @@ TEST_CASE("checkpoints round-trip and refuse what they cannot resume", "[train][
   s.params = {1, 2, 3};
   s.momentum = {4, 5, 6};
   s.residual = {7, 8, -9};
+  s.local_momentum = {0.5f, 0, -1};
   save_checkpoint(dir.string(), s);
   const auto back = load_checkpoint(dir.string(), 1, 2, 42, 3);
   REQUIRE(back.epoch == 3);
@@ -440,6 +483,7 @@ TEST_CASE("checkpoints round-trip and refuse what they cannot resume", "[train][
   REQUIRE(back.global_step == 1234);
   REQUIRE(back.residual == s.residual);
   REQUIRE(back.momentum == s.momentum);
+  REQUIRE(back.local_momentum == s.local_momentum);
   using Catch::Matchers::Contains;
   REQUIRE_THROWS_WITH(load_checkpoint(dir.string(), 0, 2, 42, 3), Contains("cannot open"));
   REQUIRE_THROWS_WITH(load_checkpoint(dir.string(), 1, 2, 43, 3), Contains("different configuration"));
@@ -502,6 +546,9 @@ limit_train = 1000
   REQUIRE_THROWS_WITH(load_train_config(path, {"data.limit_train=2"}), Contains("data.limit_train"));
   REQUIRE_THROWS_WITH(load_train_config(path, {"data.dri=\"x\""}), Contains("data.dri"));
   REQUIRE_THROWS_WITH(load_train_config(path, {"model.name=resnet18"}), Contains("simplecnn"));
+  REQUIRE(load_train_config(path, {"compression.momentum_correction=true"}).scenario.compression.momentum_correction);
+  REQUIRE_THROWS_WITH(load_train_config(path, {"compression.error_feedback=false", "compression.momentum_correction=true"}),
+                      Contains("compression.momentum_correction"));
   // simulate checks the training keys too
   REQUIRE_THROWS_WITH(load_scenario(path, {"optimizer.lr=0"}), Contains("optimizer.lr"));
 }
@@ -521,11 +568,13 @@ TEST_CASE("training is deterministic, learns, and keeps the replicas identical",
 
 TEST_CASE("a resumed run ends with the same parameters as an uninterrupted one", "[train][run][checkpoint]") {
   const auto data = synthetic_data(400, 100);
-  for (const bool ef : {true, false}) {
-    const auto cfg = small_config(2, ef ? Method::TopK : Method::None, 0.05, true);
+  for (const int variant : {0, 1, 2}) {  // dense, Top-K + EF, Top-K + EF + momentum correction
+    const bool ef = variant > 0;
+    auto cfg = small_config(2, ef ? Method::TopK : Method::None, 0.05, true);
+    cfg.scenario.compression.momentum_correction = variant == 2;
     const auto whole = train_inprocess(data, cfg, {});
 
-    const fs::path dir = fresh_dir(ef ? "resume-ef" : "resume-dense");
+    const fs::path dir = fresh_dir("resume-" + std::to_string(variant));
     TrainerOptions stop;
     stop.checkpoint_dir = (dir / "first").string();
     stop.stop_after = 17;  // in the middle of epoch 2

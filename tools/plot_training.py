@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Plots and a Markdown table for the training experiments (tools/train-experiments.sh).
 
-    plot_training.py OUT_DIR
+    plot_training.py OUT_DIR [--gcsim PATH]
 
 Reads OUT_DIR/runs/<net>-<config>/{epochs.csv,steps-rank0.csv,summary.json}
 (net: loopback or shaped<R>; config: dense, topk-ef-<rho>, topk-noef-<rho>)
 and OUT_DIR/runs/<net>-<config>.netstats.csv (tools/netem.sh --stats), and
 writes OUT_DIR/accuracy.png (vs epoch and vs bytes sent), loss.png,
-step_breakdown.png and table.md. Debian's python3-matplotlib only.
+step_breakdown.png and table.md. With --gcsim, it also asks `gcsim simulate`
+to predict each shaped run (same scenario and compression, the run's measured
+compute time, the shaped rate) and writes prediction.md: measured vs
+predicted communication per step. Debian's python3-matplotlib only.
 """
 import csv
 import json
 import os
+import re
+import subprocess
 import sys
 
 import matplotlib
@@ -19,11 +24,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-ORDER = ["dense", "topk-ef-0.1", "topk-ef-0.01", "topk-ef-0.001", "topk-noef-0.001"]
+ORDER = ["dense", "topk-ef-0.1", "topk-ef-0.01", "topk-ef-mc-0.01", "topk-ef-0.001", "topk-noef-0.001"]
 LABEL = {
     "dense": "dense (ring allreduce)",
     "topk-ef-0.1": "Top-K 10% + EF",
     "topk-ef-0.01": "Top-K 1% + EF",
+    "topk-ef-mc-0.01": "Top-K 1% + EF + momentum corr.",
     "topk-ef-0.001": "Top-K 0.1% + EF",
     "topk-noef-0.001": "Top-K 0.1%, no EF",
 }
@@ -171,11 +177,53 @@ def table(runs):
     return "\n".join(lines) + "\n"
 
 
+def predictions(runs, gcsim, scenario):
+    lines = [
+        "| run | rate | measured compute+opt ms | measured communicate ms | predicted communicate ms | "
+        "predicted / measured | measured step ms (wait excluded) | predicted step ms | KB/step measured | "
+        "KB/step predicted |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (net, config), run in sorted(runs.items(), key=lambda kv: (kv[0][0], ORDER.index(kv[0][1]))):
+        m = re.fullmatch(r"shaped(\d+(?:\.\d+)?)", net)
+        if not m:
+            continue
+        s = run["summary"]
+        ms = s["mean_step"]
+        rate_gbps = float(m.group(1)) / 1000.0
+        compute_ms = 1e3 * (ms["compute_s"] + ms["optimizer_s"] + ms["data_s"])
+        sets = [f"compute.forward_backward_ms={compute_ms:.4f}", f"cluster.inter_node.bandwidth_gbps={rate_gbps}",
+                f"compression.method={s['method']}", f"compression.ratio={s['ratio']}",
+                f"compression.error_feedback={'true' if s['error_feedback'] else 'false'}"]
+        cmd = [gcsim, "simulate", scenario, "--format", "json"]
+        for x in sets:
+            cmd += ["--set", x]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.stderr.write(f"plot_training.py: gcsim simulate failed: {p.stderr}")
+            continue
+        pred = json.loads(p.stdout)
+        measured_comm = 1e3 * (ms["compress_s"] + ms["communicate_s"] + ms["decompress_s"])
+        predicted_comm = 1e3 * (pred["exposed_comm_s"] + pred["exposed_compression_s"])
+        measured_step = 1e3 * (ms["step_s"] - ms["wait_s"])
+        lines.append(
+            f"| {LABEL[config]} | {float(m.group(1)):g} Mbit/s | {compute_ms:.1f} | {measured_comm:.1f} | "
+            f"{predicted_comm:.1f} | {predicted_comm / measured_comm:.2f} | {measured_step:.1f} | "
+            f"{1e3 * pred['iteration_time_s']:.1f} | {ms['bytes_sent'] / 1e3:.1f} | "
+            f"{pred['bytes_sent_per_worker'] / 1e3:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.stderr.write("usage: plot_training.py OUT_DIR\n")
+    args = sys.argv[1:]
+    gcsim = None
+    if len(args) == 3 and args[1] == "--gcsim":
+        gcsim = args[2]
+        args = args[:1]
+    if len(args) != 1:
+        sys.stderr.write("usage: plot_training.py OUT_DIR [--gcsim PATH]\n")
         return 2
-    out = sys.argv[1]
+    out = args[0]
     runs = load_runs(out) if os.path.isdir(os.path.join(out, "runs")) else {}
     if not runs:
         sys.stderr.write(f"plot_training.py: no runs under {out}/runs\n")
@@ -185,6 +233,11 @@ def main():
     plot_breakdown(runs, out)
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table(runs))
+    if gcsim:
+        scenario = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios", "train",
+                                "fashion-p4.toml")
+        with open(os.path.join(out, "prediction.md"), "w") as f:
+            f.write(predictions(runs, gcsim, scenario))
     print(f"plot_training.py: {len(runs)} runs -> {out}/accuracy.png, loss.png, step_breakdown.png, table.md")
     return 0
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the training experiments of reports/training.md: P = 4 SimpleCNN on
 # Fashion-MNIST, dense vs Top-K with error feedback (rho 0.1, 0.01, 0.001) vs
-# Top-K without error feedback (rho 0.001), on unshaped loopback and on a
+# Top-K without error feedback (rho 0.001), and Top-K 1% with error feedback
+# plus DGC's momentum correction, on unshaped loopback and on a
 # 100 Mbit/s emulated network (tools/netem.sh, needs root), then plots.
 #
 #   tools/train-experiments.sh [OUT_DIR]      (default reports/training)
@@ -26,9 +27,10 @@ declare -A SETS=(
   [topk-ef-0.1]="--set compression.method=topk --set compression.ratio=0.1 --set compression.error_feedback=true"
   [topk-ef-0.01]="--set compression.method=topk --set compression.ratio=0.01 --set compression.error_feedback=true"
   [topk-ef-0.001]="--set compression.method=topk --set compression.ratio=0.001 --set compression.error_feedback=true"
+  [topk-ef-mc-0.01]="--set compression.method=topk --set compression.ratio=0.01 --set compression.error_feedback=true --set compression.momentum_correction=true"
   [topk-noef-0.001]="--set compression.method=topk --set compression.ratio=0.001 --set compression.error_feedback=false"
 )
-NAMES=${ONLY:-"dense topk-ef-0.01 topk-ef-0.1 topk-ef-0.001 topk-noef-0.001"}
+NAMES=${ONLY:-"dense topk-ef-0.01 topk-ef-mc-0.01 topk-ef-0.1 topk-ef-0.001 topk-noef-0.001"}
 
 for name in $NAMES; do
   dir="$OUT/runs/loopback-$name"
@@ -50,4 +52,4 @@ if [ "${SKIP_SHAPED:-0}" != 1 ]; then
   done
 fi
 
-/usr/bin/python3 tools/plot_training.py "$OUT"
+/usr/bin/python3 tools/plot_training.py "$OUT" --gcsim "$GCSIM"

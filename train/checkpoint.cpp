@@ -13,7 +13,7 @@ namespace gcsim::train {
 namespace {
 
 constexpr char kMagic[8] = {'G', 'C', 'S', 'I', 'M', 'C', 'K', '1'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
 
 std::uint64_t fnv1a(const std::uint8_t* p, std::size_t n, std::uint64_t h = 0xcbf29ce484222325ull) {
   for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
@@ -72,7 +72,7 @@ std::string checkpoint_path(const std::string& dir, int rank) {
 
 void save_checkpoint(const std::string& dir, const CheckpointState& s) {
   const std::size_t n = s.params.size();
-  if (s.momentum.size() != n || s.residual.size() != n)
+  if (s.momentum.size() != n || s.residual.size() != n || (!s.local_momentum.empty() && s.local_momentum.size() != n))
     throw std::invalid_argument("save_checkpoint: params, momentum and residual differ in length");
   std::vector<std::uint8_t> out;
   out.reserve(64 + 3 * n * sizeof(float));
@@ -88,6 +88,8 @@ void save_checkpoint(const std::string& dir, const CheckpointState& s) {
   put_floats(out, s.params);
   put_floats(out, s.momentum);
   put_floats(out, s.residual);
+  put(out, static_cast<std::uint64_t>(s.local_momentum.size()));
+  put_floats(out, s.local_momentum);
   put(out, fnv1a(out.data(), out.size()));
 
   std::filesystem::create_directories(dir);
@@ -137,6 +139,9 @@ CheckpointState load_checkpoint(const std::string& dir, int rank, int workers, s
   s.params = r.floats(n);
   s.momentum = r.floats(n);
   s.residual = r.floats(n);
+  const auto m = r.get<std::uint64_t>();
+  if (m != 0 && m != n) throw InputError(path + ": corrupt momentum-correction length " + std::to_string(m));
+  s.local_momentum = r.floats(m);
   if (r.at() + 8 != data.size()) throw InputError(path + ": trailing bytes after the checkpoint");
   return s;
 }

@@ -7,7 +7,8 @@
 // Format (little-endian): "GCSIMCK1", u32 version, u32 rank, u32 workers,
 // u64 fingerprint, u32 epoch, u32 step (next step to run within epoch),
 // u64 global step, u64 n, then n floats each of params, momentum, residual,
-// then u64 FNV-1a of everything before it.
+// then u64 m and m floats of momentum correction's local momentum (m = 0 or
+// n), then u64 FNV-1a of everything before it.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,7 @@ struct CheckpointState {
   std::uint32_t step = 0;         // next step within that epoch
   std::uint64_t global_step = 0;  // steps done so far
   std::vector<float> params, momentum, residual;
+  std::vector<float> local_momentum;  // momentum correction's per-worker momentum (empty when off)
 };
 
 std::string checkpoint_path(const std::string& dir, int rank);

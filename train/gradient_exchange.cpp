@@ -19,7 +19,8 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 
 std::size_t entries_for(std::size_t n, const CompressionSpec& spec) {
   if (spec.method == Method::None) return n;
-  const auto k = static_cast<std::size_t>(std::llround(spec.ratio * static_cast<double>(n)));
+  // k = ceil(rho n), as the simulator counts it (a hair under an integer stays that integer)
+  const auto k = static_cast<std::size_t>(std::ceil(spec.ratio * static_cast<double>(n) - 1e-9));
   return std::clamp<std::size_t>(k, 1, n);
 }
 
@@ -67,7 +68,10 @@ std::vector<Segment> make_segments(const std::vector<NamedRange>& layers, const 
 GradientExchange::GradientExchange(Communicator& comm, const CompressionSpec& spec, std::vector<Segment> segments,
                                    std::size_t total, const std::string& kernel_backend)
     : comm_(comm), spec_(spec), segments_(std::move(segments)), kernels_(kernels::make_backend(kernel_backend, 1)),
-      residual_(total, 0.0f) {
+      residual_(total, 0.0f),
+      local_momentum_(spec.momentum_correction ? total : 0, 0.0f) {
+  if (spec.momentum_correction && (spec.method == Method::None || !spec.error_feedback))
+    throw std::invalid_argument("GradientExchange: momentum correction needs compression with error feedback");
   std::size_t max_seg = 0;
   for (const auto& s : segments_) {
     if (s.offset + s.size > total) throw std::invalid_argument("GradientExchange: segment beyond the gradient");
@@ -90,6 +94,9 @@ ExchangeStats GradientExchange::exchange(std::span<float> grads, std::uint64_t s
     float* g = grads.data() + seg.offset;
     float* e = residual_.data() + seg.offset;
     const std::size_t n = seg.size;
+    // Momentum correction: the worker's momentum u takes the gradient's place
+    // in error feedback (v += u is the residual update), and is cleared where sent.
+    float* u = spec_.momentum_correction ? local_momentum_.data() + seg.offset : nullptr;
 
     if (spec_.method == Method::None) {
       auto t0 = Clock::now();
@@ -110,6 +117,13 @@ ExchangeStats GradientExchange::exchange(std::span<float> grads, std::uint64_t s
     auto t0 = Clock::now();
     std::size_t k = seg.k;
     const bool ef = spec_.error_feedback;
+    if (u) {
+      const auto m = static_cast<float>(momentum_);
+      for (std::size_t i = 0; i < n; ++i) u[i] = m * u[i] + g[i];
+      const auto bad = static_cast<std::size_t>(std::count_if(u, u + n, [](float v) { return !std::isfinite(v); }));
+      if (bad > 0) throw kernels::NonFiniteError("momentum correction", bad);
+      g = u;  // select from v + u; the exchanged average is written back into grads below
+    }
     switch (spec_.method) {
       case Method::TopK:
         if (ef) kb.ef_topk(g, e, n, k, values_.data(), indices_.data());
@@ -136,6 +150,10 @@ ExchangeStats GradientExchange::exchange(std::span<float> grads, std::uint64_t s
       }
       case Method::None:
         break;
+    }
+    if (u) {
+      for (std::size_t j = 0; j < k; ++j) u[indices_[j]] = 0.0f;
+      g = grads.data() + seg.offset;
     }
     if (spec_.exchange == Exchange::Allgather) {
       wire_.resize(kernels::wire_bytes(n, k));

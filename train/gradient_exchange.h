@@ -12,6 +12,11 @@
 //   method randomk, threshold: the same with the kernels' Random-K (seeded by
 //                 step and segment: all ranks draw the same subset) or DGC's
 //                 sampled-threshold selection (at most 2k entries sent)
+//   momentum_correction (DGC, Lin et al. 2018, section 3.2): the worker keeps
+//                 the momentum, u = m u + g, and error feedback accumulates u
+//                 instead of g; u is cleared where sent (momentum factor
+//                 masking). The trainer then folds weight decay into g and
+//                 steps with plain SGD on the average.
 //   then exchange "allgather": pack (value, index) into the wire format,
 //   allgather(v) the packed bytes, unpack each rank's part and scatter-add,
 //   / P; exchange "dense": scatter the k values into a zero vector and
@@ -71,6 +76,11 @@ class GradientExchange {
   // Error-feedback residual (zeros when error feedback is off or method none).
   std::span<float> residual() { return residual_; }
   std::span<const float> residual() const { return residual_; }
+  // Momentum correction's per-worker momentum u (empty when off).
+  std::span<float> local_momentum() { return local_momentum_; }
+  std::span<const float> local_momentum() const { return local_momentum_; }
+  // The momentum factor m of momentum correction (the optimizer's; set by the trainer).
+  void set_momentum(double m) { momentum_ = m; }
 
  private:
   Communicator& comm_;
@@ -78,6 +88,8 @@ class GradientExchange {
   std::vector<Segment> segments_;
   std::unique_ptr<kernels::Backend> kernels_;
   std::vector<float> residual_;
+  std::vector<float> local_momentum_;
+  double momentum_ = 0.9;
   // scratch
   std::vector<float> values_, dense_;
   std::vector<kernels::Index> indices_;

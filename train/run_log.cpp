@@ -102,7 +102,8 @@ std::string write_summary(const std::string& dir, const RunSummary& s) {
   j << "{\n  \"scenario\": \"" << json_escape(s.scenario) << "\",\n  \"backend\": \"" << s.backend
     << "\",\n  \"workers\": " << s.workers << ",\n  \"batch_per_worker\": " << s.batch_per_worker
     << ",\n  \"method\": \"" << s.method << "\",\n  \"ratio\": " << s.ratio
-    << ",\n  \"error_feedback\": " << (s.error_feedback ? "true" : "false") << ",\n  \"epochs\": " << s.epochs
+    << ",\n  \"error_feedback\": " << (s.error_feedback ? "true" : "false")
+    << ",\n  \"momentum_correction\": " << (s.momentum_correction ? "true" : "false") << ",\n  \"epochs\": " << s.epochs
     << ",\n  \"epochs_run\": " << s.result.epochs.size() << ",\n  \"global_steps\": " << s.result.global_steps
     << ",\n  \"stopped_early\": " << (s.result.stopped ? "true" : "false")
     << ",\n  \"replicas_identical\": " << (s.result.replicas_identical ? "true" : "false")
@@ -122,7 +123,8 @@ std::string write_summary(const std::string& dir, const RunSummary& s) {
                 s.backend.c_str(), s.batch_per_worker, s.method.c_str());
   t << line;
   if (s.method != "none") {
-    std::snprintf(line, sizeof line, " ratio %g, error feedback %s", s.ratio, s.error_feedback ? "on" : "off");
+    std::snprintf(line, sizeof line, " ratio %g, error feedback %s%s", s.ratio, s.error_feedback ? "on" : "off",
+                  s.momentum_correction ? ", momentum correction" : "");
     t << line;
   }
   t << "\n";

@@ -49,6 +49,7 @@ struct RunSummary {
   int workers = 0, batch_per_worker = 0, epochs = 0;
   double ratio = 1.0;
   bool error_feedback = false;
+  bool momentum_correction = false;
   RunResult result;
   StepBreakdown breakdown;
   double wall_s = 0.0;

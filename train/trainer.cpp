@@ -29,7 +29,7 @@ std::string Trainer::fingerprint_text(const TrainConfig& c) {
   o.precision(17);
   o << "model=" << s.model.name << ";workers=" << s.cluster.workers << ";batch=" << s.batch_per_worker
     << ";method=" << to_string(s.compression.method) << ";ratio=" << s.compression.ratio
-    << ";ef=" << s.compression.error_feedback << ";granularity=" << to_string(s.compression.granularity)
+    << ";ef=" << s.compression.error_feedback << ";mc=" << s.compression.momentum_correction << ";granularity=" << to_string(s.compression.granularity)
     << ";exchange=" << to_string(s.compression.exchange) << ";bucket_mb=" << s.training.bucket_mb
     << ";seed=" << t.seed << ";lr=" << t.lr << ";momentum=" << t.momentum << ";wd=" << t.weight_decay
     << ";limit_train=" << t.limit_train.value_or(0) << ";shuffle=" << t.shuffle;
@@ -49,12 +49,17 @@ Trainer::Trainer(Communicator& comm, const FashionMnist& data, const TrainConfig
   const int batch = config.scenario.batch_per_worker;
   model_ = std::make_unique<SimpleCnn>(std::max(batch, options_.eval_batch));
   model_->init(config.settings.seed);
+  // With momentum correction the workers keep the momentum (and fold in weight
+  // decay) before compressing; the global step is plain SGD on the average.
+  const bool mc = config.scenario.compression.momentum_correction;
   sgd_ = std::make_unique<Sgd>(SimpleCnn::kParams,
-                               SgdOptions{config.settings.lr, config.settings.momentum, config.settings.weight_decay});
+                               mc ? SgdOptions{config.settings.lr, 0.0, 0.0}
+                                  : SgdOptions{config.settings.lr, config.settings.momentum, config.settings.weight_decay});
   exchange_ = std::make_unique<GradientExchange>(
       comm, config.scenario.compression,
       make_segments(layer_ranges(*model_), config.scenario.compression, config.scenario.training.bucket_mb),
       SimpleCnn::kParams, options_.kernel_backend);
+  exchange_->set_momentum(config.settings.momentum);
 }
 
 Trainer::~Trainer() = default;
@@ -71,6 +76,7 @@ void Trainer::save(std::uint32_t epoch, std::uint32_t step, std::uint64_t global
   s.params.assign(model_->params().begin(), model_->params().end());
   s.momentum.assign(sgd_->momentum_buffer().begin(), sgd_->momentum_buffer().end());
   s.residual.assign(exchange_->residual().begin(), exchange_->residual().end());
+  s.local_momentum.assign(exchange_->local_momentum().begin(), exchange_->local_momentum().end());
   save_checkpoint(options_.checkpoint_dir, s);
 }
 
@@ -120,6 +126,9 @@ RunResult Trainer::run(TrainObserver* observer) {
     std::copy(s.params.begin(), s.params.end(), model_->params().begin());
     std::copy(s.momentum.begin(), s.momentum.end(), sgd_->momentum_buffer().begin());
     std::copy(s.residual.begin(), s.residual.end(), exchange_->residual().begin());
+    if (s.local_momentum.size() != exchange_->local_momentum().size())
+      throw std::runtime_error("checkpoint: momentum-correction state does not match (fingerprint collision?)");
+    std::copy(s.local_momentum.begin(), s.local_momentum.end(), exchange_->local_momentum().begin());
     start_epoch = static_cast<int>(s.epoch);
     start_step = static_cast<int>(s.step);
     global_step = s.global_step;
@@ -149,6 +158,13 @@ RunResult Trainer::run(TrainObserver* observer) {
       rec.samples = static_cast<int>(labels.size());
       rec.loss = model_->forward_backward(images.data(), labels.data(), rec.samples, &rec.correct);
       rec.compute_s = since(t0);
+
+      if (config_.scenario.compression.momentum_correction && config_.settings.weight_decay != 0.0) {
+        const auto wd = static_cast<float>(config_.settings.weight_decay);
+        auto g = model_->grads();
+        const auto p = model_->params();
+        for (std::size_t i = 0; i < g.size(); ++i) g[i] += wd * p[i];
+      }
 
       t0 = Clock::now();
       comm_.barrier();

@@ -88,6 +88,7 @@ train::RunSummary summary_of(const train::TrainConfig& cfg, const std::string& b
   s.method = to_string(cfg.scenario.compression.method);
   s.ratio = cfg.scenario.compression.ratio;
   s.error_feedback = cfg.scenario.compression.error_feedback;
+  s.momentum_correction = cfg.scenario.compression.momentum_correction;
   s.result = result;
   s.breakdown = train::mean_breakdown(log.steps());
   s.wall_s = wall_s;
