@@ -80,9 +80,10 @@ def plot_accuracy(runs, out):
             acc = [100 * float(r["test_accuracy"]) for r in run["epochs"]]
             mb = [int(r["bytes_sent_cumulative"]) / 1e6 for r in run["epochs"]]
             label = f"{LABEL[config]} ({net})"
-            axes[0].plot(ep, acc, style, marker="o", ms=3, label=label)
+            color = f"C{ORDER.index(config)}"  # one colour per configuration, one line style per network
+            axes[0].plot(ep, acc, style, color=color, marker="o", ms=3, label=label)
             if net == "loopback":
-                axes[1].plot(mb, acc, style, marker="o", ms=3, label=LABEL[config])
+                axes[1].plot(mb, acc, style, color=color, marker="o", ms=3, label=LABEL[config])
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel("test accuracy (%)")
     axes[0].set_title("Test accuracy vs epoch (P = 4)")
@@ -112,7 +113,7 @@ def plot_loss(runs, out):
         window = 50
         smooth = [sum(loss[max(0, i - window + 1): i + 1]) / len(loss[max(0, i - window + 1): i + 1])
                   for i in range(len(loss))]
-        ax.plot(range(1, len(loss) + 1), smooth, label=LABEL[config], lw=1)
+        ax.plot(range(1, len(loss) + 1), smooth, color=f"C{ORDER.index(config)}", label=LABEL[config], lw=1)
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (rank 0, mean of 50 steps)")
     ax.set_yscale("log")
