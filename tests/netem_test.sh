@@ -122,7 +122,7 @@ rc=$?
 python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
   "$NETEM" --workers 3 --name ntE$$ --no-measure -- bash -c "ip netns exec gcsim-ntE$$-1 sleep 30" x >"$T/out" 2>"$T/err" &
 pid=$!
-for ((i = 0; i < 100; i++)); do   # wait for setup: rank 1's sleep exists
+for ((i = 0; i < 300; i++)); do   # wait (up to 30 s on a loaded machine) for rank 1's sleep
   [ -n "$(ip netns pids gcsim-ntE$$-1 2>/dev/null)" ] && break
   sleep 0.1
 done
