@@ -65,6 +65,9 @@ expect_error 2 "train-images-idx3-ubyte.gz: .*truncated" -- $G train $S "${QUICK
 expect_error 2 "optimizer.lr: must be > 0" -- $G train $S --set optimizer.lr=0 --out "$T/x"
 expect_error 2 "--hosts: lists 1 addresses for 2 workers" -- $G train $S "${QUICK[@]}" --hosts 127.0.0.1 --out "$T/x"
 expect_error 2 "--out: is required" -- $G train $S
+# training that diverges: NaN gradients are refused, named by step and layer, in one line
+expect_error 2 "rank [01]: step [0-9]+: gradient of .*non-finite.*lower \[optimizer\] lr" -- \
+  $G train $S "${QUICK[@]}" --set optimizer.lr=1e6 --set compression.method=none --out "$T/x"
 [ ! -e "$T/x" ] || fail "refused run wrote $T/x"
 
 # --- a worker killed mid-run: the run fails within the timeout, nothing left ------
@@ -83,7 +86,7 @@ if [ -z "$victim" ]; then fail "no rank-1 worker to kill"; kill "$launcher"; els
   took=$(($(date +%s) - start))
   [ "$rc" -eq 1 ] || fail "killed worker: exit $rc, want 1 ($(cat "$T/kerr"))"
   [ "$took" -le 12 ] || fail "killed worker: the run took $took s to fail (timeout 5 s)"
-  grep -q "rank 1 was killed by signal" "$T/kerr" || fail "killed worker: stderr $(cat "$T/kerr")"
+  grep -q "rank 1: was killed by signal" "$T/kerr" || fail "killed worker: stderr $(cat "$T/kerr")"
   [ ! -e "$T/k" ] || fail "failed run wrote its output directory"
   ls -d "$T"/k.partial-* >/dev/null 2>&1 && fail "failed run left its partial directory"
 fi

@@ -82,6 +82,63 @@ GradientExchange::GradientExchange(Communicator& comm, const CompressionSpec& sp
   dense_.resize(max_seg);
 }
 
+// Selects this rank's entries of segment si into values_/indices_ and packs
+// them into wire_ (or scatters them into dense_); returns how many.
+std::size_t GradientExchange::compress(std::size_t si, float* g, std::uint64_t step) {
+  const Segment& seg = segments_[si];
+  kernels::Backend& kb = *kernels_;
+  float* e = residual_.data() + seg.offset;
+  const std::size_t n = seg.size;
+  std::size_t k = seg.k;
+  const bool ef = spec_.error_feedback;
+  // Momentum correction: the worker's momentum u takes the gradient's place in
+  // error feedback (v += u is the residual update) and is cleared where sent.
+  float* u = spec_.momentum_correction ? local_momentum_.data() + seg.offset : nullptr;
+  if (u) {
+    const auto m = static_cast<float>(momentum_);
+    for (std::size_t i = 0; i < n; ++i) u[i] = m * u[i] + g[i];
+    const auto bad = static_cast<std::size_t>(std::count_if(u, u + n, [](float v) { return !std::isfinite(v); }));
+    if (bad > 0) throw kernels::NonFiniteError("momentum correction", bad);
+    g = u;
+  }
+  switch (spec_.method) {
+    case Method::TopK:
+      if (ef) kb.ef_topk(g, e, n, k, values_.data(), indices_.data());
+      else kb.topk(g, n, k, values_.data(), indices_.data());
+      break;
+    case Method::RandomK:
+    case Method::Threshold: {
+      const float* src = g;
+      if (ef) {
+        for (std::size_t i = 0; i < n; ++i) e[i] += g[i];
+        src = e;
+      }
+      if (spec_.method == Method::RandomK) {
+        kb.randomk(src, n, k, kernels::hash64(step, si), values_.data(), indices_.data());
+      } else {
+        kernels::ThresholdOptions opts;
+        opts.seed = kernels::hash64(step ^ 0x7468726573686f6cull, si);
+        k = kb.threshold_topk(src, n, k, std::min(n, 2 * k), opts, values_.data(), indices_.data()).selected;
+      }
+      if (ef)
+        for (std::size_t j = 0; j < k; ++j) e[indices_[j]] = 0.0f;
+      break;
+    }
+    case Method::None:
+      throw std::logic_error("GradientExchange::compress: method none is not compressed");
+  }
+  if (u)
+    for (std::size_t j = 0; j < k; ++j) u[indices_[j]] = 0.0f;
+  if (spec_.exchange == Exchange::Allgather) {
+    wire_.resize(kernels::wire_bytes(n, k));
+    kb.pack(values_.data(), indices_.data(), k, n, wire_.data());
+  } else {
+    std::fill(dense_.begin(), dense_.begin() + static_cast<std::ptrdiff_t>(n), 0.0f);
+    for (std::size_t j = 0; j < k; ++j) dense_[indices_[j]] = values_[j];
+  }
+  return k;
+}
+
 ExchangeStats GradientExchange::exchange(std::span<float> grads, std::uint64_t step) {
   if (grads.size() != residual_.size()) throw std::invalid_argument("GradientExchange: gradient length differs");
   ExchangeStats st;
@@ -92,16 +149,12 @@ ExchangeStats GradientExchange::exchange(std::span<float> grads, std::uint64_t s
   for (std::size_t si = 0; si < segments_.size(); ++si) {
     const Segment& seg = segments_[si];
     float* g = grads.data() + seg.offset;
-    float* e = residual_.data() + seg.offset;
     const std::size_t n = seg.size;
-    // Momentum correction: the worker's momentum u takes the gradient's place
-    // in error feedback (v += u is the residual update), and is cleared where sent.
-    float* u = spec_.momentum_correction ? local_momentum_.data() + seg.offset : nullptr;
 
     if (spec_.method == Method::None) {
       auto t0 = Clock::now();
       const auto bad = static_cast<std::size_t>(std::count_if(g, g + n, [](float v) { return !std::isfinite(v); }));
-      if (bad > 0) throw kernels::NonFiniteError("allreduce", bad);
+      if (bad > 0) throw kernels::NonFiniteError("step " + std::to_string(step + 1) + ": gradient of " + seg.name, bad);
       st.compress_s += since(t0);
       t0 = Clock::now();
       comm_.allreduce_sum(g, n);
@@ -115,52 +168,11 @@ ExchangeStats GradientExchange::exchange(std::span<float> grads, std::uint64_t s
 
     // ---- compress: select k entries (error feedback folds in the residual) ----
     auto t0 = Clock::now();
-    std::size_t k = seg.k;
-    const bool ef = spec_.error_feedback;
-    if (u) {
-      const auto m = static_cast<float>(momentum_);
-      for (std::size_t i = 0; i < n; ++i) u[i] = m * u[i] + g[i];
-      const auto bad = static_cast<std::size_t>(std::count_if(u, u + n, [](float v) { return !std::isfinite(v); }));
-      if (bad > 0) throw kernels::NonFiniteError("momentum correction", bad);
-      g = u;  // select from v + u; the exchanged average is written back into grads below
-    }
-    switch (spec_.method) {
-      case Method::TopK:
-        if (ef) kb.ef_topk(g, e, n, k, values_.data(), indices_.data());
-        else kb.topk(g, n, k, values_.data(), indices_.data());
-        break;
-      case Method::RandomK:
-      case Method::Threshold: {
-        const float* src = g;
-        if (ef) {
-          for (std::size_t i = 0; i < n; ++i) e[i] += g[i];
-          src = e;
-        }
-        if (spec_.method == Method::RandomK) {
-          const std::uint64_t seed = kernels::hash64(step, si);
-          kb.randomk(src, n, k, seed, values_.data(), indices_.data());
-        } else {
-          kernels::ThresholdOptions opts;
-          opts.seed = kernels::hash64(step ^ 0x7468726573686f6cull, si);
-          k = kb.threshold_topk(src, n, k, std::min(n, 2 * k), opts, values_.data(), indices_.data()).selected;
-        }
-        if (ef)
-          for (std::size_t j = 0; j < k; ++j) e[indices_[j]] = 0.0f;
-        break;
-      }
-      case Method::None:
-        break;
-    }
-    if (u) {
-      for (std::size_t j = 0; j < k; ++j) u[indices_[j]] = 0.0f;
-      g = grads.data() + seg.offset;
-    }
-    if (spec_.exchange == Exchange::Allgather) {
-      wire_.resize(kernels::wire_bytes(n, k));
-      kb.pack(values_.data(), indices_.data(), k, n, wire_.data());
-    } else {
-      std::fill(dense_.begin(), dense_.begin() + static_cast<std::ptrdiff_t>(n), 0.0f);
-      for (std::size_t j = 0; j < k; ++j) dense_[indices_[j]] = values_[j];
+    std::size_t k = 0;
+    try {
+      k = compress(si, g, step);
+    } catch (const kernels::NonFiniteError& e) {
+      throw kernels::NonFiniteError("step " + std::to_string(step + 1) + ": gradient of " + seg.name, e.count());
     }
     st.compress_s += since(t0);
     st.entries_sent += k;

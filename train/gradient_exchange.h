@@ -83,6 +83,8 @@ class GradientExchange {
   void set_momentum(double m) { momentum_ = m; }
 
  private:
+  std::size_t compress(std::size_t si, float* g, std::uint64_t step);
+
   Communicator& comm_;
   CompressionSpec spec_;
   std::vector<Segment> segments_;

@@ -124,6 +124,20 @@ std::string run_rank(train::Communicator& comm, const train::FashionMnist& data,
 
 // ---- worker process ----------------------------------------------------------
 
+// A worker reports its error to the launcher in RUN_DIR/rank-R.error: first
+// line "cause" (its own failure) or "peer" (a collective failed because
+// another rank did), second line the message. The launcher prints one line.
+std::string error_path(const std::string& run_dir, int rank) {
+  return (fs::path(run_dir) / ("rank-" + std::to_string(rank) + ".error")).string();
+}
+
+int worker_fail(const TrainArgs& a, const char* kind, const std::string& message, int code) {
+  std::ofstream f(error_path(a.run_dir, a.worker_rank));
+  f << kind << "\n" << message << "\n";
+  if (!f) std::fprintf(stderr, "gcsim train [rank %d]: %s\n", a.worker_rank, message.c_str());
+  return code;
+}
+
 int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
   const int rank = a.worker_rank;
   try {
@@ -139,14 +153,14 @@ int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
     run_rank(comm, data, cfg, a, a.run_dir, command ? command : "");
     return kExitOk;
   } catch (const InputError& e) {
-    std::fprintf(stderr, "gcsim train [rank %d]: %s\n", rank, e.what());
-    return kExitBadInput;
+    return worker_fail(a, "cause", e.what(), kExitBadInput);
   } catch (const kernels::NonFiniteError& e) {
-    std::fprintf(stderr, "gcsim train [rank %d]: gradient: %s (lower [optimizer] lr?)\n", rank, e.what());
-    return kExitBadInput;
+    return worker_fail(a, "cause", std::string(e.what()) + " (training diverged: lower [optimizer] lr?)",
+                       kExitBadInput);
+  } catch (const train::CommError& e) {
+    return worker_fail(a, "peer", e.what(), kExitRuntime);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "gcsim train [rank %d]: %s\n", rank, e.what());
-    return kExitRuntime;
+    return worker_fail(a, "cause", e.what(), kExitRuntime);
   }
 }
 
@@ -266,15 +280,30 @@ int launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, const st
     return 128 + g_signal;
   }
   if (first_failed < 0) return kExitOk;
-  std::string others;
-  bool bad_input = false;
+  // One line: the root cause -- a rank's own error, else the first rank to
+  // fail -- and what became of the others.
+  std::vector<std::string> kind(p), message(p);
   for (int r = 0; r < p; ++r) {
-    if (WIFEXITED(status[r]) && WEXITSTATUS(status[r]) == kExitBadInput) bad_input = true;
-    if (r == first_failed) continue;
-    others += (others.empty() ? "" : "; ") + ("rank " + std::to_string(r) + " " + describe_status(status[r]));
+    std::ifstream f(error_path(run_dir, r));
+    std::getline(f, kind[r]);
+    std::getline(f, message[r]);
   }
-  std::fprintf(stderr, "gcsim train: rank %d %s; %s%s\n", first_failed, describe_status(status[first_failed]).c_str(),
-               others.c_str(), killed ? " (killed after the --timeout)" : "");
+  int cause = first_failed;
+  for (int r = p - 1; r >= 0; --r)
+    if (kind[r] == "cause") cause = r;
+  std::string others;
+  for (int r = 0; r < p; ++r) {
+    if (r == cause) continue;
+    const bool ok = WIFEXITED(status[r]) && WEXITSTATUS(status[r]) == 0;
+    others += (others.empty() ? "" : ", ") + ("rank " + std::to_string(r) + " " +
+                                              (ok ? "finished" : kind[r] == "cause" ? "failed the same way"
+                                                                 : kind[r] == "peer" ? "lost its peers"
+                                                                                     : describe_status(status[r])));
+  }
+  const std::string what = message[cause].empty() ? describe_status(status[cause]) : message[cause];
+  std::fprintf(stderr, "gcsim train: rank %d: %s (%s%s)\n", cause, what.c_str(), others.c_str(),
+               killed ? "; the rest killed after the --timeout" : "");
+  const bool bad_input = WIFEXITED(status[cause]) && WEXITSTATUS(status[cause]) == kExitBadInput;
   return bad_input ? kExitBadInput : kExitRuntime;
 }
 
