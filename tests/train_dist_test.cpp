@@ -19,6 +19,7 @@
 #include "config/input_error.h"
 #include "config/train_loader.h"
 #include "kernels/backend.h"
+#include "kernels/synthetic_gradient.h"
 #include "train/checkpoint.h"
 #include "train/gloo_comm.h"
 #include "train/gradient_exchange.h"
@@ -271,13 +272,7 @@ TEST_CASE("segments follow the granularity", "[train][exchange]") {
 TEST_CASE("the exchange averages dense gradients and keeps the error-feedback invariant", "[train][exchange]") {
   const std::size_t n = 3000;
   const std::vector<NamedRange> layers = {{"x", 0, 1000}, {"y", 1000, 2000}};
-  auto grad = [&](int rank, int step) {
-    std::vector<float> g(n);
-    std::mt19937 gen(static_cast<unsigned>(rank * 100 + step));
-    std::normal_distribution<float> d;
-    for (auto& v : g) v = d(gen);
-    return g;
-  };
+  auto grad = [&](int rank, int step) { return kernels::normal_vector(n, static_cast<std::uint64_t>(rank * 100 + step)); };
 
   SECTION("method none: the plain average") {
     CompressionSpec spec;
@@ -378,10 +373,7 @@ TEST_CASE("Random-K and DGC threshold through the hook: shared subsets, bounded 
     on_ranks(2, [&](Communicator& c) {
       GradientExchange ex(c, spec, make_segments(layers, spec, 25), n);
       for (int step = 0; step < 3; ++step) {
-        std::vector<float> g(n);
-        std::mt19937 gen(static_cast<unsigned>(10 * c.rank() + step));
-        std::normal_distribution<float> d;
-        for (auto& v : g) v = d(gen);
+        std::vector<float> g = kernels::normal_vector(n, static_cast<std::uint64_t>(10 * c.rank() + step));
         const std::vector<float> orig = g;
         const std::vector<float> e_old(ex.residual().begin(), ex.residual().end());
         const auto st = ex.exchange(g, static_cast<std::uint64_t>(step));
@@ -417,10 +409,7 @@ TEST_CASE("momentum correction: the worker's momentum feeds error feedback and i
     GradientExchange ex(c, spec, make_segments(layers, spec, 25), n);
     ex.set_momentum(0.9);
     for (int step = 0; step < 4; ++step) {
-      std::vector<float> g(n);
-      std::mt19937 gen(static_cast<unsigned>(step));
-      std::normal_distribution<float> d;
-      for (auto& v : g) v = d(gen);
+      std::vector<float> g = kernels::normal_vector(n, static_cast<std::uint64_t>(step));
       const std::vector<float> grad = g;
       const std::vector<float> u_old(ex.local_momentum().begin(), ex.local_momentum().end());
       const std::vector<float> v_old(ex.residual().begin(), ex.residual().end());
