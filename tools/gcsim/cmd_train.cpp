@@ -313,24 +313,41 @@ int launch_threads(const TrainArgs& a, const train::TrainConfig& cfg, const trai
   auto hub = std::make_shared<train::InProcessHub>(
       p, std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000)));
   std::vector<std::string> errors(p);
+  std::vector<int> codes(p, kExitOk);
+  std::vector<int> peer(p, 0);  // not vector<bool>: ranks write their own entries concurrently
   std::vector<std::thread> threads;
   for (int r = 0; r < p; ++r)
     threads.emplace_back([&, r] {
       train::InProcessComm comm(hub, r);
       try {
         run_rank(comm, data, cfg, a, run_dir, command_line(raw_args));
+        return;
+      } catch (const InputError& e) {
+        errors[r] = e.what();
+        codes[r] = kExitBadInput;
+      } catch (const kernels::NonFiniteError& e) {
+        errors[r] = std::string(e.what()) + " (training diverged: lower [optimizer] lr?)";
+        codes[r] = kExitBadInput;
+      } catch (const train::CommError& e) {
+        errors[r] = e.what();
+        codes[r] = kExitRuntime;
+        peer[r] = 1;
       } catch (const std::exception& e) {
         errors[r] = e.what();
-        comm.abort();
+        codes[r] = kExitRuntime;
       }
+      comm.abort();
     });
   for (auto& t : threads) t.join();
-  for (int r = 0; r < p; ++r)
-    if (!errors[r].empty()) {
-      std::fprintf(stderr, "gcsim train: rank %d: %s\n", r, errors[r].c_str());
-      return kExitRuntime;
-    }
-  return kExitOk;
+  // One line: the first rank that failed on its own, else the first that failed.
+  int cause = -1;
+  for (int r = 0; r < p && cause < 0; ++r)
+    if (codes[r] != kExitOk && !peer[r]) cause = r;
+  for (int r = 0; r < p && cause < 0; ++r)
+    if (codes[r] != kExitOk) cause = r;
+  if (cause < 0) return kExitOk;
+  std::fprintf(stderr, "gcsim train: rank %d: %s\n", cause, errors[cause].c_str());
+  return codes[cause];
 }
 
 }  // namespace
