@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "sim/output/result_format.h"
+
 namespace gcsim::train {
 
 namespace {
@@ -16,16 +18,6 @@ std::FILE* open_csv(const std::string& path, const char* header) {
   std::fputs(header, f);
   std::fflush(f);
   return f;
-}
-
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    o += c;
-  }
-  return o;
 }
 
 }  // namespace
