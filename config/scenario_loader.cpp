@@ -10,6 +10,7 @@
 #include "config/profile_loader.h"
 #include "config/train_loader.h"
 #include "models/zoo.h"
+#include "sim/output/result_format.h"
 
 #ifndef GCSIM_DEFAULT_PROFILE
 #define GCSIM_DEFAULT_PROFILE "scenarios/profiles/default.toml"
@@ -19,22 +20,15 @@ namespace gcsim {
 
 namespace {
 
-std::string fmt(double v) {
-  std::string s = std::to_string(v);
-  while (s.size() > 1 && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
-
 double positive(const TableReader& r, const char* key, std::optional<double> fallback = std::nullopt) {
   const double v = r.number(key, fallback);
-  if (!(v > 0.0) || !std::isfinite(v)) r.fail(key, "must be > 0 (got " + fmt(v) + ")");
+  if (!(v > 0.0) || !std::isfinite(v)) r.fail(key, "must be > 0 (got " + format_number(v) + ")");
   return v;
 }
 
 double non_negative(const TableReader& r, const char* key, double fallback) {
   const double v = r.number(key, fallback);
-  if (!(v >= 0.0) || !std::isfinite(v)) r.fail(key, "must be >= 0 (got " + fmt(v) + ")");
+  if (!(v >= 0.0) || !std::isfinite(v)) r.fail(key, "must be >= 0 (got " + format_number(v) + ")");
   return v;
 }
 
@@ -143,7 +137,8 @@ ClusterSpec read_cluster(const TableReader& c) {
   s.topology = read_choice(c, "topology", kTopologies, s.gpus_per_node > 1 ? "two-level" : "switch");
   s.nics_per_node = int_at_least(c, "nics_per_node", 1, 1);
   s.oversubscription = c.number("oversubscription", 1.0);
-  if (!(s.oversubscription >= 1.0)) c.fail("oversubscription", "must be >= 1 (got " + fmt(s.oversubscription) + ")");
+  if (!(s.oversubscription >= 1.0))
+    c.fail("oversubscription", "must be >= 1 (got " + format_number(s.oversubscription) + ")");
   if (c.has("oversubscription") && s.topology != TopologyKind::FatTree)
     c.fail("oversubscription", "applies only to topology = \"fat-tree\"");
   s.nodes_per_leaf = int_at_least(c, "nodes_per_leaf", 1, 16);
@@ -179,7 +174,7 @@ ComputeSpec read_compute(const TableReader& c, const Profile& profile) {
   s.gpu = c.choice("gpu", gpus);
   s.efficiency = c.number("efficiency", profile.gpus.at(s.gpu).default_efficiency);
   if (!(s.efficiency > 0.0 && s.efficiency <= 1.0))
-    c.fail("efficiency", "must be in (0, 1] (got " + fmt(s.efficiency) + ")");
+    c.fail("efficiency", "must be in (0, 1] (got " + format_number(s.efficiency) + ")");
   return s;
 }
 
@@ -189,7 +184,7 @@ CompressionSpec read_compression(const TableReader& c) {
   CompressionSpec s;
   s.method = read_choice(c, "method", kMethods, "none");
   s.ratio = c.number("ratio", 0.01);
-  if (!(s.ratio > 0.0 && s.ratio <= 1.0)) c.fail("ratio", "must be in (0, 1] (got " + fmt(s.ratio) + ")");
+  if (!(s.ratio > 0.0 && s.ratio <= 1.0)) c.fail("ratio", "must be in (0, 1] (got " + format_number(s.ratio) + ")");
   const std::int64_t idx = c.integer("index_bytes", 4);
   if (idx != 4 && idx != 8) c.fail("index_bytes", "must be 4 (int32) or 8 (int64) (got " + std::to_string(idx) + ")");
   s.index_bytes = static_cast<int>(idx);
@@ -224,7 +219,7 @@ StragglerSpec read_stragglers(const TableReader& t, const ClusterSpec& cluster) 
   t.reject_unknown({"cv", "seed", "slow"});
   StragglerSpec s;
   s.cv = t.number("cv", 0.0);
-  if (!(s.cv >= 0.0 && s.cv <= 10.0)) t.fail("cv", "must be in [0, 10] (got " + fmt(s.cv) + ")");
+  if (!(s.cv >= 0.0 && s.cv <= 10.0)) t.fail("cv", "must be in [0, 10] (got " + format_number(s.cv) + ")");
   const std::int64_t seed = t.integer("seed", 1);
   if (seed < 0) t.fail("seed", "must be >= 0 (got " + std::to_string(seed) + ")");
   s.seed = static_cast<std::uint64_t>(seed);
@@ -242,7 +237,7 @@ StragglerSpec read_stragglers(const TableReader& t, const ClusterSpec& cluster) 
       if (prev.rank == sw.rank) w.fail("rank", "rank " + std::to_string(rank) + " is listed twice");
     sw.factor = w.number("factor");
     if (!(sw.factor >= 1.0) || !std::isfinite(sw.factor))
-      w.fail("factor", "must be >= 1 (got " + fmt(sw.factor) + ")");
+      w.fail("factor", "must be >= 1 (got " + format_number(sw.factor) + ")");
     s.slow.push_back(sw);
   }
   return s;

@@ -6,6 +6,7 @@
 
 #include "config/input_error.h"
 #include "train/dataset.h"
+#include "sim/output/result_format.h"
 
 namespace gcsim {
 
@@ -13,13 +14,6 @@ const std::vector<std::string> kTrainOnlyTrainingKeys = {"epochs", "seed"};
 const std::vector<std::string> kTrainOnlyTables = {"optimizer", "data"};
 
 namespace {
-
-std::string num(double v) {
-  std::string s = std::to_string(v);
-  while (s.size() > 1 && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
 
 int bounded_int(const TableReader& r, const char* key, std::int64_t lo, std::int64_t hi, std::int64_t fallback) {
   const std::int64_t v = r.integer(key, fallback);
@@ -42,12 +36,13 @@ train::TrainSettings read_train_settings(const ScenarioSource& src) {
   if (const auto o = root.sub("optimizer", false)) {
     o->reject_unknown({"lr", "momentum", "weight_decay"});
     s.lr = o->number("lr", s.lr);
-    if (!(s.lr > 0.0 && std::isfinite(s.lr))) o->fail("lr", "must be > 0 (got " + num(s.lr) + ")");
+    if (!(s.lr > 0.0 && std::isfinite(s.lr))) o->fail("lr", "must be > 0 (got " + format_number(s.lr) + ")");
     s.momentum = o->number("momentum", s.momentum);
-    if (!(s.momentum >= 0.0 && s.momentum < 1.0)) o->fail("momentum", "must be in [0, 1) (got " + num(s.momentum) + ")");
+    if (!(s.momentum >= 0.0 && s.momentum < 1.0))
+      o->fail("momentum", "must be in [0, 1) (got " + format_number(s.momentum) + ")");
     s.weight_decay = o->number("weight_decay", s.weight_decay);
     if (!(s.weight_decay >= 0.0 && std::isfinite(s.weight_decay)))
-      o->fail("weight_decay", "must be >= 0 (got " + num(s.weight_decay) + ")");
+      o->fail("weight_decay", "must be >= 0 (got " + format_number(s.weight_decay) + ")");
   }
   s.data_dir = train::kDefaultFashionMnistDir;
   if (const auto d = root.sub("data", false)) {
