@@ -32,6 +32,9 @@ void check_output_file(const std::string& path, bool force);
 // Writes `content` to `path` atomically after check_output_file.
 void write_output_file(const std::string& path, const std::string& content, bool force);
 
+// The non-empty items of `s` between `sep`s ("a,,b" -> {a, b}).
+std::vector<std::string> split_list(const std::string& s, char sep = ',');
+
 // The Python interpreter with matplotlib ($GCSIM_PYTHON, else Debian's /usr/bin/python3).
 std::string python_interpreter();
 // A file shipped in the source tree (tools/, scenarios/).

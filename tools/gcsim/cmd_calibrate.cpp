@@ -25,14 +25,6 @@ namespace gcsim::cli {
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 std::vector<double> parse_ratios(const std::string& s) {
   std::vector<double> out;
   for (const auto& item : split_list(s)) {

@@ -57,14 +57,6 @@ struct TrainArgs {
   std::string run_dir, run_id, host;
 };
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, sep);)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
     s.replace(at, from.size(), to);
@@ -200,7 +192,7 @@ std::string describe_status(int status) {
 int launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, const std::string& run_dir,
                      const std::vector<std::string>& raw_args) {
   const int p = cfg.scenario.cluster.workers;
-  std::vector<std::string> hosts = split(a.hosts, ',');
+  std::vector<std::string> hosts = split_list(a.hosts, ',');
   if (hosts.empty()) hosts.assign(p, "127.0.0.1");
   if (static_cast<int>(hosts.size()) != p)
     throw InputError("--hosts", "", "lists " + std::to_string(hosts.size()) + " addresses for " + std::to_string(p) +
@@ -222,7 +214,7 @@ int launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, const st
   std::vector<bool> done(p, false);
   for (int r = 0; r < p; ++r) {
     std::vector<std::string> argv;
-    for (const auto& w : split(a.exec_prefix, ' ')) argv.push_back(replace_all(w, "{rank}", std::to_string(r)));
+    for (const auto& w : split_list(a.exec_prefix, ' ')) argv.push_back(replace_all(w, "{rank}", std::to_string(r)));
     argv.insert(argv.end(), {exe, "train", a.scenario, "--out", a.out, "--worker-rank", std::to_string(r),
                              "--run-dir", run_dir, "--run-id", run_id, "--host", hosts[r], "--timeout",
                              std::to_string(a.timeout_s), "--kernels", a.kernels, "--checkpoint-every",

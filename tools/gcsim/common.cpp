@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 #include "config/input_error.h"
 #include "sweep/atomic_file.h"
@@ -50,6 +51,14 @@ std::string python_interpreter() {
 
 std::string source_path(const std::string& relative) {
   return (std::filesystem::path(GCSIM_SOURCE_DIR) / relative).string();
+}
+
+std::vector<std::string> split_list(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, sep);)
+    if (!item.empty()) out.push_back(item);
+  return out;
 }
 
 }  // namespace gcsim::cli
