@@ -114,6 +114,29 @@ std::string run_rank(train::Communicator& comm, const train::FashionMnist& data,
   return train::write_summary(run_dir, summary_of(cfg, comm.name(), log, result, wall, command));
 }
 
+// Why a rank stopped: its own failure ("cause") or a collective that failed
+// because another rank did ("peer"), the message, and the exit code.
+struct RankFailure {
+  int code = kExitOk;
+  bool peer = false;
+  std::string message;
+};
+
+// Classifies the exception being handled; call it inside a catch block.
+RankFailure current_failure() {
+  try {
+    throw;
+  } catch (const InputError& e) {
+    return {kExitBadInput, false, e.what()};
+  } catch (const kernels::NonFiniteError& e) {
+    return {kExitBadInput, false, std::string(e.what()) + " (training diverged: lower [optimizer] lr?)"};
+  } catch (const train::CommError& e) {
+    return {kExitRuntime, true, e.what()};
+  } catch (const std::exception& e) {
+    return {kExitRuntime, false, e.what()};
+  }
+}
+
 // ---- worker process ----------------------------------------------------------
 
 // A worker reports its error to the launcher in RUN_DIR/rank-R.error: first
@@ -123,11 +146,11 @@ std::string error_path(const std::string& run_dir, int rank) {
   return (fs::path(run_dir) / ("rank-" + std::to_string(rank) + ".error")).string();
 }
 
-int worker_fail(const TrainArgs& a, const char* kind, const std::string& message, int code) {
+int worker_fail(const TrainArgs& a, const RankFailure& failure) {
   std::ofstream f(error_path(a.run_dir, a.worker_rank));
-  f << kind << "\n" << message << "\n";
-  if (!f) std::fprintf(stderr, "gcsim train [rank %d]: %s\n", a.worker_rank, message.c_str());
-  return code;
+  f << (failure.peer ? "peer" : "cause") << "\n" << failure.message << "\n";
+  if (!f) std::fprintf(stderr, "gcsim train [rank %d]: %s\n", a.worker_rank, failure.message.c_str());
+  return failure.code;
 }
 
 int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
@@ -144,15 +167,8 @@ int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
     const char* command = std::getenv("GCSIM_TRAIN_COMMAND");
     run_rank(comm, data, cfg, a, a.run_dir, command ? command : "");
     return kExitOk;
-  } catch (const InputError& e) {
-    return worker_fail(a, "cause", e.what(), kExitBadInput);
-  } catch (const kernels::NonFiniteError& e) {
-    return worker_fail(a, "cause", std::string(e.what()) + " (training diverged: lower [optimizer] lr?)",
-                       kExitBadInput);
-  } catch (const train::CommError& e) {
-    return worker_fail(a, "peer", e.what(), kExitRuntime);
-  } catch (const std::exception& e) {
-    return worker_fail(a, "cause", e.what(), kExitRuntime);
+  } catch (const std::exception&) {
+    return worker_fail(a, current_failure());
   }
 }
 
@@ -304,42 +320,28 @@ int launch_threads(const TrainArgs& a, const train::TrainConfig& cfg, const trai
   const int p = cfg.scenario.cluster.workers;
   auto hub = std::make_shared<train::InProcessHub>(
       p, std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000)));
-  std::vector<std::string> errors(p);
-  std::vector<int> codes(p, kExitOk);
-  std::vector<int> peer(p, 0);  // not vector<bool>: ranks write their own entries concurrently
+  std::vector<RankFailure> failures(p);  // each rank writes only its own entry
   std::vector<std::thread> threads;
   for (int r = 0; r < p; ++r)
     threads.emplace_back([&, r] {
       train::InProcessComm comm(hub, r);
       try {
         run_rank(comm, data, cfg, a, run_dir, command_line(raw_args));
-        return;
-      } catch (const InputError& e) {
-        errors[r] = e.what();
-        codes[r] = kExitBadInput;
-      } catch (const kernels::NonFiniteError& e) {
-        errors[r] = std::string(e.what()) + " (training diverged: lower [optimizer] lr?)";
-        codes[r] = kExitBadInput;
-      } catch (const train::CommError& e) {
-        errors[r] = e.what();
-        codes[r] = kExitRuntime;
-        peer[r] = 1;
-      } catch (const std::exception& e) {
-        errors[r] = e.what();
-        codes[r] = kExitRuntime;
+      } catch (const std::exception&) {
+        failures[r] = current_failure();
+        comm.abort();
       }
-      comm.abort();
     });
   for (auto& t : threads) t.join();
   // One line: the first rank that failed on its own, else the first that failed.
   int cause = -1;
   for (int r = 0; r < p && cause < 0; ++r)
-    if (codes[r] != kExitOk && !peer[r]) cause = r;
+    if (failures[r].code != kExitOk && !failures[r].peer) cause = r;
   for (int r = 0; r < p && cause < 0; ++r)
-    if (codes[r] != kExitOk) cause = r;
+    if (failures[r].code != kExitOk) cause = r;
   if (cause < 0) return kExitOk;
-  std::fprintf(stderr, "gcsim train: rank %d: %s\n", cause, errors[cause].c_str());
-  return codes[cause];
+  std::fprintf(stderr, "gcsim train: rank %d: %s\n", cause, failures[cause].message.c_str());
+  return failures[cause].code;
 }
 
 }  // namespace
