@@ -122,11 +122,21 @@ rc=$?
 python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
   "$NETEM" --workers 3 --name ntE$$ --no-measure -- bash -c "ip netns exec gcsim-ntE$$-1 sleep 30" x >"$T/out" 2>"$T/err" &
 pid=$!
-for ((i = 0; i < 300; i++)); do   # wait (up to 30 s on a loaded machine) for rank 1's sleep
-  [ -n "$(ip netns pids gcsim-ntE$$-1 2>/dev/null)" ] && break
+# Wait (up to 30 s on a loaded machine) for rank 1's sleep itself: while the
+# cluster is being built, netem.sh runs short set-up commands (sh, ethtool) in
+# that namespace too, and those are gone a moment later.
+sleep_in_rank1() {
+  local p
+  for p in $(ip netns pids gcsim-ntE$$-1 2>/dev/null); do
+    [ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ] && echo "$p"
+  done
+}
+inner=
+for ((i = 0; i < 300; i++)); do
+  inner=$(sleep_in_rank1)
+  [ -n "$inner" ] && break
   sleep 0.1
 done
-inner=$(ip netns pids gcsim-ntE$$-1 2>/dev/null)
 [ -n "$inner" ] || fail "(e) cluster never came up: $(cat "$T/err")"
 t0=$SECONDS
 kill -INT $pid
