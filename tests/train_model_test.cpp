@@ -19,29 +19,11 @@
 #include "train/gemm.h"
 #include "train/layers.h"
 #include "train/simplecnn.h"
+#include "tests/test_rng.h"
 
 using namespace gcsim::train;
 
 namespace {
-
-// Deterministic test data: raw mt19937_64 output (specified by the standard)
-// turned into uniforms by hand, so the data does not depend on the library's
-// distributions.
-class TestRng {
- public:
-  explicit TestRng(std::uint64_t seed) : gen_(seed) {}
-  double uniform01() { return static_cast<double>(gen_() >> 11) * 0x1.0p-53; }
-  float uniform(double lo, double hi) { return static_cast<float>(lo + (hi - lo) * uniform01()); }
-  std::size_t index(std::size_t n) { return static_cast<std::size_t>(gen_() % n); }
-  std::vector<float> vec(std::size_t n, double lo = -1.0, double hi = 1.0) {
-    std::vector<float> v(n);
-    for (auto& x : v) x = uniform(lo, hi);
-    return v;
-  }
-
- private:
-  std::mt19937_64 gen_;
-};
 
 double dot(std::span<const float> a, std::span<const float> b) {
   double s = 0.0;
@@ -494,7 +476,7 @@ TEST_CASE("SimpleCnn: init is PyTorch's U(-1/sqrt(fan_in), 1/sqrt(fan_in)), dete
 namespace {
 
 // Random "images" roughly like the normalised Fashion-MNIST inputs.
-std::vector<float> random_images(TestRng& rng, int count) { return rng.vec(sz(count) * 784, -1.0, 2.0); }
+std::vector<float> random_images(TestRng& rng, int count) { return rng.images(count); }
 
 }  // namespace
 

@@ -1,6 +1,9 @@
 // SimpleCNN (models/simplecnn.cpp gives the normative architecture) as a
-// trainable model on the CPU: convolutions as im2col + GEMM and the fully
-// connected layers as GEMM, through CBLAS (Debian's OpenBLAS).
+// trainable model. On the CPU (the default) it runs layer by layer
+// (train/layers.h): convolutions as im2col + GEMM and the fully connected
+// layers as GEMM, through CBLAS (Debian's OpenBLAS). With ModelDevice::cuda it
+// runs the batched graph of train/simplecnn_graph.h on a GPU (cuBLAS + CUDA
+// kernels); parameters and gradients stay host arrays either way.
 //
 // Parameters live in one contiguous float array, layer after layer in
 // forward order, each layer as [weight, bias]; weights in PyTorch layout
@@ -15,6 +18,8 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include "train/model_engine.h"
 
 namespace gcsim::train {
 
@@ -35,8 +40,10 @@ class SimpleCnn {
   static constexpr std::size_t kParams = 202738;
   static constexpr int kClasses = 10;
 
-  // Buffers for activations are sized for up to `max_batch` images.
-  explicit SimpleCnn(int max_batch);
+  // Buffers for activations are sized for up to `max_batch` images. A cuda
+  // model uses GPU (rank % device count) and throws std::runtime_error when
+  // no GPU (or cuBLAS) is usable.
+  explicit SimpleCnn(int max_batch, ModelDevice device = ModelDevice::cpu, int rank = 0);
 
   // PyTorch's default initialisation for Conv2d/Linear: weight and bias
   // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), from a splitmix64 stream seeded
@@ -48,6 +55,9 @@ class SimpleCnn {
   std::span<float> grads() { return grads_; }
   std::span<const float> grads() const { return grads_; }
   const std::vector<ParamBlock>& blocks() const { return blocks_; }
+  ModelDevice device() const { return device_; }
+  // What computes, e.g. "cpu (OpenBLAS)" or "cuda:0 NVIDIA H100 ... (cuBLAS ...)".
+  std::string engine_description() const { return engine_->description(); }
 
   // Forward + backward on `batch` images (batch * 784 floats) and labels.
   // Overwrites grads() with d(mean cross-entropy over the batch)/d(params)
@@ -60,11 +70,11 @@ class SimpleCnn {
   EvalResult evaluate(const float* images, const std::uint8_t* labels, int count);
 
  private:
-  // implementation detail: layer objects, activation buffers
-  struct Impl;
+  int max_batch_;
+  ModelDevice device_;
   std::vector<float> params_, grads_;
   std::vector<ParamBlock> blocks_;
-  std::shared_ptr<Impl> impl_;
+  std::unique_ptr<ModelEngine> engine_;
 };
 
 }  // namespace gcsim::train
