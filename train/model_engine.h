@@ -32,10 +32,16 @@ class ModelEngine {
   virtual std::string description() const = 0;
 };
 
+// The number of GPUs, after checking that the CUDA runtime and cuBLAS work;
+// throws std::runtime_error saying why no GPU is usable (a build without
+// CUDA, no driver or device, no libcublas).
+int usable_cuda_devices();
+
 // SimpleCNN on the GPU: cuBLAS GEMMs and CUDA element kernels running
-// train/simplecnn_graph.h, on device (rank % number of devices). Defined in
-// train/cuda/cuda_model_engine.cu, or train/no_cuda_model.cpp (throws "built
-// without CUDA"); throws std::runtime_error where no GPU is usable.
+// train/simplecnn_graph.h, on device (rank % number of devices). Throws
+// std::runtime_error "--device cuda: why" where no GPU is usable. Both are
+// defined in train/cuda/cuda_model_engine.cu, or in train/no_cuda_model.cpp
+// for a build without nvcc.
 std::unique_ptr<ModelEngine> make_cuda_model_engine(int max_batch, int rank);
 
 }  // namespace gcsim::train

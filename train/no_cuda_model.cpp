@@ -1,12 +1,22 @@
-// make_cuda_model_engine() in a build without nvcc (see train/model_engine.h).
+// The GPU model's entry points in a build without nvcc (see train/model_engine.h).
 #include <stdexcept>
+#include <string>
 
 #include "train/model_engine.h"
 
 namespace gcsim::train {
 
+int usable_cuda_devices() {
+  throw std::runtime_error("this gcsim was built without CUDA (no nvcc at configure time)");
+}
+
 std::unique_ptr<ModelEngine> make_cuda_model_engine(int /*max_batch*/, int /*rank*/) {
-  throw std::runtime_error("--device cuda: this gcsim was built without CUDA (no nvcc at configure time)");
+  try {
+    usable_cuda_devices();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("--device cuda: ") + e.what());
+  }
+  return nullptr;
 }
 
 }  // namespace gcsim::train

@@ -92,7 +92,7 @@ std::string write_summary(const std::string& dir, const RunSummary& s) {
   std::ostringstream j;
   j.precision(8);
   j << "{\n  \"scenario\": \"" << json_escape(s.scenario) << "\",\n  \"backend\": \"" << s.backend
-    << "\",\n  \"workers\": " << s.workers << ",\n  \"batch_per_worker\": " << s.batch_per_worker
+    << "\",\n  \"device\": \"" << json_escape(s.device) << "\",\n  \"workers\": " << s.workers << ",\n  \"batch_per_worker\": " << s.batch_per_worker
     << ",\n  \"method\": \"" << s.method << "\",\n  \"ratio\": " << s.ratio
     << ",\n  \"error_feedback\": " << (s.error_feedback ? "true" : "false")
     << ",\n  \"momentum_correction\": " << (s.momentum_correction ? "true" : "false") << ",\n  \"epochs\": " << s.epochs
@@ -111,6 +111,7 @@ std::string write_summary(const std::string& dir, const RunSummary& s) {
   std::ostringstream t;
   char line[256];
   t << "scenario        " << s.scenario << "\n";
+  t << "model on        " << s.device << "\n";
   std::snprintf(line, sizeof line, "run             %d workers (%s), batch %d per worker, %s", s.workers,
                 s.backend.c_str(), s.batch_per_worker, s.method.c_str());
   t << line;

@@ -46,6 +46,7 @@ StepBreakdown mean_breakdown(const std::vector<StepRecord>& steps, int warmup = 
 
 struct RunSummary {
   std::string scenario, backend, method;
+  std::string device;  // the model engine's description (cpu, or the GPU)
   int workers = 0, batch_per_worker = 0, epochs = 0;
   double ratio = 1.0;
   bool error_feedback = false;

@@ -47,7 +47,7 @@ Trainer::Trainer(Communicator& comm, const FashionMnist& data, const TrainConfig
     throw std::invalid_argument("Trainer: communicator has " + std::to_string(comm.size()) +
                                 " ranks, cluster.workers = " + std::to_string(config.scenario.cluster.workers));
   const int batch = config.scenario.batch_per_worker;
-  model_ = std::make_unique<SimpleCnn>(std::max(batch, options_.eval_batch));
+  model_ = std::make_unique<SimpleCnn>(std::max(batch, options_.eval_batch), options_.device, comm.rank());
   model_->init(config.settings.seed);
   // With momentum correction the workers keep the momentum (and fold in weight
   // decay) before compressing; the global step is plain SGD on the average.

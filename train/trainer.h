@@ -46,6 +46,7 @@ struct EpochRecord {
 };
 
 struct TrainerOptions {
+  ModelDevice device = ModelDevice::cpu;  // where forward/backward run (GPU: rank % device count)
   std::string kernel_backend = "cpu";
   std::string checkpoint_dir;      // "" = no checkpoints
   std::string resume_dir;          // "" = fresh start

@@ -47,7 +47,7 @@ namespace gcsim::cli {
 namespace {
 
 struct TrainArgs {
-  std::string scenario, out, backend, hosts, exec_prefix, resume, kernels;
+  std::string scenario, out, backend, hosts, exec_prefix, resume, kernels, device;
   std::vector<std::string> sets;
   double timeout_s = 60.0;
   int checkpoint_every = 0;
@@ -69,11 +69,13 @@ std::string command_line(const std::vector<std::string>& args) {
   return c;
 }
 
-train::RunSummary summary_of(const train::TrainConfig& cfg, const std::string& backend, const train::RunLog& log,
-                             const train::RunResult& result, double wall_s, const std::string& command) {
+train::RunSummary summary_of(const train::TrainConfig& cfg, const std::string& backend, const std::string& device,
+                             const train::RunLog& log, const train::RunResult& result, double wall_s,
+                             const std::string& command) {
   train::RunSummary s;
   s.scenario = cfg.scenario.source_path;
   s.backend = backend;
+  s.device = device;
   s.workers = cfg.scenario.cluster.workers;
   s.batch_per_worker = cfg.scenario.batch_per_worker;
   s.epochs = cfg.settings.epochs;
@@ -90,6 +92,7 @@ train::RunSummary summary_of(const train::TrainConfig& cfg, const std::string& b
 
 train::TrainerOptions trainer_options(const TrainArgs& a, const std::string& run_dir) {
   train::TrainerOptions o;
+  o.device = train::parse_model_device(a.device);
   o.kernel_backend = a.kernels;
   o.checkpoint_dir = (fs::path(run_dir) / "checkpoint").string();
   o.resume_dir = a.resume;
@@ -111,7 +114,7 @@ std::string run_rank(train::Communicator& comm, const train::FashionMnist& data,
     throw std::runtime_error("the replicas' parameters diverged (a bug: every rank applies the same update)");
   if (comm.rank() != 0) return {};
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return train::write_summary(run_dir, summary_of(cfg, comm.name(), log, result, wall, command));
+  return train::write_summary(run_dir, summary_of(cfg, comm.name(), trainer.model().engine_description(), log, result, wall, command));
 }
 
 // Why a rank stopped: its own failure ("cause") or a collective that failed
@@ -233,7 +236,7 @@ int launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, const st
     for (const auto& w : split_list(a.exec_prefix, ' ')) argv.push_back(replace_all(w, "{rank}", std::to_string(r)));
     argv.insert(argv.end(), {exe, "train", a.scenario, "--out", a.out, "--worker-rank", std::to_string(r),
                              "--run-dir", run_dir, "--run-id", run_id, "--host", hosts[r], "--timeout",
-                             std::to_string(a.timeout_s), "--kernels", a.kernels, "--checkpoint-every",
+                             std::to_string(a.timeout_s), "--kernels", a.kernels, "--device", a.device, "--checkpoint-every",
                              std::to_string(a.checkpoint_every), "--stop-after", std::to_string(a.stop_after)});
     if (!a.resume.empty()) argv.insert(argv.end(), {"--resume", a.resume});
     for (const auto& s : a.sets) argv.insert(argv.end(), {"--set", s});
@@ -367,6 +370,8 @@ int cmd_train(const std::vector<std::string>& args) {
       "stop after N steps in all, with a checkpoint (for resuming)")(
       "kernels", po::value<std::string>(&a.kernels)->default_value("cpu"),
       "compression kernels: cpu or cpu-reference")(
+      "device", po::value<std::string>(&a.device)->default_value("cpu"),
+      "where forward/backward run: cpu (OpenBLAS) or cuda (cuBLAS + CUDA kernels; rank r on GPU r % count)")(
       "worker-rank", po::value<int>(&a.worker_rank)->default_value(-1), "(internal) run as this rank")(
       "run-dir", po::value<std::string>(&a.run_dir)->default_value(""), "(internal)")(
       "run-id", po::value<std::string>(&a.run_id)->default_value(""), "(internal)")(
@@ -384,6 +389,7 @@ int cmd_train(const std::vector<std::string>& args) {
     throw InputError("--timeout", "", "must be > 0 seconds");
   if (a.kernels != "cpu" && a.kernels != "cpu-reference")
     throw InputError("--kernels " + a.kernels, "", "must be cpu or cpu-reference");
+  if (a.device != "cpu" && a.device != "cuda") throw InputError("--device " + a.device, "", "must be cpu or cuda");
   if (a.checkpoint_every < 0) throw InputError("--checkpoint-every", "", "must be >= 0");
   if (a.stop_after < -1) throw InputError("--stop-after", "", "must be >= 0");
 
@@ -400,6 +406,13 @@ int cmd_train(const std::vector<std::string>& args) {
                                               cfg.settings.limit_test);
   if (data.train.count < cfg.scenario.cluster.workers)
     throw InputError(cfg.settings.data_dir, "", "fewer training images than workers");
+  if (a.device == "cuda") {  // one line before any worker starts, not P failing workers
+    try {
+      train::usable_cuda_devices();
+    } catch (const std::exception& e) {
+      throw InputError("--device cuda", "", e.what());
+    }
+  }
   if (!a.resume.empty()) {
     a.resume = fs::absolute(a.resume).string();
     // Check every rank's checkpoint here, so a mismatch is one line and exit 2.

@@ -13,7 +13,7 @@ namespace {
 template <class F>
 void bind(void* lib, const char* symbol, F& out, const std::string& path) {
   void* p = dlsym(lib, symbol);
-  if (p == nullptr) throw std::runtime_error("--device cuda: " + path + " has no symbol " + symbol);
+  if (p == nullptr) throw std::runtime_error(path + " has no symbol " + symbol);
   out = reinterpret_cast<F>(p);
 }
 
@@ -30,7 +30,7 @@ CublasApi load() {
     }
     if (first_error.empty()) first_error = dlerror();
   }
-  if (lib == nullptr) throw std::runtime_error("--device cuda: cannot load cuBLAS: " + first_error);
+  if (lib == nullptr) throw std::runtime_error("cannot load cuBLAS: " + first_error);
   CublasApi api;
   api.library = path;
   bind(lib, "cublasCreate_v2", api.create, path);

@@ -118,7 +118,7 @@ class CudaExecutor {
  private:
   static void check(cublasStatus_t s, const char* what) {
     if (s != CUBLAS_STATUS_SUCCESS)
-      throw std::runtime_error(std::string("--device cuda: ") + what + " failed (cuBLAS status " +
+      throw std::runtime_error(std::string(what) + " failed (cuBLAS status " +
                                std::to_string(static_cast<int>(s)) + ")");
   }
 

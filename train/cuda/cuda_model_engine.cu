@@ -35,12 +35,21 @@ class CudaModelEngine final : public ModelEngine {
 
 }  // namespace
 
-std::unique_ptr<ModelEngine> make_cuda_model_engine(int max_batch, int rank) {
+int usable_cuda_devices() {
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess) throw std::runtime_error(std::string("--device cuda: no usable GPU: ") + cudaGetErrorString(err));
-  if (count == 0) throw std::runtime_error("--device cuda: no GPU found");
-  return std::make_unique<CudaModelEngine>(rank % count, max_batch);
+  if (err != cudaSuccess) throw std::runtime_error(std::string("no usable GPU: ") + cudaGetErrorString(err));
+  if (count == 0) throw std::runtime_error("no GPU found");
+  cuda::cublas_api();
+  return count;
+}
+
+std::unique_ptr<ModelEngine> make_cuda_model_engine(int max_batch, int rank) {
+  try {
+    return std::make_unique<CudaModelEngine>(rank % usable_cuda_devices(), max_batch);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("--device cuda: ") + e.what());
+  }
 }
 
 }  // namespace gcsim::train
