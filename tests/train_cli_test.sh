@@ -53,6 +53,19 @@ expect_error 2 "different configuration" -- $G train $S "${QUICK[@]}" --set opti
 $G train $S "${QUICK[@]}" --backend inprocess --out "$T/ip" >/dev/null 2>"$T/err" || fail "inprocess: $(cat "$T/err")"
 grep -q '"backend": "inprocess"' "$T/ip/summary.json" || fail "ran in-process"
 
+grep -q '"device": "cpu' "$T/ip/summary.json" || fail "summary names the device: $(grep device "$T/ip/summary.json")"
+
+# --- --device cuda: a short run on a GPU machine; elsewhere one line, exit 2 -------
+if nvidia-smi -L >/dev/null 2>&1; then
+  $G train $S "${QUICK[@]}" --device cuda --out "$T/gpu" >/dev/null 2>"$T/err" || fail "--device cuda: $(cat "$T/err")"
+  grep -q '"device": "cuda:' "$T/gpu/summary.json" || fail "--device cuda: summary $(grep device "$T/gpu/summary.json")"
+  grep -q "replicas identical: yes" "$T/gpu/summary.txt" || fail "--device cuda: replicas differ"
+else
+  expect_error 2 "^gcsim train: --device cuda: " -- $G train $S "${QUICK[@]}" --device cuda --out "$T/x"
+  [ ! -e "$T/x" ] || fail "--device cuda without a GPU wrote $T/x"
+fi
+expect_error 2 "--device tpu: must be cpu or cuda" -- $G train $S "${QUICK[@]}" --device tpu --out "$T/x"
+
 # --- bad input: exit 2, one line, nothing written ---------------------------------
 cp -r "$T/run/summary.txt" "$T/keep.txt"
 expect_error 2 "already exists" -- $G train $S "${QUICK[@]}" --out "$T/run"

@@ -211,3 +211,19 @@ TEST_CASE("SimpleCnn: labels >= 10 are refused before anything runs; --device na
   CHECK(to_string(ModelDevice::cuda) == "cuda");
   CHECK(cpu.engine_description().find("cpu") == 0);
 }
+
+#ifdef GCSIM_HAVE_CUDA
+#include "train/cuda/cublas_api.h"
+
+TEST_CASE("cuBLAS loads at run time with every entry point the CUDA model calls", "[train][graph]") {
+  // Needs the CUDA toolkit's libcublas (present wherever this build found
+  // nvcc), not a GPU: nothing is called.
+  const cuda::CublasApi& api = cuda::cublas_api();
+  CHECK(api.library.find("libcublas.so.") != std::string::npos);
+  CHECK(api.create != nullptr);
+  CHECK(api.destroy != nullptr);
+  CHECK(api.set_stream != nullptr);
+  CHECK(api.set_math_mode != nullptr);
+  CHECK(api.sgemm != nullptr);
+}
+#endif
