@@ -20,6 +20,7 @@
 #include "config/train_loader.h"
 #include "kernels/backend.h"
 #include "kernels/synthetic_gradient.h"
+#include "kernels/wire_format.h"
 #include "train/checkpoint.h"
 #include "train/gloo_comm.h"
 #include "train/gradient_exchange.h"
@@ -106,6 +107,22 @@ void check_collectives(Communicator& c) {
     at += want;
   }
   RANK_REQUIRE(all.size() == at);
+  // allgatherv_known: the same parts, sizes agreed in advance; only the parts travel
+  std::vector<std::size_t> known(static_cast<std::size_t>(p), 12);
+  std::vector<std::uint8_t> fixed(12, static_cast<std::uint8_t>(100 + c.rank()));
+  const std::uint64_t before = c.bytes_sent();
+  c.allgatherv_known(fixed.data(), fixed.size(), known, all);
+  RANK_REQUIRE(all.size() == 12 * static_cast<std::size_t>(p));
+  for (int r = 0; r < p; ++r)
+    for (std::size_t i = 0; i < 12; ++i) RANK_REQUIRE(all[12 * static_cast<std::size_t>(r) + i] == 100 + r);
+  RANK_REQUIRE(c.bytes_sent() - before == ring_allgather_bytes(known, c.rank()));
+  bool refused = false;
+  try {
+    c.allgatherv_known(fixed.data(), 11, known, all);  // this rank's count says 12: refused before anything is sent
+  } catch (const std::invalid_argument&) {
+    refused = true;
+  }
+  RANK_REQUIRE(refused);
   c.barrier();
 }
 
@@ -242,9 +259,9 @@ TEST_CASE("the exchange averages dense gradients and keeps the error-feedback in
         std::vector<float> before(ex.residual().begin(), ex.residual().end());
         const auto st = ex.exchange(g, static_cast<std::uint64_t>(step));
         RANK_REQUIRE(st.entries_sent == 10 + 20);
-        RANK_REQUIRE(st.bytes_sent == ring_allgather_bytes({8, 8}, c.rank()) + ring_allgather_bytes({80, 80}, c.rank()) +
-                                     ring_allgather_bytes({8, 8}, c.rank()) +
-                                     ring_allgather_bytes({160, 160}, c.rank()));
+        // k is known on every rank: the parts alone, no byte counts first
+        RANK_REQUIRE(st.bytes_sent ==
+                     ring_allgather_bytes({80, 80}, c.rank()) + ring_allgather_bytes({160, 160}, c.rank()));
         for (std::size_t i = 0; i < n; ++i) {
           RANK_REQUIRE(g[i] == Approx(expect[i]).margin(1e-6));
           RANK_REQUIRE(ex.residual()[i] == e_ref[i]);
@@ -298,6 +315,10 @@ TEST_CASE("Random-K and DGC threshold through the hook: shared subsets, bounded 
         const auto st = ex.exchange(g, static_cast<std::uint64_t>(step));
         RANK_REQUIRE(st.entries_sent >= 1);
         RANK_REQUIRE(st.entries_sent <= 2 * 50);  // threshold: at most 2k
+        // With P = 2 a rank forwards only its own part in the ring allgather; the
+        // threshold's k varies, so its 8-byte count travels first; Random-K's does not.
+        const std::uint64_t part = kernels::wire_bytes(n, st.entries_sent);
+        RANK_REQUIRE(st.bytes_sent == (method == Method::Threshold ? 8 + part : part));
         if (method == Method::RandomK) {
           RANK_REQUIRE(st.entries_sent == 50);
           // both ranks drew the same subset: exactly k non-zeros in the average

@@ -39,6 +39,13 @@ class Communicator {
   virtual void allgatherv(const void* data, std::size_t bytes, std::vector<std::uint8_t>& out,
                           std::vector<std::size_t>& counts) = 0;
 
+  // The same when every rank already knows every part's size (Top-K and
+  // Random-K send k = ceil(ratio n) entries on every rank): `counts` is the
+  // same on all ranks and counts[rank()] == bytes, so the exchange of byte
+  // counts that allgatherv starts with is skipped (one collective, not two).
+  virtual void allgatherv_known(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts,
+                                std::vector<std::uint8_t>& out) = 0;
+
   virtual void barrier() = 0;
 
   // Bytes this rank has put on the wire so far, by the algorithm's schedule

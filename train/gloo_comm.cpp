@@ -85,17 +85,37 @@ void GlooComm::allgatherv(const void* data, std::size_t bytes, std::vector<std::
     std::size_t total = 0;
     for (int r = 0; r < size_; ++r) total += counts[r] = count_scratch_[r];
     // 2. the bytes
-    out.resize(total);
-    gloo::AllgathervOptions opts(context_);
-    // Gloo wants a non-null input even for an empty part.
-    std::uint8_t dummy = 0;
-    opts.setInput(bytes ? static_cast<std::uint8_t*>(const_cast<void*>(data)) : &dummy, bytes);
-    opts.setOutput(out.empty() ? &dummy : out.data(), counts);
-    opts.setTag(next_tag());
-    gloo::allgatherv(opts);
+    gather_parts(data, bytes, counts, total, out);
   });
   bytes_sent_ += ring_allgather_bytes(std::vector<std::size_t>(size_, sizeof(std::uint64_t)), rank_);
   bytes_sent_ += ring_allgather_bytes(counts, rank_);
+}
+
+void GlooComm::allgatherv_known(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts,
+                                std::vector<std::uint8_t>& out) {
+  if (counts.size() != static_cast<std::size_t>(size_) || counts[rank_] != bytes)
+    throw std::invalid_argument("GlooComm::allgatherv_known: counts do not match the ranks or this rank's bytes");
+  std::size_t total = 0;
+  for (const std::size_t c : counts) total += c;
+  if (size_ == 1) {
+    const auto* in = static_cast<const std::uint8_t*>(data);
+    out.assign(in, in + bytes);
+    return;
+  }
+  guarded("allgatherv", [&] { gather_parts(data, bytes, counts, total, out); });
+  bytes_sent_ += ring_allgather_bytes(counts, rank_);
+}
+
+void GlooComm::gather_parts(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts,
+                            std::size_t total, std::vector<std::uint8_t>& out) {
+  out.resize(total);
+  gloo::AllgathervOptions opts(context_);
+  // Gloo wants a non-null input even for an empty part.
+  std::uint8_t dummy = 0;
+  opts.setInput(bytes ? static_cast<std::uint8_t*>(const_cast<void*>(data)) : &dummy, bytes);
+  opts.setOutput(out.empty() ? &dummy : out.data(), counts);
+  opts.setTag(next_tag());
+  gloo::allgatherv(opts);
 }
 
 void GlooComm::barrier() {

@@ -8,7 +8,7 @@
 //
 // allreduce_sum is Gloo's ring allreduce (reduce-scatter + allgather);
 // allgatherv first allgathers the per-rank byte counts, then the bytes
-// (Gloo's ring allgatherv). A dead peer closes its sockets: Gloo raises an
+// (Gloo's ring allgatherv); allgatherv_known only the bytes. A dead peer closes its sockets: Gloo raises an
 // IoException, which becomes CommError; a stalled peer hits the timeout.
 #pragma once
 
@@ -43,10 +43,15 @@ class GlooComm final : public Communicator {
   void allreduce_sum(float* data, std::size_t n) override;
   void allgatherv(const void* data, std::size_t bytes, std::vector<std::uint8_t>& out,
                   std::vector<std::size_t>& counts) override;
+  void allgatherv_known(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts,
+                        std::vector<std::uint8_t>& out) override;
   void barrier() override;
 
  private:
   std::uint32_t next_tag() { return tag_++; }
+  // Gloo's ring allgatherv of parts of known sizes (total = their sum).
+  void gather_parts(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts, std::size_t total,
+                    std::vector<std::uint8_t>& out);
   int rank_, size_;
   std::shared_ptr<gloo::Context> context_;
   std::uint32_t tag_ = 1;

@@ -179,8 +179,14 @@ ExchangeStats GradientExchange::exchange(std::span<float> grads, std::uint64_t s
 
     // ---- communicate ----
     t0 = Clock::now();
-    if (spec_.exchange == Exchange::Allgather) comm_.allgatherv(wire_.data(), wire_.size(), gathered_, counts_);
-    else comm_.allreduce_sum(dense_.data(), n);
+    if (spec_.exchange == Exchange::Dense) {
+      comm_.allreduce_sum(dense_.data(), n);
+    } else if (spec_.method == Method::Threshold) {  // k differs between ranks
+      comm_.allgatherv(wire_.data(), wire_.size(), gathered_, counts_);
+    } else {  // Top-K, Random-K: every rank sends k = seg.k entries
+      counts_.assign(static_cast<std::size_t>(comm_.size()), kernels::wire_bytes(n, seg.k));
+      comm_.allgatherv_known(wire_.data(), wire_.size(), counts_, gathered_);
+    }
     st.communicate_s += since(t0);
 
     // ---- decompress: g = (sum of all ranks' sparse parts) / P ----

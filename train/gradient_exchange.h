@@ -18,7 +18,9 @@
 //                 masking). The trainer then folds weight decay into g and
 //                 steps with plain SGD on the average.
 //   then exchange "allgather": pack (value, index) into the wire format,
-//   allgather(v) the packed bytes, unpack each rank's part and scatter-add,
+//   allgather(v) the packed bytes (Top-K and Random-K: every part's size is
+//   known, so one collective; threshold: the byte counts go first), unpack
+//   each rank's part and scatter-add,
 //   / P; exchange "dense": scatter the k values into a zero vector and
 //   allreduce that (the baseline that sends zeros).
 //

@@ -77,6 +77,30 @@ void InProcessComm::allgatherv(const void* data, std::size_t bytes, std::vector<
   bytes_sent_ += ring_allgather_bytes(counts, rank_);
 }
 
+void InProcessComm::allgatherv_known(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts,
+                                     std::vector<std::uint8_t>& out) {
+  const int p = size();
+  if (counts.size() != static_cast<std::size_t>(p) || counts[rank_] != bytes)
+    throw std::invalid_argument("InProcessComm::allgatherv_known: counts do not match the ranks or this rank's bytes");
+  hub_->inputs_[rank_] = data;
+  hub_->sizes_[rank_] = bytes;
+  hub_->arrive_and_wait("allgatherv");
+  // Every rank's promise checked against what the others really sent (Gloo
+  // would read past or short of a part instead).
+  bool agree = true;
+  for (int r = 0; r < p; ++r) agree = agree && hub_->sizes_[r] == counts[r];
+  out.clear();
+  if (agree) {
+    for (int r = 0; r < p; ++r) {
+      const auto* in = static_cast<const std::uint8_t*>(hub_->inputs_[r]);
+      out.insert(out.end(), in, in + counts[r]);
+    }
+  }
+  hub_->arrive_and_wait("allgatherv");
+  if (!agree) throw std::logic_error("InProcessComm::allgatherv_known: a rank sent another size than counts says");
+  bytes_sent_ += ring_allgather_bytes(counts, rank_);
+}
+
 void InProcessComm::barrier() { hub_->arrive_and_wait("barrier"); }
 
 }  // namespace gcsim::train

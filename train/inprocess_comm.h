@@ -49,6 +49,9 @@ class InProcessComm final : public Communicator {
   void allreduce_sum(float* data, std::size_t n) override;
   void allgatherv(const void* data, std::size_t bytes, std::vector<std::uint8_t>& out,
                   std::vector<std::size_t>& counts) override;
+  // Also checks every rank's counts against the sizes really sent.
+  void allgatherv_known(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts,
+                        std::vector<std::uint8_t>& out) override;
   void barrier() override;
   // Makes every rank's pending and future calls throw (a rank failed).
   void abort() { hub_->abort(); }
