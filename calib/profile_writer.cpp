@@ -60,6 +60,25 @@ void emit(std::ostringstream& out, const std::string& path, const toml::table& t
     if (const auto* sub = node.as_table()) emit(out, path.empty() ? std::string(key.str()) : path + "." + std::string(key.str()), *sub);
 }
 
+// The profile's tables in a fixed order (then anything else the base carried), after `header`.
+std::string render(toml::table& root, const std::string& header) {
+  std::ostringstream out;
+  out << header;
+  for (const char* section : {"profile", "collective", "kernels", "gpus"})
+    if (const auto* t = root[section].as_table()) emit(out, section, *t);
+  for (const auto& [key, node] : root)
+    if (const auto* t = node.as_table(); t && key.str() != "profile" && key.str() != "collective" &&
+                                        key.str() != "kernels" && key.str() != "gpus")
+      emit(out, std::string(key.str()), *t);
+  return out.str();
+}
+
+std::string short_number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", x);
+  return buf;
+}
+
 std::string percent(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f %%", 100.0 * x);
@@ -102,16 +121,40 @@ std::string calibrated_profile_toml(const std::string& base_profile_path, const 
     kernels->insert_or_assign(op, std::move(t));
   }
 
-  std::ostringstream out;
-  out << "# gcsim profile written by `gcsim calibrate kernels` on " << rec.date << ".\n"
-      << "# Kernel entries: cost = alpha + ns_per_element n + ns_per_selected k, fitted to measured medians.\n";
-  for (const char* section : {"profile", "collective", "kernels", "gpus"})
-    if (const auto* t = root[section].as_table()) emit(out, section, *t);
-  for (const auto& [key, node] : root)  // anything else the base carried
-    if (const auto* t = node.as_table(); t && key.str() != "profile" && key.str() != "collective" &&
-                                        key.str() != "kernels" && key.str() != "gpus")
-      emit(out, std::string(key.str()), *t);
-  return out.str();
+  return render(root, "# gcsim profile written by `gcsim calibrate kernels` on " + rec.date +
+                         ".\n# Kernel entries: cost = alpha + ns_per_element n + ns_per_selected k, fitted to "
+                         "measured medians.\n");
+}
+
+std::string collective_profile_toml(const std::string& base_profile_path, const CollectiveRecord& rec) {
+  toml::table root = parse_toml_file(base_profile_path);
+  toml::table meta;
+  if (const auto* old = root["profile"].as_table()) meta = *old;
+  meta.insert_or_assign("name", "calibrated-collectives");
+  if (const auto* dev = meta["device"].as_string())  // the kernels and GPUs still describe the base's device
+    meta.insert_or_assign("device", "collectives: " + rec.network + "; kernels: " + dev->get());
+  else
+    meta.insert_or_assign("device", "collectives: " + rec.network);
+  meta.insert_or_assign("measured_on", rec.date + ": collectives on " + rec.network);
+  meta.insert_or_assign("source", rec.command);
+  meta.insert_or_assign("notes", "[collective] measured by gcsim calibrate collectives; everything else copied from " +
+                                     base_profile_path);
+  root.insert_or_assign("profile", std::move(meta));
+
+  toml::table coll;
+  if (const auto* old = root["collective"].as_table()) coll = *old;
+  coll.insert_or_assign("launch_us", rec.launch_us);
+  coll.insert_or_assign("alpha_us", rec.alpha_us);
+  std::string source = "measured: ring allreduce and ring allgather medians of " + std::to_string(rec.repeats) +
+                       " repeats on " + std::to_string(rec.workers) + " workers, fitted t = c + x / B (weighted r2 " +
+                       short_number(rec.allreduce_r2) + " / " + short_number(rec.allgather_r2) + "); achieved " +
+                       std::to_string(static_cast<long long>(rec.achieved_mbit + 0.5)) + " Mbit/s";
+  if (rec.inter_node_efficiency >= 0.0) coll.insert_or_assign("inter_node_efficiency", rec.inter_node_efficiency);
+  else source += "; efficiencies from the base";
+  coll.insert_or_assign("source", source);
+  root.insert_or_assign("collective", std::move(coll));
+  return render(root, "# gcsim profile written by `gcsim calibrate collectives` on " + rec.date +
+                          ".\n# [collective]: launch_us once per collective, alpha_us per ring step, measured.\n");
 }
 
 }  // namespace gcsim::calib

@@ -23,4 +23,25 @@ struct CalibrationRecord {
 std::string calibrated_profile_toml(const std::string& base_profile_path, const std::map<std::string, CostFit>& fits,
                                     const CalibrationRecord& record);
 
+// What `gcsim calibrate collectives` measured (calib/collective_sweep.h).
+struct CollectiveRecord {
+  std::string network;   // e.g. "4 processes, Gloo TCP on loopback"
+  std::string date;      // YYYY-MM-DD
+  std::string command;
+  int workers = 0;
+  int repeats = 0;
+  double launch_us = 0.0, alpha_us = 0.0;
+  // Fraction of the link rate the large allreduces achieved; < 0 when no
+  // rate was given (the base's efficiencies are kept).
+  double inter_node_efficiency = -1.0;
+  double achieved_mbit = 0.0;
+  double allreduce_r2 = 0.0, allgather_r2 = 0.0;
+};
+
+// The base profile with [collective] launch_us / alpha_us (and
+// inter_node_efficiency when measured against a rate) replaced, and
+// [profile] naming the network it was measured on; kernels and GPUs are the
+// base's.
+std::string collective_profile_toml(const std::string& base_profile_path, const CollectiveRecord& record);
+
 }  // namespace gcsim::calib

@@ -6,11 +6,13 @@
 #include <fstream>
 #include <random>
 
+#include "calib/collective_sweep.h"
 #include "calib/cost_fit.h"
 #include "calib/kernel_sweep.h"
 #include "calib/profile_writer.h"
 #include "calib/stats.h"
 #include "config/profile_loader.h"
+#include "tests/train_support.h"
 
 using namespace gcsim::calib;
 
@@ -146,4 +148,99 @@ TEST_CASE("a calibrated profile reads back with the measured kernels and the bas
   CHECK(p.kernel("randomk").per_selected_s == Approx(b.kernel("randomk").per_selected_s));
   CHECK(p.collective_alpha_s == Approx(b.collective_alpha_s));
   CHECK(p.gpus.size() == b.gpus.size());
+}
+
+// ---- collectives ---------------------------------------------------------------
+
+namespace {
+
+// What the simulator's ring model charges (collective_sweep.h), for synthetic measurements.
+std::vector<CollectiveMeasurement> model_points(int p, double launch, double alpha, double bytes_per_s) {
+  std::vector<CollectiveMeasurement> ms;
+  for (const std::size_t bytes : collective_size_grid(4, 4u << 20)) {
+    CollectiveMeasurement ar{"allreduce", bytes, 2.0 * (p - 1) / p * static_cast<double>(bytes), {}};
+    ar.seconds.median = launch + 2 * (p - 1) * alpha + ar.wire_bytes / bytes_per_s;
+    CollectiveMeasurement ag{"allgather", bytes, (p - 1.0) * static_cast<double>(bytes), {}};
+    ag.seconds.median = launch + (p - 1) * alpha + ag.wire_bytes / bytes_per_s;
+    ms.push_back(ar);
+    ms.push_back(ag);
+  }
+  return ms;
+}
+
+}  // namespace
+
+TEST_CASE("fit_collectives recovers launch, per-step alpha and bandwidth from the ring model", "[calib]") {
+  for (const int p : {2, 4, 16}) {
+    INFO("P = " << p);
+    const CollectiveFit f = fit_collectives(model_points(p, 30e-6, 12e-6, 1.25e9), p);
+    CHECK(f.launch_s == Approx(30e-6).epsilon(1e-6));
+    CHECK(f.step_alpha_s == Approx(12e-6).epsilon(1e-6));
+    CHECK(f.bytes_per_s == Approx(1.25e9).epsilon(1e-6));
+    CHECK(f.allreduce.r2 == Approx(1.0));
+  }
+  // A host where every collective costs the same fixed time, whatever its steps: all launch, no alpha.
+  auto flat = model_points(4, 2.5e-3, 0.0, 1e9);
+  const CollectiveFit f = fit_collectives(flat, 4);
+  CHECK(f.step_alpha_s == Approx(0.0).margin(1e-12));
+  CHECK(f.launch_s == Approx(2.5e-3).epsilon(1e-6));
+  // Noise that makes the allgather dearer than the allreduce is clamped: alpha 0, not negative.
+  for (auto& m : flat)
+    if (m.op == "allgather") m.seconds.median *= 1.5;
+  CHECK(fit_collectives(flat, 4).step_alpha_s == 0.0);
+  CHECK_THROWS_AS(fit_collectives(flat, 1), std::invalid_argument);
+  CHECK_THROWS_AS(fit_collectives({flat.front()}, 4), std::invalid_argument);
+  CHECK(collective_size_grid(4, 1024) == std::vector<std::size_t>{4, 16, 64, 256, 1024});
+  CHECK(collective_size_grid(10, 300) == std::vector<std::size_t>{16, 64, 256});
+}
+
+TEST_CASE("run_collective_sweep times both collectives at every size with ring byte counts", "[calib]") {
+  const int p = 3;
+  CollectiveSweepOptions o;
+  o.sizes = {16, 1024};
+  o.repeats = 3;
+  o.warmup = 1;
+  gcsim::train::test::on_ranks(p, [&](gcsim::train::Communicator& c) {
+    int ticks = 0;
+    const auto ms = run_collective_sweep(c, o, [&] { ++ticks; });
+    if (ms.size() != 4 || ticks != 4) throw std::runtime_error("want 2 ops x 2 sizes");
+    for (const auto& m : ms) {
+      const double want = m.op == "allreduce" ? 2.0 * (p - 1) / p * m.bytes : (p - 1.0) * m.bytes;
+      if (m.wire_bytes != want || m.seconds.count != 3 || !(m.seconds.median > 0))
+        throw std::runtime_error("bad measurement for " + m.op);
+    }
+  });
+  o.sizes = {6};  // not a multiple of 4
+  CHECK_THROWS_AS(gcsim::train::test::on_ranks(2, [&](gcsim::train::Communicator& c) { run_collective_sweep(c, o); }),
+                  std::invalid_argument);
+}
+
+TEST_CASE("a collectives profile reads back with the measured figures and the base's kernels", "[calib]") {
+  const std::string base = std::string(GCSIM_SOURCE_DIR) + "/scenarios/profiles/default.toml";
+  CollectiveRecord rec;
+  rec.network = "4 processes, Gloo TCP on loopback";
+  rec.date = "2026-11-22";
+  rec.command = "gcsim calibrate collectives --out x.toml";
+  rec.workers = 4;
+  rec.repeats = 15;
+  rec.launch_us = 2400.0;
+  rec.alpha_us = 35.0;
+  rec.achieved_mbit = 95.0;
+  rec.inter_node_efficiency = 0.95;
+  const auto path = std::filesystem::temp_directory_path() / "gcsim_calib_test_collectives.toml";
+  std::ofstream(path) << collective_profile_toml(base, rec);
+  const gcsim::Profile p = gcsim::load_profile(path.string());
+  const gcsim::Profile b = gcsim::load_profile(base);
+  CHECK(p.name == "calibrated-collectives");
+  CHECK(p.collective_launch_s == Approx(2400e-6));
+  CHECK(p.collective_alpha_s == Approx(35e-6));
+  CHECK(p.inter_node_efficiency == Approx(0.95));
+  CHECK(p.intra_node_efficiency == Approx(b.intra_node_efficiency));
+  CHECK(p.device.find("Gloo TCP on loopback") != std::string::npos);
+  CHECK(p.kernel("ef_topk").alpha_s == Approx(b.kernel("ef_topk").alpha_s));
+  // Without a rate the base's efficiency stays.
+  rec.inter_node_efficiency = -1.0;
+  std::ofstream(path) << collective_profile_toml(base, rec);
+  CHECK(gcsim::load_profile(path.string()).inter_node_efficiency == Approx(b.inter_node_efficiency));
+  std::filesystem::remove(path);
 }

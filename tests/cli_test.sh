@@ -115,10 +115,27 @@ expect_error 2 "p.toml: already exists; pass --force" -- $C --out "$T/p.toml"
 cmp -s "$T/p.toml" "$T/p.keep" || fail "existing profile changed"
 expect_error 2 "--device tpu: expected cpu or cuda" -- $C --device tpu --out "$T/q.toml"
 expect_error 2 "--ratios 0.1,2: '2' is not a ratio" -- $C --ratios 0.1,2 --out "$T/q.toml"
-expect_error 2 "unknown target 'collectives'" -- $G calibrate collectives --out "$T/q.toml"
+expect_error 2 "unknown target 'gpus' \(expected kernels or collectives\)" -- $G calibrate gpus --out "$T/q.toml"
 expect_error 2 "--out: is required" -- $G calibrate kernels
 if ! $G calibrate kernels --device cuda --help >/dev/null; then fail "calibrate --help"; fi
 [ ! -e "$T/q.toml" ] || fail "refused calibrate wrote a profile"
+
+# --- calibrate collectives: 2 worker processes over Gloo on loopback ------------------
+CC="$G calibrate collectives --workers 2 --max-bytes 1024 --repeats 2 --warmup 1"
+$CC --out "$T/c.toml" --csv "$T/c.csv" >"$T/cc.txt" 2>"$T/err" || fail "calibrate collectives: $(cat "$T/err")"
+grep -qE "^launch_us [0-9.]+  alpha_us [0-9.]+" "$T/cc.txt" || fail "calibrate collectives prints the fit: $(cat "$T/cc.txt")"
+grep -q 'name = "calibrated-collectives"' "$T/c.toml" || fail "collectives profile name"
+[ "$(wc -l <"$T/c.csv")" -eq 11 ] || fail "collectives csv: header + 2 ops x 5 sizes: $(cat "$T/c.csv")"
+$G simulate scenarios/train/fashion-p4.toml --set "profile=$T/c.toml" | grep -q "calibrated-collectives" \
+  || fail "simulate reads the collectives profile"
+ls -d /tmp/gcsim-calibrate-* >/dev/null 2>&1 && fail "calibrate collectives left its temporary directory"
+cp "$T/c.toml" "$T/c.keep"
+expect_error 2 "c.toml: already exists; pass --force" -- $CC --out "$T/c.toml"
+cmp -s "$T/c.toml" "$T/c.keep" || fail "existing collectives profile changed"
+expect_error 2 "--workers: must be between 2 and 1024" -- $G calibrate collectives --workers 1 --out "$T/q.toml"
+expect_error 2 "--hosts: lists 1 addresses for 2 workers" -- $CC --hosts 127.0.0.1 --out "$T/q.toml"
+expect_error 2 "--min-bytes/--max-bytes: need at least two sizes" -- $G calibrate collectives --max-bytes 8 --out "$T/q.toml"
+[ ! -e "$T/q.toml" ] || fail "refused calibrate collectives wrote a profile"
 
 if [ "$fails" -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "cli tests passed"

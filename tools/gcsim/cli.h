@@ -13,7 +13,8 @@ int cmd_simulate(const std::vector<std::string>& args);
 int cmd_sweep(const std::vector<std::string>& args);
 int cmd_models(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);
-int cmd_calibrate(const std::vector<std::string>& args);
+int cmd_calibrate(const std::vector<std::string>& args);               // kernels; collectives below
+int cmd_calibrate_collectives(const std::vector<std::string>& args);  // args after "collectives"
 int cmd_train(const std::vector<std::string>& args);
 
 inline constexpr int kExitOk = 0;

@@ -1,4 +1,5 @@
 // gcsim calibrate kernels [--device cpu|cuda] --out PROFILE.toml [options]
+// (gcsim calibrate collectives: cmd_calibrate_collectives.cpp)
 #include <boost/program_options.hpp>
 
 #include <algorithm>
@@ -66,6 +67,7 @@ std::string measurements_csv(const std::vector<calib::KernelMeasurement>& ms, co
 }  // namespace
 
 int cmd_calibrate(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "collectives") return cmd_calibrate_collectives({args.begin() + 1, args.end()});
   po::options_description opts("gcsim calibrate kernels --out PROFILE.toml [options]");
   std::string device, out, base, ratios, ops, csv;
   double min_n = 0, max_n = 0;
@@ -97,8 +99,8 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   }
   const std::string what = vm.count("what") ? vm["what"].as<std::string>() : "";
   if (what != "kernels")
-    throw InputError("gcsim calibrate", "", what.empty() ? "missing what to calibrate (kernels)"
-                                                         : "unknown target '" + what + "' (expected kernels)");
+    throw InputError("gcsim calibrate", "", what.empty() ? "missing what to calibrate (kernels or collectives)"
+                                                         : "unknown target '" + what + "' (expected kernels or collectives)");
   if (out.empty()) throw InputError("gcsim calibrate", "--out", "is required");
   if (device != "cpu" && device != "cuda" && device != "cpu-reference")
     throw InputError("--device " + device, "", "expected cpu or cuda");

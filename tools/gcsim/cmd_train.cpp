@@ -38,6 +38,7 @@
 #include "train/trainer.h"
 #include "tools/gcsim/cli.h"
 #include "tools/gcsim/train_progress.h"
+#include "tools/gcsim/worker_processes.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -56,12 +57,6 @@ struct TrainArgs {
   int worker_rank = -1;
   std::string run_dir, run_id, host;
 };
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
-    s.replace(at, from.size(), to);
-  return s;
-}
 
 std::string command_line(const std::vector<std::string>& args) {
   std::string c = "gcsim train";
@@ -180,33 +175,6 @@ int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
 std::atomic<int> g_signal{0};
 void on_signal(int sig) { g_signal = sig; }
 
-std::string self_exe() {
-  std::error_code ec;
-  const auto p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw std::runtime_error("cannot resolve /proc/self/exe: " + ec.message());
-  return p.string();
-}
-
-pid_t spawn(const std::vector<std::string>& argv) {
-  std::vector<char*> c;
-  for (const auto& s : argv) c.push_back(const_cast<char*>(s.c_str()));
-  c.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    execvp(c[0], c.data());
-    std::fprintf(stderr, "gcsim train: cannot run %s: %s\n", c[0], std::strerror(errno));
-    _exit(127);
-  }
-  return pid;
-}
-
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("was killed by signal ") + strsignal(WTERMSIG(status));
-  return "stopped";
-}
-
 // Runs the workers as processes; returns the exit code. Writes into run_dir.
 int launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, const std::string& run_dir,
                      const std::vector<std::string>& raw_args) {
@@ -232,8 +200,7 @@ int launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, const st
   std::vector<int> status(p, 0);
   std::vector<bool> done(p, false);
   for (int r = 0; r < p; ++r) {
-    std::vector<std::string> argv;
-    for (const auto& w : split_list(a.exec_prefix, ' ')) argv.push_back(replace_all(w, "{rank}", std::to_string(r)));
+    std::vector<std::string> argv = exec_prefix_words(a.exec_prefix, r);
     argv.insert(argv.end(), {exe, "train", a.scenario, "--out", a.out, "--worker-rank", std::to_string(r),
                              "--run-dir", run_dir, "--run-id", run_id, "--host", hosts[r], "--timeout",
                              std::to_string(a.timeout_s), "--kernels", a.kernels, "--device", a.device, "--checkpoint-every",

@@ -1,0 +1,60 @@
+// Measuring the collectives a real data-parallel run makes (Gloo's ring
+// allreduce and ring allgather, through train/communicator.h) and fitting the
+// simulator's collective figures to them: the profile's launch_us (once per
+// collective), alpha_us (once per ring step) and the bandwidth a large message
+// achieves (sim/profile.h).
+//
+// Model (what the des and analytic backends charge for a ring, without the
+// scenario's link latency):
+//   allreduce of n bytes:   launch + 2 (P-1) alpha + [2 (P-1) / P] n / B
+//   allgather of parts m:   launch +   (P-1) alpha +    (P-1)  m    / B
+// Each collective's medians are fitted as t = c + x / B over x = the bytes one
+// rank sends (relative least squares, calib/cost_fit.h), which gives c_ar and
+// c_ag; then alpha = (c_ar - c_ag) / (P-1) and launch = c_ag - (P-1) alpha,
+// clamped at 0, and B from the allreduce (large messages).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "calib/cost_fit.h"
+#include "calib/stats.h"
+#include "train/communicator.h"
+
+namespace gcsim::calib {
+
+struct CollectiveSweepOptions {
+  std::vector<std::size_t> sizes;  // bytes: allreduce vector / allgather part (multiples of 4)
+  int warmup = 3;
+  int repeats = 15;
+};
+
+struct CollectiveMeasurement {
+  std::string op;          // "allreduce" or "allgather"
+  std::size_t bytes = 0;   // allreduce: the vector; allgather: each rank's part
+  double wire_bytes = 0;   // bytes one rank sends (ring schedule)
+  Summary seconds;         // rank 0's times, each after a barrier
+};
+
+// Collective: every rank calls it with the same options. `tick` (optional)
+// runs after each measured point.
+std::vector<CollectiveMeasurement> run_collective_sweep(train::Communicator& comm, const CollectiveSweepOptions& opts,
+                                                        const std::function<void()>& tick = {});
+
+struct CollectiveFit {
+  int workers = 0;
+  CostFit allreduce, allgather;  // t = alpha_s + per_element_s * wire bytes
+  double launch_s = 0.0;         // the profile's launch_us / 1e6
+  double step_alpha_s = 0.0;     // the profile's alpha_us / 1e6
+  double bytes_per_s = 0.0;      // achieved by large allreduces (1 / allreduce.per_element_s)
+};
+
+// Throws std::invalid_argument without points of both ops or with workers < 2.
+CollectiveFit fit_collectives(const std::vector<CollectiveMeasurement>& ms, int workers);
+
+// Sizes 4 * 4^i bytes from min_bytes to max_bytes (inclusive where they land).
+std::vector<std::size_t> collective_size_grid(std::size_t min_bytes, std::size_t max_bytes);
+
+}  // namespace gcsim::calib

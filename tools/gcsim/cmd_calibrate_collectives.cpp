@@ -1,0 +1,279 @@
+// gcsim calibrate collectives --workers P --out PROFILE.toml [options]
+//
+// Starts P worker processes of this binary (like gcsim train: Gloo over TCP,
+// rendezvous through a file store, optionally each in its own network
+// namespace via --exec-prefix/--hosts, which tools/netem.sh appends), times
+// Gloo's ring allreduce and ring allgather over a range of sizes, fits the
+// profile's [collective] launch_us and alpha_us (calib/collective_sweep.h) and
+// writes a profile: the base profile with those replaced.
+#include <boost/program_options.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "calib/collective_sweep.h"
+#include "calib/profile_writer.h"
+#include "config/input_error.h"
+#include "config/profile_loader.h"
+#include "train/gloo_comm.h"
+#include "tools/gcsim/cli.h"
+#include "tools/gcsim/worker_processes.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace gcsim::cli {
+
+namespace {
+
+struct Args {
+  int workers = 4, repeats = 15, warmup = 3;
+  std::size_t min_bytes = 4, max_bytes = 4u << 20;
+  double rate_mbit = 0.0, timeout_s = 60.0;
+  std::string out, base, csv, hosts, exec_prefix;
+  bool force = false;
+  // worker mode
+  int worker_rank = -1;
+  std::string run_dir, run_id, host;
+};
+
+const char* const kCsvHeader = "op,bytes,wire_bytes,median_s,min_s,max_s,spread,repeats";
+
+std::string measurements_csv(const std::vector<calib::CollectiveMeasurement>& ms) {
+  std::ostringstream o;
+  o.precision(9);
+  o << kCsvHeader << "\n";
+  for (const auto& m : ms)
+    o << m.op << ',' << m.bytes << ',' << m.wire_bytes << ',' << m.seconds.median << ',' << m.seconds.min << ','
+      << m.seconds.max << ',' << m.seconds.spread << ',' << m.seconds.count << '\n';
+  return o.str();
+}
+
+std::vector<calib::CollectiveMeasurement> read_measurements(const std::string& path) {
+  std::ifstream f(path);
+  std::string line;
+  if (!std::getline(f, line) || line != kCsvHeader) throw std::runtime_error(path + ": rank 0 wrote no measurements");
+  std::vector<calib::CollectiveMeasurement> ms;
+  while (std::getline(f, line)) {
+    std::istringstream in(line);
+    calib::CollectiveMeasurement m;
+    std::string field;
+    std::vector<std::string> v;
+    while (std::getline(in, field, ',')) v.push_back(field);
+    if (v.size() != 8) throw std::runtime_error(path + ": malformed line '" + line + "'");
+    m.op = v[0];
+    m.bytes = std::stoull(v[1]);
+    m.wire_bytes = std::stod(v[2]);
+    m.seconds.median = std::stod(v[3]);
+    m.seconds.min = std::stod(v[4]);
+    m.seconds.max = std::stod(v[5]);
+    m.seconds.spread = std::stod(v[6]);
+    m.seconds.count = std::stoi(v[7]);
+    ms.push_back(m);
+  }
+  return ms;
+}
+
+calib::CollectiveSweepOptions sweep_options(const Args& a) {
+  calib::CollectiveSweepOptions o;
+  o.sizes = calib::collective_size_grid(a.min_bytes, a.max_bytes);
+  o.repeats = a.repeats;
+  o.warmup = a.warmup;
+  return o;
+}
+
+int worker_main(const Args& a) {
+  try {
+    train::GlooOptions go;
+    go.store_dir = (fs::path(a.run_dir) / "rendezvous").string();
+    go.run_id = a.run_id;
+    go.host = a.host;
+    go.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000));
+    train::GlooComm comm(a.worker_rank, a.workers, go);
+    const auto ms = calib::run_collective_sweep(comm, sweep_options(a));
+    if (a.worker_rank == 0) {
+      std::ofstream f(fs::path(a.run_dir) / "measurements.csv");
+      f << measurements_csv(ms);
+      if (!f) throw std::runtime_error("cannot write the measurements to " + a.run_dir);
+    }
+    return kExitOk;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gcsim calibrate collectives [rank %d]: %s\n", a.worker_rank, e.what());
+    return kExitRuntime;
+  }
+}
+
+// Runs the P workers; returns "" when all succeeded, else the first failure in words.
+std::string run_workers(const Args& a, const std::string& run_dir) {
+  std::vector<std::string> hosts = split_list(a.hosts, ',');
+  if (hosts.empty()) hosts.assign(static_cast<std::size_t>(a.workers), "127.0.0.1");
+  const std::string run_id = "calib-" + std::to_string(getpid());
+  const std::string exe = self_exe();
+  std::vector<pid_t> pids;
+  for (int r = 0; r < a.workers; ++r) {
+    std::vector<std::string> argv = exec_prefix_words(a.exec_prefix, r);
+    argv.insert(argv.end(), {exe, "calibrate", "collectives", "--workers", std::to_string(a.workers), "--worker-rank",
+                             std::to_string(r), "--run-dir", run_dir, "--run-id", run_id, "--host",
+                             hosts[static_cast<std::size_t>(r)], "--timeout", std::to_string(a.timeout_s),
+                             "--min-bytes", std::to_string(a.min_bytes), "--max-bytes", std::to_string(a.max_bytes),
+                             "--repeats", std::to_string(a.repeats), "--warmup", std::to_string(a.warmup)});
+    try {
+      pids.push_back(spawn(argv));
+    } catch (...) {
+      for (const pid_t q : pids) kill(q, SIGKILL);
+      for (const pid_t q : pids) waitpid(q, nullptr, 0);
+      throw;
+    }
+  }
+  // Wait for all; after the first failure the others get --timeout to notice, then are killed.
+  std::string failure;
+  std::size_t remaining = pids.size();
+  std::vector<bool> done(pids.size(), false);
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  while (remaining > 0) {
+    for (std::size_t r = 0; r < pids.size(); ++r) {
+      int st = 0;
+      if (done[r] || waitpid(pids[r], &st, WNOHANG) != pids[r]) continue;
+      done[r] = true;
+      --remaining;
+      if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && failure.empty()) {
+        failure = "rank " + std::to_string(r) + " " + describe_status(st);
+        deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(a.timeout_s * 1000));
+      }
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      for (std::size_t r = 0; r < pids.size(); ++r)
+        if (!done[r]) kill(pids[r], SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return failure;
+}
+
+std::string today_utc() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+}  // namespace
+
+int cmd_calibrate_collectives(const std::vector<std::string>& args) {
+  po::options_description opts("gcsim calibrate collectives --workers P --out PROFILE.toml [options]");
+  Args a;
+  opts.add_options()("help,h", "show this help")(
+      "workers", po::value(&a.workers)->default_value(4), "worker processes (ranks), >= 2")(
+      "out", po::value(&a.out), "profile to write (refuses to replace an existing file without --force)")(
+      "force", "overwrite --out / --csv if they exist")(
+      "base", po::value(&a.base)->default_value(source_path("scenarios/profiles/default.toml")),
+      "profile to copy everything but the measured [collective] figures from")(
+      "min-bytes", po::value(&a.min_bytes)->default_value(4), "smallest message (bytes; sizes are 4 * 4^i)")(
+      "max-bytes", po::value(&a.max_bytes)->default_value(4u << 20), "largest message (bytes)")(
+      "repeats", po::value(&a.repeats)->default_value(15), "timed repeats per size (the median is fitted)")(
+      "warmup", po::value(&a.warmup)->default_value(3), "untimed repeats before them")(
+      "rate-mbit", po::value(&a.rate_mbit)->default_value(0.0),
+      "the link rate the workers are shaped to (tools/netem.sh --rate-mbit): also fits inter_node_efficiency")(
+      "csv", po::value(&a.csv), "also write every measurement (median, min, max, spread) to this CSV")(
+      "hosts", po::value(&a.hosts)->default_value(""), "comma-separated address per rank (default 127.0.0.1)")(
+      "exec-prefix", po::value(&a.exec_prefix)->default_value(""),
+      "command put before each worker, {rank} replaced (tools/netem.sh appends it)")(
+      "timeout", po::value(&a.timeout_s)->default_value(60.0), "seconds a collective may wait for a peer")(
+      "worker-rank", po::value(&a.worker_rank)->default_value(-1), "(internal) run as this rank")(
+      "run-dir", po::value(&a.run_dir)->default_value(""), "(internal)")(
+      "run-id", po::value(&a.run_id)->default_value(""), "(internal)")(
+      "host", po::value(&a.host)->default_value("127.0.0.1"), "(internal)");
+  const po::variables_map vm = parse_args(args, opts, "extra");
+  if (vm.count("help")) {
+    std::cout << opts
+              << "\nTimes Gloo's ring allreduce and ring allgather between P worker processes, fits the\n"
+                 "profile's [collective] launch_us (per collective) and alpha_us (per ring step), and writes\n"
+                 "the base profile with them. Run it where the training runs, e.g. inside tools/netem.sh.\n";
+    return kExitOk;
+  }
+  if (vm.count("extra"))
+    throw InputError("gcsim calibrate collectives", "", "unexpected argument '" + vm["extra"].as<std::string>() + "'");
+  if (a.workers < 2 || a.workers > 1024) throw InputError("--workers", "", "must be between 2 and 1024");
+  if (a.repeats < 1 || a.warmup < 0) throw InputError("--repeats/--warmup", "", "need repeats >= 1, warmup >= 0");
+  if (!(a.timeout_s > 0.0 && std::isfinite(a.timeout_s))) throw InputError("--timeout", "", "must be > 0 seconds");
+  if (a.min_bytes < 1 || a.max_bytes > (1u << 30) || calib::collective_size_grid(a.min_bytes, a.max_bytes).size() < 2)
+    throw InputError("--min-bytes/--max-bytes", "", "need at least two sizes 4 * 4^i between them (at most 1 GiB)");
+  if (!(a.rate_mbit >= 0.0 && std::isfinite(a.rate_mbit))) throw InputError("--rate-mbit", "", "must be >= 0");
+  if (a.worker_rank >= 0) return worker_main(a);
+
+  if (a.out.empty()) throw InputError("gcsim calibrate collectives", "--out", "is required");
+  const std::vector<std::string> hosts = split_list(a.hosts, ',');
+  if (!hosts.empty() && static_cast<int>(hosts.size()) != a.workers)
+    throw InputError("--hosts", "", "lists " + std::to_string(hosts.size()) + " addresses for " +
+                                        std::to_string(a.workers) + " workers");
+  a.force = vm.count("force") > 0;
+  check_output_file(a.out, a.force);
+  if (!a.csv.empty()) check_output_file(a.csv, a.force);
+  load_profile(a.base);  // a bad base fails now, not after the measurement
+
+  std::string tmpl = (fs::temp_directory_path() / "gcsim-calibrate-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("cannot create a temporary directory in /tmp");
+  const std::string run_dir = tmpl;
+  std::vector<calib::CollectiveMeasurement> ms;
+  try {
+    fs::create_directories(fs::path(run_dir) / "rendezvous");
+    std::fprintf(stderr, "calibrating collectives: %d workers, %zu sizes %zu..%zu bytes, %d repeats\n", a.workers,
+                 sweep_options(a).sizes.size(), sweep_options(a).sizes.front(), sweep_options(a).sizes.back(),
+                 a.repeats);
+    const std::string failure = run_workers(a, run_dir);
+    if (!failure.empty()) throw std::runtime_error("the measurement failed: " + failure);
+    ms = read_measurements((fs::path(run_dir) / "measurements.csv").string());
+  } catch (...) {
+    fs::remove_all(run_dir);
+    throw;
+  }
+  fs::remove_all(run_dir);
+
+  const calib::CollectiveFit fit = calib::fit_collectives(ms, a.workers);
+  std::printf("%-10s %10s %12s %14s\n", "op", "bytes", "median_us", "fit_us");
+  for (const auto& m : ms) {
+    const calib::CostFit& f = m.op == "allreduce" ? fit.allreduce : fit.allgather;
+    std::printf("%-10s %10zu %12.1f %14.1f\n", m.op.c_str(), m.bytes, 1e6 * m.seconds.median,
+                1e6 * f.eval(m.wire_bytes, 0.0));
+  }
+  calib::CollectiveRecord rec;
+  rec.network = std::to_string(a.workers) + " processes, Gloo TCP" +
+                (a.exec_prefix.empty() ? std::string(" on loopback") : " via '" + a.exec_prefix + "'") +
+                (a.rate_mbit > 0 ? ", shaped to " + std::to_string(static_cast<long long>(a.rate_mbit)) + " Mbit/s" : "");
+  rec.date = today_utc();
+  rec.command = "gcsim calibrate collectives";
+  for (const auto& x : args) rec.command += " " + x;
+  rec.workers = a.workers;
+  rec.repeats = a.repeats;
+  rec.launch_us = 1e6 * fit.launch_s;
+  rec.alpha_us = 1e6 * fit.step_alpha_s;
+  rec.achieved_mbit = 8.0 * fit.bytes_per_s / 1e6;
+  if (a.rate_mbit > 0) rec.inter_node_efficiency = std::min(1.0, rec.achieved_mbit / a.rate_mbit);
+  rec.allreduce_r2 = fit.allreduce.r2;
+  rec.allgather_r2 = fit.allgather.r2;
+  std::printf("launch_us %.1f  alpha_us %.1f  achieved %.0f Mbit/s%s\n", rec.launch_us, rec.alpha_us,
+              rec.achieved_mbit,
+              rec.inter_node_efficiency >= 0 ? (" (efficiency " + std::to_string(rec.inter_node_efficiency) + ")").c_str()
+                                             : "");
+  const std::string text = calib::collective_profile_toml(a.base, rec);
+  if (!a.csv.empty()) write_output_file(a.csv, measurements_csv(ms), a.force);
+  write_output_file(a.out, text, a.force);
+  load_profile(a.out);  // what we wrote must read back
+  std::printf("wrote %s\n", a.out.c_str());
+  return kExitOk;
+}
+
+}  // namespace gcsim::cli
