@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -132,7 +134,8 @@ TEST_CASE("a calibrated profile reads back with the measured kernels and the bas
   rec.command = "gcsim calibrate kernels --out x.toml";
   rec.repeats = 7;
   const std::string text = calibrated_profile_toml(base, {{"topk", f}, {"ef_topk", f}}, rec);
-  const auto path = std::filesystem::temp_directory_path() / "gcsim_calib_test_profile.toml";
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("gcsim_calib_test_profile_" + std::to_string(getpid()) + ".toml");
   std::ofstream(path) << text;
   const gcsim::Profile p = gcsim::load_profile(path.string());
   const gcsim::Profile b = gcsim::load_profile(base);
@@ -227,7 +230,8 @@ TEST_CASE("a collectives profile reads back with the measured figures and the ba
   rec.alpha_us = 35.0;
   rec.achieved_mbit = 95.0;
   rec.inter_node_efficiency = 0.95;
-  const auto path = std::filesystem::temp_directory_path() / "gcsim_calib_test_collectives.toml";
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("gcsim_calib_test_collectives_" + std::to_string(getpid()) + ".toml");
   std::ofstream(path) << collective_profile_toml(base, rec);
   const gcsim::Profile p = gcsim::load_profile(path.string());
   const gcsim::Profile b = gcsim::load_profile(base);

@@ -1,6 +1,8 @@
 // Bad input: every class gets one line naming file:line:col and the key.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -36,7 +38,8 @@ ratio = 0.01
 )";
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  const fs::path dir = fs::temp_directory_path() / "gcsim_config_test";
+  // One directory per process: ctest -j runs test cases of this binary side by side.
+  const fs::path dir = fs::temp_directory_path() / ("gcsim_config_test_" + std::to_string(getpid()));
   fs::create_directories(dir);
   const fs::path p = dir / name;
   std::ofstream(p) << text;
