@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 
@@ -43,15 +44,71 @@ std::vector<CollectiveMeasurement> run_collective_sweep(train::Communicator& com
   return out;
 }
 
+namespace {
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t h = v.size() / 2;
+  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+}
+
+// Least-squares slope of t over n on the larger half of the points (by n);
+// 0 when it is not positive or there is no spread in n.
+double upper_half_slope(std::vector<CostPoint> pts) {
+  std::sort(pts.begin(), pts.end(), [](const CostPoint& a, const CostPoint& b) { return a.n < b.n; });
+  pts.erase(pts.begin(), pts.begin() + static_cast<std::ptrdiff_t>(pts.size() / 2));
+  double mn = 0, mt = 0;
+  for (const auto& p : pts) {
+    mn += p.n;
+    mt += p.t;
+  }
+  mn /= static_cast<double>(pts.size());
+  mt /= static_cast<double>(pts.size());
+  double sxy = 0, sxx = 0;
+  for (const auto& p : pts) {
+    sxy += (p.n - mn) * (p.t - mt);
+    sxx += (p.n - mn) * (p.n - mn);
+  }
+  return sxx > 0 && sxy > 0 ? sxy / sxx : 0.0;
+}
+
+// t = c + slope n with c the median residual; r2 and the worst relative error.
+CostFit robust_line(const std::vector<CostPoint>& pts, double slope) {
+  std::vector<double> residual;
+  for (const auto& p : pts) residual.push_back(p.t - slope * p.n);
+  CostFit f;
+  f.alpha_s = std::max(0.0, median_of(residual));
+  f.per_element_s = slope;
+  f.points = static_cast<int>(pts.size());
+  double mean = 0;
+  for (const auto& p : pts) mean += p.t;
+  mean /= static_cast<double>(pts.size());
+  double ss_res = 0, ss_tot = 0;
+  for (const auto& p : pts) {
+    const double e = p.t - f.eval(p.n, 0.0);
+    ss_res += e * e;
+    ss_tot += (p.t - mean) * (p.t - mean);
+    f.max_rel_error = std::max(f.max_rel_error, std::fabs(e) / p.t);
+  }
+  f.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+  return f;
+}
+
+}  // namespace
+
 CollectiveFit fit_collectives(const std::vector<CollectiveMeasurement>& ms, int workers) {
   if (workers < 2) throw std::invalid_argument("fit_collectives: needs at least 2 workers");
   std::vector<CostPoint> ar, ag;
-  for (const auto& m : ms) (m.op == "allreduce" ? ar : ag).push_back({m.wire_bytes, 0.0, m.seconds.median});
-  if (ar.empty() || ag.empty()) throw std::invalid_argument("fit_collectives: needs allreduce and allgather points");
+  for (const auto& m : ms) {
+    if (!(m.seconds.median > 0.0)) throw std::invalid_argument("fit_collectives: a time is not positive");
+    (m.op == "allreduce" ? ar : ag).push_back({m.wire_bytes, 0.0, m.seconds.median});
+  }
+  if (ar.size() < 2 || ag.empty()) throw std::invalid_argument("fit_collectives: needs allreduce and allgather points");
   CollectiveFit f;
   f.workers = workers;
-  f.allreduce = fit_cost(ar);
-  f.allgather = fit_cost(ag);
+  const double slope = upper_half_slope(ar);
+  f.allreduce = robust_line(ar, slope);
+  f.allgather = robust_line(ag, slope);
   const double steps = workers - 1.0;
   f.step_alpha_s = std::max(0.0, (f.allreduce.alpha_s - f.allgather.alpha_s) / steps);
   f.launch_s = std::max(0.0, f.allgather.alpha_s - steps * f.step_alpha_s);

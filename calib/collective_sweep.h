@@ -9,9 +9,13 @@
 //   allreduce of n bytes:   launch + 2 (P-1) alpha + [2 (P-1) / P] n / B
 //   allgather of parts m:   launch +   (P-1) alpha +    (P-1)  m    / B
 // Each collective's medians are fitted as t = c + x / B over x = the bytes one
-// rank sends (relative least squares, calib/cost_fit.h), which gives c_ar and
-// c_ag; then alpha = (c_ar - c_ag) / (P-1) and launch = c_ag - (P-1) alpha,
-// clamped at 0, and B from the allreduce (large messages).
+// rank sends. On a loaded host a small collective's time is noisy and skewed
+// (it waits for peers to be scheduled), so the fit is robust rather than least
+// squares on everything: 1/B is the least-squares slope over the larger half
+// of the allreduce sizes (where bandwidth dominates), and each op's fixed cost
+// c is the median of t - x/B over all its sizes. That gives c_ar and c_ag;
+// then alpha = (c_ar - c_ag) / (P-1) and launch = c_ag - (P-1) alpha, both
+// clamped at 0. Exact on measurements that follow the model (tests).
 #pragma once
 
 #include <cstddef>
@@ -45,7 +49,8 @@ std::vector<CollectiveMeasurement> run_collective_sweep(train::Communicator& com
 
 struct CollectiveFit {
   int workers = 0;
-  CostFit allreduce, allgather;  // t = alpha_s + per_element_s * wire bytes
+  // t = alpha_s + per_element_s * wire bytes; r2 unweighted, max_rel_error the worst |fit - t| / t
+  CostFit allreduce, allgather;
   double launch_s = 0.0;         // the profile's launch_us / 1e6
   double step_alpha_s = 0.0;     // the profile's alpha_us / 1e6
   double bytes_per_s = 0.0;      // achieved by large allreduces (1 / allreduce.per_element_s)

@@ -129,6 +129,12 @@ grep -q 'name = "calibrated-collectives"' "$T/c.toml" || fail "collectives profi
 $G simulate scenarios/train/fashion-p4.toml --set "profile=$T/c.toml" | grep -q "calibrated-collectives" \
   || fail "simulate reads the collectives profile"
 ls -d /tmp/gcsim-calibrate-* >/dev/null 2>&1 && fail "calibrate collectives left its temporary directory"
+# --refit: the same fit from the saved measurements, without measuring
+$G calibrate collectives --workers 2 --refit "$T/c.csv" --out "$T/c2.toml" >/dev/null 2>"$T/err" || fail "refit: $(cat "$T/err")"
+[ "$(grep -E '^(launch|alpha)_us' "$T/c.toml")" = "$(grep -E '^(launch|alpha)_us' "$T/c2.toml")" ] \
+  || fail "refit gives another fit: $(grep _us "$T/c.toml" "$T/c2.toml")"
+printf 'op,bytes,wire_bytes,median_s,min_s,max_s,spread,repeats\nallreduce,4,4,abc,1,1,0,2\n' >"$T/bad.csv"
+expect_error 2 "bad.csv:2: a field is not a number" -- $G calibrate collectives --workers 2 --refit "$T/bad.csv" --out "$T/q.toml"
 cp "$T/c.toml" "$T/c.keep"
 expect_error 2 "c.toml: already exists; pass --force" -- $CC --out "$T/c.toml"
 cmp -s "$T/c.toml" "$T/c.keep" || fail "existing collectives profile changed"

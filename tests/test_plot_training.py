@@ -53,6 +53,41 @@ class PlotTraining(unittest.TestCase):
             shaped = next(line for line in table if line.startswith("| shaped100"))
             self.assertTrue(shaped.rstrip().endswith("| 5.0 |"), shaped)  # netem tx of all ranks
 
+    def test_predictions_with_and_without_a_calibrated_profile(self):
+        with tempfile.TemporaryDirectory() as root:
+            make_run(root, "shaped100-topk-ef-0.01", [0.84], 48_744, 0.04)
+            summary = os.path.join(root, "runs", "shaped100-topk-ef-0.01", "summary.json")
+            s = json.load(open(summary))
+            s.update(method="topk", ratio=0.01, error_feedback=True)
+            json.dump(s, open(summary, "w"))
+            # A stand-in for gcsim simulate: 4 ms of communication, 12 ms with a profile set; logs its arguments.
+            fake = os.path.join(root, "fake-gcsim")
+            log = os.path.join(root, "calls.txt")
+            with open(fake, "w") as f:
+                f.write(f"#!{sys.executable}\nimport json, sys\nopen({log!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+                        "cal = any(a.startswith('profile=') for a in sys.argv)\n"
+                        "print(json.dumps({'exposed_comm_s': 0.012 if cal else 0.004, 'exposed_compression_s': 0.0,"
+                        " 'iteration_time_s': 0.03, 'bytes_sent_per_worker': 48700}))\n")
+            os.chmod(fake, 0o755)
+            profile = os.path.join(root, "cal.toml")
+            open(profile, "w").write("# a profile\n")
+            r = subprocess.run([sys.executable, SCRIPT, root, "--gcsim", fake, "--profile", profile],
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            calls = open(log).read().splitlines()
+            self.assertEqual(len(calls), 2)
+            self.assertIn("cluster.inter_node.bandwidth_gbps=0.1", calls[0])
+            self.assertNotIn("profile=", calls[0])
+            self.assertIn(f"profile={profile}", calls[1])
+            rows = open(os.path.join(root, "prediction.md")).read().splitlines()
+            self.assertIn("calibrated / measured", rows[0])
+            # measured communicate = compress + communicate + decompress = 3 * 0.04 / 8 s = 15 ms
+            self.assertIn("| 15.0 | 4.0 | 0.27 | 12.0 | 0.80 |", rows[2])
+            r = subprocess.run([sys.executable, SCRIPT, root, "--gcsim", fake, "--profile", profile + ".nope"],
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("no such file", r.stderr)
+
     def test_no_runs_is_an_error(self):
         with tempfile.TemporaryDirectory() as root:
             r = subprocess.run([sys.executable, SCRIPT, root], capture_output=True, text=True)

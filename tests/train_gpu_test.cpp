@@ -17,20 +17,7 @@
 
 using namespace gcsim;
 using namespace gcsim::train;
-
-namespace {
-
-// max |a - b| over max |b|.
-double max_rel_diff(const float* a, const float* b, std::size_t n) {
-  double diff = 0.0, scale = 1e-30;
-  for (std::size_t i = 0; i < n; ++i) {
-    diff = std::max(diff, std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
-    scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
-  }
-  return diff / scale;
-}
-
-}  // namespace
+using gcsim::train::test::max_rel_diff;
 
 TEST_CASE("cuda SimpleCnn: loss, hits and gradients match the CPU model", "[gpu][train]") {
   TestRng rng(21);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/test_rng.h"
+#include "tests/train_support.h"
 #include "train/col_major_gemm.h"
 #include "train/gemm.h"
 #include "train/graph_ops.h"
@@ -24,6 +25,7 @@
 #include "train/simplecnn_graph.h"
 
 using namespace gcsim::train;
+using gcsim::train::test::max_rel_diff;
 
 namespace {
 
@@ -35,15 +37,6 @@ double dot(const std::vector<float>& a, const std::vector<float>& b) {
   return s;
 }
 
-// max |a - b| / max(max |b|, tiny).
-double max_rel_diff(const float* a, const float* b, std::size_t n) {
-  double diff = 0.0, scale = 1e-30;
-  for (std::size_t i = 0; i < n; ++i) {
-    diff = std::max(diff, std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
-    scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
-  }
-  return diff / scale;
-}
 
 graph::ConvGeometry geometry(int c, int h, int w, int k, int s, int p) {
   return {c, h, w, k, s, p, (h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1};

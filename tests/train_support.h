@@ -3,7 +3,9 @@
 // dataset, a small training configuration, and a whole in-process run.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -100,6 +102,16 @@ inline FinalState train_inprocess(const FashionMnist& data, const TrainConfig& c
     out.result = r;
   });
   return out;
+}
+
+// max |a - b| over max |b| (how far a is from the reference b, relative to b's scale).
+inline double max_rel_diff(const float* a, const float* b, std::size_t n) {
+  double diff = 0.0, scale = 1e-30;
+  for (std::size_t i = 0; i < n; ++i) {
+    diff = std::max(diff, std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
+    scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
+  }
+  return diff / scale;
 }
 
 }  // namespace gcsim::train::test

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Plots and a Markdown table for the training experiments (tools/train-experiments.sh).
 
-    plot_training.py OUT_DIR [--gcsim PATH]
+    plot_training.py OUT_DIR [--gcsim PATH [--profile PROFILE.toml]]
 
 Reads OUT_DIR/runs/<net>-<config>/{epochs.csv,steps-rank0.csv,summary.json}
 (net: loopback or shaped<R>; config: dense, topk-ef-<rho>, topk-noef-<rho>)
@@ -10,7 +10,9 @@ writes OUT_DIR/accuracy.png (vs epoch and vs bytes sent), loss.png,
 step_breakdown.png and table.md. With --gcsim, it also asks `gcsim simulate`
 to predict each shaped run (same scenario and compression, the run's measured
 compute time, the shaped rate) and writes prediction.md: measured vs
-predicted communication per step. Debian's python3-matplotlib only.
+predicted communication per step, with the scenario's profile and, given
+--profile (e.g. from `gcsim calibrate collectives`), with that one too.
+Debian's python3-matplotlib only.
 """
 import csv
 import json
@@ -178,13 +180,27 @@ def table(runs):
     return "\n".join(lines) + "\n"
 
 
-def predictions(runs, gcsim, scenario):
-    lines = [
-        "| run | rate | measured compute+opt ms | measured communicate ms | predicted communicate ms | "
-        "predicted / measured | measured step ms (wait excluded) | predicted step ms | KB/step measured | "
-        "KB/step predicted |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
+def simulate(gcsim, scenario, sets):
+    cmd = [gcsim, "simulate", scenario, "--format", "json"]
+    for x in sets:
+        cmd += ["--set", x]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(f"plot_training.py: gcsim simulate failed: {p.stderr}")
+        return None
+    return json.loads(p.stdout)
+
+
+def predictions(runs, gcsim, scenario, profile=None):
+    head = ("| run | rate | measured compute+opt ms | measured communicate ms | predicted communicate ms | "
+            "predicted / measured |")
+    rule = "|---|---|---|---|---|---|"
+    if profile:
+        head += " predicted communicate ms, calibrated | calibrated / measured |"
+        rule += "---|---|"
+    head += " measured step ms (wait excluded) | predicted step ms | KB/step measured | KB/step predicted |"
+    rule += "---|---|---|---|"
+    lines = [head, rule]
     for (net, config), run in sorted(runs.items(), key=lambda kv: (kv[0][0], ORDER.index(kv[0][1]))):
         m = re.fullmatch(r"shaped(\d+(?:\.\d+)?)", net)
         if not m:
@@ -196,33 +212,41 @@ def predictions(runs, gcsim, scenario):
         sets = [f"compute.forward_backward_ms={compute_ms:.4f}", f"cluster.inter_node.bandwidth_gbps={rate_gbps}",
                 f"compression.method={s['method']}", f"compression.ratio={s['ratio']}",
                 f"compression.error_feedback={'true' if s['error_feedback'] else 'false'}"]
-        cmd = [gcsim, "simulate", scenario, "--format", "json"]
-        for x in sets:
-            cmd += ["--set", x]
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode != 0:
-            sys.stderr.write(f"plot_training.py: gcsim simulate failed: {p.stderr}")
+        pred = simulate(gcsim, scenario, sets)
+        cal = simulate(gcsim, scenario, sets + [f"profile={os.path.abspath(profile)}"]) if profile else None
+        if pred is None or (profile and cal is None):
             continue
-        pred = json.loads(p.stdout)
         measured_comm = 1e3 * (ms["compress_s"] + ms["communicate_s"] + ms["decompress_s"])
-        predicted_comm = 1e3 * (pred["exposed_comm_s"] + pred["exposed_compression_s"])
+
+        def comm_ms(p):
+            return 1e3 * (p["exposed_comm_s"] + p["exposed_compression_s"])
+
         measured_step = 1e3 * (ms["step_s"] - ms["wait_s"])
-        lines.append(
-            f"| {LABEL[config]} | {float(m.group(1)):g} Mbit/s | {compute_ms:.1f} | {measured_comm:.1f} | "
-            f"{predicted_comm:.1f} | {predicted_comm / measured_comm:.2f} | {measured_step:.1f} | "
-            f"{1e3 * pred['iteration_time_s']:.1f} | {ms['bytes_sent'] / 1e3:.1f} | "
-            f"{pred['bytes_sent_per_worker'] / 1e3:.1f} |")
+        row = (f"| {LABEL[config]} | {float(m.group(1)):g} Mbit/s | {compute_ms:.1f} | {measured_comm:.1f} | "
+               f"{comm_ms(pred):.1f} | {comm_ms(pred) / measured_comm:.2f} |")
+        if cal:
+            row += f" {comm_ms(cal):.1f} | {comm_ms(cal) / measured_comm:.2f} |"
+        step = cal or pred
+        row += (f" {measured_step:.1f} | {1e3 * step['iteration_time_s']:.1f} | {ms['bytes_sent'] / 1e3:.1f} | "
+                f"{pred['bytes_sent_per_worker'] / 1e3:.1f} |")
+        lines.append(row)
     return "\n".join(lines) + "\n"
 
 
 def main():
     args = sys.argv[1:]
-    gcsim = None
+    gcsim = profile = None
+    if len(args) == 5 and args[3] == "--profile":
+        profile = args[4]
+        args = args[:3]
     if len(args) == 3 and args[1] == "--gcsim":
         gcsim = args[2]
         args = args[:1]
     if len(args) != 1:
-        sys.stderr.write("usage: plot_training.py OUT_DIR [--gcsim PATH]\n")
+        sys.stderr.write("usage: plot_training.py OUT_DIR [--gcsim PATH [--profile PROFILE.toml]]\n")
+        return 2
+    if profile and not os.path.isfile(profile):
+        sys.stderr.write(f"plot_training.py: --profile {profile}: no such file\n")
         return 2
     out = args[0]
     runs = load_runs(out) if os.path.isdir(os.path.join(out, "runs")) else {}
@@ -238,7 +262,7 @@ def main():
         scenario = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios", "train",
                                 "fashion-p4.toml")
         with open(os.path.join(out, "prediction.md"), "w") as f:
-            f.write(predictions(runs, gcsim, scenario))
+            f.write(predictions(runs, gcsim, scenario, profile))
     print(f"plot_training.py: {len(runs)} runs -> {out}/accuracy.png, loss.png, step_breakdown.png, table.md")
     return 0
 

@@ -36,6 +36,9 @@ void write_output_file(const std::string& path, const std::string& content, bool
 // The non-empty items of `s` between `sep`s ("a,,b" -> {a, b}).
 std::vector<std::string> split_list(const std::string& s, char sep = ',');
 
+// Today's date in UTC, YYYY-MM-DD (profiles record when they were measured).
+std::string today_utc();
+
 // The Python interpreter with matplotlib ($GCSIM_PYTHON, else Debian's /usr/bin/python3).
 std::string python_interpreter();
 // A file shipped in the source tree (tools/, scenarios/).

@@ -44,15 +44,6 @@ std::vector<double> parse_ratios(const std::string& s) {
   return out;
 }
 
-std::string today_utc() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 std::string measurements_csv(const std::vector<calib::KernelMeasurement>& ms, const kernels::DeviceInfo& d) {
   std::ostringstream o;
   o << "backend,device,op,n,rho,k,median_s,min_s,max_s,spread,repeats\n";

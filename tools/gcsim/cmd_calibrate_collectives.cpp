@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -42,7 +43,7 @@ struct Args {
   int workers = 4, repeats = 15, warmup = 3;
   std::size_t min_bytes = 4, max_bytes = 4u << 20;
   double rate_mbit = 0.0, timeout_s = 60.0;
-  std::string out, base, csv, hosts, exec_prefix;
+  std::string out, base, csv, hosts, exec_prefix, refit;
   bool force = false;
   // worker mode
   int worker_rank = -1;
@@ -61,10 +62,13 @@ std::string measurements_csv(const std::vector<calib::CollectiveMeasurement>& ms
   return o.str();
 }
 
+// Throws InputError naming the file and line.
 std::vector<calib::CollectiveMeasurement> read_measurements(const std::string& path) {
   std::ifstream f(path);
+  if (!f) throw InputError(path, "", "cannot open file");
   std::string line;
-  if (!std::getline(f, line) || line != kCsvHeader) throw std::runtime_error(path + ": rank 0 wrote no measurements");
+  if (!std::getline(f, line) || line != kCsvHeader)
+    throw InputError(path, "", std::string("not a collectives CSV (its first line must be '") + kCsvHeader + "')");
   std::vector<calib::CollectiveMeasurement> ms;
   while (std::getline(f, line)) {
     std::istringstream in(line);
@@ -72,15 +76,23 @@ std::vector<calib::CollectiveMeasurement> read_measurements(const std::string& p
     std::string field;
     std::vector<std::string> v;
     while (std::getline(in, field, ',')) v.push_back(field);
-    if (v.size() != 8) throw std::runtime_error(path + ": malformed line '" + line + "'");
-    m.op = v[0];
-    m.bytes = std::stoull(v[1]);
-    m.wire_bytes = std::stod(v[2]);
-    m.seconds.median = std::stod(v[3]);
-    m.seconds.min = std::stod(v[4]);
-    m.seconds.max = std::stod(v[5]);
-    m.seconds.spread = std::stod(v[6]);
-    m.seconds.count = std::stoi(v[7]);
+    const std::string where = path + ":" + std::to_string(ms.size() + 2);
+    if (v.size() != 8 || (v[0] != "allreduce" && v[0] != "allgather"))
+      throw InputError(where, "", "want op (allreduce or allgather) and 7 numbers, got '" + line + "'");
+    try {
+      m.op = v[0];
+      m.bytes = std::stoull(v[1]);
+      m.wire_bytes = std::stod(v[2]);
+      m.seconds.median = std::stod(v[3]);
+      m.seconds.min = std::stod(v[4]);
+      m.seconds.max = std::stod(v[5]);
+      m.seconds.spread = std::stod(v[6]);
+      m.seconds.count = std::stoi(v[7]);
+    } catch (const std::exception&) {
+      throw InputError(where, "", "a field is not a number: '" + line + "'");
+    }
+    if (!(m.seconds.median > 0.0 && std::isfinite(m.seconds.median) && m.wire_bytes >= 0.0))
+      throw InputError(where, "", "median_s must be a positive number and wire_bytes >= 0");
     ms.push_back(m);
   }
   return ms;
@@ -94,6 +106,11 @@ calib::CollectiveSweepOptions sweep_options(const Args& a) {
   return o;
 }
 
+std::string error_path(const std::string& run_dir, int rank) {
+  return (fs::path(run_dir) / ("rank-" + std::to_string(rank) + ".error")).string();
+}
+
+// A worker's failure goes to RUN_DIR/rank-R.error for the launcher's one line.
 int worker_main(const Args& a) {
   try {
     train::GlooOptions go;
@@ -110,13 +127,27 @@ int worker_main(const Args& a) {
     }
     return kExitOk;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "gcsim calibrate collectives [rank %d]: %s\n", a.worker_rank, e.what());
+    std::ofstream f(error_path(a.run_dir, a.worker_rank));
+    f << e.what() << "\n";
+    if (!f) std::fprintf(stderr, "gcsim calibrate collectives [rank %d]: %s\n", a.worker_rank, e.what());
     return kExitRuntime;
   }
 }
 
-// Runs the P workers; returns "" when all succeeded, else the first failure in words.
+std::atomic<int> g_signal{0};
+void on_signal(int sig) { g_signal = sig; }
+
+// Runs the P workers; returns "" when all succeeded, else the first failure in
+// words. SIGINT/SIGTERM stop the workers and throw Interrupted.
+struct Interrupted {
+  int signal;
+};
+
 std::string run_workers(const Args& a, const std::string& run_dir) {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   std::vector<std::string> hosts = split_list(a.hosts, ',');
   if (hosts.empty()) hosts.assign(static_cast<std::size_t>(a.workers), "127.0.0.1");
   const std::string run_id = "calib-" + std::to_string(getpid());
@@ -149,25 +180,43 @@ std::string run_workers(const Args& a, const std::string& run_dir) {
       done[r] = true;
       --remaining;
       if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && failure.empty()) {
-        failure = "rank " + std::to_string(r) + " " + describe_status(st);
+        std::ifstream f(error_path(run_dir, static_cast<int>(r)));
+        std::string message;
+        std::getline(f, message);
+        failure = "rank " + std::to_string(r) + ": " + (message.empty() ? describe_status(st) : message);
         deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(a.timeout_s * 1000));
       }
     }
-    if (std::chrono::steady_clock::now() > deadline)
+    if (std::chrono::steady_clock::now() > deadline || g_signal != 0)
       for (std::size_t r = 0; r < pids.size(); ++r)
         if (!done[r]) kill(pids[r], SIGKILL);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  if (g_signal != 0) throw Interrupted{g_signal};
   return failure;
 }
 
-std::string today_utc() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
+// Runs the workers in a temporary directory (removed on every path) and
+// returns rank 0's measurements.
+std::vector<calib::CollectiveMeasurement> measure(const Args& a) {
+  std::string tmpl = (fs::temp_directory_path() / "gcsim-calibrate-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("cannot create a temporary directory in /tmp");
+  const std::string run_dir = tmpl;
+  std::vector<calib::CollectiveMeasurement> ms;
+  try {
+    fs::create_directories(fs::path(run_dir) / "rendezvous");
+    const calib::CollectiveSweepOptions o = sweep_options(a);
+    std::fprintf(stderr, "calibrating collectives: %d workers, %zu sizes %zu..%zu bytes, %d repeats\n", a.workers,
+                 o.sizes.size(), o.sizes.front(), o.sizes.back(), a.repeats);
+    const std::string failure = run_workers(a, run_dir);
+    if (!failure.empty()) throw std::runtime_error("the measurement failed: " + failure);
+    ms = read_measurements((fs::path(run_dir) / "measurements.csv").string());
+  } catch (...) {
+    fs::remove_all(run_dir);
+    throw;
+  }
+  fs::remove_all(run_dir);
+  return ms;
 }
 
 }  // namespace
@@ -188,6 +237,8 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
       "rate-mbit", po::value(&a.rate_mbit)->default_value(0.0),
       "the link rate the workers are shaped to (tools/netem.sh --rate-mbit): also fits inter_node_efficiency")(
       "csv", po::value(&a.csv), "also write every measurement (median, min, max, spread) to this CSV")(
+      "refit", po::value(&a.refit)->default_value(""),
+      "measure nothing: fit the measurements of an earlier --csv (taken with the same --workers)")(
       "hosts", po::value(&a.hosts)->default_value(""), "comma-separated address per rank (default 127.0.0.1)")(
       "exec-prefix", po::value(&a.exec_prefix)->default_value(""),
       "command put before each worker, {rank} replaced (tools/netem.sh appends it)")(
@@ -224,23 +275,23 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   if (!a.csv.empty()) check_output_file(a.csv, a.force);
   load_profile(a.base);  // a bad base fails now, not after the measurement
 
-  std::string tmpl = (fs::temp_directory_path() / "gcsim-calibrate-XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("cannot create a temporary directory in /tmp");
-  const std::string run_dir = tmpl;
   std::vector<calib::CollectiveMeasurement> ms;
-  try {
-    fs::create_directories(fs::path(run_dir) / "rendezvous");
-    std::fprintf(stderr, "calibrating collectives: %d workers, %zu sizes %zu..%zu bytes, %d repeats\n", a.workers,
-                 sweep_options(a).sizes.size(), sweep_options(a).sizes.front(), sweep_options(a).sizes.back(),
-                 a.repeats);
-    const std::string failure = run_workers(a, run_dir);
-    if (!failure.empty()) throw std::runtime_error("the measurement failed: " + failure);
-    ms = read_measurements((fs::path(run_dir) / "measurements.csv").string());
-  } catch (...) {
-    fs::remove_all(run_dir);
-    throw;
+  if (a.refit.empty()) {
+    try {
+      ms = measure(a);
+    } catch (const Interrupted& i) {
+      std::fprintf(stderr, "gcsim calibrate collectives: interrupted (signal %d); workers stopped, nothing written\n",
+                   i.signal);
+      return 128 + i.signal;
+    }
+  } else {
+    ms = read_measurements(a.refit);
+    try {
+      calib::fit_collectives(ms, a.workers);
+    } catch (const std::invalid_argument& e) {
+      throw InputError(a.refit, "", e.what());
+    }
   }
-  fs::remove_all(run_dir);
 
   const calib::CollectiveFit fit = calib::fit_collectives(ms, a.workers);
   std::printf("%-10s %10s %12s %14s\n", "op", "bytes", "median_us", "fit_us");
@@ -250,14 +301,16 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
                 1e6 * f.eval(m.wire_bytes, 0.0));
   }
   calib::CollectiveRecord rec;
-  rec.network = std::to_string(a.workers) + " processes, Gloo TCP" +
-                (a.exec_prefix.empty() ? std::string(" on loopback") : " via '" + a.exec_prefix + "'") +
-                (a.rate_mbit > 0 ? ", shaped to " + std::to_string(static_cast<long long>(a.rate_mbit)) + " Mbit/s" : "");
+  rec.network = a.refit.empty() ? std::to_string(a.workers) + " processes, Gloo TCP" +
+                                      (a.exec_prefix.empty() ? std::string(" on loopback")
+                                                             : " via '" + a.exec_prefix + "'")
+                                : "the measurements in " + a.refit;
+  if (a.rate_mbit > 0) rec.network += ", shaped to " + std::to_string(static_cast<long long>(a.rate_mbit)) + " Mbit/s";
   rec.date = today_utc();
   rec.command = "gcsim calibrate collectives";
   for (const auto& x : args) rec.command += " " + x;
   rec.workers = a.workers;
-  rec.repeats = a.repeats;
+  rec.repeats = a.refit.empty() ? a.repeats : ms.front().seconds.count;
   rec.launch_us = 1e6 * fit.launch_s;
   rec.alpha_us = 1e6 * fit.step_alpha_s;
   rec.achieved_mbit = 8.0 * fit.bytes_per_s / 1e6;

@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <sstream>
 
@@ -59,6 +60,15 @@ std::vector<std::string> split_list(const std::string& s, char sep) {
   for (std::string item; std::getline(ss, item, sep);)
     if (!item.empty()) out.push_back(item);
   return out;
+}
+
+std::string today_utc() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
 }
 
 }  // namespace gcsim::cli
