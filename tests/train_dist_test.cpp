@@ -189,6 +189,12 @@ TEST_CASE("segments follow the granularity", "[train][exchange]") {
   REQUIRE(s.size() == 3);
   REQUIRE(s[1].offset == 100);
   REQUIRE(s[1].k == 5);
+  // k per layer, but one bucket (one collective) for all three, as the simulator prices it
+  REQUIRE((s[0].group == 0 && s[1].group == 0 && s[2].group == 0));
+  // with 4000-byte buckets, filled from the last layer backwards: c alone, then a and b together
+  s = make_segments(layers, spec, 4000.0 / (1024 * 1024));
+  REQUIRE(s.size() == 3);
+  REQUIRE((s[0].group == 0 && s[1].group == 0 && s[2].group == 1));
   spec.granularity = Granularity::Model;
   s = make_segments(layers, spec, 25);
   REQUIRE(s.size() == 1);
@@ -203,6 +209,11 @@ TEST_CASE("segments follow the granularity", "[train][exchange]") {
   REQUIRE(s[1].offset == 150);
   spec.method = Method::None;
   REQUIRE(make_segments(layers, spec, 25)[0].k == 1150);
+  // dense: one allreduce per bucket whatever the granularity
+  spec.granularity = Granularity::Layer;
+  s = make_segments(layers, spec, 25);
+  REQUIRE(s.size() == 1);
+  REQUIRE(s[0].size == 1150);
 }
 
 TEST_CASE("the exchange averages dense gradients and keeps the error-feedback invariant", "[train][exchange]") {
@@ -259,9 +270,10 @@ TEST_CASE("the exchange averages dense gradients and keeps the error-feedback in
         std::vector<float> before(ex.residual().begin(), ex.residual().end());
         const auto st = ex.exchange(g, static_cast<std::uint64_t>(step));
         RANK_REQUIRE(st.entries_sent == 10 + 20);
-        // k is known on every rank: the parts alone, no byte counts first
-        RANK_REQUIRE(st.bytes_sent ==
-                     ring_allgather_bytes({80, 80}, c.rank()) + ring_allgather_bytes({160, 160}, c.rank()));
+        // one collective for the bucket (both layers: 10 + 20 entries of 8 bytes); k is known on
+        // every rank, so the parts alone travel, no byte counts first
+        RANK_REQUIRE(ex.buckets() == 1);
+        RANK_REQUIRE(st.bytes_sent == ring_allgather_bytes({240, 240}, c.rank()));
         for (std::size_t i = 0; i < n; ++i) {
           RANK_REQUIRE(g[i] == Approx(expect[i]).margin(1e-6));
           RANK_REQUIRE(ex.residual()[i] == e_ref[i]);

@@ -1,12 +1,15 @@
 // The compression hook, like a DDP communication hook: takes this rank's
 // gradient and leaves the average over all ranks of what they chose to send.
 //
-// The gradient is cut into segments by granularity: "layer" (one per model
-// layer), "bucket" (consecutive layers from the last backwards, closed once
-// they reach bucket_mb, as DDP fills its buckets), or "model" (one). Each
-// segment, with k = max(1, round(ratio * n_segment)):
+// The gradient is exchanged in buckets: consecutive layers from the last
+// backwards, closed once they reach bucket_mb, as DDP fills its buckets; with
+// granularity "model", one bucket of everything. One collective per bucket,
+// as the simulator prices it (sim/training/compression_cost.cpp). Inside a
+// bucket the entries are chosen per segment: per layer with granularity
+// "layer", else the bucket is the one segment. Each segment, with
+// k = ceil(ratio * n_segment):
 //
-//   method none   Gloo ring allreduce of the dense segment, / P
+//   method none   Gloo ring allreduce of the dense bucket, / P
 //   method topk   error feedback on:  acc = g + e; top-k of |acc|; e = acc - sent
 //                 error feedback off: top-k of |g|; the rest is dropped
 //   method randomk, threshold: the same with the kernels' Random-K (seeded by
@@ -17,10 +20,11 @@
 //                 instead of g; u is cleared where sent (momentum factor
 //                 masking). The trainer then folds weight decay into g and
 //                 steps with plain SGD on the average.
-//   then exchange "allgather": pack (value, index) into the wire format,
-//   allgather(v) the packed bytes (Top-K and Random-K: every part's size is
-//   known, so one collective; threshold: the byte counts go first), unpack
-//   each rank's part and scatter-add,
+//   then, per bucket, exchange "allgather": pack the bucket's (value, index)
+//   pairs (indices within the bucket) into the wire format, allgather(v) the
+//   packed bytes (Top-K and Random-K: every part's size is known, so one
+//   collective; threshold: the byte counts go first), unpack each rank's part
+//   and scatter-add,
 //   / P; exchange "dense": scatter the k values into a zero vector and
 //   allreduce that (the baseline that sends zeros).
 //
@@ -44,7 +48,8 @@ struct Segment {
   std::string name;
   std::size_t offset = 0;
   std::size_t size = 0;
-  std::size_t k = 0;  // entries sent (= size for method none)
+  std::size_t k = 0;      // entries sent (= size for method none)
+  std::size_t group = 0;  // the bucket (one collective) it is exchanged in; segments of a bucket are adjacent
 };
 
 // Named spans of the flat parameter array (train/simplecnn.h ParamBlock).
@@ -75,6 +80,8 @@ class GradientExchange {
   ExchangeStats exchange(std::span<float> grads, std::uint64_t step);
 
   const std::vector<Segment>& segments() const { return segments_; }
+  // Collectives per exchange: one per bucket.
+  std::size_t buckets() const { return groups_.size(); }
   // Error-feedback residual (zeros when error feedback is off or method none).
   std::span<float> residual() { return residual_; }
   std::span<const float> residual() const { return residual_; }
@@ -85,11 +92,20 @@ class GradientExchange {
   void set_momentum(double m) { momentum_ = m; }
 
  private:
-  std::size_t compress(std::size_t si, float* g, std::uint64_t step);
+  // Selects segment si's entries into values/indices (indices within the
+  // segment); returns how many.
+  std::size_t compress(std::size_t si, float* g, std::uint64_t step, float* values, kernels::Index* indices);
+
+  struct Group {
+    std::size_t offset = 0, size = 0;  // the bucket's span of the gradient
+    std::size_t first = 0, last = 0;   // its segments [first, last)
+    std::size_t k = 0;                 // entries of every rank (Top-K, Random-K); threshold varies
+  };
 
   Communicator& comm_;
   CompressionSpec spec_;
   std::vector<Segment> segments_;
+  std::vector<Group> groups_;
   std::unique_ptr<kernels::Backend> kernels_;
   std::vector<float> residual_;
   std::vector<float> local_momentum_;
