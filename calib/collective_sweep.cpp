@@ -9,6 +9,18 @@
 
 namespace gcsim::calib {
 
+namespace {
+
+// Keeps one core busy for `seconds` (arithmetic the compiler cannot drop).
+void busy_for(double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  volatile double sink = 1.0;
+  while (std::chrono::steady_clock::now() < end)
+    for (int i = 0; i < 1000; ++i) sink = sink * 1.0000001 + 1e-9;
+}
+
+}  // namespace
+
 std::vector<CollectiveMeasurement> run_collective_sweep(train::Communicator& comm, const CollectiveSweepOptions& opts,
                                                         const std::function<void()>& tick) {
   if (opts.repeats < 1 || opts.warmup < 0) throw std::invalid_argument("collective sweep: repeats >= 1, warmup >= 0");
@@ -25,6 +37,7 @@ std::vector<CollectiveMeasurement> run_collective_sweep(train::Communicator& com
       const std::vector<std::size_t> counts(static_cast<std::size_t>(p), bytes);
       std::vector<double> times;
       for (int i = 0; i < opts.warmup + opts.repeats; ++i) {
+        if (opts.compute_s > 0) busy_for(opts.compute_s);
         comm.barrier();
         const auto t0 = std::chrono::steady_clock::now();
         if (reduce) comm.allreduce_sum(vec.data(), vec.size());

@@ -33,6 +33,11 @@ struct CollectiveSweepOptions {
   std::vector<std::size_t> sizes;  // bytes: allreduce vector / allgather part (multiples of 4)
   int warmup = 3;
   int repeats = 15;
+  // Seconds of CPU work each rank does before every timed collective, as a
+  // training step computes before it exchanges. On a host whose cores are
+  // shared (P processes on fewer cores), a collective between compute phases
+  // waits for descheduled peers and costs more than one between idle waits.
+  double compute_s = 0.0;
 };
 
 struct CollectiveMeasurement {

@@ -146,7 +146,7 @@ std::string collective_profile_toml(const std::string& base_profile_path, const 
   coll.insert_or_assign("launch_us", rec.launch_us);
   coll.insert_or_assign("alpha_us", rec.alpha_us);
   std::string source = "measured: ring allreduce and ring allgather medians of " + std::to_string(rec.repeats) +
-                       " repeats on " + std::to_string(rec.workers) + " workers, fitted t = c + x / B (weighted r2 " +
+                       " repeats on " + std::to_string(rec.workers) + " workers, fitted t = c + x / B (r2 " +
                        short_number(rec.allreduce_r2) + " / " + short_number(rec.allgather_r2) + "); achieved " +
                        std::to_string(static_cast<long long>(rec.achieved_mbit + 0.5)) + " Mbit/s";
   if (rec.inter_node_efficiency >= 0.0) coll.insert_or_assign("inter_node_efficiency", rec.inter_node_efficiency);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -213,6 +214,12 @@ TEST_CASE("run_collective_sweep times both collectives at every size with ring b
         throw std::runtime_error("bad measurement for " + m.op);
     }
   });
+  // compute_s: every rank works that long before each collective (not timed): 2 ops x 2 sizes x 4 runs
+  o.compute_s = 0.002;
+  const auto t0 = std::chrono::steady_clock::now();
+  gcsim::train::test::on_ranks(2, [&](gcsim::train::Communicator& c) { run_collective_sweep(c, o); });
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= 16 * 0.002);
+  o.compute_s = 0.0;
   o.sizes = {6};  // not a multiple of 4
   CHECK_THROWS_AS(gcsim::train::test::on_ranks(2, [&](gcsim::train::Communicator& c) { run_collective_sweep(c, o); }),
                   std::invalid_argument);

@@ -3,7 +3,9 @@
 # Fashion-MNIST, dense vs Top-K with error feedback (rho 0.1, 0.01, 0.001) vs
 # Top-K without error feedback (rho 0.001), and Top-K 1% with error feedback
 # plus DGC's momentum correction, on unshaped loopback and on a
-# 100 Mbit/s emulated network (tools/netem.sh, needs root), then plots.
+# 100 Mbit/s emulated network (tools/netem.sh, needs root), then calibrates the
+# collectives there (gcsim calibrate collectives) and plots, with the simulator's
+# predictions from the shipped and the calibrated profile.
 #
 #   tools/train-experiments.sh [OUT_DIR]      (default reports/training)
 #
@@ -52,4 +54,20 @@ if [ "${SKIP_SHAPED:-0}" != 1 ]; then
   done
 fi
 
-/usr/bin/python3 tools/plot_training.py "$OUT" --gcsim "$GCSIM"
+# The collectives where the runs ran, between 20 ms compute phases like a training step's
+# (gcsim calibrate collectives); the shaped profile feeds the calibrated predictions.
+C="$OUT/collectives"
+mkdir -p "$C"
+CAL=(calibrate collectives --workers 4 --repeats 30 --compute-ms 20 --base reports/kernels/cpu-profile.toml)
+if [ ! -e "$C/loopback-p4-compute20.toml" ]; then
+  "$GCSIM" "${CAL[@]}" --out "$C/loopback-p4-compute20.toml" --csv "$C/loopback-p4-compute20.csv" \
+    >"$C/loopback-p4-compute20.txt"
+fi
+if [ "${SKIP_SHAPED:-0}" != 1 ] && [ ! -e "$C/shaped${RATE_MBIT}-p4-compute20.toml" ]; then
+  tools/netem.sh --workers 4 --rate-mbit "$RATE_MBIT" -- "$GCSIM" "${CAL[@]}" --rate-mbit "$RATE_MBIT" \
+    --out "$C/shaped${RATE_MBIT}-p4-compute20.toml" --csv "$C/shaped${RATE_MBIT}-p4-compute20.csv" \
+    >"$C/shaped${RATE_MBIT}-p4-compute20.txt" 2>&1
+fi
+PROFILE=()
+[ -e "$C/shaped${RATE_MBIT}-p4-compute20.toml" ] && PROFILE=(--profile "$C/shaped${RATE_MBIT}-p4-compute20.toml")
+/usr/bin/python3 tools/plot_training.py "$OUT" --gcsim "$GCSIM" "${PROFILE[@]}"

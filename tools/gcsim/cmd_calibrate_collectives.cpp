@@ -42,7 +42,7 @@ namespace {
 struct Args {
   int workers = 4, repeats = 15, warmup = 3;
   std::size_t min_bytes = 4, max_bytes = 4u << 20;
-  double rate_mbit = 0.0, timeout_s = 60.0;
+  double rate_mbit = 0.0, timeout_s = 60.0, compute_ms = 0.0;
   std::string out, base, csv, hosts, exec_prefix, refit;
   bool force = false;
   // worker mode
@@ -103,6 +103,7 @@ calib::CollectiveSweepOptions sweep_options(const Args& a) {
   o.sizes = calib::collective_size_grid(a.min_bytes, a.max_bytes);
   o.repeats = a.repeats;
   o.warmup = a.warmup;
+  o.compute_s = a.compute_ms / 1e3;
   return o;
 }
 
@@ -159,7 +160,8 @@ std::string run_workers(const Args& a, const std::string& run_dir) {
                              std::to_string(r), "--run-dir", run_dir, "--run-id", run_id, "--host",
                              hosts[static_cast<std::size_t>(r)], "--timeout", std::to_string(a.timeout_s),
                              "--min-bytes", std::to_string(a.min_bytes), "--max-bytes", std::to_string(a.max_bytes),
-                             "--repeats", std::to_string(a.repeats), "--warmup", std::to_string(a.warmup)});
+                             "--repeats", std::to_string(a.repeats), "--warmup", std::to_string(a.warmup),
+                             "--compute-ms", std::to_string(a.compute_ms)});
     try {
       pids.push_back(spawn(argv));
     } catch (...) {
@@ -234,6 +236,8 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
       "max-bytes", po::value(&a.max_bytes)->default_value(4u << 20), "largest message (bytes)")(
       "repeats", po::value(&a.repeats)->default_value(15), "timed repeats per size (the median is fitted)")(
       "warmup", po::value(&a.warmup)->default_value(3), "untimed repeats before them")(
+      "compute-ms", po::value(&a.compute_ms)->default_value(0.0),
+      "CPU work per rank before each collective, like a training step's compute (matters where cores are shared)")(
       "rate-mbit", po::value(&a.rate_mbit)->default_value(0.0),
       "the link rate the workers are shaped to (tools/netem.sh --rate-mbit): also fits inter_node_efficiency")(
       "csv", po::value(&a.csv), "also write every measurement (median, min, max, spread) to this CSV")(
@@ -263,6 +267,7 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   if (a.min_bytes < 1 || a.max_bytes > (1u << 30) || calib::collective_size_grid(a.min_bytes, a.max_bytes).size() < 2)
     throw InputError("--min-bytes/--max-bytes", "", "need at least two sizes 4 * 4^i between them (at most 1 GiB)");
   if (!(a.rate_mbit >= 0.0 && std::isfinite(a.rate_mbit))) throw InputError("--rate-mbit", "", "must be >= 0");
+  if (!(a.compute_ms >= 0.0 && a.compute_ms <= 60e3)) throw InputError("--compute-ms", "", "must be in [0, 60000]");
   if (a.worker_rank >= 0) return worker_main(a);
 
   if (a.out.empty()) throw InputError("gcsim calibrate collectives", "--out", "is required");
