@@ -1,7 +1,14 @@
 // Byte counts of the ring schedules (see communicator.h).
 #include "train/communicator.h"
 
+#include <stdexcept>
+
 namespace gcsim::train {
+
+void Communicator::check_known_counts(std::size_t bytes, const std::vector<std::size_t>& counts) const {
+  if (counts.size() != static_cast<std::size_t>(size()) || counts[static_cast<std::size_t>(rank())] != bytes)
+    throw std::invalid_argument(name() + " allgatherv_known: counts do not match the ranks or this rank's bytes");
+}
 
 std::uint64_t ring_allreduce_bytes(std::size_t n, int ranks, int rank) {
   if (ranks <= 1) return 0;

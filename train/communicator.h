@@ -53,6 +53,10 @@ class Communicator {
   std::uint64_t bytes_sent() const { return bytes_sent_; }
 
  protected:
+  // allgatherv_known's precondition on this rank's side: one count per rank,
+  // and this rank's own equal to `bytes`; throws std::invalid_argument.
+  void check_known_counts(std::size_t bytes, const std::vector<std::size_t>& counts) const;
+
   std::uint64_t bytes_sent_ = 0;
 };
 

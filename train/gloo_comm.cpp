@@ -93,8 +93,7 @@ void GlooComm::allgatherv(const void* data, std::size_t bytes, std::vector<std::
 
 void GlooComm::allgatherv_known(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts,
                                 std::vector<std::uint8_t>& out) {
-  if (counts.size() != static_cast<std::size_t>(size_) || counts[rank_] != bytes)
-    throw std::invalid_argument("GlooComm::allgatherv_known: counts do not match the ranks or this rank's bytes");
+  check_known_counts(bytes, counts);
   std::size_t total = 0;
   for (const std::size_t c : counts) total += c;
   if (size_ == 1) {

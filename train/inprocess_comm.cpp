@@ -59,6 +59,14 @@ void InProcessComm::allreduce_sum(float* data, std::size_t n) {
   bytes_sent_ += ring_allreduce_bytes(n, p, rank_);
 }
 
+void InProcessComm::gather_posted(const std::vector<std::size_t>& counts, std::vector<std::uint8_t>& out) const {
+  out.clear();
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    const auto* in = static_cast<const std::uint8_t*>(hub_->inputs_[r]);
+    out.insert(out.end(), in, in + counts[r]);
+  }
+}
+
 void InProcessComm::allgatherv(const void* data, std::size_t bytes, std::vector<std::uint8_t>& out,
                                std::vector<std::size_t>& counts) {
   const int p = size();
@@ -66,11 +74,7 @@ void InProcessComm::allgatherv(const void* data, std::size_t bytes, std::vector<
   hub_->sizes_[rank_] = bytes;
   hub_->arrive_and_wait("allgatherv");
   counts.assign(hub_->sizes_.begin(), hub_->sizes_.end());
-  out.clear();
-  for (int r = 0; r < p; ++r) {
-    const auto* in = static_cast<const std::uint8_t*>(hub_->inputs_[r]);
-    out.insert(out.end(), in, in + counts[r]);
-  }
+  gather_posted(counts, out);
   hub_->arrive_and_wait("allgatherv");
   // Counted as GlooComm sends it: the byte counts (8 bytes per rank) first, then the bytes.
   bytes_sent_ += ring_allgather_bytes(std::vector<std::size_t>(p, sizeof(std::uint64_t)), rank_);
@@ -80,8 +84,7 @@ void InProcessComm::allgatherv(const void* data, std::size_t bytes, std::vector<
 void InProcessComm::allgatherv_known(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts,
                                      std::vector<std::uint8_t>& out) {
   const int p = size();
-  if (counts.size() != static_cast<std::size_t>(p) || counts[rank_] != bytes)
-    throw std::invalid_argument("InProcessComm::allgatherv_known: counts do not match the ranks or this rank's bytes");
+  check_known_counts(bytes, counts);
   hub_->inputs_[rank_] = data;
   hub_->sizes_[rank_] = bytes;
   hub_->arrive_and_wait("allgatherv");
@@ -90,12 +93,7 @@ void InProcessComm::allgatherv_known(const void* data, std::size_t bytes, const 
   bool agree = true;
   for (int r = 0; r < p; ++r) agree = agree && hub_->sizes_[r] == counts[r];
   out.clear();
-  if (agree) {
-    for (int r = 0; r < p; ++r) {
-      const auto* in = static_cast<const std::uint8_t*>(hub_->inputs_[r]);
-      out.insert(out.end(), in, in + counts[r]);
-    }
-  }
+  if (agree) gather_posted(counts, out);
   hub_->arrive_and_wait("allgatherv");
   if (!agree) throw std::logic_error("InProcessComm::allgatherv_known: a rank sent another size than counts says");
   bytes_sent_ += ring_allgather_bytes(counts, rank_);

@@ -57,6 +57,9 @@ class InProcessComm final : public Communicator {
   void abort() { hub_->abort(); }
 
  private:
+  // out = every rank's posted input, counts[r] bytes of rank r, in rank order
+  // (between the two arrive_and_wait of an allgather).
+  void gather_posted(const std::vector<std::size_t>& counts, std::vector<std::uint8_t>& out) const;
   std::shared_ptr<InProcessHub> hub_;
   int rank_;
   std::vector<float> scratch_;
