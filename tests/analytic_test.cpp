@@ -123,7 +123,7 @@ const ExpectedBucket kResnet50Buckets[] = {
 
 // ------------------------------------------------------------- buckets ----
 
-TEST_CASE("buckets: reverse order, cap respected, zero-parameter layers skipped", "[analytic]") {
+TEST_CASE("buckets: reverse order - cap respected - zero-parameter layers skipped", "[analytic]") {
   // params: l0 100, l1 0, l2 300, l3 200, l4 500, l5 50; cap 600 parameters (2400 bytes).
   const ModelSpec m = custom_model({{100, 1}, {0, 1}, {300, 1}, {200, 1}, {500, 1}, {50, 1}});
   const auto b = gcsim::make_buckets(m, 2400.0, Granularity::Bucket);
@@ -161,7 +161,7 @@ TEST_CASE("buckets: a layer larger than the cap gets a bucket of its own", "[ana
   CHECK(b[1].params == 1000);
 }
 
-TEST_CASE("buckets: granularity model is one bucket; layer granularity buckets by the cap", "[analytic]") {
+TEST_CASE("buckets: granularity model is one bucket and layer granularity buckets by the cap", "[analytic]") {
   const ModelSpec m = custom_model({{100, 1}, {0, 1}, {300, 1}, {200, 1}, {500, 1}, {50, 1}});
   const auto one = gcsim::make_buckets(m, 400.0, Granularity::Model);
   REQUIRE(one.size() == 1);
@@ -219,7 +219,7 @@ TEST_CASE("buckets: resnet50 at 25 MiB", "[analytic]") {
 
 // ------------------------------------------------------- compute times ----
 
-TEST_CASE("compute_times: forward = step/3, backward = 2/3 step split by FLOPs", "[analytic]") {
+TEST_CASE("compute_times: forward = step/3 - backward = 2/3 step split by FLOPs", "[analytic]") {
   Scenario s = make_scenario(custom_model({{10, 1.0}, {20, 3.0}, {0, 0.0}, {30, 4.0}}), 0.24, 1);
   s.profile.kernels[gcsim::op::optimizer] = KernelCost{1e-3, 2e-6, 5.0};  // per_selected unused (k = 0)
   const auto t = gcsim::compute_times(s);
@@ -262,7 +262,7 @@ TEST_CASE("compute_times: roofline step = 3 F batch / (peak x efficiency)", "[an
 
 // ------------------------------------------------------------ timeline ----
 
-TEST_CASE("analytic, no overlap, no compression: compute + sum of per-bucket ring times", "[analytic]") {
+TEST_CASE("analytic with no overlap and no compression: compute + sum of per-bucket ring times", "[analytic]") {
   Scenario s = make_scenario(gcsim::make_resnet50(), 0.3, 8);
   s.cluster.gpus_per_node = 8;  // one node of 8: the intra link
   s.cluster.intra_node = {2400.0, 1.0};
@@ -308,7 +308,7 @@ TEST_CASE("analytic, no overlap, no compression: compute + sum of per-bucket rin
   CHECK(rh.iteration_time_s == exact(0.3 + comm_h));
 }
 
-TEST_CASE("analytic: the timeline is not max(T_compute, T_comm)", "[analytic]") {
+TEST_CASE("analytic: the timeline is not max of T_compute and T_comm", "[analytic]") {
   // Ring at P = 2, alpha = 0, B = 1e9: a bucket of p parameters takes 4p / 1e9 s, + 10 ms launch.
   SECTION("the first bucket hides behind the rest of backward, the second cannot") {
     Scenario s = make_scenario(two_layers(125'000'000, 200'000'000), 3.0, 2);
@@ -360,7 +360,7 @@ TEST_CASE("analytic: the timeline is not max(T_compute, T_comm)", "[analytic]") 
   }
 }
 
-TEST_CASE("analytic: compression on the timeline, by hand", "[analytic]") {
+TEST_CASE("analytic: compression on the timeline - by hand", "[analytic]") {
   // P = 2, Top-K with error feedback, rho = 0.5, int32 indices (8 bytes/entry),
   // allgather at B = 1e9: (P-1) * 8k / 1e9 s. ef_topk costs 0.2 s per call,
   // scatter-add 1 ns per received entry (P k of them), pack free.
@@ -496,7 +496,7 @@ TEST_CASE("analytic: one worker does not communicate", "[analytic]") {
 
 // ----------------------------------------------------------- efficiency ----
 
-TEST_CASE("efficiency: weak = T1/TP, strong = (Tc/P)/(Tc/P + Tcomm), speedup = P E_weak", "[analytic]") {
+TEST_CASE("efficiency: weak = T1/TP - strong = (Tc/P)/(Tc/P + Tcomm) - speedup = P E_weak", "[analytic]") {
   CHECK(gcsim::weak_efficiency(2.0, 4.0) == exact(0.5));
   CHECK(gcsim::weak_efficiency(3.0, 3.0) == exact(1.0));
   CHECK(gcsim::strong_efficiency(8.0, 1.0, 4) == exact(2.0 / 3.0));
@@ -518,7 +518,7 @@ TEST_CASE("efficiency: weak = T1/TP, strong = (Tc/P)/(Tc/P + Tcomm), speedup = P
 
 // ---------------------------------------------------------- compression ----
 
-TEST_CASE("compression: k = ceil(rho n) per bucket, per layer at granularity layer", "[analytic]") {
+TEST_CASE("compression: k = ceil(rho n) per bucket - per layer at granularity layer", "[analytic]") {
   // One bucket of 1001 + 999 + 50 = 2050 parameters.
   const ModelSpec m = custom_model({{1001, 1.0}, {999, 1.0}, {50, 1.0}});
   Scenario s = make_scenario(m, 0.1, 2);
@@ -561,7 +561,7 @@ TEST_CASE("compression: k = ceil(rho n) per bucket, per layer at granularity lay
   CHECK(gcsim::simulate_analytic(r).bytes_sent_per_worker == exact(3.0 * 12.0 * static_cast<double>(k_bucket)));
 }
 
-TEST_CASE("topk_count = ceil(rho n), at least 1, at most n", "[analytic]") {
+TEST_CASE("topk_count = ceil(rho n) - at least 1 - at most n", "[analytic]") {
   CHECK(gcsim::topk_count(0.01, 1000) == 10);
   CHECK(gcsim::topk_count(0.01, 1001) == 11);
   CHECK(gcsim::topk_count(0.1, 30) == 3);  // 0.1 * 30 = 3.0000000000000004 in floating point

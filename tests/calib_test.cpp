@@ -77,7 +77,7 @@ TEST_CASE("fit_cost rejects empty input and non-positive times", "[calib]") {
   CHECK_THROWS_AS(fit_cost({{1e4, 1, std::nan("")}}), std::invalid_argument);
 }
 
-TEST_CASE("summarize gives median, extremes and spread", "[calib]") {
+TEST_CASE("summarize gives median - extremes and spread", "[calib]") {
   const Summary odd = summarize({5.0, 1.0, 3.0});
   CHECK(odd.median == 3.0);
   CHECK(odd.min == 1.0);
@@ -98,7 +98,7 @@ TEST_CASE("size_grid spans the decades inclusively", "[calib]") {
   CHECK_THROWS(size_grid(1e4, 1e5, 4));
 }
 
-TEST_CASE("run_kernel_sweep measures every op, size and ratio", "[calib]") {
+TEST_CASE("run_kernel_sweep measures every op - size and ratio", "[calib]") {
   auto backend = gcsim::kernels::make_backend("cpu", 1);
   KernelSweepOptions o;
   o.sizes = {1000, 5000};
@@ -174,7 +174,7 @@ std::vector<CollectiveMeasurement> model_points(int p, double launch, double alp
 
 }  // namespace
 
-TEST_CASE("fit_collectives recovers launch, per-step alpha and bandwidth from the ring model", "[calib]") {
+TEST_CASE("fit_collectives recovers launch - per-step alpha and bandwidth from the ring model", "[calib]") {
   for (const int p : {2, 4, 16}) {
     INFO("P = " << p);
     const CollectiveFit f = fit_collectives(model_points(p, 30e-6, 12e-6, 1.25e9), p);

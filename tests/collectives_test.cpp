@@ -124,7 +124,7 @@ TEST_CASE("ring allreduce time grows with P and its bandwidth term approaches 2n
 
 // ---------------------------------------------------- halving-doubling ----
 
-TEST_CASE("halving-doubling, P a power of two: 2 log2(P) a + 2(P-1)/P n/B", "[collectives]") {
+TEST_CASE("halving-doubling with P a power of two: 2 log2(P) a + 2(P-1)/P n/B", "[collectives]") {
   const double B = 25e9;
   for (int P : {2, 4, 8, 16, 64, 256, 1024}) {
     const double lg = std::log2(static_cast<double>(P));
@@ -142,7 +142,7 @@ TEST_CASE("halving-doubling, P a power of two: 2 log2(P) a + 2(P-1)/P n/B", "[co
   }
 }
 
-TEST_CASE("halving-doubling, P not a power of two: core on P' plus two full-vector steps", "[collectives]") {
+TEST_CASE("halving-doubling with P not a power of two: core on P' plus two full-vector steps", "[collectives]") {
   const double B = 10e9;
   // P -> P' = 2^floor(log2 P)
   const std::vector<std::pair<int, int>> cases = {{3, 2}, {5, 4}, {6, 4}, {7, 4}, {12, 8}, {100, 64}};
@@ -345,7 +345,7 @@ TEST_CASE("sparse allgather beats the dense ring at small P and loses past P = 1
   }
 }
 
-TEST_CASE("bucket_cost: sparse exchange wire bytes are k(4+idx), dense exchange is 4n", "[collectives]") {
+TEST_CASE("bucket_cost: sparse exchange wire bytes are k(4+idx) - dense exchange is 4n", "[collectives]") {
   gcsim::Scenario s;
   s.model.name = "custom";
   s.model.layers = {{"fc", "linear", 1'000'000, 2e6}};
@@ -428,7 +428,7 @@ TEST_CASE("dense_allreduce with a named algorithm uses that algorithm", "[collec
   CHECK(gcsim::dense_allreduce(Algorithm::Tree, f, 1e6).cost.time_s == exact(2.0 * 3.0 * 1e-6 + 2.0 * 1e6 / 1e9));
 }
 
-TEST_CASE("latency-bound: with large alpha and small n, tree or halving-doubling beats ring", "[collectives]") {
+TEST_CASE("latency-bound: with large alpha and small n - tree or halving-doubling beats ring", "[collectives]") {
   const int P = 64;
   const double a = 1e-3, B = 1e9, n = 1e3;
   const Fabric f = one_class(P, a, B);
@@ -466,7 +466,7 @@ TEST_CASE("bandwidth-bound: with large n the ring beats the tree (2(P-1)/P < 2)"
 
 // --------------------------------------------------------------- fabric ----
 
-TEST_CASE("make_fabric: alpha = profile alpha + latency, B = Gbps 1e9/8 x efficiency", "[collectives]") {
+TEST_CASE("make_fabric: alpha = profile alpha + latency - B = Gbps 1e9/8 x efficiency", "[collectives]") {
   ClusterSpec c;
   c.workers = 16;
   c.gpus_per_node = 8;
@@ -516,7 +516,7 @@ TEST_CASE("make_fabric: alpha = profile alpha + latency, B = Gbps 1e9/8 x effici
   CHECK(hosts.flat_link().bytes_per_s == exact(200e9 / 8.0 * 0.9));
 }
 
-TEST_CASE("crosses_nodes: G = 8 keeps distances 1, 2, 4 inside a node and 8, 16 cross", "[collectives]") {
+TEST_CASE("crosses_nodes: G = 8 keeps distances 1 2 4 inside a node and 8 16 cross", "[collectives]") {
   const Fabric f = two_level(32, 8, 1, {1e-6, 1e11}, {5e-6, 1e10});
   CHECK_FALSE(f.crosses_nodes(1));
   CHECK_FALSE(f.crosses_nodes(2));
@@ -537,7 +537,7 @@ TEST_CASE("crosses_nodes: G = 8 keeps distances 1, 2, 4 inside a node and 8, 16 
   for (int d : {1, 2, 4, 8, 16}) CHECK_FALSE(single.crosses_nodes(d));
 }
 
-TEST_CASE("crosses_nodes: G = 6, distances 2 and 4 cross for some ranks", "[collectives]") {
+TEST_CASE("crosses_nodes: G = 6 - distances 2 and 4 cross for some ranks", "[collectives]") {
   const Fabric f = two_level(12, 6, 2, {1e-6, 1e11}, {5e-6, 1e10});
   // Enumerate r XOR d by hand over the 12 ranks (node = r / 6); partners past
   // the last rank do not exist (d = 8: only ranks 0-3 and 8-11 have one).

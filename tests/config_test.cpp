@@ -186,7 +186,7 @@ TEST_CASE("did-you-mean distance", "[config]") {
   CHECK(gcsim::closest_match("zzzzzz", {"workers", "topology"}).empty());
 }
 
-TEST_CASE("sweep files: axes in file order, linked keys, located errors", "[config][sweep]") {
+TEST_CASE("sweep files: axes in file order - linked keys - located errors", "[config][sweep]") {
   const std::string base = write_temp("base.toml", kValid);
   const std::string sw = write_temp("sw.toml", "base = \"base.toml\"\n[axes]\n\"cluster.workers\" = [2, 4, 8]\n"
                                                "\"model.name|model.batch_per_worker\" = [[\"resnet18\", 16], [\"gpt2-small\", 4]]\n");
@@ -217,7 +217,7 @@ TEST_CASE("sweep files: axes in file order, linked keys, located errors", "[conf
 
 // ------------------------------------------------ fat-tree, collective, stragglers ----
 
-TEST_CASE("fat-tree keys: nodes_per_leaf, spines, placement", "[config]") {
+TEST_CASE("fat-tree keys: nodes_per_leaf - spines - placement", "[config]") {
   const auto d = gcsim::load_scenario(write_temp("d.toml", kValid));
   CHECK(d.cluster.nodes_per_leaf == 16);  // defaults
   CHECK(d.cluster.spines == 0);
@@ -256,7 +256,7 @@ TEST_CASE("fat-tree keys: located errors", "[config][bad-input]") {
                  "s.toml:12:13: cluster.placement: applies only to topology = \"fat-tree\""));
 }
 
-TEST_CASE("collective: ps, servers, chunks", "[config]") {
+TEST_CASE("collective: ps - servers - chunks", "[config]") {
   const auto d = gcsim::load_scenario(write_temp("d.toml", kValid));
   CHECK(d.algorithm == gcsim::Algorithm::Ring);  // defaults
   CHECK(d.collective.servers == 1);
@@ -296,7 +296,7 @@ TEST_CASE("collective: located errors", "[config][bad-input]") {
                  "collective.algorithm: unknown value 'pss', did you mean 'ps'?"));
 }
 
-TEST_CASE("stragglers: cv, seed, slow workers", "[config]") {
+TEST_CASE("stragglers: cv - seed - slow workers", "[config]") {
   const auto d = gcsim::load_scenario(write_temp("d.toml", kValid));
   CHECK(d.stragglers.cv == 0.0);  // defaults: none
   CHECK(d.stragglers.seed == 1);
@@ -356,7 +356,7 @@ TEST_CASE("stragglers: located errors", "[config][bad-input]") {
   CHECK(contains(error_of("stragglers = 1\n" + kValid), "s.toml:1:14: stragglers: expected a table, got integer"));
 }
 
-TEST_CASE("set flags reach the new keys, creating missing tables", "[config]") {
+TEST_CASE("set flags reach the new keys - creating missing tables", "[config]") {
   const std::string path = write_temp("setnew.toml", kValid);
   const auto s = gcsim::load_scenario(
       path, {"stragglers.cv=0.1", "stragglers.seed=7", "stragglers.slow=[{rank=2, factor=3.0}]",

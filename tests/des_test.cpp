@@ -73,7 +73,7 @@ double rel(double a, double b) { return std::abs(a - b) / std::abs(b); }
 
 }  // namespace
 
-TEST_CASE("engine runs events in time order, ties in scheduling order", "[des]") {
+TEST_CASE("engine runs events in time order - ties in scheduling order", "[des]") {
   struct Recorder : EventHandler {
     std::vector<std::uint64_t> seen;
     void on_event(std::uint64_t tag) override { seen.push_back(tag); }
@@ -113,7 +113,7 @@ TEST_CASE("ring allgather schedule equals its closed form without contention", "
     }
 }
 
-TEST_CASE("halving-doubling schedule equals its closed form, also for P not a power of two", "[des]") {
+TEST_CASE("halving-doubling schedule equals its closed form - also for P not a power of two", "[des]") {
   for (int P : kRanks)
     for (double n : kBytes) {
       const Outcome o = run_collective(switch_topology(P), [&](auto& c) { return halving_doubling_schedule(c, P, n); });

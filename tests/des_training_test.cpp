@@ -76,7 +76,7 @@ TEST_CASE("a named slow worker holds everyone back", "[des-training]") {
   CHECK(s.result.efficiency_weak < b.result.efficiency_weak);
 }
 
-TEST_CASE("lognormal stragglers: seeded, spread over iterations, slower on average", "[des-training]") {
+TEST_CASE("lognormal stragglers: seeded - spread over iterations - slower on average", "[des-training]") {
   auto run = [](const std::string& seed) {
     return simulate_des(load("scenarios/h100-cluster.toml",
                              {"training.iterations=40", "stragglers.cv=0.2", "stragglers.seed=" + seed}));
@@ -94,7 +94,7 @@ TEST_CASE("lognormal stragglers: seeded, spread over iterations, slower on avera
   CHECK(a.result.straggler_s > 0.0);
 }
 
-TEST_CASE("contention in a training run: oversubscription slows des, not analytic", "[des-training]") {
+TEST_CASE("contention in a training run: oversubscription slows des - not analytic", "[des-training]") {
   const std::vector<std::string> fat = {"cluster.workers=24", "cluster.topology=\"fat-tree\"",
                                         "cluster.nodes_per_leaf=8", "cluster.spines=1", "cluster.placement=\"spread\"",
                                         "compression.method=\"none\"", "cluster.inter_node.bandwidth_gbps=100"};
@@ -113,7 +113,7 @@ TEST_CASE("contention in a training run: oversubscription slows des, not analyti
   CHECK(d2.result.busiest_links.front().name.find("spine") != std::string::npos);
 }
 
-TEST_CASE("the trace has worker tracks, collectives and phases", "[des-training]") {
+TEST_CASE("the trace has worker tracks - collectives and phases", "[des-training]") {
   const Scenario s = load("scenarios/h100-cluster.toml", {"cluster.workers=4", "training.iterations=2"});
   ChromeTrace trace;
   DesOptions o;

@@ -364,7 +364,7 @@ TEST_CASE("selection ops: k > n is an invalid argument", GCSIM_CONTRACT_TAG) {
 // =============================================================================
 // Fused error feedback
 
-TEST_CASE("ef_topk: one step is accumulate, select the top k, zero them", GCSIM_CONTRACT_TAG) {
+TEST_CASE("ef_topk: one step is accumulate - select the top k - zero them", GCSIM_CONTRACT_TAG) {
   std::vector<std::string> names = backends_under_test();
   names.insert(names.begin(), "cpu-reference");
   for (Data d : {Data::gaussian, Data::ties, Data::zeros})
@@ -395,7 +395,7 @@ TEST_CASE("ef_topk: one step is accumulate, select the top k, zero them", GCSIM_
     }
 }
 
-TEST_CASE("ef_topk: over 20 steps, emitted + residual == sum of gradients", GCSIM_CONTRACT_TAG) {
+TEST_CASE("ef_topk: over 20 steps - emitted + residual == sum of gradients", GCSIM_CONTRACT_TAG) {
   std::vector<std::string> names = backends_under_test();
   names.insert(names.begin(), "cpu-reference");
   const std::size_t n = 20000, k = 150, steps = 20;
@@ -431,7 +431,7 @@ TEST_CASE("ef_topk: over 20 steps, emitted + residual == sum of gradients", GCSI
   }
 }
 
-TEST_CASE("ef_topk: non-finite accumulators are rejected, e keeps g + e", GCSIM_CONTRACT_TAG) {
+TEST_CASE("ef_topk: non-finite accumulators are rejected - e keeps g + e", GCSIM_CONTRACT_TAG) {
   const float big = 3.0e38f;  // finite, but big + big overflows to +Inf
   for (const std::string& name : backends_under_test()) {
     Backend& b = backend(name);
@@ -481,7 +481,7 @@ TEST_CASE("ef_topk: k = 0 selects nothing and leaves e = g + e", GCSIM_CONTRACT_
 // =============================================================================
 // DGC's sampled threshold
 
-TEST_CASE("threshold_topk: the sampled threshold, and everything at or above it", GCSIM_CONTRACT_TAG) {
+TEST_CASE("threshold_topk: the sampled threshold and everything at or above it", GCSIM_CONTRACT_TAG) {
   std::vector<std::string> names = backends_under_test();
   names.insert(names.begin(), "cpu-reference");
   const std::vector<ThresholdOptions> options = {{}, {0.05, 10, 42}, {0.001, 1, 7}};
@@ -596,7 +596,7 @@ TEST_CASE("randomk: every backend picks the reference's subset", GCSIM_CONTRACT_
   }
 }
 
-TEST_CASE("randomk: seeds give different, roughly uniform subsets", GCSIM_CONTRACT_TAG) {
+TEST_CASE("randomk: seeds give different - roughly uniform subsets", GCSIM_CONTRACT_TAG) {
   for (const std::string& name : backends_under_test()) {
     INFO(name);
     Backend& b = backend(name);
@@ -654,7 +654,7 @@ TEST_CASE("randomk: only the selected values are checked for NaN and Inf", GCSIM
 // =============================================================================
 // Wire format
 
-TEST_CASE("wire format: int32 indices below 2^31 entries, int64 from there", GCSIM_CONTRACT_TAG) {
+TEST_CASE("wire format: int32 indices below 2^31 entries - int64 from there", GCSIM_CONTRACT_TAG) {
   using namespace gcsim::kernels;
   CHECK(index_bytes(1) == 4);
   CHECK(index_bytes(kInt32IndexLimit - 1) == 4);
@@ -663,7 +663,7 @@ TEST_CASE("wire format: int32 indices below 2^31 entries, int64 from there", GCS
   CHECK(wire_bytes(std::size_t{3} << 31, 10) == 120);
 }
 
-TEST_CASE("wire format: pack lays out values then indices; unpack round-trips", GCSIM_CONTRACT_TAG) {
+TEST_CASE("wire format: pack lays out values then indices and unpack round-trips", GCSIM_CONTRACT_TAG) {
   for (const std::string& name : backends_under_test()) {
     Backend& b = backend(name);
     for (std::size_t n : sizes(false)) {

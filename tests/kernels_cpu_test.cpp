@@ -174,7 +174,7 @@ TEST_CASE("fast cpu backend: dense_sum gives the same bits at every thread count
   }
 }
 
-TEST_CASE("radix select: the k largest keys, whatever the chunking", "[kernels]") {
+TEST_CASE("radix select: the k largest keys - whatever the chunking", "[kernels]") {
   std::mt19937_64 rng(42);
   std::vector<std::vector<std::uint32_t>> cases;
   cases.push_back({7});
@@ -232,7 +232,7 @@ TEST_CASE("radix select: histogram bookkeeping", "[kernels]") {
   CHECK(kth.ties == 2);
 }
 
-TEST_CASE("parallel chunks: cover [0, n) once and pass exceptions on", "[kernels]") {
+TEST_CASE("parallel chunks: cover 0..n-1 once and pass exceptions on", "[kernels]") {
   for (std::size_t n : {0, 1, 6, 7, 8, 1000003})
     for (unsigned chunks : {1u, 2u, 3u, 7u}) {
       std::size_t next = 0;
@@ -258,7 +258,7 @@ TEST_CASE("parallel chunks: cover [0, n) once and pass exceptions on", "[kernels
   CHECK(cpu::chunks_for(std::size_t{1} << 24, 1) == 1);
 }
 
-TEST_CASE("cpu backends: DeviceInfo, threads and host memory", "[kernels]") {
+TEST_CASE("cpu backends: DeviceInfo - threads and host memory", "[kernels]") {
   auto ref = gcsim::kernels::make_backend("cpu-reference");
   auto fast = gcsim::kernels::make_backend("cpu", 3);
   auto all = gcsim::kernels::make_backend("cpu", 0);

@@ -131,7 +131,7 @@ void check_ef_topk_against_reference(gk::Backend& gpu, const std::vector<float>&
 
 }  // namespace
 
-TEST_CASE("cuda ef_topk matches the reference at N = 25M, rho = 0.01", "[gpu]") {
+TEST_CASE("cuda ef_topk matches the reference at N = 25M - rho = 0.01", "[gpu]") {
   auto gpu = gk::make_backend("cuda");
   const std::size_t n = 25'000'000;
   const std::vector<float> g = normal_vector(n, 1, 1.0f);
@@ -296,7 +296,7 @@ TEST_CASE("cuda rejects a NaN in the scalar tail without writing outputs", "[gpu
   CHECK(std::isnan(acc[n - 1]));  // the GPU's NaN is canonical, its bits need not be the host's
 }
 
-TEST_CASE("cuda handles n > 2^31: 64-bit indices, select and wire format", "[gpu][huge]") {
+TEST_CASE("cuda handles n > 2^31: 64-bit indices - select and wire format", "[gpu][huge]") {
   // x (8.6 GB), the candidate buffer for n (25.8 GB) and a dense sum (8.6 GB).
   std::size_t free_bytes = 0;
   std::size_t total_bytes = 0;

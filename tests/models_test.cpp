@@ -65,7 +65,7 @@ TEST_CASE("zoo totals match the reference implementations", "[models]") {
   CHECK(gcsim::make_gpt2_small().total_params() == 124'439'808);
 }
 
-TEST_CASE("layer names are unique, non-empty and every layer has a kind", "[models]") {
+TEST_CASE("layer names are unique - non-empty and every layer has a kind", "[models]") {
   for (const auto& name : gcsim::zoo_names()) {
     const ModelSpec m = *gcsim::find_model(name);
     std::set<std::string> seen;
@@ -240,7 +240,7 @@ TEST_CASE("gpt2-small structure", "[models][gpt2]") {
   CHECK(m.forward_flops() < 2.95e11);
 }
 
-TEST_CASE("layer builder derives shapes, params and FLOPs", "[models][builder]") {
+TEST_CASE("layer builder derives shapes - params and FLOPs", "[models][builder]") {
   ModelSpec spec;
   LayerBuilder b(spec, ActShape{3, 32, 32});
 

@@ -64,7 +64,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("a sweep writes one row per point, in point order", "[sweep]") {
+TEST_CASE("a sweep writes one row per point - in point order", "[sweep]") {
   Fixture f("\"cluster.workers\" = [2, 4, 8, 16]\n\"compression.method\" = [\"none\", \"topk\"]\n");
   gcsim::SweepOptions o;
   o.backend = "analytic";

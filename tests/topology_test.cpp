@@ -134,7 +134,7 @@ TEST_CASE("topology: duplex links get dense ids and readable names", "[topology]
 
 // -------------------------------------------------------------- switch ----
 
-TEST_CASE("switch: P hosts, one switch, host to host = host latency in 2 hops", "[topology]") {
+TEST_CASE("switch: P hosts - one switch - host to host = host latency in 2 hops", "[topology]") {
   const Topology t = gcsim::build_switch(16, kNic);
   CHECK(t.ranks() == 16);
   CHECK(boost::num_vertices(t.graph()) == 17);
@@ -197,7 +197,7 @@ TEST_CASE("two-level with one GPU per node is a switch with nics x NIC capacity"
   }
 }
 
-TEST_CASE("two-level: intra-node routes take the NVSwitch, never a NIC", "[topology]") {
+TEST_CASE("two-level: intra-node routes take the NVSwitch - never a NIC", "[topology]") {
   for (int nics : {1, 2, 8}) {
     const Topology t = gcsim::build_two_level(16, 8, nics, kIntra, kNic);
     Router router(t);
@@ -277,7 +277,7 @@ TEST_CASE("two-level: bad parameters name the parameter and value", "[topology]"
 
 // ------------------------------------------------------------ fat-tree ----
 
-TEST_CASE("fat-tree: counts, same-leaf and cross-leaf routes, uplink capacity", "[topology]") {
+TEST_CASE("fat-tree: counts - same-leaf and cross-leaf routes - uplink capacity", "[topology]") {
   // 4 nodes x 8 GPUs, 2 nodes per leaf -> 2 leaves, 2 spines (2 ports / 1:1)
   const Topology t = gcsim::build_fat_tree(32, 8, 1, kIntra, kNic, 2, 0, 1.0, Placement::Packed);
   CHECK(boost::num_vertices(t.graph()) == 32 + 4 * 2 + 2 + 2);
@@ -387,7 +387,7 @@ TEST_CASE("fat-tree: bad parameters name the parameter and value", "[topology]")
 
 // ---------------------------------------------------------------- ring ----
 
-TEST_CASE("ring: neighbours are one hop, the opposite host P/2 hops, through hosts", "[topology]") {
+TEST_CASE("ring: neighbours are one hop - the opposite host P/2 hops - through hosts", "[topology]") {
   const Topology t = gcsim::build_ring(8, kNic);
   CHECK(t.hosts_forward());
   CHECK(boost::num_vertices(t.graph()) == 8);
@@ -413,7 +413,7 @@ TEST_CASE("ring: neighbours are one hop, the opposite host P/2 hops, through hos
 
 // ------------------------------------------------------------- routing ----
 
-TEST_CASE("routing: deterministic, cached, and rejects bad ranks", "[topology]") {
+TEST_CASE("routing: deterministic - cached and rejects bad ranks", "[topology]") {
   const Topology t = gcsim::build_fat_tree(64, 8, 2, kIntra, kNic, 2, 0, 2.0, Placement::Spread);
   Router a(t), b(t);
   const Route& r1 = a.route(3, 50);

@@ -195,7 +195,7 @@ TEST_CASE("Fashion-MNIST from the Debian package loads with the published shape 
 
 // ---------------------------------------------------------------- IDX reader
 
-TEST_CASE("IDX images and labels round-trip, raw and gzipped", "[train][data]") {
+TEST_CASE("IDX images and labels round-trip - raw and gzipped", "[train][data]") {
   TempDir dir;
   const Bytes pixels = pattern(3 * 5 * 7);
   const Bytes labels = {0, 9, 3, 3, 7};
@@ -250,7 +250,7 @@ TEST_CASE("IDX reader rejects a wrong magic number", "[train][data]") {
   REQUIRE_THROWS_WITH(gcsim::train::read_idx_images(other), Contains(other) && Contains("bad magic 0x68656c6c"));
 }
 
-TEST_CASE("IDX reader rejects truncated data and headers, raw and gzipped", "[train][data]") {
+TEST_CASE("IDX reader rejects truncated data and headers - raw and gzipped", "[train][data]") {
   TempDir dir;
   for (bool gz : {false, true}) {
     INFO((gz ? "gzip" : "raw"));
@@ -350,7 +350,7 @@ TEST_CASE("IDX reader rejects zero and absurd dimensions", "[train][data]") {
   REQUIRE_THROWS_WITH(gcsim::train::read_idx_labels(lab), Contains(lab) && Contains("count = 0"));
 }
 
-TEST_CASE("IDX reader rejects labels outside [0, classes)", "[train][data]") {
+TEST_CASE("IDX reader rejects labels outside 0..classes-1", "[train][data]") {
   TempDir dir;
   const std::string lab = dir.file("lab.gz");
   write_gz(lab, idx_labels(4, {0, 9, 10, 2}));
@@ -376,7 +376,7 @@ TEST_CASE("IDX reader names a missing or unreadable file", "[train][data]") {
 
 // ---------------------------------------------------------------- loader
 
-TEST_CASE("load_fashion_mnist reads a synthetic directory, normalises and applies limits", "[train][data]") {
+TEST_CASE("load_fashion_mnist reads a synthetic directory - normalises and applies limits", "[train][data]") {
   TempDir dir;
   write_split(dir, "train", 12, 12, /*gz=*/true, 3);
   write_split(dir, "t10k", 5, 5, /*gz=*/false, 4);  // raw fallback
@@ -467,7 +467,7 @@ TEST_CASE("ShardSampler validates its arguments", "[train][data]") {
   CHECK(ShardSampler(1, 0, 1, 9).epoch_indices(0) == std::vector<int>{0});
 }
 
-TEST_CASE("ShardSampler shards are equal, disjoint and cover floor(n/P)*P samples", "[train][data]") {
+TEST_CASE("ShardSampler shards are equal - disjoint and cover floor(n/P) x P samples", "[train][data]") {
   struct Case {
     int n, workers;
   };
@@ -494,7 +494,7 @@ TEST_CASE("ShardSampler shards are equal, disjoint and cover floor(n/P)*P sample
   }
 }
 
-TEST_CASE("ShardSampler is a pure function of (seed, epoch)", "[train][data]") {
+TEST_CASE("ShardSampler is a pure function of (seed and epoch)", "[train][data]") {
   const ShardSampler a(1000, 1, 4, 42);
   const ShardSampler b(1000, 1, 4, 42);
   CHECK(a.epoch_indices(3) == b.epoch_indices(3));

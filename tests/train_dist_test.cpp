@@ -137,7 +137,7 @@ TEST_CASE("ring schedules count the bytes each rank sends", "[train][comm]") {
   REQUIRE(ring_allgather_bytes({5, 6, 7}, 2) == 6 + 7);
 }
 
-TEST_CASE("in-process collectives: sum, allgatherv, and a missing rank times out", "[train][comm]") {
+TEST_CASE("in-process collectives: sum - allgatherv and a missing rank times out", "[train][comm]") {
   on_ranks(3, check_collectives);
   on_ranks(1, check_collectives);
   const auto t0 = std::chrono::steady_clock::now();
@@ -157,7 +157,7 @@ TEST_CASE("Gloo over loopback TCP: ring allreduce and allgatherv agree with the 
   on_gloo_ranks(3, check_collectives);
 }
 
-TEST_CASE("Gloo: a peer that dies makes the others fail within the timeout, not hang", "[train][comm][gloo]") {
+TEST_CASE("Gloo: a peer that dies makes the others fail within the timeout - not hang", "[train][comm][gloo]") {
   const auto t0 = std::chrono::steady_clock::now();
   std::atomic<int> failures{0};
   REQUIRE_THROWS_AS(on_gloo_ranks(
@@ -309,7 +309,7 @@ TEST_CASE("the exchange averages dense gradients and keeps the error-feedback in
   }
 }
 
-TEST_CASE("Random-K and DGC threshold through the hook: shared subsets, bounded k, EF conservation",
+TEST_CASE("Random-K and DGC threshold through the hook: shared subsets - bounded k - EF conservation",
           "[train][exchange]") {
   const std::size_t n = 5000;
   const std::vector<NamedRange> layers = {{"w", 0, n}};
@@ -494,7 +494,7 @@ limit_train = 1000
   REQUIRE_THROWS_WITH(load_scenario(path, {"optimizer.lr=0"}), Contains("optimizer.lr"));
 }
 
-TEST_CASE("training is deterministic, learns, and keeps the replicas identical", "[train][run]") {
+TEST_CASE("training is deterministic - learns and keeps the replicas identical", "[train][run]") {
   const auto data = synthetic_data(400, 100);
   const auto cfg = small_config(2, Method::TopK, 0.05, true);
   const auto a = train_inprocess(data, cfg, {});

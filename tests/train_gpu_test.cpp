@@ -19,7 +19,7 @@ using namespace gcsim;
 using namespace gcsim::train;
 using gcsim::train::test::max_rel_diff;
 
-TEST_CASE("cuda SimpleCnn: loss, hits and gradients match the CPU model", "[gpu][train]") {
+TEST_CASE("cuda SimpleCnn: loss - hits and gradients match the CPU model", "[gpu][train]") {
   TestRng rng(21);
   const int max_batch = 64;
   SimpleCnn cpu(max_batch), gpu(max_batch, ModelDevice::cuda);
@@ -44,7 +44,7 @@ TEST_CASE("cuda SimpleCnn: loss, hits and gradients match the CPU model", "[gpu]
   }
 }
 
-TEST_CASE("cuda SimpleCnn: bitwise deterministic run to run; evaluation agrees with the CPU", "[gpu][train]") {
+TEST_CASE("cuda SimpleCnn: bitwise deterministic run to run and evaluation agrees with the CPU", "[gpu][train]") {
   TestRng rng(22);
   const int batch = 32;
   SimpleCnn a(batch, ModelDevice::cuda), b(batch, ModelDevice::cuda), cpu(batch);
@@ -101,7 +101,7 @@ TEST_CASE("cuda SimpleCnn: 30 SGD steps follow the CPU trajectory", "[gpu][train
   CHECK(std::sqrt(diff2 / norm2) < 1e-4);
 }
 
-TEST_CASE("cuda trainer: 2 in-process ranks on the GPU learn, stay identical, track the CPU run", "[gpu][train]") {
+TEST_CASE("cuda trainer: 2 in-process ranks on the GPU learn - stay identical - track the CPU run", "[gpu][train]") {
   const FashionMnist data = test::synthetic_data(400, 100);
   const TrainConfig cfg = test::small_config(2, Method::TopK, 0.05, true);
   TrainerOptions gpu_opts;

@@ -64,7 +64,7 @@ TEST_CASE("to_col_major: cuBLAS's column-major call computes the row-major produ
   }
 }
 
-TEST_CASE("graph ops: Col2im is the adjoint of Im2col, also strided and padded", "[train][graph]") {
+TEST_CASE("graph ops: Col2im is the adjoint of Im2col - also strided and padded", "[train][graph]") {
   TestRng rng(5);
   HostExecutor x;
   for (const graph::ConvGeometry g : {geometry(1, 28, 28, 5, 1, 2), geometry(16, 14, 14, 5, 1, 2),
@@ -189,7 +189,7 @@ TEST_CASE("SimpleCnnGraph: after SGD steps on new parameters it still tracks the
   CHECK(graph.run(images.data(), labels.data(), batch, nullptr, nullptr) < first);  // the loss went down
 }
 
-TEST_CASE("SimpleCnn: labels >= 10 are refused before anything runs; --device names", "[train][graph]") {
+TEST_CASE("SimpleCnn: labels >= 10 are refused before anything runs and --device names", "[train][graph]") {
   SimpleCnn cpu(4);
   cpu.init(1);
   TestRng rng(1);

@@ -145,7 +145,7 @@ TEST_CASE("gemm_reference: a hand-computed product", "[train][model]") {
 // step (0.5) makes float rounding of the objective negligible, and every
 // parameter and input element is checked to 1e-3 (relative above 1). A wrong
 // gradient is off by O(1).
-TEST_CASE("Conv2d: forward matches the definition, backward matches finite differences", "[train][model]") {
+TEST_CASE("Conv2d: forward matches the definition - backward matches finite differences", "[train][model]") {
   const Conv2dShape shapes[] = {
       {.in_channels = 2, .out_channels = 3, .height = 7, .width = 6, .kernel = 5, .stride = 1, .padding = 2},
       {.in_channels = 3, .out_channels = 4, .height = 9, .width = 8, .kernel = 3, .stride = 2, .padding = 1},
@@ -195,7 +195,7 @@ TEST_CASE("Conv2d: forward matches the definition, backward matches finite diffe
   }
 }
 
-TEST_CASE("Linear: forward matches the definition, backward matches finite differences", "[train][model]") {
+TEST_CASE("Linear: forward matches the definition - backward matches finite differences", "[train][model]") {
   TestRng rng(3);
   const int in = 7, out_n = 5, batch = 3;
   Linear fc(in, out_n, 4);
@@ -242,7 +242,7 @@ TEST_CASE("Linear: forward matches the definition, backward matches finite diffe
 // Max pooling is piecewise linear: with all inputs distinct and at least 0.1
 // apart, a step of 0.01 never changes a window's winner, so the difference is
 // exact.
-TEST_CASE("MaxPool2d: forward, argmax routing, finite differences, ties", "[train][model]") {
+TEST_CASE("MaxPool2d: forward - argmax routing - finite differences - ties", "[train][model]") {
   TestRng rng(4);
   const int channels = 3, h = 6, w = 4, batch = 2;
   MaxPool2d pool(channels, h, w, 2);
@@ -294,7 +294,7 @@ TEST_CASE("MaxPool2d: forward, argmax routing, finite differences, ties", "[trai
         std::vector<float>{1.0f, 0.0f, 0.0f, 0.0f, 0.0f, 4.0f, 0.0f, 0.0f, 2.0f, 0.0f, 0.0f, 0.0f});
 }
 
-TEST_CASE("Relu: forward clamps, backward masks (0 at the kink)", "[train][model]") {
+TEST_CASE("Relu: forward clamps - backward masks (0 at the kink)", "[train][model]") {
   TestRng rng(5);
   const std::size_t features = 50;
   const int batch = 2;
@@ -324,7 +324,7 @@ TEST_CASE("Relu: forward clamps, backward masks (0 at the kink)", "[train][model
 
 // Cross-entropy is smooth and evaluated in double from float logits: a step
 // of 1e-3 leaves a truncation error of ~1e-7 (third derivative / 6 * h^2).
-TEST_CASE("SoftmaxCrossEntropy: loss, accuracy, stability, gradient of the mean", "[train][model]") {
+TEST_CASE("SoftmaxCrossEntropy: loss - accuracy - stability - gradient of the mean", "[train][model]") {
   TestRng rng(6);
   const int classes = 10, batch = 4;
   SoftmaxCrossEntropy ce(classes, 8);
@@ -380,7 +380,7 @@ TEST_CASE("SoftmaxCrossEntropy: loss, accuracy, stability, gradient of the mean"
   CHECK_THROWS_AS(ce.forward(logits, labels, 9), std::invalid_argument);
 }
 
-TEST_CASE("layers: batch outside [1, max_batch] and short spans throw", "[train][model]") {
+TEST_CASE("layers: batch outside 1..max_batch and short spans throw", "[train][model]") {
   Linear fc(3, 2, 2);
   const std::vector<float> params(fc.param_size(), 0.1f), x(9, 1.0f);
   CHECK_THROWS_AS(fc.forward(params, x, 3), std::invalid_argument);
@@ -432,7 +432,7 @@ TEST_CASE("SimpleCnn: parameter layout matches the architecture and the zoo", "[
   }
 }
 
-TEST_CASE("SimpleCnn: init is PyTorch's U(-1/sqrt(fan_in), 1/sqrt(fan_in)), deterministic per seed", "[train][model]") {
+TEST_CASE("SimpleCnn: init is PyTorch's U(-1/sqrt(fan_in) .. 1/sqrt(fan_in)) - deterministic per seed", "[train][model]") {
   SimpleCnn a(1), b(1), c(1);
   a.init(42);
   b.init(42);
@@ -480,7 +480,7 @@ std::vector<float> random_images(TestRng& rng, int count) { return rng.images(co
 
 }  // namespace
 
-TEST_CASE("SimpleCnn: loss at init is about ln(10); grads are overwritten, mean over the batch", "[train][model]") {
+TEST_CASE("SimpleCnn: loss at init is about ln(10) and grads are overwritten - mean over the batch", "[train][model]") {
   TestRng rng(7);
   const int batch = 16;
   SimpleCnn model(batch);
@@ -542,7 +542,7 @@ TEST_CASE("SimpleCnn: loss at init is about ln(10); grads are overwritten, mean 
   CHECK(model.evaluate(more.data(), more_labels.data(), 0).count == 0);
 }
 
-TEST_CASE("SimpleCnn: batch outside [1, max_batch] throws", "[train][model]") {
+TEST_CASE("SimpleCnn: batch outside 1..max_batch throws", "[train][model]") {
   SimpleCnn model(4);
   model.init(3);
   const std::vector<float> images(5 * 784, 0.5f);
