@@ -254,13 +254,6 @@ TrainingSpec read_training(const TableReader& t) {
   return s;
 }
 
-std::string resolve_relative(const std::string& base_file, const std::string& p) {
-  namespace fs = std::filesystem;
-  fs::path path(p);
-  if (path.is_absolute()) return p;
-  return (fs::path(base_file).parent_path() / path).lexically_normal().string();
-}
-
 }  // namespace
 
 std::string default_profile_path() {
@@ -292,8 +285,7 @@ Scenario build_scenario(const ScenarioSource& src) {
   s.name = r.string("name", std::filesystem::path(src.path).stem().string());
   r.string("description", "");
 
-  const std::string profile_path =
-      r.has("profile") ? resolve_relative(src.path, r.string("profile")) : default_profile_path();
+  const std::string profile_path = r.path("profile", default_profile_path());
   try {
     s.profile = load_profile(profile_path);
   } catch (const InputError& e) {

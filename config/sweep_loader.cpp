@@ -55,10 +55,11 @@ ScenarioSource SweepSpec::point_source(const ScenarioSource& base, std::size_t p
     const auto& a = axes[i];
     const std::string origin = a.origins[c[i]] + " ([axes] \"" + a.key + "\")";
     const toml::node& v = *a.values.get(c[i]);
+    const std::string dir = std::filesystem::path(path).parent_path().string();  // axis paths: relative to this file
     if (a.keys.size() == 1) {
-      set_dotted(src.root, a.keys[0], v, origin, *src.ctx);
+      set_dotted(src.root, a.keys[0], v, origin, *src.ctx, dir);
     } else {
-      for (std::size_t k = 0; k < a.keys.size(); ++k) set_dotted(src.root, a.keys[k], *v.as_array()->get(k), origin, *src.ctx);
+      for (std::size_t k = 0; k < a.keys.size(); ++k) set_dotted(src.root, a.keys[k], *v.as_array()->get(k), origin, *src.ctx, dir);
     }
   }
   return src;
@@ -75,10 +76,7 @@ SweepSpec load_sweep(const std::string& path) {
   s.path = path;
   s.name = r.string("name", std::filesystem::path(path).stem().string());
   r.string("description", "");
-  const std::string base = r.string("base");
-  s.base_path = std::filesystem::path(base).is_absolute()
-                    ? base
-                    : (std::filesystem::path(path).parent_path() / base).lexically_normal().string();
+  s.base_path = r.path("base");  // relative to the sweep file
   if (!std::filesystem::exists(s.base_path)) r.fail("base", "file not found: " + s.base_path);
 
   const auto axes = r.sub("axes", true);

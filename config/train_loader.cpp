@@ -47,7 +47,7 @@ train::TrainSettings read_train_settings(const ScenarioSource& src) {
   s.data_dir = train::kDefaultFashionMnistDir;
   if (const auto d = root.sub("data", false)) {
     d->reject_unknown({"dir", "limit_train", "limit_test", "shuffle"});
-    s.data_dir = d->string("dir", s.data_dir);
+    s.data_dir = d->path("dir", s.data_dir);  // relative to the scenario file, or to the cwd for --set
     if (s.data_dir.empty()) d->fail("dir", "must not be empty");
     const int max = std::numeric_limits<int>::max();
     if (d->has("limit_train")) s.limit_train = bounded_int(*d, "limit_train", 1, max, 1);

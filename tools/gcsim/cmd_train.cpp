@@ -338,12 +338,14 @@ int cmd_train(const std::vector<std::string>& args) {
       "kernels", po::value<std::string>(&a.kernels)->default_value("cpu"),
       "compression kernels: cpu or cpu-reference")(
       "device", po::value<std::string>(&a.device)->default_value("cpu"),
-      "where forward/backward run: cpu (OpenBLAS) or cuda (cuBLAS + CUDA kernels; rank r on GPU r % count)")(
+      "where forward/backward run: cpu (OpenBLAS) or cuda (cuBLAS + CUDA kernels; rank r on GPU r % count)");
+  po::options_description internal;  // what the launcher passes to its workers; not in --help
+  internal.add_options()(
       "worker-rank", po::value<int>(&a.worker_rank)->default_value(-1), "(internal) run as this rank")(
       "run-dir", po::value<std::string>(&a.run_dir)->default_value(""), "(internal)")(
       "run-id", po::value<std::string>(&a.run_id)->default_value(""), "(internal)")(
       "host", po::value<std::string>(&a.host)->default_value("127.0.0.1"), "(internal)");
-  const auto vm = parse_args(args, opts, "scenario");
+  const auto vm = parse_args(args, opts, internal, "scenario");
   if (vm.count("help") || !vm.count("scenario")) {
     std::cout << opts << "\n";
     return vm.count("help") ? kExitOk : kExitBadInput;
