@@ -21,6 +21,9 @@ std::vector<std::string> split_dotted(std::string_view key) {
   return parts;
 }
 
+// "an " before integer and array, "a " before the other TOML type names.
+const char* article(const char* type) { return (type[0] == 'i' || type[0] == 'a') ? "an " : "a "; }
+
 }  // namespace
 
 void set_dotted(toml::table& root, std::string_view key, const toml::node& value, const std::string& origin,
@@ -38,7 +41,7 @@ void set_dotted(toml::table& root, std::string_view key, const toml::node& value
       n = t->get(parts[i]);
     }
     if (!n->is_table())
-      throw InputError(origin, std::string(key), "'" + path + "' is a " + toml_type_name(*n) + ", not a table");
+      throw InputError(origin, std::string(key), "'" + path + "' is " + article(toml_type_name(*n)) + toml_type_name(*n) + ", not a table");
     t = n->as_table();
   }
   value.visit([&](const auto& v) { t->insert_or_assign(parts.back(), v); });

@@ -106,6 +106,7 @@ expect_error 2 '^gcsim simulate: --set cluster.workers=\[1: TOML syntax error in
 expect_error 2 '^gcsim simulate: --set cluster.workers=1e400: 1e400 is out of range' -- $G simulate $S --set cluster.workers=1e400
 expect_error 2 '^gcsim simulate: --set cluster.workers=99999999999999999999: .*not representable in 64 bits' -- $G simulate $S --set cluster.workers=99999999999999999999
 expect_error 2 '^gcsim simulate: --set compression.method="topk: TOML syntax error in the value' -- $G simulate $S --set 'compression.method="topk'
+expect_error 2 "^gcsim simulate: --set cluster.workers.x=3: cluster.workers.x: 'cluster.workers' is an integer, not a table" -- $G simulate $S --set cluster.workers.x=3
 # a bare word is still a string
 $G simulate $S --set compression.method=randomk >/dev/null || fail "--set bare word as a string"
 printf '"cluster".workers = 1\n"cluster".workers = 2\n' >"$T/dup.toml"
@@ -129,6 +130,11 @@ expect_error 2 "^gcsim calibrate kernels: --threads -1: .*(>= 0|negative)" -- $C
 expect_error 2 "^gcsim calibrate kernels: --threads: must be between 0 .all cores. and" -- $C --threads 100000 --out "$T/q.toml"
 expect_error 2 "--min-bytes -1: .*(>= 0|negative)" -- $G calibrate collectives --workers 2 --repeats 1 --warmup 0 --max-bytes 64 --min-bytes -1 --out "$T/q.toml"
 expect_error 2 "--max-bytes -4: .*(>= 0|negative)" -- $G calibrate collectives --workers 2 --repeats 1 --warmup 0 --max-bytes=-4 --out "$T/q.toml"
+expect_error 2 "^gcsim calibrate kernels: --repeats/--warmup/--parts: need 1 <= repeats <= 10000, 0 <= warmup <= 1000, 1 <= parts <= 1024" -- $C --parts 100000000 --out "$T/q.toml"
+expect_error 2 "^gcsim calibrate kernels: --repeats/--warmup/--parts" -- timeout 20 $G calibrate kernels --min-n 1e3 --max-n 1e3 --per-decade 1 --ops topk --repeats 1000000000 --out "$T/q.toml"
+expect_error 2 "^gcsim calibrate collectives: --repeats/--warmup: need 1 <= repeats <= 10000, 0 <= warmup <= 1000" -- timeout 20 $G calibrate collectives --workers 2 --max-bytes 64 --repeats 1000000000 --out "$T/q.toml"
+expect_error 2 "^gcsim calibrate collectives: --timeout: must be > 0 seconds and at most a day" -- timeout 20 $G calibrate collectives --workers 2 --max-bytes 64 --repeats 1 --timeout 1e12 --out "$T/q.toml"
+expect_error 2 "^gcsim simulate: --trace-ranks 0: must be >= 1" -- $G simulate $S --trace-ranks 0
 [ ! -e "$T/q.toml" ] || fail "a refused calibrate wrote a profile"
 
 # --- 4. --help: every subcommand listed, no internal options -------------------------

@@ -100,8 +100,9 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   if (!(min_n >= 1 && max_n >= min_n && max_n <= 4e9))
     throw InputError("--min-n/--max-n", "", "need 1 <= min-n <= max-n <= 4e9");
   if (per_decade < 1 || per_decade > 3) throw InputError("--per-decade", "", "must be 1, 2 or 3");
-  if (repeats < 1 || warmup < 0 || parts < 1)
-    throw InputError("--repeats/--warmup/--parts", "", "need repeats >= 1, warmup >= 0, parts >= 1");
+  if (repeats < 1 || repeats > 10000 || warmup < 0 || warmup > 1000 || parts < 1 || parts > 1024)
+    throw InputError("--repeats/--warmup/--parts", "",
+                     "need 1 <= repeats <= 10000, 0 <= warmup <= 1000, 1 <= parts <= 1024");
   if (threads > 4096) throw InputError("--threads", "", "must be between 0 (all cores) and 4096");
   const bool force = vm.count("force") > 0;
   check_output_file(out, force, "--out");

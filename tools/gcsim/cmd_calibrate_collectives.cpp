@@ -265,8 +265,10 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   if (vm.count("extra"))
     throw InputError("unexpected argument '" + vm["extra"].as<std::string>() + "'");
   if (a.workers < 2 || a.workers > 1024) throw InputError("--workers", "", "must be between 2 and 1024");
-  if (a.repeats < 1 || a.warmup < 0) throw InputError("--repeats/--warmup", "", "need repeats >= 1, warmup >= 0");
-  if (!(a.timeout_s > 0.0 && std::isfinite(a.timeout_s))) throw InputError("--timeout", "", "must be > 0 seconds");
+  if (a.repeats < 1 || a.repeats > 10000 || a.warmup < 0 || a.warmup > 1000)
+    throw InputError("--repeats/--warmup", "", "need 1 <= repeats <= 10000, 0 <= warmup <= 1000");
+  if (!(a.timeout_s > 0.0 && a.timeout_s <= 86400.0))
+    throw InputError("--timeout", "", "must be > 0 seconds and at most a day (86400)");
   if (a.min_bytes < 1 || a.max_bytes > (1u << 30) || calib::collective_size_grid(a.min_bytes, a.max_bytes).size() < 2)
     throw InputError("--min-bytes/--max-bytes", "", "need at least two sizes 4 * 4^i between them (at most 1 GiB)");
   if (!(a.rate_mbit >= 0.0 && std::isfinite(a.rate_mbit))) throw InputError("--rate-mbit", "", "must be >= 0");
