@@ -38,7 +38,8 @@ std::string write_temporary(const std::string& path, const std::string& content)
   std::string tmp;
   int fd = -1;
   for (int attempt = 0; fd < 0; ++attempt) {
-    tmp = path + ".tmp." + std::to_string(::getpid()) + (attempt ? "." + std::to_string(attempt) : "");
+    tmp = path + ".tmp." + std::to_string(::getpid());
+    if (attempt > 0) tmp.append("-").append(std::to_string(attempt));
     fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 && (errno != EEXIST || attempt >= 100)) fail(path, "write it", errno);
   }
