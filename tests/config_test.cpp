@@ -159,7 +159,7 @@ TEST_CASE("set flags override any key and is named in errors", "[config]") {
   CHECK(contains(error_of(kValid, {"cluster.wrkers=4"}), "did you mean 'cluster.workers'?"));
   CHECK(contains(error_of(kValid, {"cluster.workers=abc"}), "expected an integer, got string"));
   CHECK(contains(error_of(kValid, {"novalue"}), "--set novalue: expected key=value"));
-  CHECK(contains(error_of(kValid, {"cluster.workers.x=1"}), "'cluster.workers' is a integer, not a table"));
+  CHECK(contains(error_of(kValid, {"cluster.workers.x=1"}), "'cluster.workers' is an integer, not a table"));
 }
 
 TEST_CASE("custom models: params or a layers list", "[config]") {
