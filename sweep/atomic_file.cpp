@@ -62,17 +62,32 @@ std::string write_temporary(const std::string& path, const std::string& content)
   return tmp;
 }
 
-// Renames `tmp` over `path` unless something other than a regular file is there now.
-void move_into_place(const std::string& tmp, const std::string& path) {
+// Renames `tmp` over `path` unless something other than a regular file is
+// there now, or anything is and `may_replace` is false.
+void move_into_place(const std::string& tmp, const std::string& path, bool may_replace) {
   try {
     refuse_non_regular(path);
   } catch (...) {
     ::unlink(tmp.c_str());
     throw;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  // Nothing there now (or nothing may be replaced): rename without replacing,
+  // so that whatever appears in between (a FIFO, a link, a file) is kept.
+  struct stat st {};
+  const bool absent = ::lstat(path.c_str(), &st) != 0 && errno == ENOENT;
+  int rc = -1;
+  errno = 0;
+  if (absent || !may_replace) rc = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
+  if ((absent || !may_replace) && rc != 0 && (errno == EINVAL || errno == ENOSYS)) {  // no renameat2 here
+    errno = absent ? 0 : EEXIST;
+    if (absent) rc = std::rename(tmp.c_str(), path.c_str());
+  } else if (!absent && may_replace) {
+    rc = std::rename(tmp.c_str(), path.c_str());
+  }
+  if (rc != 0) {
     const int e = errno;
     ::unlink(tmp.c_str());
+    if (e == EEXIST) throw InputError(path, "", "already exists (it appeared while gcsim ran); pass --force to overwrite it");
     fail(path, "rename the temporary file over it", e);
   }
 }
@@ -94,18 +109,18 @@ std::string non_regular_kind(const std::string& path) {
   }
 }
 
-void write_file_atomically(const std::string& path, const std::string& content) {
-  move_into_place(write_temporary(path, content), path);
+void write_file_atomically(const std::string& path, const std::string& content, bool may_replace) {
+  move_into_place(write_temporary(path, content), path, may_replace);
 }
 
-void AtomicFileSet::stage(const std::string& path, const std::string& content) {
-  staged_.push_back({path, write_temporary(path, content)});
+void AtomicFileSet::stage(const std::string& path, const std::string& content, bool may_replace) {
+  staged_.push_back({path, write_temporary(path, content), may_replace});
 }
 
 void AtomicFileSet::commit() {
   std::size_t done = 0;
   try {
-    for (; done < staged_.size(); ++done) move_into_place(staged_[done].tmp, staged_[done].path);
+    for (; done < staged_.size(); ++done) move_into_place(staged_[done].tmp, staged_[done].path, staged_[done].may_replace);
   } catch (...) {
     for (std::size_t i = 0; i < done; ++i) ::unlink(staged_[i].path.c_str());
     for (std::size_t i = done + 1; i < staged_.size(); ++i) ::unlink(staged_[i].tmp.c_str());

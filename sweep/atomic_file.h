@@ -18,7 +18,9 @@
 
 namespace gcsim {
 
-void write_file_atomically(const std::string& path, const std::string& content);
+// `may_replace` false (no --force): an existing regular file is not replaced
+// either, even one that appeared after the caller checked.
+void write_file_atomically(const std::string& path, const std::string& content, bool may_replace = true);
 
 // What is at `path` when it is something other than a regular file
 // ("a directory", "a symbolic link", "a FIFO", "a socket", "a character
@@ -38,12 +40,13 @@ class AtomicFileSet {
   AtomicFileSet& operator=(const AtomicFileSet&) = delete;
   ~AtomicFileSet();
 
-  void stage(const std::string& path, const std::string& content);
+  void stage(const std::string& path, const std::string& content, bool may_replace = true);
   void commit();
 
  private:
   struct Staged {
     std::string path, tmp;
+    bool may_replace;
   };
   std::vector<Staged> staged_;
 };

@@ -162,6 +162,14 @@ TEST_CASE("AtomicFileSet writes all of its files or none", "[sweep][output]") {
   }
   CHECK(read(d / "a") == "A");
   CHECK(read(d / "c") == "C");
+  {
+    gcsim::AtomicFileSet files;  // without --force, a file that appears meanwhile is kept
+    files.stage((d / "e").string(), "E", false);
+    write(d / "e", "theirs");
+    CHECK_THROWS_AS(files.commit(), InputError);
+  }
+  CHECK(read(d / "e") == "theirs");
+  CHECK(no_temporaries(d));
 }
 
 TEST_CASE("messages stay on one line", "[config][bad-input]") {

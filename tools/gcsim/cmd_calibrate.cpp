@@ -158,8 +158,8 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   rec.repeats = repeats;
   const std::string text = calib::calibrated_profile_toml(base, fits, rec);
   AtomicFileSet files;  // both or neither
-  if (!csv.empty()) files.stage(csv, measurements_csv(ms, info));
-  files.stage(out, text);
+  if (!csv.empty()) files.stage(csv, measurements_csv(ms, info), force);
+  files.stage(out, text, force);
   files.commit();
   load_profile(out);  // what we wrote must read back
   std::printf("wrote %s\n", out.c_str());

@@ -334,8 +334,8 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
                                              : "");
   const std::string text = calib::collective_profile_toml(a.base, rec);
   AtomicFileSet files;  // both or neither
-  if (!a.csv.empty()) files.stage(a.csv, measurements_csv(ms));
-  files.stage(a.out, text);
+  if (!a.csv.empty()) files.stage(a.csv, measurements_csv(ms), a.force);
+  files.stage(a.out, text, a.force);
   files.commit();
   load_profile(a.out);  // what we wrote must read back
   std::printf("wrote %s\n", a.out.c_str());

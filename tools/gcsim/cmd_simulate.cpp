@@ -77,8 +77,8 @@ int cmd_simulate(const std::vector<std::string>& args) {
     text = format_table(s, r);
   }
   AtomicFileSet files;  // all or none: a failed second write removes the first
-  if (!trace.empty()) files.stage(trace, chrome.json());
-  if (!out.empty() && !is_stdout(out)) files.stage(out, text);
+  if (!trace.empty()) files.stage(trace, chrome.json(), force);
+  if (!out.empty() && !is_stdout(out)) files.stage(out, text, force);
   files.commit();
   if (out.empty() || is_stdout(out)) std::cout << text;
   return kExitOk;

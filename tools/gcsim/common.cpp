@@ -101,7 +101,7 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
 
 void write_output_file(const std::string& path, const std::string& content, bool force) {
   check_output_file(path, force);
-  write_file_atomically(path, content);
+  write_file_atomically(path, content, force);
 }
 
 std::string python_interpreter() {
