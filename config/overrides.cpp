@@ -41,7 +41,8 @@ void set_dotted(toml::table& root, std::string_view key, const toml::node& value
       n = t->get(parts[i]);
     }
     if (!n->is_table())
-      throw InputError(origin, std::string(key), "'" + path + "' is " + article(toml_type_name(*n)) + toml_type_name(*n) + ", not a table");
+      throw InputError(origin, std::string(key),
+                       "'" + path + "' is " + article(toml_type_name(*n)) + toml_type_name(*n) + ", not a table");
     t = n->as_table();
   }
   value.visit([&](const auto& v) { t->insert_or_assign(parts.back(), v); });
@@ -66,7 +67,8 @@ void apply_set_flag(toml::table& root, std::string_view assignment, TomlContext&
   } catch (const toml::parse_error& e) {
     const std::string what(e.description());
     // TOML tried a number, string, array or table only when the text starts like one.
-    const bool structured = text.empty() || std::string_view("\"'[{+-0123456789").find(text[0]) != std::string_view::npos;
+    const bool structured =
+        text.empty() || std::string_view("\"'[{+-0123456789").find(text[0]) != std::string_view::npos;
     if (!structured) {
       parsed = toml::table{};  // a bare word (resnet50, ring, my-cpu.toml, ...) is a string
       parsed.insert("v", text);

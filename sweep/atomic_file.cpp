@@ -87,7 +87,8 @@ void move_into_place(const std::string& tmp, const std::string& path, bool may_r
   if (rc != 0) {
     const int e = errno;
     ::unlink(tmp.c_str());
-    if (e == EEXIST) throw InputError(path, "", "already exists (it appeared while gcsim ran); pass --force to overwrite it");
+    if (e == EEXIST)
+      throw InputError(path, "", "already exists (it appeared while gcsim ran); pass --force to overwrite it");
     fail(path, "rename the temporary file over it", e);
   }
 }
@@ -120,7 +121,8 @@ void AtomicFileSet::stage(const std::string& path, const std::string& content, b
 void AtomicFileSet::commit() {
   std::size_t done = 0;
   try {
-    for (; done < staged_.size(); ++done) move_into_place(staged_[done].tmp, staged_[done].path, staged_[done].may_replace);
+    for (; done < staged_.size(); ++done)
+      move_into_place(staged_[done].tmp, staged_[done].path, staged_[done].may_replace);
   } catch (...) {
     for (std::size_t i = 0; i < done; ++i) ::unlink(staged_[i].path.c_str());
     for (std::size_t i = done + 1; i < staged_.size(); ++i) ::unlink(staged_[i].tmp.c_str());

@@ -19,7 +19,7 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args);  // args af
 int cmd_train(const std::vector<std::string>& args);
 
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitRuntime = 1;   // something failed while running
+inline constexpr int kExitRuntime = 1;   // something failed while running (a failed write to stdout too)
 inline constexpr int kExitBadInput = 2;  // bad input: TOML, flags, data files
 
 // Parses `args` against `opts` (shown by --help), `hidden` (accepted, not
