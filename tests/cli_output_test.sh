@@ -89,6 +89,10 @@ sed -i 's/^name = .*/name = "my-cpu"/' "$T/cwd/my-cpu.toml"
 (cd "$T/cwd" && $G simulate $S --set profile=my-cpu.toml >"$T/o" 2>"$T/err") || fail "--set profile=FILE relative to cwd: $(cat "$T/err")"
 grep -q "profile    my-cpu" "$T/o" || fail "--set profile did not use the cwd's file: $(head -5 "$T/o")"
 (cd "$T/cwd" && $G simulate $S --set 'profile="./my-cpu.toml"' >"$T/o" 2>"$T/err") || fail "--set profile=\"./FILE\": $(cat "$T/err")"
+# the README's flow: calibrate into the current directory, then simulate with that profile
+(cd "$T/cwd" && $C --out cal.toml >/dev/null 2>"$T/err" && $G simulate $S --set profile=cal.toml >"$T/o" 2>>"$T/err") \
+  || fail "calibrate --out FILE then --set profile=FILE: $(cat "$T/err")"
+grep -q "profile    calibrated-cpu" "$T/o" || fail "--set profile did not read the calibrated profile"
 # ... and paths written in a file are relative to that file
 cp "$S" "$T/scen/sub/s.toml"
 echo 'profile = "../../cwd/my-cpu.toml"' | cat - "$S" >"$T/scen/sub/s.toml"
