@@ -1,5 +1,6 @@
 #include "config/scenario_loader.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "config/run_limits.h"
 #include "config/train_loader.h"
 #include "models/zoo.h"
+#include "sim/training/buckets.h"
 #include "sim/output/result_format.h"
 
 #ifndef GCSIM_DEFAULT_PROFILE
@@ -340,13 +342,26 @@ Scenario build_scenario(const ScenarioSource& src) {
   if (const auto tr = r.sub("training", false)) s.training = read_training(*tr);
   if (const auto st = r.sub("stragglers", false)) s.stragglers = read_stragglers(*st, s.cluster);
 
-  // int32 indices address one compression unit: the whole model at granularity "model".
-  if (s.compression.method != Method::None && s.compression.index_bytes == 4 &&
-      s.compression.granularity == Granularity::Model &&
-      s.model.total_params() > std::numeric_limits<std::int32_t>::max()) {
+  // int32 indices address one compression unit: a layer, a bucket or the whole model.
+  if (s.compression.method != Method::None && s.compression.index_bytes == 4) {
     const auto comp = r.sub("compression", true);
-    comp->fail("index_bytes", "int32 indices cannot address " + std::to_string(s.model.total_params()) +
-                                  " parameters; use 8 or a finer granularity");
+    if (s.compression.granularity == Granularity::Model) {
+      if (s.model.total_params() > std::numeric_limits<std::int32_t>::max())
+        comp->fail("index_bytes", "int32 indices cannot address " + std::to_string(s.model.total_params()) +
+                                      " parameters; use 8 or a finer granularity");
+    } else {
+      std::int64_t largest = 0;
+      if (s.compression.granularity == Granularity::Layer) {
+        for (const Layer& l : s.model.layers) largest = std::max(largest, l.params);
+      } else {
+        for (const Bucket& b : make_buckets(s.model, s.training.bucket_mb * 1024.0 * 1024.0, Granularity::Bucket))
+          largest = std::max(largest, b.params);
+      }
+      if (largest > std::numeric_limits<std::int32_t>::max())
+        comp->fail("index_bytes", "int32 indices cannot address the largest " +
+                                      std::string(to_string(s.compression.granularity)) + " (" +
+                                      std::to_string(largest) + " parameters); use 8");
+    }
   }
   read_train_settings(src);  // the training keys are checked for simulate too: one file, both uses
   return s;

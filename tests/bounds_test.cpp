@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,6 +18,7 @@
 #include "config/run_limits.h"
 #include "config/scenario_loader.h"
 #include "config/sweep_loader.h"
+#include "sim/analytic/iteration.h"
 #include "sim/des/training_sim.h"
 
 namespace fs = std::filesystem;
@@ -280,4 +282,52 @@ TEST_CASE("straggler_s is exactly 0 without stragglers and never negative", "[bo
   }
   const gcsim::Scenario s = gcsim::load_scenario(write_temp("st.toml", kValid), {"stragglers.cv=0.2", "training.iterations=5"});
   CHECK(gcsim::simulate_des(s).result.straggler_s > 0.0);
+}
+
+// At the corners of the bounds every output is finite and the breakdown holds
+// together: exposed parts never exceed their totals (beyond rounding of the
+// iteration time), which is what values like 1e308 used to break.
+TEST_CASE("at the corners of the bounds outputs are finite and consistent", "[bounds]") {
+  const std::string custom = replace(kValid, "name = \"resnet50\"", "params = 1000");
+  for (const char* bw : {"1e-3", "1e6"})
+    for (const char* lat : {"0", "1e6"})
+      for (const char* fb : {"1e-6", "1e8"})
+        for (const char* params : {"1", "2147483647", "10000000000000"})
+          for (const char* workers : {"2", "100000000"})
+            for (const char* method : {"none", "topk"}) {
+              const std::vector<std::string> sets = {std::string("cluster.inter_node.bandwidth_gbps=") + bw,
+                                                     std::string("cluster.inter_node.latency_us=") + lat,
+                                                     std::string("compute.forward_backward_ms=") + fb,
+                                                     std::string("model.params=") + params,
+                                                     std::string("cluster.workers=") + workers,
+                                                     std::string("compression.method=\"") + method + "\"",
+                                                     "compression.index_bytes=8"};
+              const bool des = std::string(workers) == "2";
+              const gcsim::Scenario s =
+                  gcsim::load_scenario(write_temp("c.toml", custom), sets, des ? "des" : "analytic");
+              const gcsim::IterationResult r = des ? gcsim::simulate_des(s).result : gcsim::simulate_analytic(s);
+              INFO(bw << " Gb/s, " << lat << " us, " << fb << " ms, " << params << " params, P = " << workers << ", "
+                      << method);
+              for (double v : {r.iteration_time_s, r.compute_s, r.compression_s, r.exposed_compression_s, r.comm_s,
+                               r.exposed_comm_s, r.bytes_sent_per_worker, r.bytes_received_per_worker,
+                               r.efficiency_weak, r.efficiency_strong, r.speedup, r.straggler_s}) {
+                CHECK(std::isfinite(v));
+                CHECK(v >= 0.0);
+              }
+              const double slack = 1e-9 * r.iteration_time_s;
+              CHECK(r.exposed_compression_s <= r.compression_s + slack);
+              CHECK(r.exposed_comm_s <= r.comm_s + slack);
+              CHECK(r.compute_s + r.exposed_compression_s + r.exposed_comm_s <= r.iteration_time_s * (1 + 1e-9));
+            }
+}
+
+TEST_CASE("int32 indices are refused for any compression unit of 2^31 parameters or more", "[bounds][bad-input]") {
+  const std::string big = replace(kValid, "name = \"resnet50\"", "params = 3000000000");
+  for (const char* g : {"layer", "bucket", "model"}) {
+    const std::string e = error_of(big, {std::string("compression.granularity=\"") + g + "\""});
+    INFO(g << ": " << e);
+    CHECK(contains(e, "compression.index_bytes: int32 indices cannot address"));
+    CHECK(error_of(big, {std::string("compression.granularity=\"") + g + "\"", "compression.index_bytes=8"}).empty());
+  }
+  CHECK(error_of(replace(kValid, "name = \"resnet50\"", "params = 2147483647")).empty());
 }
