@@ -220,13 +220,21 @@ void validate_run(const Scenario& s, const ScenarioSource& src, std::string_view
                 analytic);
   }
   if (e.events > kDesEventLimit) {
-    const bool iterations = s.training.iterations > 1 && e.events / s.training.iterations <= kDesEventLimit;
-    fail_at(src, iterations ? "training.iterations" : "cluster.workers",
+    // The key whose reduction alone would bring the run under the limit, else the workers.
+    std::string key = "cluster.workers", fewer = "fewer workers";
+    if (s.training.iterations > 1 && e.events / s.training.iterations <= kDesEventLimit) {
+      key = "training.iterations", fewer = "fewer iterations";
+    } else if (s.collective.chunks > 1 && e.events / s.collective.chunks <= kDesEventLimit) {
+      key = "collective.chunks", fewer = "fewer chunks";
+    } else if (s.algorithm == Algorithm::ParameterServer && s.collective.servers > 1 &&
+               e.events / s.collective.servers <= kDesEventLimit) {
+      key = "collective.servers", fewer = "fewer servers";
+    }
+    fail_at(src, key,
             "the discrete-event simulator would process about " + approx(e.events) + " events (" +
                 approx(e.messages) + " messages over " + std::to_string(s.training.iterations) +
-                (s.training.iterations == 1 ? " iteration" : " iterations") + "; limit " +
-                approx(kDesEventLimit) + ", about half an hour); use " +
-                (iterations ? "fewer iterations" : "fewer workers") + " or --backend analytic" + analytic);
+                (s.training.iterations == 1 ? " iteration" : " iterations") + "; limit " + approx(kDesEventLimit) +
+                ", about half an hour); use " + fewer + " or --backend analytic" + analytic);
   }
   if (e.buckets >= (1u << 24))  // the DES's event tags hold a bucket in 24 bits
     fail_at(src, "training.bucket_mb", "the discrete-event simulator takes at most 16777215 buckets (got " +

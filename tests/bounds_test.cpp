@@ -206,6 +206,11 @@ TEST_CASE("a run that would exhaust memory or time is refused and names the key"
   // Thousands of DES workers still load.
   CHECK(error_of(kValid, {"cluster.workers=4096"}).empty());
   CHECK(error_of(kValid, {"cluster.workers=16384"}).empty());
+  // The key named is the one whose reduction alone brings the run under the limit.
+  CHECK(contains(error_of(kValid, {"cluster.workers=4096", "training.iterations=1000"}),
+                 "--set training.iterations=1000: training.iterations: the discrete-event simulator would process"));
+  CHECK(contains(error_of(kValid, {"cluster.workers=4096", "collective.chunks=1000"}),
+                 "--set collective.chunks=1000: collective.chunks:"));
   // A fat-tree whose default spine count makes L x S leaf-spine links.
   const std::string fat = replace(kValid, "workers = 8", "workers = 1000000\ntopology = \"fat-tree\"\nnics_per_node = 1024\nnodes_per_leaf = 1000000");
   const std::string f = error_of(replace(fat, "method = \"topk\"", "method = \"none\""), {"collective.algorithm=\"ps\""});
