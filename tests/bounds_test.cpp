@@ -217,6 +217,17 @@ TEST_CASE("a run that would exhaust memory or time is refused and names the key"
   INFO(f);
   CHECK(contains(f, "cluster.nodes_per_leaf"));
   CHECK(contains(f, "spine"));
+  // Given spines: every leaf links to every spine.
+  const std::string ps = replace(kValid, "method = \"topk\"", "method = \"none\"");
+  const std::vector<std::string> big = {"collective.algorithm=\"ps\"", "cluster.workers=1000000",
+                                        "cluster.topology=\"fat-tree\""};
+  std::vector<std::string> spines = big;
+  spines.push_back("cluster.spines=1000000");
+  CHECK(contains(error_of(ps, spines), "--set cluster.spines=1000000: cluster.spines: the discrete-event simulator would need about"));
+  // Many NICs per node.
+  const std::vector<std::string> nics = {"collective.algorithm=\"ps\"", "cluster.workers=1000000", "cluster.gpus_per_node=8",
+                                         "cluster.nics_per_node=1024", "cluster.intra_node.bandwidth_gbps=100"};
+  CHECK(contains(error_of(ps, nics), "--set cluster.nics_per_node=1024: cluster.nics_per_node: the discrete-event simulator"));
 }
 
 // On one switch (no contention); contention adds rate-change events (up to ~8 per
