@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "config/did_you_mean.h"
 #include "config/input_error.h"
@@ -74,9 +75,29 @@ std::string fix_quoted_key(const std::string& what, const std::string& path, std
   return what.substr(0, open + 1) + key + what.substr(close);
 }
 
+// What a path that exists but is not a regular file is ("" for a regular file
+// or a missing path, which the parser reports as "cannot open file").
+std::string not_a_regular_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);  // follows symlinks
+  if (ec) return "";
+  switch (st.type()) {
+    case fs::file_type::regular:
+    case fs::file_type::not_found: return "";
+    case fs::file_type::directory: return "is a directory, not a file";
+    case fs::file_type::fifo: return "is a FIFO, not a regular file";
+    case fs::file_type::socket: return "is a socket, not a regular file";
+    case fs::file_type::block: return "is a block device, not a regular file";
+    case fs::file_type::character: return "is a character device, not a regular file";
+    default: return "is not a regular file";
+  }
+}
 }  // namespace
 
 toml::table parse_toml_file(const std::string& path) {
+  // The one place input files are read: a directory would otherwise parse as an empty document.
+  if (const std::string what = not_a_regular_file(path); !what.empty()) throw InputError(path, "", what);
   try {
     return toml::parse_file(path);
   } catch (const toml::parse_error& e) {

@@ -45,6 +45,7 @@ class Reader {
   std::vector<float> floats(std::size_t n) {
     need(n * sizeof(float));
     std::vector<float> v(n);
+    if (n == 0) return v;  // v.data() may be null: memcpy(null, ..., 0) is undefined (UBSan)
     std::memcpy(v.data(), data_.data() + at_, n * sizeof(float));
     at_ += n * sizeof(float);
     return v;

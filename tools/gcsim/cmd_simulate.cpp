@@ -54,7 +54,7 @@ int cmd_simulate(const std::vector<std::string>& args) {
 
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
-  const Scenario s = load_scenario(vm["scenario"].as<std::string>(), sets);
+  const Scenario s = load_scenario(vm["scenario"].as<std::string>(), sets, backend);
   ChromeTrace chrome;
   IterationResult r;
   if (backend == "des") {
