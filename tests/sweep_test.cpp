@@ -4,6 +4,9 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
+#include <tuple>
 #include <sstream>
 
 #include <fcntl.h>
@@ -17,6 +20,7 @@
 #include "config/scenario_loader.h"
 #include "config/sweep_loader.h"
 #include "sim/analytic/iteration.h"
+#include "sweep/config_hash.h"
 #include "sweep/csv.h"
 #include "sweep/sweep_runner.h"
 
@@ -359,4 +363,26 @@ TEST_CASE("an output path that is a file is bad input", "[sweep][bad-input]") {
   CHECK_THROWS_AS(gcsim::run_sweep(f.spec, analytic_options(f.out() + "/sub"), gcsim::simulate_analytic),
                   gcsim::InputError);
   CHECK(slurp(f.out()) == "keep me\n");
+}
+
+TEST_CASE("the default sweep simulates dense once per model - P and bandwidth", "[sweep]") {
+  const auto spec = gcsim::load_sweep("scenarios/sweeps/default.toml");
+  const auto base = gcsim::read_scenario_source(spec.base_path);
+  std::map<std::tuple<std::string, int, double>, std::pair<int, std::set<double>>> seen;  // dense count, ratios
+  std::set<std::string> hashes;
+  for (std::size_t i = 0; i < spec.point_count(); ++i) {
+    const auto s = gcsim::build_scenario(spec.point_source(base, i));
+    hashes.insert(gcsim::config_hash_hex(s));
+    auto& e = seen[{s.model.name, s.cluster.workers, s.cluster.inter_node.bandwidth_gbps}];
+    if (s.compression.method == gcsim::Method::None)
+      ++e.first;
+    else
+      e.second.insert(s.compression.ratio);
+  }
+  CHECK(hashes.size() == spec.point_count());
+  CHECK(seen.size() == 4 * 9 * 4);
+  for (const auto& [key, e] : seen) {
+    CHECK(e.first == 1);
+    CHECK(e.second == std::set<double>{0.1, 0.01, 0.001});  // what the plots draw next to dense
+  }
 }
