@@ -5,10 +5,10 @@
 #   tools/fault/kill_resume.sh GCSIM [N=20] [quick|full] [SEED]
 #
 # Each try starts a fresh sweep, kills it (kill -9) at a moment drawn
-# uniformly from [0, 1.2 x the uninterrupted run's duration] (so kills land in
-# validation, the first write, the appends and the final rewrite; some land
-# after the end), then runs `--resume` to completion. Prints one line:
-#   kill/resume: tries N, survived S, killed mid-run K, rows lost L, bytes differing B, temp files left F
+# uniformly from [0, the uninterrupted run's duration] (so kills land in
+# validation, the first write, the appends and the final rewrite; a few land
+# after the end on a faster run), then runs `--resume` to completion. Prints one line:
+#   kill/resume: tries N, survived S, killed mid-run K (W with rows written), rows lost L, bytes differing B, temp files left F
 # and exits 0 only if every try survived (resume exit 0, file identical).
 set -u
 G=$(realpath "${1:?usage: kill_resume.sh GCSIM [N] [quick|full] [SEED]}")
@@ -27,16 +27,19 @@ start=$(date +%s%N)
 dur_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$dur_ms" -gt 0 ] || dur_ms=1
 
-survived=0 mid=0 lost=0 differ=0 temps=0
+survived=0 mid=0 with_rows=0 lost=0 differ=0 temps=0
 for i in $(seq 1 "$N"); do
   out="$T/run$i"
-  at_ms=$(( RANDOM % (dur_ms * 12 / 10 + 1) ))
+  at_ms=$(( (RANDOM * 32768 + RANDOM) % (dur_ms + 1) ))
   "${RUN[@]}" --out "$out" >/dev/null 2>"$T/err$i" &
   pid=$!
   sleep "$(printf '%d.%03d' $((at_ms / 1000)) $((at_ms % 1000)))"
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
-  [ $? -eq 137 ] && mid=$((mid + 1))   # 137 = killed; 0 = it had finished first
+  if [ $? -eq 137 ]; then   # 137 = killed; 0 = it had finished first
+    mid=$((mid + 1))
+    [ -e "$out/results.csv" ] && [ "$(wc -l <"$out/results.csv")" -gt 1 ] && with_rows=$((with_rows + 1))
+  fi
   ok=1
   [ ! -e "$out/results.csv" ] || whole_rows "$out/results.csv" || true   # a torn last row is --resume's to drop
   if ! "${RUN[@]}" --out "$out" --resume >/dev/null 2>"$T/rerr$i"; then
@@ -50,5 +53,5 @@ for i in $(seq 1 "$N"); do
   temps=$((temps + $(find "$out" -name 'results.csv.tmp.*' | wc -l)))
   survived=$((survived + ok))
 done
-echo "kill/resume: tries $N, survived $survived, killed mid-run $mid, rows lost $lost, bytes differing $differ, temp files left $temps (uninterrupted run ${dur_ms} ms, seed $SEED)"
+echo "kill/resume: tries $N, survived $survived, killed mid-run $mid ($with_rows with rows written), rows lost $lost, bytes differing $differ, temp files left $temps (uninterrupted run ${dur_ms} ms, seed $SEED)"
 [ "$survived" -eq "$N" ]
