@@ -107,6 +107,17 @@ void prepare_out_dir(const std::string& dir) {
   if (ec) throw InputError(dir, "--out", "cannot create the directory: " + ec.message());
 }
 
+// Temporary files of an atomic rewrite that a killed sweep left behind
+// (results.csv.tmp.PID, sweep/atomic_file.cpp). Only the lock holder writes
+// them, so with the lock held every one is stale.
+void remove_stale_temporaries(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("results.csv.tmp.", 0) == 0 && e.is_regular_file(ec)) fs::remove(e.path(), ec);
+  }
+}
+
 // Appends whole rows: a failed or short write is cut back to the previous
 // length, so the file never ends in a torn row this process wrote.
 class RowAppender {
@@ -274,6 +285,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt, const Sim
   prepare_out_dir(opt.out_dir);
   const DirLock lock(opt.out_dir);
   out.results_csv = (fs::path(opt.out_dir) / "results.csv").string();
+  remove_stale_temporaries(opt.out_dir);
   std::map<std::size_t, std::string> done;
   std::error_code ec;
   if (fs::exists(out.results_csv, ec)) {

@@ -386,3 +386,13 @@ TEST_CASE("the default sweep simulates dense once per model - P and bandwidth", 
     CHECK(e.second == std::set<double>{0.1, 0.01, 0.001});  // what the plots draw next to dense
   }
 }
+
+TEST_CASE("a sweep removes the temporary file of a killed sweep's rewrite", "[sweep]") {
+  Fixture f("\"cluster.workers\" = [2, 4]\n");
+  fs::create_directories(f.out());
+  std::ofstream(f.out() + "/results.csv.tmp.99999") << "point,half a rewrite";
+  std::ofstream(f.out() + "/notes.txt") << "mine\n";
+  gcsim::run_sweep(f.spec, analytic_options(f.out()), gcsim::simulate_analytic);
+  CHECK_FALSE(fs::exists(f.out() + "/results.csv.tmp.99999"));
+  CHECK(slurp(f.out() + "/notes.txt") == "mine\n");
+}
