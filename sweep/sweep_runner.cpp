@@ -1,11 +1,5 @@
 #include "sweep/sweep_runner.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -19,6 +13,7 @@
 #include "sweep/atomic_file.h"
 #include "sweep/config_hash.h"
 #include "sweep/csv.h"
+#include "sweep/out_dir.h"
 #include "sweep/progress_bar.h"
 #include "sweep/thread_pool.h"
 
@@ -72,89 +67,6 @@ struct Layout {
   std::size_t config = 0;  // configuration columns, after `point`
   std::size_t metrics = 0;
   std::size_t axes = 0;    // then the axis columns, then config_hash
-};
-
-// DIR/.lock, flock'ed for the life of this object.
-class DirLock {
- public:
-  explicit DirLock(const std::string& dir) {
-    const std::string path = (fs::path(dir) / ".lock").string();
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw InputError(dir, "--out", std::string("cannot write into the directory: ") + std::strerror(errno));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      const int e = errno;
-      ::close(fd_);
-      if (e == EWOULDBLOCK)
-        throw InputError(dir, "--out",
-                         "another gcsim sweep is writing into this directory (it holds " + path +
-                             "); wait for it to finish or use another --out");
-      throw InputError(dir, "--out", std::string("cannot lock ") + path + ": " + std::strerror(e));
-    }
-  }
-  ~DirLock() { ::close(fd_); }
-  DirLock(const DirLock&) = delete;
-  DirLock& operator=(const DirLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
-
-void prepare_out_dir(const std::string& dir) {
-  std::error_code ec;
-  const auto st = fs::status(dir, ec);
-  if (fs::exists(st) && !fs::is_directory(st)) throw InputError(dir, "--out", "exists and is not a directory");
-  fs::create_directories(dir, ec);
-  if (ec) throw InputError(dir, "--out", "cannot create the directory: " + ec.message());
-}
-
-// Temporary files of an atomic rewrite that a killed sweep left behind
-// (results.csv.tmp.PID, sweep/atomic_file.cpp). Only the lock holder writes
-// them, so with the lock held every one is stale.
-void remove_stale_temporaries(const std::string& dir) {
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("results.csv.tmp.", 0) == 0 && e.is_regular_file(ec)) fs::remove(e.path(), ec);
-  }
-}
-
-// Appends whole rows: a failed or short write is cut back to the previous
-// length, so the file never ends in a torn row this process wrote.
-class RowAppender {
- public:
-  explicit RowAppender(std::string path) : path_(std::move(path)) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd_ < 0) throw std::runtime_error(path_ + ": cannot append to it: " + std::strerror(errno));
-    size_ = ::lseek(fd_, 0, SEEK_END);
-  }
-  ~RowAppender() { ::close(fd_); }
-  RowAppender(const RowAppender&) = delete;
-  RowAppender& operator=(const RowAppender&) = delete;
-
-  void append(const std::string& line) {
-    if (failed_) throw std::runtime_error(path_ + ": not appending after a failed write");
-    std::size_t done = 0;
-    while (done < line.size()) {
-      const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const int e = n < 0 ? errno : ENOSPC;
-        const bool cut = ::ftruncate(fd_, size_) == 0;
-        failed_ = true;
-        throw std::runtime_error(path_ + ": cannot append a row: " + std::strerror(e) +
-                                 (cut ? "; the sweep stopped, the rows before are kept (make room, then --resume)"
-                                      : "; the sweep stopped and the last row is torn (--resume drops it)"));
-      }
-      done += static_cast<std::size_t>(n);
-    }
-    size_ += static_cast<off_t>(line.size());
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  off_t size_ = 0;
-  bool failed_ = false;
 };
 
 // Rows of an earlier run of the same sweep, keyed by point. Rejects a file
@@ -283,7 +195,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt, const Sim
 
   // 2. Output directory (locked for the run) and what is already there.
   prepare_out_dir(opt.out_dir);
-  const DirLock lock(opt.out_dir);
+  const OutDirLock lock(opt.out_dir);
   out.results_csv = (fs::path(opt.out_dir) / "results.csv").string();
   remove_stale_temporaries(opt.out_dir);
   std::map<std::size_t, std::string> done;

@@ -33,6 +33,11 @@ ratio, method none-vs-compressed) are never averaged over:
     are any, otherwise the most common dense setting; when the dense rows had a
     choice, the title says which setting was used.
 
+gcsim sweep's config_hash column is not a dimension, and its columns for swept
+keys (named by the key, e.g. "stragglers.cv") are environment columns like any
+other: one that mirrors a plotted column ("cluster.workers") does not split the
+figures; compression.ratio/error_feedback/index_bytes are ignored on dense rows.
+
 Method "none" rows that differ only in ratio (or error_feedback/index_bytes,
 which do not apply to dense training) are duplicates and are collapsed.
 

@@ -58,7 +58,10 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (vm.count("help")) {
     std::cout << opts
               << "\nA sweep file names a base scenario and [axes] of dotted keys with lists of values;\n"
-                 "every combination is simulated. Rows are appended to DIR/results.csv as points finish.\n";
+                 "every combination is simulated (at most 100000 points; identical ones once). Rows are\n"
+                 "appended to DIR/results.csv as points finish: the simulate --format csv columns, one\n"
+                 "column per swept key and config_hash (the point's resolved scenario and profile; --resume\n"
+                 "keeps only rows whose hash matches). One sweep at a time per DIR (DIR/.lock).\n";
     return kExitOk;
   }
   if (!vm.count("sweep")) throw InputError("gcsim sweep", "", "missing SWEEP.toml (try --help)");
