@@ -396,3 +396,30 @@ TEST_CASE("a sweep removes the temporary file of a killed sweep's rewrite", "[sw
   CHECK_FALSE(fs::exists(f.out() + "/results.csv.tmp.99999"));
   CHECK(slurp(f.out() + "/notes.txt") == "mine\n");
 }
+
+TEST_CASE("config_hash sees every simulated value and no formatting", "[sweep]") {
+  const auto hash_with = [](const std::vector<std::string>& sets) {
+    return gcsim::config_hash_hex(gcsim::load_scenario("scenarios/h100-cluster.toml", sets));
+  };
+  const std::string base = hash_with({});
+  CHECK(base.size() == 16);
+  CHECK(hash_with({}) == base);
+  CHECK(hash_with({"cluster.workers=16", "compression.ratio=1e-2", "name=renamed"}) == base);  // same values, a label
+  std::set<std::string> seen{base};
+  for (const std::string set :
+       {"cluster.workers=17", "cluster.inter_node.latency_us=6.3", "cluster.inter_node.bandwidth_gbps=10.5",
+        "cluster.nics_per_node=2", "model.name=\"resnet18\"", "model.batch_per_worker=65", "compute.efficiency=0.16",
+        "compute.gpu=\"A100-SXM\"", "collective.algorithm=\"tree\"", "collective.chunks=2",
+        "compression.method=\"randomk\"", "compression.ratio=0.02", "compression.index_bytes=8",
+        "compression.error_feedback=false", "compression.granularity=\"layer\"", "compression.exchange=\"dense\"",
+        "training.bucket_mb=26", "training.overlap=false", "training.iterations=2", "stragglers.cv=0.1",
+        "stragglers.seed=2", "stragglers.slow=[{rank=1, factor=2.0}]", "profile=\"profiles/default.toml\""}) {
+    const std::string h = hash_with({set});
+    if (set.rfind("profile=", 0) == 0) {
+      CHECK(h == base);  // the same profile by its path: the same contents
+    } else {
+      INFO(set);
+      CHECK(seen.insert(h).second);
+    }
+  }
+}
