@@ -26,8 +26,16 @@ class Canon {
     std::snprintf(buf, sizeof buf, "d%016llx", static_cast<unsigned long long>(bits));
     add(key, std::string(buf));
   }
-  void add(const std::string& key, std::int64_t v) { add(key, "i" + std::to_string(v)); }
-  void add(const std::string& key, std::uint64_t v) { add(key, "u" + std::to_string(v)); }
+  void add(const std::string& key, std::int64_t v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "i%lld", static_cast<long long>(v));
+    add(key, std::string(buf));
+  }
+  void add(const std::string& key, std::uint64_t v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "u%llu", static_cast<unsigned long long>(v));
+    add(key, std::string(buf));
+  }
   void add(const std::string& key, int v) { add(key, static_cast<std::int64_t>(v)); }
   void add(const std::string& key, bool v) { add(key, std::string(v ? "true" : "false")); }
   void add(const std::string& key, const char* v) { add(key, std::string(v)); }
@@ -71,7 +79,7 @@ void add_profile(Canon& c, const Profile& p) {
 
 std::string canonical_config(const Scenario& s) {
   Canon c;
-  c.add("gcsim.config", "v1");
+  c.add("gcsim.config", "v1");  // bump when the serialisation changes
   c.add("model.name", s.model.name);
   c.add("model.sample_unit", s.model.sample_unit);
   c.add("model.layers", static_cast<std::int64_t>(s.model.layers.size()));
@@ -108,12 +116,14 @@ std::string canonical_config(const Scenario& s) {
 
   const auto& z = s.compression;
   c.add("compression.method", to_string(z.method));
-  c.add("compression.ratio", z.ratio);
-  c.add("compression.index_bytes", z.index_bytes);
-  c.add("compression.error_feedback", z.error_feedback);
-  c.add("compression.momentum_correction", z.momentum_correction);
-  c.add("compression.granularity", to_string(z.granularity));
-  c.add("compression.exchange", to_string(z.exchange));
+  if (z.method != Method::None) {  // dense training reads none of these (sim/training/compression_cost.cpp)
+    c.add("compression.ratio", z.ratio);
+    c.add("compression.index_bytes", z.index_bytes);
+    c.add("compression.error_feedback", z.error_feedback);
+    c.add("compression.momentum_correction", z.momentum_correction);
+    c.add("compression.exchange", to_string(z.exchange));
+  }
+  c.add("compression.granularity", to_string(z.granularity));  // buckets follow it, dense too
 
   c.add("training.bucket_mb", s.training.bucket_mb);
   c.add("training.overlap", s.training.overlap);

@@ -2,8 +2,11 @@
 // serialisation of its validated Scenario, the resolved Profile included
 // (every field, numbers by their exact bits). File text, formatting, comments
 // and file paths do not enter it; every value the simulator reads does.
-// Labels that the simulator never reads (the scenario's name) and the
-// training-only keys of `gcsim train` are not part of it.
+// Labels that the simulator never reads (the scenario's name), the
+// training-only keys of `gcsim train`, and, for dense training (method
+// "none"), the compression settings it ignores (ratio, index_bytes,
+// error_feedback, momentum_correction, exchange; granularity stays: it shapes
+// the buckets) are not part of it: such points are the same simulation.
 //
 // Stored in results.csv's `config_hash` column: --resume keeps a row only
 // when its hash matches the point's, and points with equal hashes are

@@ -242,14 +242,13 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt, const Sim
     if (config_hash_hex(s) != ids[pts.front()].hash)
       throw std::logic_error("sweep: point " + std::to_string(pts.front()) + " resolved differently the second time");
     const IterationResult r = simulate(s);
-    Columns cols = config_columns(s, r);
-    const Columns metrics = metric_columns(r);
-    cols.insert(cols.end(), metrics.begin(), metrics.end());
-    const std::string body = csv_row(cols);
+    const std::string metrics = csv_row(metric_columns(r));
     {
       std::lock_guard<std::mutex> guard(mu);
       for (const std::size_t p : pts) {
-        const std::string row = std::to_string(p) + "," + body + "," + ids[p].axes_csv + "," + ids[p].hash;
+        // Each point's own configuration columns (a dense point's ratio is its own), the group's result.
+        const std::string row =
+            std::to_string(p) + "," + ids[p].config_csv + "," + metrics + "," + ids[p].axes_csv + "," + ids[p].hash;
         appender.append(row + "\n");
         done[p] = row;
       }

@@ -423,3 +423,32 @@ TEST_CASE("config_hash sees every simulated value and no formatting", "[sweep]")
     }
   }
 }
+
+TEST_CASE("dense points that differ only in compression settings dense ignores are simulated once", "[sweep]") {
+  Fixture f("\"compression.method\" = [\"none\", \"topk\"]\n\"compression.ratio\" = [0.1, 0.01, 0.001]\n"
+            "\"compression.index_bytes\" = [4, 8]\n");
+  auto o = analytic_options(f.out());
+  std::atomic<int> calls{0};
+  const auto r = gcsim::run_sweep(f.spec, o, [&](const gcsim::Scenario& s) {
+    ++calls;
+    return gcsim::simulate_analytic(s);
+  });
+  CHECK(calls == 1 + 6);
+  CHECK(r.ran == 7);
+  CHECK(r.reused == 5);
+  const auto lines = lines_of(slurp(r.results_csv));
+  REQUIRE(lines.size() == 13);
+  // Each dense row keeps its own ratio and index_bytes columns, with the one dense result.
+  const auto p0 = gcsim::split_csv_line(lines[1]);
+  const auto p5 = gcsim::split_csv_line(lines[6]);
+  CHECK(p0[8] == "none");
+  CHECK(p5[8] == "none");
+  CHECK(p0[9] == "0.1");
+  CHECK(p5[9] == "0.001");
+  CHECK(p5[10] == "8");
+  CHECK(p0[17] == p5[17]);  // iteration_time_s
+  // And a resume of that file keeps every row.
+  o.resume = true;
+  const auto again = gcsim::run_sweep(f.spec, o, gcsim::simulate_analytic);
+  CHECK(again.resumed == 12);
+}
