@@ -5,7 +5,7 @@
 set -u
 G=${1:?usage: sweep_cli_test.sh path/to/gcsim}
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+trap 'mountpoint -q "$T/ro" 2>/dev/null && umount "$T/ro"; rm -rf "$T"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
@@ -70,6 +70,18 @@ expect_error 2 "file: --out: exists and is not a directory" -- $G sweep "$T/ok.t
 expect_error 2 "file/sub: --out: cannot create the directory" -- $G sweep "$T/ok.toml" --out "$T/file/sub"
 expect_error 2 "/proc/gcsim-sweep-test: --out: cannot create the directory" -- $G sweep "$T/ok.toml" --out /proc/gcsim-sweep-test
 [ "$(cat "$T/file")" = "keep me" ] || fail "--out FILE changed the file"
+# A directory this user cannot write into: read-only for root (a read-only tmpfs), mode 555 otherwise.
+mkdir -p "$T/ro"
+if [ "$(id -u)" -eq 0 ]; then
+  if mount -t tmpfs -o ro,size=16k tmpfs "$T/ro" 2>/dev/null; then
+    expect_error 2 "ro: --out: cannot write into the directory: Read-only file system" -- $G sweep "$T/ok.toml" --out "$T/ro"
+    umount "$T/ro"
+  fi
+else
+  chmod 555 "$T/ro"
+  expect_error 2 "ro: --out: cannot write into the directory: Permission denied" -- $G sweep "$T/ok.toml" --out "$T/ro"
+  chmod 755 "$T/ro"
+fi
 
 # --- 10. one sweep at a time per output directory -------------------------------------------
 mkdir -p "$T/olock"
