@@ -6,12 +6,12 @@
 # and another one must be able to take the directory at once (the lock does
 # not outlive its process).
 #
-#   tools/fault/locked_output.sh GCSIM [quick|full]
+#   tools/fault/sweep_locked_output.sh GCSIM [quick|full]
 #
 # Prints one line:
 #   locked output: second sweeps T, refused R, first sweep complete C, bytes differing B, lock released after kill K
 set -u
-G=$(realpath "${1:?usage: locked_output.sh GCSIM [quick|full]}")
+G=$(realpath "${1:?usage: sweep_locked_output.sh GCSIM [quick|full]}")
 SIZE=${2:-full}
 . "$(dirname "$0")/common.sh"
 T=$(mktemp -d)

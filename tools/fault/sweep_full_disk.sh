@@ -5,12 +5,12 @@
 # whole rows only (no torn row, no temporary file), and after the disk is
 # grown `--resume` must complete to the same file as a run on a roomy disk.
 #
-#   tools/fault/full_disk.sh GCSIM [SIZE_KB=64]
+#   tools/fault/sweep_full_disk.sh GCSIM [SIZE_KB=64]
 #
 # Prints one line:
 #   full disk: stopped after R of P rows (exit X, one-line error E), torn rows T, temp files F, resumed C, bytes differing B
 set -u
-G=$(realpath "${1:?usage: full_disk.sh GCSIM [SIZE_KB]}")
+G=$(realpath "${1:?usage: sweep_full_disk.sh GCSIM [SIZE_KB]}")
 KB=${2:-64}
 . "$(dirname "$0")/common.sh"
 [ "$(id -u)" -eq 0 ] || { echo "full disk: skipped (needs root to mount a tmpfs)"; exit 77; }

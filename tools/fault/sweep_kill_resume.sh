@@ -2,7 +2,7 @@
 # Fault test: SIGKILL a sweep at N random moments, resume each time, and
 # compare the final results.csv with an uninterrupted run's, byte for byte.
 #
-#   tools/fault/kill_resume.sh GCSIM [N=20] [quick|full] [SEED]
+#   tools/fault/sweep_kill_resume.sh GCSIM [N=20] [quick|full] [SEED]
 #
 # Each try starts a fresh sweep, kills it (kill -9) at a moment drawn
 # uniformly from [0, the uninterrupted run's duration] (so kills land in
@@ -11,7 +11,7 @@
 #   kill/resume: tries N, survived S, killed mid-run K (W with rows written), rows lost L, bytes differing B, temp files left F
 # and exits 0 only if every try survived (resume exit 0, file identical).
 set -u
-G=$(realpath "${1:?usage: kill_resume.sh GCSIM [N] [quick|full] [SEED]}")
+G=$(realpath "${1:?usage: sweep_kill_resume.sh GCSIM [N] [quick|full] [SEED]}")
 N=${2:-20}
 SIZE=${3:-full}
 SEED=${4:-$$}
