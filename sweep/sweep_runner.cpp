@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "config/input_error.h"
+#include "config/run_limits.h"
 #include "sim/output/result_format.h"
 #include "sweep/atomic_file.h"
 #include "sweep/config_hash.h"
@@ -156,7 +157,9 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt, const Sim
   std::unordered_map<std::string, std::size_t> first_with;
   Layout lay;
   for (std::size_t i = 0; i < out.points; ++i) {
-    const Scenario s = build_scenario(spec.point_source(base, i));
+    const ScenarioSource src = spec.point_source(base, i);
+    const Scenario s = build_scenario(src);
+    validate_run(s, src, opt.backend);  // the backend's memory and event limits, located at the point
     if (opt.check) {
       try {
         opt.check(s);
