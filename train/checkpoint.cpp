@@ -123,7 +123,7 @@ void save_checkpoint(const std::string& dir, const CheckpointState& s) {
   // between the renames leaves rank-R.prev.ckpt and rank-R.ckpt.new, and the
   // resume takes the previous one.
   const std::string staged = path + ".new";
-  write_whole_file(staged, out.data(), out.size());
+  write_whole_file(staged, out.data(), out.size(), path);
   if (std::filesystem::exists(path, ec)) std::filesystem::rename(path, prev, ec);
   if (!ec) std::filesystem::rename(staged, path, ec);
   if (ec) {

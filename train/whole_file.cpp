@@ -11,12 +11,12 @@
 
 namespace gcsim::train {
 
-void write_whole_file(const std::string& path, const void* data, std::size_t bytes) {
+void write_whole_file(const std::string& path, const void* data, std::size_t bytes, const std::string& name) {
   const std::string tmp = path + ".tmp";
   const auto fail = [&](int fd, int e) {
     if (fd >= 0) ::close(fd);
     ::unlink(tmp.c_str());
-    throw std::runtime_error(path + ": cannot write: " + std::strerror(e));
+    throw std::runtime_error((name.empty() ? path : name) + ": cannot write: " + std::strerror(e));
   };
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(-1, errno);

@@ -9,7 +9,8 @@
 
 namespace gcsim::train {
 
-void write_whole_file(const std::string& path, const void* data, std::size_t bytes);
+// `name` is the file errors name (default: path), for a file staged under another name.
+void write_whole_file(const std::string& path, const void* data, std::size_t bytes, const std::string& name = "");
 inline void write_whole_file(const std::string& path, const std::string& text) {
   write_whole_file(path, text.data(), text.size());
 }

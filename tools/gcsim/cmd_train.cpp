@@ -159,10 +159,22 @@ std::string error_path(const std::string& run_dir, int rank) { return rank_file(
 
 void touch(const std::string& path) { std::ofstream(path).put('\n'); }
 
+// The launcher creates rank-R.error filled with kErrorRoom newlines before the
+// worker starts, so the worker's report overwrites space it already has: it
+// gets through even when the failure is a full disk.
+constexpr std::size_t kErrorRoom = 4096;
+
 int worker_fail(const TrainArgs& a, const RankFailure& failure) {
-  std::ofstream f(error_path(a.run_dir, a.worker_rank));
-  f << (failure.peer ? "peer" : "cause") << "\n" << failure.message << "\n";
-  if (!f) std::fprintf(stderr, "gcsim train [rank %d]: %s\n", a.worker_rank, failure.message.c_str());
+  std::string text = std::string(failure.peer ? "peer" : "cause") + "\n" + failure.message;
+  if (text.size() > kErrorRoom - 1) text.resize(kErrorRoom - 1);
+  text += "\n";
+  const std::string path = error_path(a.run_dir, a.worker_rank);
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ftruncate(fd, static_cast<off_t>(text.size())) == 0;
+  if (fd >= 0 && close(fd) != 0) ok = false;
+  if (!ok) std::fprintf(stderr, "gcsim train [rank %d]: %s\n", a.worker_rank, failure.message.c_str());
   return failure.code;
 }
 
@@ -304,6 +316,14 @@ Outcome launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, cons
                              std::to_string(a.checkpoint_every), "--stop-after", std::to_string(a.stop_after)});
     if (!a.resume.empty()) argv.insert(argv.end(), {"--resume", a.resume});
     for (const auto& s : a.sets) argv.insert(argv.end(), {"--set", s});
+    {
+      std::ofstream room(error_path(run_dir, r));
+      room << std::string(kErrorRoom, '\n');
+      if (!room) {
+        kill_spawned(r);
+        throw std::runtime_error(error_path(run_dir, r) + ": cannot create");
+      }
+    }
     const std::string log = rank_file(run_dir, r, "log");
     const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (log_fd < 0) {
@@ -401,7 +421,7 @@ Outcome launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, cons
       return {kExitRuntime, "rank 0 finished without writing summary.json"};
     for (int r = 0; r < p; ++r) {
       std::error_code ec;
-      for (const char* what : {"started", "done"}) fs::remove(rank_file(run_dir, r, what), ec);
+      for (const char* what : {"started", "done", "error"}) fs::remove(rank_file(run_dir, r, what), ec);
       if (fs::exists(rank_file(run_dir, r, "log"), ec) && fs::file_size(rank_file(run_dir, r, "log"), ec) == 0)
         fs::remove(rank_file(run_dir, r, "log"), ec);
     }
@@ -409,9 +429,13 @@ Outcome launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, cons
   }
   std::vector<std::string> kind(p), message(p);
   for (int r = 0; r < p; ++r) {
-    std::ifstream f(error_path(run_dir, r));
-    std::getline(f, kind[r]);
-    std::getline(f, message[r]);
+    {
+      std::ifstream f(error_path(run_dir, r));
+      std::getline(f, kind[r]);
+      std::getline(f, message[r]);
+    }
+    std::error_code ec;
+    if (kind[r].empty()) fs::remove(error_path(run_dir, r), ec);  // no report: only the room for one
   }
   const auto log_line = [&](int r, bool first = false) {
     const std::string l = log_line_of(rank_file(run_dir, r, "log"), first);
@@ -438,8 +462,15 @@ Outcome launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, cons
     int own = -1;
     for (int r = p - 1; r >= 0; --r)
       if (kind[r] == "cause") own = r;
+    int died = -1;  // failed without a report of its own: killed by a signal, say
+    for (int r = p - 1; r >= 0; --r) {
+      const bool ok = WIFEXITED(status[r]) && WEXITSTATUS(status[r]) == 0;
+      if (!ok && kind[r].empty() && !killed_running[r]) died = r;
+    }
     if (own >= 0) {
       cause = own;
+    } else if (died >= 0) {
+      cause = died;  // its peers' "lost its peers" came from it, whichever the launcher saw first
     } else if (kind[first_failed] == "peer") {
       // Its peers gave up on it: the rank that was still running, error-free, when they had.
       for (int r = 0; r < p && !unresponsive; ++r)
@@ -510,16 +541,33 @@ Outcome launch_threads(const TrainArgs& a, const train::TrainConfig& cfg, const 
   return {failures[cause].code, "rank " + std::to_string(cause) + ": " + failures[cause].message};
 }
 
-// After a failed run: a run directory that holds a checkpoint is kept (all a
-// user could resume from), with its logs; returns the words that say where and
-// how to resume. Anything else is removed; returns "".
-std::string keep_if_resumable(const std::string& run_dir) {
+// After a failed run: a run directory whose checkpoints can be resumed (every
+// rank's, at a common step) is kept, with its logs; returns the words that say
+// where and how to resume. Anything else is removed; returns "".
+std::string keep_if_resumable(const std::string& run_dir, const train::TrainConfig& cfg) {
   std::error_code ec;
   fs::remove_all(fs::path(run_dir) / ".rendezvous", ec);
   const fs::path ck = fs::path(run_dir) / "checkpoint";
   bool any = false;
-  for (fs::directory_iterator it(ck, ec), end; !ec && it != end; it.increment(ec))
-    if (it->path().extension() == ".ckpt") any = true;
+  std::vector<fs::path> unfinished;  // a write the failure cut short: never resumable
+  for (fs::directory_iterator it(ck, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto ext = it->path().extension();
+    if (ext == ".ckpt") any = true;
+    if (ext == ".tmp" || ext == ".new") unfinished.push_back(it->path());
+  }
+  for (const auto& f : unfinished) fs::remove(f, ec);
+  for (fs::directory_iterator it(run_dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".started") unfinished.push_back(it->path());
+  for (const auto& f : unfinished) fs::remove(f, ec);
+  if (any) {
+    const auto fp = train::fingerprint_of(train::Trainer::fingerprint_text(cfg));
+    try {
+      for (int r = 0; r < cfg.scenario.cluster.workers; ++r)
+        train::load_resume_checkpoint(ck.string(), r, cfg.scenario.cluster.workers, fp, train::SimpleCnn::kParams);
+    } catch (const std::exception&) {
+      any = false;  // not every rank checkpointed: nothing to resume from
+    }
+  }
   if (!any) {
     fs::remove_all(run_dir, ec);
     return "";
@@ -620,16 +668,16 @@ int cmd_train(const std::vector<std::string>& args) {
   try {
     outcome = a.backend == "gloo" ? launch_processes(a, cfg, run_dir, args) : launch_threads(a, cfg, data, run_dir, args);
   } catch (const InputError& e) {
-    const std::string kept = keep_if_resumable(run_dir);
+    const std::string kept = keep_if_resumable(run_dir, cfg);
     if (kept.empty()) throw;
     throw InputError(e.what() + kept);
   } catch (const std::exception& e) {
-    const std::string kept = keep_if_resumable(run_dir);
+    const std::string kept = keep_if_resumable(run_dir, cfg);
     if (kept.empty()) throw;
     throw std::runtime_error(e.what() + kept);
   }
   if (outcome.code != kExitOk) {
-    const std::string kept = keep_if_resumable(run_dir);
+    const std::string kept = keep_if_resumable(run_dir, cfg);
     std::string line = outcome.message + kept;
     if (kept.empty() && outcome.code > 128) line += ", nothing written to " + a.out;
     std::fprintf(stderr, "gcsim train: %s\n", line.c_str());
