@@ -392,7 +392,8 @@ Outcome launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, cons
       --remaining;
       const bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0 && fs::exists(rank_file(run_dir, r, "done"));
       if (ok) continue;
-      if (never_ran < 0 && !fs::exists(rank_file(run_dir, r, "started"))) never_ran = r;
+      if (never_ran < 0 && !killed_running[r] && g_signal == 0 && !fs::exists(rank_file(run_dir, r, "started")))
+        never_ran = r;
       if (first_failed < 0) {
         first_failed = r;
         deadline = now + timeout;
