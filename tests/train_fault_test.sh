@@ -75,7 +75,7 @@ expect_error 2 "model\.batch_per_worker: .*memory" -- $G train $S "${QUICK[@]}" 
 nothing_written "$T/b"
 
 # --- 4. an --exec-prefix that does not run the worker ----------------------------
-expect_error 2 "^gcsim train: --exec-prefix: rank [0-3] .true. exited with code 0 without running the worker" -- \
+expect_error 2 "^gcsim train: --exec-prefix: rank [0-3] \(.true.\) exited with code 0 without running the worker" -- \
   $G train $S "${QUICK[@]}" --set cluster.workers=4 --exec-prefix true --out "$T/e"
 nothing_written "$T/e"
 expect_error 2 "^gcsim train: --exec-prefix: cannot run /nonexistent/gcsim-prefix: " -- \
