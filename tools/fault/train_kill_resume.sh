@@ -43,8 +43,9 @@ for ((i = 1; i <= tries; i++)); do
   wait $launcher; rc=$?
   launcher=
   [ -z "$why" ] && [ "$rc" -ne 1 ] && why="exit $rc"
-  [ -z "$why" ] && [ "$(wc -l <"$T/k$i.err")" -ne 1 ] && why="stderr not one line"
-  [ -z "$why" ] && ! grep -q "^gcsim train: rank $rank: was killed by signal" "$T/k$i.err" && why="does not name rank $rank"
+  # rank 0's progress (one line per epoch) may come before it; the error is one line, the last
+  [ -z "$why" ] && [ "$(grep -c . "$T/k$i.err")" -ne "$(($(grep -c '^epoch ' "$T/k$i.err") + 1))" ] && why="error not one line"
+  [ -z "$why" ] && ! tail -1 "$T/k$i.err" | grep -q "^gcsim train: rank $rank: was killed by signal" && why="does not name rank $rank"
   ck=$(resume_dir "$T/k$i.err")
   [ -z "$why" ] && [ -z "$ck" ] && why="no checkpoint kept"
   if [ -z "$why" ]; then
@@ -60,7 +61,7 @@ for ((i = 1; i <= tries; i++)); do
   if [ -z "$why" ]; then
     survived=$((survived + 1))
   else
-    echo "try $i (rank $rank killed at step $at): $why ($(cat "$T/k$i.err"))" >&2
+    echo "try $i (rank $rank killed at step $at): $why ($(tail -1 "$T/k$i.err"))" >&2
   fi
   rm -rf "$T/k$i".partial-* "$T/r$i"
 done
