@@ -165,8 +165,13 @@ CheckpointState load_resume_checkpoint(const std::string& dir, int rank, int wor
       if (const auto s = header_step(p)) steps.insert(*s);
     // A rank without any readable checkpoint: load_file says precisely why.
     if (steps.empty()) load_file(checkpoint_path(dir, q), q, workers, fingerprint, params);
-    listing += (q ? "; rank " : "rank ") + std::to_string(q) + ":";
-    for (const auto s : steps) listing += " " + std::to_string(s);
+    listing += q ? "; rank " : "rank ";
+    listing += std::to_string(q);
+    listing += ':';
+    for (const auto s : steps) {
+      listing += ' ';
+      listing += std::to_string(s);
+    }
     if (q == 0) {
       common = steps;
     } else {
