@@ -131,6 +131,18 @@ ck=$(sed -n 's/.*--resume \([^ ;)]*\).*/\1/p' "$T/kerr")
 [ ! -e "$T/k" ] || fail "failed run wrote its output directory"
 [ ! -e "$(dirname "$ck")/.rendezvous" ] || fail "failed run left its rendezvous store"
 
+# an interrupted run keeps its checkpoint too, and only what is worth keeping
+$G train $S "${LONG[@]}" --checkpoint-every 2 --out "$T/int" >/dev/null 2>"$T/ierr" &
+launcher=$!
+wait_steps "$T/int.partial-*/steps-rank1.csv" 6 || fail "interrupt: no steps"
+kill -INT $launcher
+wait $launcher; rc=$?
+[ "$rc" -eq 130 ] || fail "interrupted: exit $rc ($(cat "$T/ierr"))"
+ck=$(sed -n 's/.*--resume \([^ ;)]*\).*/\1/p' "$T/ierr")
+[ -n "$ck" ] && [ -s "$ck/rank-1.ckpt" ] || fail "interrupted: no checkpoint kept ($(cat "$T/ierr"))"
+[ -n "$ck" ] && [ "$(ls "$(dirname "$ck")" | tr '\n' ' ')" = "checkpoint epochs.csv steps-rank0.csv steps-rank1.csv " ] \
+  || fail "interrupted: kept $(ls "$(dirname "$ck")" | tr '\n' ' ')"
+
 # --- 6. a resumed run's logs continue the model's --------------------------------
 R2=(--set cluster.workers=2 --set data.limit_train=512 --set data.limit_test=100 --set training.epochs=3)
 $G train $S "${R2[@]}" --out "$T/whole" >/dev/null 2>"$T/err" || fail "whole: $(cat "$T/err")"

@@ -557,8 +557,14 @@ std::string keep_if_resumable(const std::string& run_dir, const train::TrainConf
     if (ext == ".tmp" || ext == ".new") unfinished.push_back(it->path());
   }
   for (const auto& f : unfinished) fs::remove(f, ec);
-  for (fs::directory_iterator it(run_dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->path().extension() == ".started") unfinished.push_back(it->path());
+  for (fs::directory_iterator it(run_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto ext = it->path().extension();
+    std::string first;
+    if (ext == ".error") std::getline(std::ifstream(it->path()), first);
+    // markers, the room left for an error report never made, empty logs
+    if (ext == ".started" || (ext == ".error" && first.empty()) || (ext == ".log" && fs::is_empty(it->path(), ec)))
+      unfinished.push_back(it->path());
+  }
   for (const auto& f : unfinished) fs::remove(f, ec);
   if (any) {
     const auto fp = train::fingerprint_of(train::Trainer::fingerprint_text(cfg));
