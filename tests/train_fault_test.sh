@@ -128,6 +128,8 @@ wait $launcher; rc=$?
 grep -q "rank 1: was killed by signal" "$T/kerr" || fail "killed worker: stderr $(cat "$T/kerr")"
 ck=$(sed -n 's/.*--resume \([^ ;)]*\).*/\1/p' "$T/kerr")
 [ -n "$ck" ] && [ -s "$ck/rank-0.ckpt" ] && [ -s "$ck/rank-1.ckpt" ] || fail "killed worker: no checkpoint kept ($(cat "$T/kerr"))"
+# it resumes (--stop-after 0: stop at once, where the checkpoint is)
+$G train $S "${LONG[@]}" --resume "$ck" --stop-after 0 --out "$T/k2" >/dev/null 2>"$T/err" || fail "resume the kept checkpoint: $(cat "$T/err")"
 [ ! -e "$T/k" ] || fail "failed run wrote its output directory"
 [ ! -e "$(dirname "$ck")/.rendezvous" ] || fail "failed run left its rendezvous store"
 

@@ -119,15 +119,27 @@ void save_checkpoint(const std::string& dir, const CheckpointState& s) {
   if (ec) throw std::runtime_error(dir + ": cannot create: " + ec.message());
   const std::string path = checkpoint_path(dir, static_cast<int>(s.rank));
   const std::string prev = previous_checkpoint_path(dir, static_cast<int>(s.rank));
-  // The new file is whole on disk before the old one moves aside: a crash
-  // between the renames leaves rank-R.prev.ckpt and rank-R.ckpt.new, and the
-  // resume takes the previous one.
+  // The new file is whole on disk before anything moves, and rank-R.ckpt is
+  // always there: the old one becomes rank-R.prev.ckpt through a hard link, then
+  // the new one is renamed over it. A crash anywhere leaves a whole rank-R.ckpt
+  // (old or new), at worst with a leftover rank-R.ckpt.new.
   const std::string staged = path + ".new";
   write_whole_file(staged, out.data(), out.size(), path);
-  if (std::filesystem::exists(path, ec)) std::filesystem::rename(path, prev, ec);
+  if (std::filesystem::exists(path, ec)) {
+    const std::string link_tmp = prev + ".tmp";
+    std::filesystem::remove(link_tmp, ec);
+    std::filesystem::create_hard_link(path, link_tmp, ec);
+    if (!ec) {
+      std::filesystem::rename(link_tmp, prev, ec);
+    } else {  // a file system without hard links: move it aside (a moment without rank-R.ckpt)
+      ec.clear();
+      std::filesystem::rename(path, prev, ec);
+    }
+  }
   if (!ec) std::filesystem::rename(staged, path, ec);
   if (ec) {
-    std::filesystem::remove(staged, ec);
+    std::error_code ignored;
+    std::filesystem::remove(staged, ignored);
     throw std::runtime_error(path + ": cannot write: " + ec.message());
   }
 }

@@ -562,7 +562,9 @@ std::string keep_if_resumable(const std::string& run_dir, const train::TrainConf
     std::string first;
     if (ext == ".error") std::getline(std::ifstream(it->path()), first);
     // markers, the room left for an error report never made, empty logs
-    if (ext == ".started" || (ext == ".error" && first.empty()) || (ext == ".log" && fs::is_empty(it->path(), ec)))
+    std::error_code size_ec;
+    if (ext == ".started" || (ext == ".error" && first.empty()) ||
+        (ext == ".log" && fs::is_empty(it->path(), size_ec)))
       unfinished.push_back(it->path());
   }
   for (const auto& f : unfinished) fs::remove(f, ec);
