@@ -413,7 +413,7 @@ TEST_CASE("config_hash sees every simulated value and no formatting", "[sweep]")
         "compression.method=\"randomk\"", "compression.ratio=0.02", "compression.index_bytes=8",
         "compression.error_feedback=false", "compression.granularity=\"layer\"", "compression.exchange=\"dense\"",
         "training.bucket_mb=26", "training.overlap=false", "training.iterations=2", "stragglers.cv=0.1",
-        "stragglers.seed=2", "stragglers.slow=[{rank=1, factor=2.0}]", "profile=\"profiles/default.toml\""}) {
+        "stragglers.seed=2", "stragglers.slow=[{rank=1, factor=2.0}]", "profile=\"scenarios/profiles/default.toml\""}) {
     const std::string h = hash_with({set});
     if (set.rfind("profile=", 0) == 0) {
       CHECK(h == base);  // the same profile by its path: the same contents
