@@ -18,7 +18,11 @@ a 30 s timeout:
 Anything else (exit 1, a signal, a timeout, two lines, a half-written file)
 is a violation. Prints the counts; exits 1 if any run violated.
 
-Usage: bad_inputs.py GCSIM [--quick] [--seed N]
+Usage: bad_inputs.py GCSIM [--quick] [--seed=N] [--asan]
+  --quick  the first three values of each key and 3 mutations per file (CTest)
+  --asan   GCSIM is built with AddressSanitizer, which cannot run under an
+           address-space limit: cap its resident memory with ASan's own
+           hard_rss_limit_mb instead
 """
 import json
 import math
@@ -66,8 +70,13 @@ def limit():
 
 
 class Runner:
-    def __init__(self, gcsim):
+    def __init__(self, gcsim, asan):
         self.gcsim = os.path.abspath(gcsim)
+        self.asan = asan
+        self.env = dict(os.environ)
+        if asan:
+            self.env["ASAN_OPTIONS"] = ":".join(
+                x for x in (self.env.get("ASAN_OPTIONS", ""), "hard_rss_limit_mb=6144") if x)
         self.tried = self.ok = self.refused = self.bad = 0
         self.violations = []
 
@@ -80,7 +89,8 @@ class Runner:
         self.tried += 1
         try:
             p = subprocess.run([self.gcsim] + args, capture_output=True, text=True, timeout=30,
-                               preexec_fn=limit, cwd=ROOT, errors="replace")
+                               preexec_fn=None if self.asan else limit, cwd=ROOT,
+                               errors="replace", env=self.env)
         except subprocess.TimeoutExpired:
             self.violate(f"{label}: timed out after 30 s")
             return
@@ -153,7 +163,7 @@ def main():
         if a.startswith("--seed="):
             seed = int(a.split("=", 1)[1])
     rng = random.Random(seed)
-    r = Runner(args[0])
+    r = Runner(args[0], "--asan" in sys.argv)
     base = os.path.join(ROOT, "scenarios", "h100-cluster.toml")
     base_text = open(base).read()
     work = tempfile.mkdtemp(prefix="gcsim-bad-")
