@@ -155,8 +155,9 @@ const std::string* TableReader::override_origin(const std::string& full,
     auto it = m.find(k);
     if (it != m.end()) return &it->second;
     // Walk up: "a.b[2].c" -> "a.b[2]" -> "a.b" -> "a" (array elements have no origin of their own).
-    if (k.back() == ']') {
-      k.resize(k.rfind('['));
+    // A key that merely ends in ']' (a quoted "a]" from a sweep axis or --set) has no '['.
+    if (const auto open = k.rfind('['); k.back() == ']' && open != std::string::npos) {
+      k.resize(open);
       continue;
     }
     const auto dot = k.rfind('.');

@@ -152,5 +152,13 @@ for h in "calibrate --help" "calibrate collectives --help" "train --help"; do
 done
 $G calibrate collectives --help | grep -q -- "--exec-prefix" || fail "calibrate collectives --help lost a public option"
 
+# Names the OS refuses to look up (ENAMETOOLONG) are bad input, not a
+# filesystem_error (exit 1): train --out, and a sweep's base (found by fuzzing).
+long=$(printf 'n%.0s' $(seq 300))
+expect_error 2 "^gcsim train: --out .*File name too long" -- $G train scenarios/train/fashion-p4.toml --out "$T/$long/$long"
+printf 'name = "x"\nbase = "%s/%s"\n[axes]\n"cluster.workers" = [1]\n' "$long" "$long" >"$T/longbase.toml"
+expect_error 2 "longbase.toml:2:[0-9]+: base: " -- $G sweep "$T/longbase.toml" --out "$T/longsweep"
+[ ! -e "$T/longsweep" ] || fail "a refused sweep created its --out"
+
 if [ "$fails" -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "cli output tests passed"

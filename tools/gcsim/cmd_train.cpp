@@ -642,11 +642,17 @@ int cmd_train(const std::vector<std::string>& args) {
   }
   const train::TrainConfig cfg = load_train_config(a.scenario, a.sets);
 
-  if (!a.resume.empty() && !fs::is_directory(a.resume))
+  // The non-throwing overloads: a path the OS refuses to look at (too long, a
+  // loop) is bad input, not a filesystem_error.
+  std::error_code fs_ec;
+  if (!a.resume.empty() && !fs::is_directory(a.resume, fs_ec))
     throw InputError("--resume " + a.resume, "", "is not a directory (give a run's checkpoint directory)");
-  if (fs::exists(a.out)) throw InputError("--out " + a.out, "", "already exists; gcsim train never overwrites a run");
-  const fs::path parent = fs::absolute(a.out).parent_path();
-  if (!fs::is_directory(parent)) throw InputError("--out " + a.out, "", "its directory does not exist");
+  const fs::file_status out_st = fs::symlink_status(a.out, fs_ec);
+  if (fs::exists(out_st)) throw InputError("--out " + a.out, "", "already exists; gcsim train never overwrites a run");
+  if (fs_ec && fs_ec != std::errc::no_such_file_or_directory)
+    throw InputError("--out " + a.out, "", "cannot be used: " + fs_ec.message());
+  const fs::path parent = fs::absolute(a.out, fs_ec).parent_path();
+  if (fs_ec || !fs::is_directory(parent, fs_ec)) throw InputError("--out " + a.out, "", "its directory does not exist");
   // Validate the data here, before any worker starts (a bad file is exit 2, nothing written).
   const auto data = train::load_fashion_mnist(cfg.settings.data_dir, cfg.settings.limit_train,
                                               cfg.settings.limit_test);
