@@ -146,7 +146,10 @@ void check_finite(const ScenarioSource& src, double v, const std::string& what) 
 void check_derived(const Scenario& s, const ScenarioSource& src) {
   const ComputeTimes ct = compute_times(s);
   const double fb = ct.forward_s + ct.backward_s;
-  if (!s.compute.forward_backward_s && !(fb >= 1e-9 && fb <= 1e5))
+  // A custom model with no FLOPs (forward_flops defaults to 0) is a
+  // communication-only model: its step is exactly 0, which is allowed.
+  const bool no_flops = s.model.forward_flops() == 0.0;
+  if (!s.compute.forward_backward_s && !(no_flops && fb == 0.0) && !(fb >= 1e-9 && fb <= 1e5))
     fail_at(src, "compute",
             "the roofline step (3 x forward FLOPs x batch_per_worker / (peak x efficiency)) is " + format_number(fb) +
                 " s, outside [1e-09, 100000] s; check model.batch_per_worker, compute.gpu and compute.efficiency");

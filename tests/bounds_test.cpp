@@ -252,6 +252,15 @@ TEST_CASE("the des estimate bounds the events of a contention-free run", "[bound
 
 // ---- 2. derived values ----------------------------------------------------------------------
 
+TEST_CASE("a custom model with params and no FLOPs is a communication-only model", "[bounds]") {
+  // forward_flops defaults to 0 (docs/scenario-format.md): the roofline step is
+  // exactly 0 s, not "outside the time bounds".
+  const std::string roofline = replace(kValid, "forward_backward_ms = 100.0", "gpu = \"H100-SXM\"\nefficiency = 0.15");
+  const std::string custom = replace(roofline, "name = \"resnet50\"", "params = 1000000000");
+  CHECK(error_of(custom).empty());
+  CHECK(error_of(custom, {"model.forward_flops=1e-30"}).find("the roofline step") != std::string::npos);
+}
+
 TEST_CASE("a derived compute step outside the time bounds is refused", "[bounds][bad-input]") {
   const std::string roofline = replace(kValid, "forward_backward_ms = 100.0", "gpu = \"H100-SXM\"\nefficiency = 0.0001");
   const std::string e = error_of(roofline, {"model.batch_per_worker=100000000"});

@@ -18,11 +18,12 @@ a 30 s timeout:
 Anything else (exit 1, a signal, a timeout, two lines, a half-written file)
 is a violation. Prints the counts; exits 1 if any run violated.
 
-Usage: bad_inputs.py GCSIM [--quick] [--seed=N] [--asan]
+Usage: bad_inputs.py GCSIM [--quick] [--seed=N] [--asan] [--outcomes=FILE]
   --quick  the first three values of each key and 3 mutations per file (CTest)
   --asan   GCSIM is built with AddressSanitizer, which cannot run under an
            address-space limit: cap its resident memory with ASan's own
            hard_rss_limit_mb instead
+  --outcomes=FILE  one line per run: ok | refused | violation, a tab, the input
 """
 import json
 import math
@@ -79,6 +80,7 @@ class Runner:
                 x for x in (self.env.get("ASAN_OPTIONS", ""), "hard_rss_limit_mb=6144") if x)
         self.tried = self.ok = self.refused = self.bad = 0
         self.violations = []
+        self.outcomes = []
 
     def violate(self, msg):
         self.bad += 1
@@ -87,6 +89,13 @@ class Runner:
     def run(self, label, args, out_path, kind):
         """Runs gcsim with args in a fresh directory holding out_path."""
         self.tried += 1
+        before = (self.ok, self.refused, self.bad)
+        self._run(label, args, out_path, kind)
+        after = (self.ok, self.refused, self.bad)
+        outcome = ["ok", "refused", "violation"][[a != b for a, b in zip(before, after)].index(True)]
+        self.outcomes.append(f"{outcome}\t{label}")
+
+    def _run(self, label, args, out_path, kind):
         try:
             p = subprocess.run([self.gcsim] + args, capture_output=True, text=True, timeout=30,
                                preexec_fn=None if self.asan else limit, cwd=ROOT,
@@ -235,6 +244,10 @@ def main():
           f"(exit 2), {r.bad} violations")
     for v in r.violations:
         print("  VIOLATION", v)
+    for a in sys.argv:
+        if a.startswith("--outcomes="):
+            with open(a.split("=", 1)[1], "w") as fh:
+                fh.write("\n".join(r.outcomes) + "\n")
     return 1 if r.violations else 0
 
 
