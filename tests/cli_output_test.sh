@@ -13,18 +13,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 # quick calibrations, so that a bug that lets one run does not take minutes
 C="$G calibrate kernels --min-n 1e3 --max-n 1e3 --per-decade 1 --repeats 1 --warmup 0 --ops topk"
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# expect_error RC PATTERN -- command...: exit code RC, exactly one stderr line matching PATTERN.
-expect_error() {
-  local rc=$1 pat=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"; local got=$?
-  [ "$got" -eq "$rc" ] || fail "$* -> exit $got, want $rc ($(cat "$T/err"))"
-  [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$* -> stderr is not one line: $(cat "$T/err")"
-  grep -qE -- "$pat" "$T/err" || fail "$* -> stderr '$(cat "$T/err")' does not match '$pat'"
-  if grep -qE -- "gcsim [a-z ]+: gcsim" "$T/err"; then fail "$* -> doubled prefix: $(cat "$T/err")"; fi
-}
+. "$(dirname "$0")/cli_helpers.sh"  # fail, expect_error
 
 # --- 1. only regular files are replaced, even with --force ----------------------
 echo keep >"$T/target"

@@ -6,17 +6,7 @@ set -u
 G=${1:?usage: sweep_cli_test.sh path/to/gcsim}
 T=$(mktemp -d)
 trap 'mountpoint -q "$T/ro" 2>/dev/null && umount "$T/ro"; rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# expect_error RC PATTERN -- command...: exit code RC, exactly one stderr line matching PATTERN.
-expect_error() {
-  local rc=$1 pat=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"; local got=$?
-  [ "$got" -eq "$rc" ] || fail "$* -> exit $got, want $rc ($(cat "$T/err"))"
-  [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$* -> stderr is not one line: $(cat "$T/err")"
-  grep -qE -- "$pat" "$T/err" || fail "$* -> stderr '$(cat "$T/err")' does not match '$pat'"
-}
+. "$(dirname "$0")/cli_helpers.sh"  # fail, expect_error
 
 cp scenarios/h100-cluster.toml "$T/base.toml"
 sed -i "s|^# profile:.*|profile = \"$PWD/scenarios/profiles/default.toml\"|" "$T/base.toml"

@@ -10,15 +10,7 @@ DATA=/usr/share/datasets/fashion-mnist
 if [ ! -d "$DATA" ]; then echo "SKIP: $DATA missing (apt-get install dataset-fashion-mnist)"; exit 77; fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect_error() {  # expect_error RC PATTERN -- command...
-  local rc=$1 pat=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"; local got=$?
-  [ "$got" -eq "$rc" ] || fail "$* -> exit $got, want $rc ($(cat "$T/err"))"
-  [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$* -> stderr is not one line: $(cat "$T/err")"
-  grep -qE -- "$pat" "$T/err" || fail "$* -> stderr '$(cat "$T/err")' does not match '$pat'"
-}
+. "$(dirname "$0")/cli_helpers.sh"  # fail, expect_error
 
 S=scenarios/train/fashion-p4.toml
 QUICK=(--set cluster.workers=2 --set data.limit_train=512 --set data.limit_test=500 --set training.epochs=2)

@@ -21,15 +21,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect_error() {  # expect_error RC PATTERN -- command...
-  local rc=$1 pat=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"; local got=$?
-  [ "$got" -eq "$rc" ] || fail "$* -> exit $got, want $rc ($(cat "$T/err"))"
-  [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$* -> stderr is not one line: $(cat "$T/err")"
-  grep -qE -- "$pat" "$T/err" || fail "$* -> stderr '$(cat "$T/err")' does not match '$pat'"
-}
+. "$(dirname "$0")/cli_helpers.sh"  # fail, expect_error
 nothing_written() {  # nothing_written DIR: neither DIR nor DIR.partial-*
   [ ! -e "$1" ] || fail "refused run wrote $1"
   ls -d "$1".partial-* >/dev/null 2>&1 && fail "refused run left $(ls -d "$1".partial-*)"
