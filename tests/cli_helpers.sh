@@ -11,5 +11,5 @@ expect_error() {
   [ "$got" -eq "$rc" ] || fail "$* -> exit $got, want $rc ($(cat "$T/err"))"
   [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$* -> stderr is not one line: $(cat "$T/err")"
   grep -qE -- "$pat" "$T/err" || fail "$* -> stderr '$(cat "$T/err")' does not match '$pat'"
-  if grep -qE -- "gcsim [a-z ]+: gcsim" "$T/err"; then fail "$* -> doubled prefix: $(cat "$T/err")"; fi
+  if grep -qE -- "^gcsim ([a-z ]+): gcsim \1:" "$T/err"; then fail "$* -> doubled prefix: $(cat "$T/err")"; fi
 }
