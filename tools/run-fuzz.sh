@@ -55,6 +55,7 @@ for t in "${targets[@]}"; do
   findings=$build/findings/$t
   corpus=$build/corpus-run/$t
   log=$build/logs/$t.log
+  rm -rf "$findings"
   mkdir -p "$findings" "$corpus" "$(dirname "$log")"
   dict=()
   case $t in *_loader) dict=(-dict="$src/fuzz/toml.dict") ;; esac
@@ -77,7 +78,7 @@ for t in "${targets[@]}"; do
   last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
   if [ $rc -ne 0 ]; then
     echo "run-fuzz: $t: FINDING (exit $rc); input in $findings/, log $log" >&2
-    grep -E 'ERROR|SUMMARY|what\(\)|runtime error|Test unit written' "$log" | head -n 20 >&2 || true
+    grep -E 'ERROR|SUMMARY|what\(\)|runtime error|Test unit written' "$log" | head -n 20 >&2 || tail -n 5 "$log" >&2
     status=1; summary+=("$t: FINDING (exit $rc)")
   else
     summary+=("$t: ok  ${last}")
