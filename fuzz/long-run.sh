@@ -30,7 +30,7 @@ while :; do
     -artifact_prefix="$findings/" "${dict[@]}" "$corpus" "$build/corpus/$t" >> "$log" 2>&1 || true
 done
 elapsed=$(( $(date +%s) - start ))
-execs=$(awk -F: '/^stat::number_of_executed_units/ {s += $2} END {print s + 0}' "$log")
+execs=$(awk '/^stat::number_of_executed_units/ {s += $NF} END {print s + 0}' "$log")
 last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
 cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
 ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
