@@ -4,6 +4,7 @@
 # whole time is spent; every finding is kept in BUILD/findings-long/<target>/.
 # Needs the fuzz preset built and fuzz/make-corpus.sh run.
 #   fuzz/long-run.sh TARGET [SECONDS=900]
+# RUN_NAME (default long) names the run: BUILD/{corpus,findings,logs}-RUN_NAME/.
 # Writes BUILD/logs-long/<target>.log (every segment's libFuzzer output) and
 # prints one summary line: executions, exec/s, cov, ft, corpus, findings.
 set -euo pipefail
@@ -12,9 +13,10 @@ build=${BUILD:-$src/build/fuzz}
 t=$1
 total=${2:-900}
 bin=$build/fuzz/$t
-corpus=$build/corpus-long/$t
-findings=$build/findings-long/$t
-log=$build/logs-long/$t.log
+run=${RUN_NAME:-long}
+corpus=$build/corpus-$run/$t
+findings=$build/findings-$run/$t
+log=$build/logs-$run/$t.log
 mkdir -p "$corpus" "$findings" "$(dirname "$log")"
 : > "$log"
 dict=()
