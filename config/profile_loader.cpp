@@ -1,6 +1,10 @@
 #include "config/profile_loader.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "config/toml_reader.h"
 
@@ -8,15 +12,30 @@ namespace gcsim {
 
 namespace {
 
-double non_negative(const TableReader& r, const char* key, double fallback) {
-  const double v = r.number(key, fallback);
-  if (!(v >= 0.0)) r.fail(key, "must be >= 0 (got " + std::to_string(v) + ")");
-  return v;
+// Physical bounds of every profile quantity (docs/limits.md has the table).
+constexpr double kOverheadUs[] = {0, 1e6};       // per-step, launch and kernel fixed costs
+constexpr double kNsPerItem[] = {0, 1e3};        // kernel cost per element or selected entry
+constexpr double kLinkEfficiency[] = {1e-3, 1};  // achieved / line rate
+constexpr double kGpuEfficiency[] = {1e-4, 1};   // MFU, as compute.efficiency
+constexpr double kPeakTflops[] = {1e-3, 1e6};
+constexpr double kMemoryGbs[] = {0, 1e6};
+// r2 of a calibrated fit (calib/cost_fit.h): weighted R^2 of a non-negative
+// least-squares fit, which is never worse than the constant fit, so in [0, 1];
+// the slack admits the rounding of 1 - sse / ss_tot.
+constexpr double kR2[] = {-1e-9, 1};
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
 }
 
-double fraction(const TableReader& r, const char* key, double fallback) {
+double in_range(const TableReader& r, const char* key, const double (&range)[2], const char* unit,
+                std::optional<double> fallback) {
   const double v = r.number(key, fallback);
-  if (!(v > 0.0 && v <= 1.0)) r.fail(key, "must be in (0, 1] (got " + std::to_string(v) + ")");
+  if (!(v >= range[0] && v <= range[1]))
+    r.fail(key, "must be in [" + fmt(std::max(range[0], 0.0)) + ", " + fmt(range[1]) + "]" +
+                    (*unit ? std::string(" ") + unit : "") + " (got " + fmt(v) + ")");
   return v;
 }
 
@@ -39,10 +58,10 @@ Profile load_profile(const std::string& path) {
 
   const auto coll = r.sub("collective", true);
   coll->reject_unknown({"alpha_us", "launch_us", "intra_node_efficiency", "inter_node_efficiency", "source"});
-  p.collective_alpha_s = non_negative(*coll, "alpha_us", 0.0) * 1e-6;
-  p.collective_launch_s = non_negative(*coll, "launch_us", 0.0) * 1e-6;
-  p.intra_node_efficiency = fraction(*coll, "intra_node_efficiency", 1.0);
-  p.inter_node_efficiency = fraction(*coll, "inter_node_efficiency", 1.0);
+  p.collective_alpha_s = in_range(*coll, "alpha_us", kOverheadUs, "us", 0.0) * 1e-6;
+  p.collective_launch_s = in_range(*coll, "launch_us", kOverheadUs, "us", 0.0) * 1e-6;
+  p.intra_node_efficiency = in_range(*coll, "intra_node_efficiency", kLinkEfficiency, "", 1.0);
+  p.inter_node_efficiency = in_range(*coll, "inter_node_efficiency", kLinkEfficiency, "", 1.0);
 
   const std::vector<std::string> ops = {op::topk,    op::ef_topk,     op::randomk,  op::threshold,
                                         op::pack,    op::scatter_add, op::optimizer};
@@ -52,9 +71,15 @@ Profile load_profile(const std::string& path) {
     const auto k = kernels->sub(name, true);
     k->reject_unknown({"alpha_us", "ns_per_element", "ns_per_selected", "source", "r2", "samples"});
     KernelCost c;
-    c.alpha_s = non_negative(*k, "alpha_us", 0.0) * 1e-6;
-    c.per_element_s = non_negative(*k, "ns_per_element", 0.0) * 1e-9;
-    c.per_selected_s = non_negative(*k, "ns_per_selected", 0.0) * 1e-9;
+    c.alpha_s = in_range(*k, "alpha_us", kOverheadUs, "us", 0.0) * 1e-6;
+    c.per_element_s = in_range(*k, "ns_per_element", kNsPerItem, "ns", 0.0) * 1e-9;
+    c.per_selected_s = in_range(*k, "ns_per_selected", kNsPerItem, "ns", 0.0) * 1e-9;
+    // The fit's quality, when calibrate wrote one: not used by the simulator, but checked.
+    if (k->has("r2")) in_range(*k, "r2", kR2, "", std::nullopt);
+    if (k->has("samples")) {
+      const std::int64_t n = k->integer("samples");
+      if (n < 1) k->fail("samples", "must be >= 1 (got " + std::to_string(n) + ")");
+    }
     p.kernels[name] = c;
   }
 
@@ -65,10 +90,9 @@ Profile load_profile(const std::string& path) {
       g->reject_unknown({"peak_tflops", "memory_bandwidth_gbs", "default_efficiency", "source"});
       GpuEntry e;
       e.name = name;
-      e.peak_flops = g->number("peak_tflops") * 1e12;
-      if (!(e.peak_flops > 0)) g->fail("peak_tflops", "must be > 0");
-      e.memory_bandwidth = non_negative(*g, "memory_bandwidth_gbs", 0.0) * 1e9;
-      e.default_efficiency = fraction(*g, "default_efficiency", 0.4);
+      e.peak_flops = in_range(*g, "peak_tflops", kPeakTflops, "TFLOP/s", std::nullopt) * 1e12;
+      e.memory_bandwidth = in_range(*g, "memory_bandwidth_gbs", kMemoryGbs, "GB/s", 0.0) * 1e9;
+      e.default_efficiency = in_range(*g, "default_efficiency", kGpuEfficiency, "", 0.4);
       p.gpus[name] = e;
     }
   }

@@ -1,5 +1,6 @@
 #include "config/scenario_loader.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -8,8 +9,10 @@
 #include "config/input_error.h"
 #include "config/overrides.h"
 #include "config/profile_loader.h"
+#include "config/run_limits.h"
 #include "config/train_loader.h"
 #include "models/zoo.h"
+#include "sim/training/buckets.h"
 #include "sim/output/result_format.h"
 
 #ifndef GCSIM_DEFAULT_PROFILE
@@ -20,23 +23,54 @@ namespace gcsim {
 
 namespace {
 
-double positive(const TableReader& r, const char* key, std::optional<double> fallback = std::nullopt) {
+// Physical bounds of every quantity (docs/limits.md has the table).
+namespace bound {
+constexpr double kBandwidthGbps[] = {1e-3, 1e6};
+constexpr double kLatencyUs[] = {0, 1e6};
+constexpr double kStepMs[] = {1e-6, 1e8};
+constexpr double kEfficiency[] = {1e-4, 1};
+constexpr double kBucketMb[] = {1e-6, 1e6};
+constexpr double kOversubscription[] = {1, 1e3};
+constexpr double kSlowFactor[] = {1, 1e3};
+constexpr double kFlopsPerSample = 1e18;  // per layer, per sample
+constexpr std::int64_t kParams = 10'000'000'000'000;  // 1e13, per layer and in all
+constexpr std::int64_t kWorkers = 100'000'000;
+constexpr std::int64_t kPerNode = 1024;  // GPUs or NICs per node
+constexpr std::int64_t kFatTreeSwitches = 1'000'000;  // nodes per leaf, spines
+constexpr std::int64_t kBatch = 100'000'000;
+constexpr std::int64_t kIterations = 1'000'000'000;
+}  // namespace bound
+
+// A number in [range[0], range[1]] (`unit` for the message).
+double in_range(const TableReader& r, const char* key, const double (&range)[2], const char* unit,
+                std::optional<double> fallback = std::nullopt) {
   const double v = r.number(key, fallback);
-  if (!(v > 0.0) || !std::isfinite(v)) r.fail(key, "must be > 0 (got " + format_number(v) + ")");
+  if (!(v >= range[0] && v <= range[1]))
+    r.fail(key, "must be in [" + format_number(range[0]) + ", " + format_number(range[1]) + "]" +
+                    (*unit ? std::string(" ") + unit : "") + " (got " + format_number(v) + ")");
   return v;
 }
 
-double non_negative(const TableReader& r, const char* key, double fallback) {
-  const double v = r.number(key, fallback);
-  if (!(v >= 0.0) || !std::isfinite(v)) r.fail(key, "must be >= 0 (got " + format_number(v) + ")");
-  return v;
-}
-
-int int_at_least(const TableReader& r, const char* key, std::int64_t min, std::optional<std::int64_t> fallback) {
+std::int64_t int_in_range(const TableReader& r, const char* key, std::int64_t min, std::int64_t max,
+                          std::optional<std::int64_t> fallback) {
   const std::int64_t v = r.integer(key, fallback);
   if (v < min) r.fail(key, "must be >= " + std::to_string(min) + " (got " + std::to_string(v) + ")");
-  if (v > std::numeric_limits<int>::max()) r.fail(key, "is too large (got " + std::to_string(v) + ")");
-  return static_cast<int>(v);
+  if (v > max) r.fail(key, "must be <= " + std::to_string(max) + " (got " + std::to_string(v) + ")");
+  return v;
+}
+
+int int_at_least(const TableReader& r, const char* key, std::int64_t min, std::int64_t max,
+                 std::optional<std::int64_t> fallback) {
+  static_assert(bound::kIterations <= std::numeric_limits<int>::max());
+  return static_cast<int>(int_in_range(r, key, min, std::min<std::int64_t>(max, std::numeric_limits<int>::max()), fallback));
+}
+
+double flops(const TableReader& r) {
+  const double v = r.number("forward_flops", 0.0);
+  if (!(v >= 0.0 && v <= bound::kFlopsPerSample))
+    r.fail("forward_flops", "must be in [0, " + format_number(bound::kFlopsPerSample) + "] FLOPs per sample (got " +
+                                format_number(v) + ")");
+  return v;
 }
 
 ModelSpec read_model(const TableReader& m) {
@@ -53,23 +87,25 @@ ModelSpec read_model(const TableReader& m) {
       Layer l;
       l.name = spec.name;
       l.kind = "custom";
-      l.params = m.integer("params");
-      if (l.params < 1) m.fail("params", "must be >= 1 (got " + std::to_string(l.params) + ")");
-      l.forward_flops = non_negative(m, "forward_flops", 0.0);
+      l.params = int_in_range(m, "params", 1, bound::kParams, std::nullopt);
+      l.forward_flops = flops(m);
       spec.layers.push_back(l);
     } else {
       if (m.has("forward_flops")) m.fail("forward_flops", "give FLOPs per layer inside 'layers'");
       const auto layers = m.table_array("layers");
       if (layers.empty()) m.fail("layers", "must list at least one layer");
+      std::int64_t total = 0;
       for (std::size_t i = 0; i < layers.size(); ++i) {
         const auto& lr = layers[i];
         lr.reject_unknown({"name", "params", "forward_flops"});
         Layer l;
         l.name = lr.string("name", "layer" + std::to_string(i));
         l.kind = "custom";
-        l.params = lr.integer("params");
-        if (l.params < 0) lr.fail("params", "must be >= 0 (got " + std::to_string(l.params) + ")");
-        l.forward_flops = non_negative(lr, "forward_flops", 0.0);
+        l.params = int_in_range(lr, "params", 0, bound::kParams, std::nullopt);
+        l.forward_flops = flops(lr);
+        total += l.params;
+        if (total > bound::kParams)
+          lr.fail("params", "the layers hold more than " + std::to_string(bound::kParams) + " parameters in all");
         spec.layers.push_back(l);
       }
       if (spec.total_params() < 1) m.fail("layers", "the layers hold no parameters");
@@ -84,8 +120,8 @@ ModelSpec read_model(const TableReader& m) {
 LinkClass read_link(const TableReader& l) {
   l.reject_unknown({"bandwidth_gbps", "latency_us"});
   LinkClass c;
-  c.bandwidth_gbps = positive(l, "bandwidth_gbps");
-  c.latency_us = non_negative(l, "latency_us", 0.0);
+  c.bandwidth_gbps = in_range(l, "bandwidth_gbps", bound::kBandwidthGbps, "Gb/s");
+  c.latency_us = in_range(l, "latency_us", bound::kLatencyUs, "us", 0.0);
   return c;
 }
 
@@ -132,17 +168,15 @@ ClusterSpec read_cluster(const TableReader& c) {
   c.reject_unknown({"workers", "gpus_per_node", "topology", "nics_per_node", "oversubscription", "nodes_per_leaf",
                     "spines", "placement", "intra_node", "inter_node"});
   ClusterSpec s;
-  s.workers = int_at_least(c, "workers", 1, std::nullopt);
-  s.gpus_per_node = int_at_least(c, "gpus_per_node", 1, 1);
+  s.workers = int_at_least(c, "workers", 1, bound::kWorkers, std::nullopt);
+  s.gpus_per_node = int_at_least(c, "gpus_per_node", 1, bound::kPerNode, 1);
   s.topology = read_choice(c, "topology", kTopologies, s.gpus_per_node > 1 ? "two-level" : "switch");
-  s.nics_per_node = int_at_least(c, "nics_per_node", 1, 1);
-  s.oversubscription = c.number("oversubscription", 1.0);
-  if (!(s.oversubscription >= 1.0))
-    c.fail("oversubscription", "must be >= 1 (got " + format_number(s.oversubscription) + ")");
+  s.nics_per_node = int_at_least(c, "nics_per_node", 1, bound::kPerNode, 1);
+  s.oversubscription = in_range(c, "oversubscription", bound::kOversubscription, "", 1.0);
   if (c.has("oversubscription") && s.topology != TopologyKind::FatTree)
     c.fail("oversubscription", "applies only to topology = \"fat-tree\"");
-  s.nodes_per_leaf = int_at_least(c, "nodes_per_leaf", 1, 16);
-  s.spines = int_at_least(c, "spines", 0, 0);
+  s.nodes_per_leaf = int_at_least(c, "nodes_per_leaf", 1, bound::kFatTreeSwitches, 16);
+  s.spines = int_at_least(c, "spines", 0, bound::kFatTreeSwitches, 0);
   s.placement = read_choice(c, "placement", kPlacements, "packed");
   for (const char* key : {"nodes_per_leaf", "spines", "placement"})
     if (c.has(key) && s.topology != TopologyKind::FatTree) c.fail(key, "applies only to topology = \"fat-tree\"");
@@ -166,15 +200,13 @@ ComputeSpec read_compute(const TableReader& c, const Profile& profile) {
     c.fail(fb ? "gpu" : "", "give exactly one of 'forward_backward_ms' or 'gpu' (a roofline from the profile)");
   if (fb) {
     if (c.has("efficiency")) c.fail("efficiency", "applies only with 'gpu'");
-    s.forward_backward_s = positive(c, "forward_backward_ms") * 1e-3;
+    s.forward_backward_s = in_range(c, "forward_backward_ms", bound::kStepMs, "ms") * 1e-3;
     return s;
   }
   std::vector<std::string> gpus;
   for (const auto& [name, e] : profile.gpus) gpus.push_back(name);
   s.gpu = c.choice("gpu", gpus);
-  s.efficiency = c.number("efficiency", profile.gpus.at(s.gpu).default_efficiency);
-  if (!(s.efficiency > 0.0 && s.efficiency <= 1.0))
-    c.fail("efficiency", "must be in (0, 1] (got " + format_number(s.efficiency) + ")");
+  s.efficiency = in_range(c, "efficiency", bound::kEfficiency, "", profile.gpus.at(s.gpu).default_efficiency);
   return s;
 }
 
@@ -205,7 +237,7 @@ void read_collective(const TableReader& c, const ClusterSpec& cluster, Scenario&
     c.fail("algorithm", "'hierarchical' needs cluster.gpus_per_node > 1");
   if (c.has("servers") && s.algorithm != Algorithm::ParameterServer)
     c.fail("servers", "applies only to algorithm = \"ps\"");
-  s.collective.servers = int_at_least(c, "servers", 1, 1);
+  s.collective.servers = int_at_least(c, "servers", 1, bound::kWorkers, 1);
   if (s.collective.servers > cluster.workers)
     c.fail("servers", "must be <= cluster.workers = " + std::to_string(cluster.workers) + " (got " +
                           std::to_string(s.collective.servers) + ")");
@@ -235,9 +267,7 @@ StragglerSpec read_stragglers(const TableReader& t, const ClusterSpec& cluster) 
     sw.rank = static_cast<int>(rank);
     for (const auto& prev : s.slow)
       if (prev.rank == sw.rank) w.fail("rank", "rank " + std::to_string(rank) + " is listed twice");
-    sw.factor = w.number("factor");
-    if (!(sw.factor >= 1.0) || !std::isfinite(sw.factor))
-      w.fail("factor", "must be >= 1 (got " + format_number(sw.factor) + ")");
+    sw.factor = in_range(w, "factor", bound::kSlowFactor, "");
     s.slow.push_back(sw);
   }
   return s;
@@ -248,17 +278,10 @@ TrainingSpec read_training(const TableReader& t) {
   keys.insert(keys.end(), kTrainOnlyTrainingKeys.begin(), kTrainOnlyTrainingKeys.end());
   t.reject_unknown(keys);
   TrainingSpec s;
-  s.bucket_mb = positive(t, "bucket_mb", 25.0);
+  s.bucket_mb = in_range(t, "bucket_mb", bound::kBucketMb, "MiB", 25.0);
   s.overlap = t.boolean("overlap", true);
-  s.iterations = int_at_least(t, "iterations", 1, 1);
+  s.iterations = int_at_least(t, "iterations", 1, bound::kIterations, 1);
   return s;
-}
-
-std::string resolve_relative(const std::string& base_file, const std::string& p) {
-  namespace fs = std::filesystem;
-  fs::path path(p);
-  if (path.is_absolute()) return p;
-  return (fs::path(base_file).parent_path() / path).lexically_normal().string();
 }
 
 }  // namespace
@@ -292,8 +315,7 @@ Scenario build_scenario(const ScenarioSource& src) {
   s.name = r.string("name", std::filesystem::path(src.path).stem().string());
   r.string("description", "");
 
-  const std::string profile_path =
-      r.has("profile") ? resolve_relative(src.path, r.string("profile")) : default_profile_path();
+  const std::string profile_path = r.path("profile", default_profile_path());
   try {
     s.profile = load_profile(profile_path);
   } catch (const InputError& e) {
@@ -303,7 +325,7 @@ Scenario build_scenario(const ScenarioSource& src) {
 
   const auto model = r.sub("model", true);
   s.model = read_model(*model);
-  s.batch_per_worker = int_at_least(*model, "batch_per_worker", 1, std::nullopt);
+  s.batch_per_worker = int_at_least(*model, "batch_per_worker", 1, bound::kBatch, std::nullopt);
   s.compute = read_compute(*r.sub("compute", true), s.profile);
   s.cluster = read_cluster(*r.sub("cluster", true));
 
@@ -312,22 +334,38 @@ Scenario build_scenario(const ScenarioSource& src) {
   if (const auto tr = r.sub("training", false)) s.training = read_training(*tr);
   if (const auto st = r.sub("stragglers", false)) s.stragglers = read_stragglers(*st, s.cluster);
 
-  // int32 indices address one compression unit: the whole model at granularity "model".
-  if (s.compression.method != Method::None && s.compression.index_bytes == 4 &&
-      s.compression.granularity == Granularity::Model &&
-      s.model.total_params() > std::numeric_limits<std::int32_t>::max()) {
+  // int32 indices address one compression unit: a layer, a bucket or the whole model.
+  if (s.compression.method != Method::None && s.compression.index_bytes == 4) {
     const auto comp = r.sub("compression", true);
-    comp->fail("index_bytes", "int32 indices cannot address " + std::to_string(s.model.total_params()) +
-                                  " parameters; use 8 or a finer granularity");
+    if (s.compression.granularity == Granularity::Model) {
+      if (s.model.total_params() > std::numeric_limits<std::int32_t>::max())
+        comp->fail("index_bytes", "int32 indices cannot address " + std::to_string(s.model.total_params()) +
+                                      " parameters; use 8 or a finer granularity");
+    } else {
+      std::int64_t largest = 0;
+      if (s.compression.granularity == Granularity::Layer) {
+        for (const Layer& l : s.model.layers) largest = std::max(largest, l.params);
+      } else {
+        for (const Bucket& b : make_buckets(s.model, s.training.bucket_mb * 1024.0 * 1024.0, Granularity::Bucket))
+          largest = std::max(largest, b.params);
+      }
+      if (largest > std::numeric_limits<std::int32_t>::max())
+        comp->fail("index_bytes", "int32 indices cannot address the largest " +
+                                      std::string(to_string(s.compression.granularity)) + " (" +
+                                      std::to_string(largest) + " parameters); use 8");
+    }
   }
   read_train_settings(src);  // the training keys are checked for simulate too: one file, both uses
   return s;
 }
 
-Scenario load_scenario(const std::string& path, const std::vector<std::string>& assignments) {
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& assignments,
+                       std::string_view backend) {
   ScenarioSource src = read_scenario_source(path);
   apply_sets(src, assignments);
-  return build_scenario(src);
+  Scenario s = build_scenario(src);
+  validate_run(s, src, backend);
+  return s;
 }
 
 }  // namespace gcsim

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -28,8 +29,10 @@ void apply_sets(ScenarioSource& src, const std::vector<std::string>& assignments
 // Validates and resolves (zoo model, profile file). Throws InputError.
 Scenario build_scenario(const ScenarioSource& src);
 
-// read + apply_sets + build.
-Scenario load_scenario(const std::string& path, const std::vector<std::string>& assignments = {});
+// read + apply_sets + build + validate_run (config/run_limits.h) for `backend`
+// ("des" or "analytic"): refuses a run that backend could not do.
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& assignments = {},
+                       std::string_view backend = "des");
 
 // The shipped default profile (scenarios/profiles/default.toml in the source
 // tree, or $GCSIM_DEFAULT_PROFILE).

@@ -1,6 +1,7 @@
 #include "config/sweep_loader.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <sstream>
@@ -55,14 +56,78 @@ ScenarioSource SweepSpec::point_source(const ScenarioSource& base, std::size_t p
     const auto& a = axes[i];
     const std::string origin = a.origins[c[i]] + " ([axes] \"" + a.key + "\")";
     const toml::node& v = *a.values.get(c[i]);
+    const std::string dir = std::filesystem::path(path).parent_path().string();  // axis paths: relative to this file
     if (a.keys.size() == 1) {
-      set_dotted(src.root, a.keys[0], v, origin, *src.ctx);
+      set_dotted(src.root, a.keys[0], v, origin, *src.ctx, dir);
     } else {
-      for (std::size_t k = 0; k < a.keys.size(); ++k) set_dotted(src.root, a.keys[k], *v.as_array()->get(k), origin, *src.ctx);
+      for (std::size_t k = 0; k < a.keys.size(); ++k) set_dotted(src.root, a.keys[k], *v.as_array()->get(k), origin, *src.ctx, dir);
     }
   }
   return src;
 }
+
+std::vector<SweepSpec::KeyValue> SweepSpec::point_values(std::size_t point) const {
+  std::vector<KeyValue> out;
+  const auto c = coordinates(point);
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    const auto& a = axes[i];
+    const toml::node* v = a.values.get(c[i]);
+    if (a.keys.size() == 1) {
+      out.push_back({a.keys[0], v, a.origins[c[i]]});
+    } else {
+      for (std::size_t k = 0; k < a.keys.size(); ++k) out.push_back({a.keys[k], v->as_array()->get(k), a.origins[c[i]]});
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// One key per axis: the same key twice, or a key inside another key's table
+// ("cluster.inter_node" and "cluster.inter_node.latency_us"), would make one
+// axis silently override the other.
+void reject_shared_keys(const std::vector<SweepAxis>& axes) {
+  struct Seen {
+    std::string key;
+    const SweepAxis* axis;
+  };
+  std::vector<Seen> seen;
+  auto inside = [](const std::string& outer, const std::string& inner) {
+    return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 && inner[outer.size()] == '.';
+  };
+  for (const auto& a : axes) {
+    for (const auto& k : a.keys) {
+      for (const auto& s : seen) {
+        const std::string where = s.axis == &a ? std::string("earlier in this axis")
+                                               : "in axis \"" + s.axis->key + "\" at " + s.axis->location;
+        if (s.key == k)
+          throw InputError(a.location, a.key, "sets '" + k + "', which is already set " + where +
+                                                  "; a key may be swept by one axis only (link keys with '|' to vary them together)");
+        if (inside(s.key, k) || inside(k, s.key))
+          throw InputError(a.location, a.key, "sets '" + k + "', which overlaps '" + s.key + "' set " + where +
+                                                  "; one axis would override the other");
+      }
+      seen.push_back({k, &a});
+    }
+  }
+}
+
+void reject_too_many_points(const std::vector<SweepAxis>& axes, const std::string& where) {
+  long double product = 1;
+  std::string sizes;
+  for (const auto& a : axes) {
+    product *= static_cast<long double>(a.values.size());
+    sizes += (sizes.empty() ? "" : " x ") + std::string("\"") + a.key + "\" " + std::to_string(a.values.size());
+  }
+  if (product <= static_cast<long double>(kMaxSweepPoints)) return;
+  char n[64];
+  std::snprintf(n, sizeof n, "%.0Lf", product);
+  throw InputError(where, "axes",
+                   sizes + " = " + n + " points, more than the limit of " + std::to_string(kMaxSweepPoints) +
+                       " per sweep; split it into several sweep files");
+}
+
+}  // namespace
 
 SweepSpec load_sweep(const std::string& path) {
   const toml::table root = parse_toml_file(path);
@@ -75,11 +140,9 @@ SweepSpec load_sweep(const std::string& path) {
   s.path = path;
   s.name = r.string("name", std::filesystem::path(path).stem().string());
   r.string("description", "");
-  const std::string base = r.string("base");
-  s.base_path = std::filesystem::path(base).is_absolute()
-                    ? base
-                    : (std::filesystem::path(path).parent_path() / base).lexically_normal().string();
-  if (!std::filesystem::exists(s.base_path)) r.fail("base", "file not found: " + s.base_path);
+  s.base_path = r.path("base");  // relative to the sweep file
+  std::error_code ec;  // the non-throwing overload: a name too long to look up is a bad 'base', not a crash
+  if (!std::filesystem::exists(s.base_path, ec)) r.fail("base", "file not found: " + s.base_path);
 
   const auto axes = r.sub("axes", true);
   std::vector<std::pair<std::size_t, SweepAxis>> ordered;
@@ -90,6 +153,9 @@ SweepSpec load_sweep(const std::string& path) {
     if (arr->empty()) axes->fail(k, "needs at least one value");
     SweepAxis a;
     a.key = k;
+    a.location = key.source().begin.line > 0 ? path + ":" + std::to_string(key.source().begin.line) + ":" +
+                                                   std::to_string(key.source().begin.column)
+                                             : axes->location(k);
     a.keys = split_keys(k);
     for (const auto& part : a.keys)
       if (part.empty()) axes->fail(k, "has an empty key between '|'");
@@ -107,6 +173,10 @@ SweepSpec load_sweep(const std::string& path) {
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const auto& x, const auto& y) { return x.first < y.first; });
   for (auto& [pos, a] : ordered) s.axes.push_back(std::move(a));
+  if (s.axes.empty())
+    r.fail("axes", "is empty; a sweep needs at least one axis (a dotted scenario key with a list of values)");
+  reject_shared_keys(s.axes);
+  reject_too_many_points(s.axes, r.location("axes"));
   return s;
 }
 

@@ -5,6 +5,10 @@
 //   [axes]
 //   "cluster.workers" = [8, 64, 512]
 //   "model.name|compute.efficiency" = [["resnet50", 0.15], ["gpt2-small", 0.4]]
+//
+// [axes] must hold at least one axis; a key may appear in one axis only (and
+// no axis may set a key inside another axis's table); a sweep has at most
+// kMaxSweepPoints points. Each is a located InputError.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +26,7 @@ namespace gcsim {
 // one entry per key: linked keys that change together.
 struct SweepAxis {
   std::string key;
+  std::string location;              // "file:line:col" of the key in [axes]
   std::vector<std::string> keys;     // key split at '|'
   toml::array values;
   std::vector<std::string> origins;  // "file:line:col" of each value
@@ -38,7 +43,19 @@ struct SweepSpec {
   std::vector<std::size_t> coordinates(std::size_t point) const;
   // The base scenario with point i's values applied (not yet validated).
   ScenarioSource point_source(const ScenarioSource& base, std::size_t point) const;
+  // Point i's value of every single key, axis by axis (linked keys split), in
+  // file order: (dotted key, value, "file:line:col" of the value).
+  struct KeyValue {
+    std::string key;
+    const toml::node* value;
+    std::string origin;
+  };
+  std::vector<KeyValue> point_values(std::size_t point) const;
 };
+
+// The most points one sweep may have (the product of the axis lengths). Each
+// point is validated (and its identity kept in memory) before the first one runs.
+inline constexpr std::size_t kMaxSweepPoints = 100000;
 
 SweepSpec load_sweep(const std::string& path);
 

@@ -1,13 +1,103 @@
 #include "config/toml_reader.h"
 
+#include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "config/did_you_mean.h"
 #include "config/input_error.h"
 
 namespace gcsim {
 
+namespace {
+
+// The key at the start of a TOML line ("a.b = 1", "[a.b]", "[[a.b]]"), spaces
+// outside quotes removed; "" when the line does not start with one.
+std::string leading_key(const std::string& line) {
+  std::size_t i = line.find_first_not_of(" \t");
+  if (i == std::string::npos) return "";
+  if (line[i] == '[') i = line.find_first_not_of(" \t", line[i + 1] == '[' ? i + 2 : i + 1);
+  std::string key;
+  for (; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '"' || c == '\'') {
+      const std::size_t start = i;
+      for (++i; i < line.size() && line[i] != c; ++i)
+        if (c == '"' && line[i] == '\\') ++i;
+      if (i >= line.size()) return "";
+      key += line.substr(start, i - start + 1);
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.') {
+      key += c;
+    } else if (c == ' ' || c == '\t') {
+      continue;
+    } else {
+      return (c == '=' || c == ']') ? key : "";
+    }
+  }
+  return "";
+}
+
+// toml++ 3.3 garbles a quoted key in its "cannot redefine existing ... 'KEY'"
+// and "cannot insert 'KEY'" messages ('"clcluster".workers' for
+// '"cluster".workers'): take the key from the source line instead, or leave
+// it out when the line does not give it plainly.
+std::string fix_quoted_key(const std::string& what, const std::string& path, std::size_t line_no) {
+  std::size_t at = what.find("cannot redefine existing");
+  if (at == std::string::npos) at = what.find("cannot insert");
+  if (at == std::string::npos) return what;
+  const std::size_t open = what.find('\'', at);
+  std::size_t close = what.rfind("' as ");
+  if (close == std::string::npos || close <= open) close = what.rfind("' into ");
+  if (close == std::string::npos || close <= open) close = what.rfind('\'');
+  if (open == std::string::npos || close <= open) return what;
+  const std::string garbled = what.substr(open + 1, close - open - 1);
+  if (garbled.find_first_of("\"'") == std::string::npos) return what;  // bare keys come out right
+  std::ifstream f(path);
+  std::string line;
+  for (std::size_t i = 0; i < line_no && std::getline(f, line); ++i) {
+  }
+  const std::string key = leading_key(line);
+  // Every bare part of the key must be in toml++'s text, or the line holds another key (an inline table).
+  bool plausible = !key.empty();
+  std::string part;
+  for (std::size_t i = 0; plausible && i <= key.size(); ++i) {
+    const char c = i < key.size() ? key[i] : '.';
+    if (c == '.' || c == '"' || c == '\'') {
+      if (!part.empty() && garbled.find(part) == std::string::npos) plausible = false;
+      part.clear();
+    } else {
+      part += c;
+    }
+  }
+  if (!plausible) return what.substr(0, open) + "key" + what.substr(close + 1);
+  return what.substr(0, open + 1) + key + what.substr(close);
+}
+
+// What a path that exists but is not a regular file is ("" for a regular file
+// or a missing path, which the parser reports as "cannot open file").
+std::string not_a_regular_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);  // follows symlinks
+  if (ec) return "";
+  switch (st.type()) {
+    case fs::file_type::regular:
+    case fs::file_type::not_found: return "";
+    case fs::file_type::directory: return "is a directory, not a file";
+    case fs::file_type::fifo: return "is a FIFO, not a regular file";
+    case fs::file_type::socket: return "is a socket, not a regular file";
+    case fs::file_type::block: return "is a block device, not a regular file";
+    case fs::file_type::character: return "is a character device, not a regular file";
+    default: return "is not a regular file";
+  }
+}
+}  // namespace
+
 toml::table parse_toml_file(const std::string& path) {
+  // The one place input files are read: a directory would otherwise parse as an empty document.
+  if (const std::string what = not_a_regular_file(path); !what.empty()) throw InputError(path, "", what);
   try {
     return toml::parse_file(path);
   } catch (const toml::parse_error& e) {
@@ -19,7 +109,7 @@ toml::table parse_toml_file(const std::string& path) {
     if (what.find("File could not be opened") != std::string::npos) {
       throw InputError(path, "", "cannot open file");
     }
-    throw InputError(where.str(), "", "TOML syntax error: " + what);
+    throw InputError(where.str(), "", "TOML syntax error: " + fix_quoted_key(what, path, src.begin.line));
   }
 }
 
@@ -59,23 +149,36 @@ std::string TableReader::full_key(std::string_view key) const {
   return prefix_ + "." + std::string(key);
 }
 
-std::string TableReader::location(std::string_view key) const {
-  // An override (--set, sweep axis) names where it came from.
-  for (std::string k = full_key(key); !k.empty();) {
-    auto it = ctx_->origins.find(k);
-    if (it != ctx_->origins.end()) return it->second;
+const std::string* TableReader::override_origin(const std::string& full,
+                                                const std::map<std::string, std::string>& m) const {
+  for (std::string k = full; !k.empty();) {
+    auto it = m.find(k);
+    if (it != m.end()) return &it->second;
     // Walk up: "a.b[2].c" -> "a.b[2]" -> "a.b" -> "a" (array elements have no origin of their own).
-    if (!k.empty() && k.back() == ']') {
-      k.resize(k.rfind('['));
+    // A key that merely ends in ']' (a quoted "a]" from a sweep axis or --set) has no '['.
+    if (const auto open = k.rfind('['); k.back() == ']' && open != std::string::npos) {
+      k.resize(open);
       continue;
     }
     const auto dot = k.rfind('.');
     if (dot == std::string::npos) break;
     k.resize(dot);
   }
+  return nullptr;
+}
+
+std::string TableReader::location(std::string_view key) const {
+  // An override (--set, sweep axis) names where it came from.
+  const std::string full = full_key(key);
+  if (const std::string* o = override_origin(full, ctx_->origins)) return *o;
   if (const toml::node* n = node(key)) {
     const std::string loc = source_location(*n);
     if (!loc.empty()) return loc;
+  }
+  // A table no file wrote, made by an override of a key inside it (--set foo.bar=4 makes "foo").
+  for (auto it = ctx_->origins.lower_bound(full); it != ctx_->origins.end() && it->first.rfind(full, 0) == 0; ++it) {
+    const char next = it->first.size() > full.size() ? it->first[full.size()] : '\0';
+    if (!full.empty() && (next == '.' || next == '[')) return it->second;
   }
   if (self_) {
     const std::string loc = source_location(*self_);
@@ -132,6 +235,21 @@ std::string TableReader::string(std::string_view key, std::optional<std::string>
   const toml::node& n = require(key);
   if (auto s = n.value_exact<std::string>()) return *s;
   wrong_type(key, "a string");
+}
+
+std::string TableReader::path(std::string_view key, std::optional<std::string> fallback) const {
+  namespace fs = std::filesystem;
+  if (!has(key) && fallback) return *fallback;
+  const std::string p = string(key);
+  if (p.empty() || fs::path(p).is_absolute()) return p;
+  std::string dir;
+  if (const std::string* d = override_origin(full_key(key), ctx_->origin_dirs)) {
+    dir = *d;  // "" = the current directory
+  } else {
+    const auto& src = node(key)->source();
+    dir = fs::path(src.path ? *src.path : ctx_->file).parent_path().string();
+  }
+  return dir.empty() ? fs::path(p).lexically_normal().string() : (fs::path(dir) / p).lexically_normal().string();
 }
 
 std::string TableReader::choice(std::string_view key, const std::vector<std::string>& allowed,

@@ -20,6 +20,10 @@ namespace gcsim {
 struct TomlContext {
   std::string file;                              // the document's path
   std::map<std::string, std::string> origins;    // dotted key -> where an override came from
+  // dotted key of an override -> the directory its relative paths are resolved
+  // against: "" for the command line (the current directory), a sweep file's
+  // directory for its axes. Keys from the document resolve against its directory.
+  std::map<std::string, std::string> origin_dirs;
 };
 
 // Parses a file; a syntax error becomes an InputError "file:line:col: TOML syntax error: ...".
@@ -43,6 +47,9 @@ class TableReader {
   std::int64_t integer(std::string_view key, std::optional<std::int64_t> fallback = std::nullopt) const;
   bool boolean(std::string_view key, std::optional<bool> fallback = std::nullopt) const;
   std::string string(std::string_view key, std::optional<std::string> fallback = std::nullopt) const;
+  // A path: relative to the directory of the file that wrote it, or, for an
+  // override, to the directory recorded for it (the current directory for --set).
+  std::string path(std::string_view key, std::optional<std::string> fallback = std::nullopt) const;
   // A string that must be one of `allowed` (did-you-mean on a miss).
   std::string choice(std::string_view key, const std::vector<std::string>& allowed,
                      std::optional<std::string> fallback = std::nullopt) const;
@@ -65,6 +72,8 @@ class TableReader {
   const toml::node* node(std::string_view key) const;
   const toml::node& require(std::string_view key) const;
   [[noreturn]] void wrong_type(std::string_view key, const char* expected) const;
+  // The override (exact key or an ancestor) that set `full`, or nullptr.
+  const std::string* override_origin(const std::string& full, const std::map<std::string, std::string>& m) const;
 
   const toml::table* table_;
   std::string prefix_;

@@ -1,11 +1,15 @@
 // Training keys of a scenario file (see train_loader.h).
 #include "config/train_loader.h"
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "config/input_error.h"
 #include "train/dataset.h"
+#include "train/memory_estimate.h"
 #include "sim/output/result_format.h"
 
 namespace gcsim {
@@ -22,7 +26,22 @@ int bounded_int(const TableReader& r, const char* key, std::int64_t lo, std::int
   return static_cast<int>(v);
 }
 
+// This machine's memory (all the workers of a run share it: processes on one
+// host, or threads).
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
+}
+
+std::string gigabytes(double bytes) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f GB", bytes / 1e9);
+  return b;
+}
+
 }  // namespace
+
+const std::vector<std::string> kSimulateOnlyModelKeys = {"params", "forward_flops", "layers"};
 
 train::TrainSettings read_train_settings(const ScenarioSource& src) {
   const TableReader root(src.root, "", src.ctx);
@@ -47,7 +66,7 @@ train::TrainSettings read_train_settings(const ScenarioSource& src) {
   s.data_dir = train::kDefaultFashionMnistDir;
   if (const auto d = root.sub("data", false)) {
     d->reject_unknown({"dir", "limit_train", "limit_test", "shuffle"});
-    s.data_dir = d->string("dir", s.data_dir);
+    s.data_dir = d->path("dir", s.data_dir);  // relative to the scenario file, or to the cwd for --set
     if (s.data_dir.empty()) d->fail("dir", "must not be empty");
     const int max = std::numeric_limits<int>::max();
     if (d->has("limit_train")) s.limit_train = bounded_int(*d, "limit_train", 1, max, 1);
@@ -60,6 +79,13 @@ train::TrainSettings read_train_settings(const ScenarioSource& src) {
 train::TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& assignments) {
   ScenarioSource src = read_scenario_source(path);
   apply_sets(src, assignments);
+  // A custom model's keys describe a model to price, not one train can build:
+  // train always trains the real SimpleCNN, so they would be silently ignored.
+  if (const auto m = TableReader(src.root, "", src.ctx).sub("model", false))
+    for (const auto& key : kSimulateOnlyModelKeys)
+      if (m->has(key))
+        m->fail(key, "is for gcsim simulate only: gcsim train trains the real SimpleCNN (202,738 parameters); "
+                     "remove it (or the --set) to train");
   train::TrainConfig cfg{build_scenario(src), read_train_settings(src)};
   const TableReader root(src.root, "", src.ctx);
   const auto model = root.sub("model", true);
@@ -71,6 +97,21 @@ train::TrainConfig load_train_config(const std::string& path, const std::vector<
   if (cfg.settings.limit_train && *cfg.settings.limit_train < cfg.scenario.cluster.workers)
     root.sub("data", true)->fail("limit_train", "must be >= cluster.workers = " +
                                                    std::to_string(cfg.scenario.cluster.workers));
+  // Refuse a batch this machine cannot hold before any worker allocates it.
+  const int workers = cfg.scenario.cluster.workers;
+  const auto batch = static_cast<std::size_t>(cfg.scenario.batch_per_worker);
+  const std::size_t train_images = static_cast<std::size_t>(cfg.settings.limit_train.value_or(60000));
+  const std::size_t test_images = static_cast<std::size_t>(cfg.settings.limit_test.value_or(10000));
+  const double need = workers * train::worker_host_bytes(batch, kTrainEvalBatch, train_images, test_images);
+  const double have = physical_memory_bytes();
+  if (have > 0 && need > have) {
+    char per_image[32];
+    std::snprintf(per_image, sizeof per_image, "%.0f KB", train::kSimpleCnnBytesPerImage / 1e3);
+    model->fail("batch_per_worker", "needs about " + gigabytes(need) + " of memory for " + std::to_string(workers) +
+                                        " worker(s) (SimpleCNN's activations and gradients take " + per_image +
+                                        " per image of the batch, plus the data), more than this machine's " +
+                                        gigabytes(have) + "; lower it");
+  }
   return cfg;
 }
 

@@ -15,11 +15,17 @@ namespace gcsim {
 train::TrainSettings read_train_settings(const ScenarioSource& src);
 
 // The scenario plus its training settings; also checks that the model is one
-// gcsim can train (simplecnn).
+// gcsim can train (simplecnn, no custom-model keys) and that the workers'
+// memory (train/memory_estimate.h) fits in this machine's.
 train::TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& assignments = {});
 
 // Keys of [training] that only `train` uses, and the tables only it reads.
 extern const std::vector<std::string> kTrainOnlyTrainingKeys;
 extern const std::vector<std::string> kTrainOnlyTables;
+// Keys of [model] that only `simulate` can honour (a custom model); train refuses them.
+extern const std::vector<std::string> kSimulateOnlyModelKeys;
+
+// The batch the trainer evaluates the test set in (train::TrainerOptions::eval_batch).
+inline constexpr int kTrainEvalBatch = 500;
 
 }  // namespace gcsim

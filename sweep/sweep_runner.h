@@ -1,8 +1,19 @@
 // Runs a sweep: validates every point first (bad input stops the sweep before
 // any output is written), then simulates the points on a thread pool and
-// appends each finished row to DIR/results.csv at once (one write per row), so
-// an interrupted sweep keeps what it finished and --resume skips those points.
+// appends each finished row to DIR/results.csv at once (one checked write per
+// row: a failed or short write is cut back and stops the sweep), so an
+// interrupted sweep keeps what it finished and --resume skips those points.
 // When all points are done the file is rewritten in point order, atomically.
+//
+// Rows: `point`, the configuration columns, the metric columns (as
+// `gcsim simulate --format csv`), then one column per swept key (named by the
+// key, the value as the sweep file gives it) and `config_hash`, the identity
+// of the point's resolved scenario and profile (sweep/config_hash.h). Points
+// with the same config_hash are simulated once. --resume keeps a row only if
+// all of these match this sweep's point, and drops a torn last row.
+//
+// DIR/.lock is held (flock) for the whole run: a second sweep into the same
+// DIR is refused; the kernel releases the lock when a process dies.
 #pragma once
 
 #include <cstddef>
@@ -22,12 +33,18 @@ struct SweepOptions {
   bool force = false;       // overwrite an existing DIR/results.csv
   int jobs = 0;             // <= 0: all cores
   bool progress = false;    // draw a progress bar on stderr
+  // Extra validation of every point before anything is written (the checks
+  // the backend makes when it builds its model of the point, e.g. the
+  // topology); whatever it throws becomes an InputError naming the point.
+  std::function<void(const Scenario&)> check;
 };
 
 struct SweepOutcome {
   std::size_t points = 0;
   std::size_t resumed = 0;  // already in results.csv
-  std::size_t ran = 0;
+  std::size_t ran = 0;      // simulations run
+  std::size_t reused = 0;   // rows that took the result of an identical point
+  std::size_t torn = 0;     // torn last rows of an interrupted run dropped by --resume
   std::string results_csv;
 };
 

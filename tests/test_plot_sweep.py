@@ -142,6 +142,24 @@ class PlotSweepTest(unittest.TestCase):
         self.assertEqual(pngs(self.out),
                          sorted("%s_resnet18.png" % k for k in KINDS))
 
+    def test_sweep_axis_and_hash_columns_do_not_split_figures(self):
+        # gcsim sweep appends a column per swept key and config_hash (unique
+        # per configuration); keys that mirror the plotted columns, and the
+        # ratio of dense rows, are not extra dimensions.
+        rows = synthetic_rows()
+        for i, r in enumerate(rows):
+            r["cluster.workers"] = r["workers"]
+            r["compression.method"] = r["method"]
+            r["compression.ratio"] = r["ratio"]
+            r["config_hash"] = "%016x" % (i * 7919)
+        path = os.path.join(self.tmp, "results.csv")
+        write_csv(path, rows, HEADER + ["cluster.workers", "compression.method",
+                                        "compression.ratio", "config_hash"])
+        res = run(path, "--out", self.out, "--model", "resnet18")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(pngs(self.out),
+                         sorted("%s_resnet18.png" % k for k in KINDS))
+
     def test_missing_required_column(self):
         path = os.path.join(self.tmp, "results.csv")
         header = [c for c in HEADER if c != "exposed_comm_s"]

@@ -5,6 +5,7 @@
 // tests/train_data_test.cpp covers the real Fashion-MNIST loader.
 #include <catch2/catch.hpp>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -25,6 +26,8 @@
 #include "train/gloo_comm.h"
 #include "train/gradient_exchange.h"
 #include "train/inprocess_comm.h"
+#include "train/memory_estimate.h"
+#include "train/run_log.h"
 #include "train/sgd.h"
 #include "train/trainer.h"
 #include "tests/train_support.h"
@@ -439,6 +442,156 @@ TEST_CASE("checkpoints round-trip and refuse what they cannot resume", "[train][
   REQUIRE_THROWS_WITH(load_checkpoint(dir.string(), 1, 2, 42, 3), Contains("checksum"));
   fs::resize_file(path, 20);
   REQUIRE_THROWS_AS(load_checkpoint(dir.string(), 1, 2, 42, 3), InputError);
+}
+
+TEST_CASE("checkpoints carry the run record and keep the previous one for a common step", "[train][checkpoint]") {
+  const fs::path dir = fresh_dir("ckpt-record");
+  CheckpointState s;
+  s.workers = 2;
+  s.fingerprint = 42;
+  s.epoch = 2;
+  s.step = 3;
+  s.global_step = 10;
+  s.params = {1, 2};
+  s.momentum = {3, 4};
+  s.residual = {5, 6};
+  s.bytes_sent = 123456;
+  s.epoch_loss_sum = 1.25;
+  s.epoch_correct = 7;
+  s.epoch_samples = 48;
+  s.epochs = {{1, 4, 2.5, 0.25, 2.25, 0.3, 1000}, {2, 8, 1.5, 0.5, 1.25, 0.6, 2000}};
+  save_checkpoint(dir.string(), s);
+  const auto back = load_checkpoint(dir.string(), 0, 2, 42, 2);
+  REQUIRE(back.bytes_sent == 123456);
+  REQUIRE(back.epoch_loss_sum == 1.25);
+  REQUIRE(back.epoch_correct == 7);
+  REQUIRE(back.epoch_samples == 48);
+  REQUIRE(back.epochs.size() == 2);
+  REQUIRE(back.epochs[1].epoch == 2);
+  REQUIRE(back.epochs[1].global_step == 8);
+  REQUIRE(back.epochs[1].test_accuracy == 0.6);
+  REQUIRE(back.epochs[1].bytes_sent == 2000);
+
+  // rank 0 checkpointed step 12, rank 1 died before it: both resume from step 10
+  auto r1 = s;
+  r1.rank = 1;
+  save_checkpoint(dir.string(), r1);
+  auto later = s;
+  later.global_step = 12;
+  later.step = 5;
+  save_checkpoint(dir.string(), later);
+  REQUIRE(fs::exists(previous_checkpoint_path(dir.string(), 0)));
+  REQUIRE(load_checkpoint(dir.string(), 0, 2, 42, 2).global_step == 12);
+  REQUIRE(load_resume_checkpoint(dir.string(), 0, 2, 42, 2).global_step == 10);
+  REQUIRE(load_resume_checkpoint(dir.string(), 1, 2, 42, 2).global_step == 10);
+  r1.global_step = 12;
+  save_checkpoint(dir.string(), r1);
+  REQUIRE(load_resume_checkpoint(dir.string(), 0, 2, 42, 2).global_step == 12);
+  REQUIRE(load_resume_checkpoint(dir.string(), 1, 2, 42, 2).global_step == 12);
+  // no step in common
+  r1.global_step = 20;
+  save_checkpoint(dir.string(), r1);
+  r1.global_step = 22;
+  save_checkpoint(dir.string(), r1);
+  using Catch::Matchers::Contains;
+  REQUIRE_THROWS_WITH(load_resume_checkpoint(dir.string(), 0, 2, 42, 2), Contains("share no step"));
+  REQUIRE_THROWS_WITH(load_resume_checkpoint(dir.string(), 0, 3, 42, 2), Contains("rank-2.ckpt: cannot open"));
+  // nothing but whole checkpoints is left in the directory
+  for (const auto& e : fs::directory_iterator(dir)) REQUIRE(e.path().extension() == ".ckpt");
+}
+
+TEST_CASE("a checkpoint that cannot be written leaves the earlier one intact", "[train][checkpoint]") {
+  const fs::path dir = fresh_dir("ckpt-full");
+  CheckpointState s;
+  s.params = s.momentum = s.residual = {1, 2, 3};
+  s.global_step = 4;
+  save_checkpoint(dir.string(), s);
+  // the staged file is a directory: the write fails the way a full disk fails it
+  fs::create_directories(dir / "rank-0.ckpt.new.tmp" / "x");
+  s.global_step = 8;
+  using Catch::Matchers::Contains;
+  REQUIRE_THROWS_WITH(save_checkpoint(dir.string(), s), Contains("rank-0.ckpt") && Contains("cannot write"));
+  REQUIRE(load_checkpoint(dir.string(), 0, 1, 0, 3).global_step == 4);
+}
+
+TEST_CASE("a run log that cannot be written fails - not silently drops rows", "[train][log]") {
+  const fs::path dir = fresh_dir("log-full");
+  fs::create_symlink("/dev/full", dir / "steps-rank0.csv");
+  using Catch::Matchers::Contains;
+  REQUIRE_THROWS_WITH(RunLog(dir.string(), 0), Contains("steps-rank0.csv: cannot write"));
+}
+
+TEST_CASE("a resumed run continues the record - epochs - bytes and the open epoch", "[train][run][checkpoint]") {
+  const auto data = synthetic_data(400, 100);
+  auto cfg = small_config(2, Method::TopK, 0.05, true);
+  cfg.settings.epochs = 3;
+  const auto whole = train_inprocess(data, cfg, {});
+  const fs::path dir = fresh_dir("resume-record");
+  for (const std::int64_t stop_at : {13, 20}) {  // at an epoch's end; in the middle of epoch 2
+    TrainerOptions stop;
+    stop.checkpoint_dir = (dir / ("first" + std::to_string(stop_at))).string();
+    stop.stop_after = stop_at;
+    train_inprocess(data, cfg, stop);
+    TrainerOptions resume;
+    resume.resume_dir = stop.checkpoint_dir;
+    const auto rest = train_inprocess(data, cfg, resume);
+    REQUIRE(rest.result.epochs.size() == whole.result.epochs.size());
+    for (std::size_t e = 0; e < whole.result.epochs.size(); ++e) {
+      const auto& a = whole.result.epochs[e];
+      const auto& b = rest.result.epochs[e];
+      REQUIRE(a.epoch == b.epoch);
+      REQUIRE(a.global_step == b.global_step);
+      REQUIRE(a.train_loss == b.train_loss);
+      REQUIRE(a.train_accuracy == b.train_accuracy);
+      REQUIRE(a.test_loss == b.test_loss);
+      REQUIRE(a.test_accuracy == b.test_accuracy);
+      REQUIRE(a.bytes_sent == b.bytes_sent);
+    }
+    REQUIRE(rest.params == whole.params);
+  }
+}
+
+TEST_CASE("the memory estimate follows what the model allocates", "[train][config]") {
+  for (const int batch : {500, 4000}) {
+    const auto before = mallinfo2();
+    std::size_t used = 0;
+    {
+      SimpleCnn model(batch);
+      const auto after = mallinfo2();
+      used = (after.uordblks + after.hblkhd) - (before.uordblks + before.hblkhd);
+    }
+    const auto want = static_cast<double>(simplecnn_host_bytes(static_cast<std::size_t>(batch)));
+    INFO("batch " << batch << ": allocated " << used << " B, estimated " << want << " B");
+    REQUIRE(static_cast<double>(used) > 0.9 * want);
+    REQUIRE(static_cast<double>(used) < 1.1 * want);
+  }
+}
+
+TEST_CASE("train refuses model keys it cannot honour and batches this machine cannot hold", "[train][config]") {
+  const fs::path dir = fresh_dir("config-refused");
+  const auto path = (dir / "t.toml").string();
+  std::ofstream(path) << R"(
+[model]
+name = "simplecnn"
+batch_per_worker = 32
+[compute]
+forward_backward_ms = 10
+[cluster]
+workers = 2
+[cluster.inter_node]
+bandwidth_gbps = 0.1
+)";
+  REQUIRE(load_train_config(path).scenario.batch_per_worker == 32);
+  using Catch::Matchers::Contains;
+  // simulate prices a 1,000-parameter model; train would still train SimpleCNN
+  REQUIRE(load_scenario(path, {"model.params=1000"}).model.total_params() == 1000);
+  REQUIRE_THROWS_WITH(load_train_config(path, {"model.params=1000"}),
+                      Contains("--set model.params=1000") && Contains("model.params") && Contains("gcsim train"));
+  REQUIRE_THROWS_WITH(load_train_config(path, {"model.forward_flops=1e9"}), Contains("model.forward_flops"));
+  REQUIRE_THROWS_AS(load_train_config(path, {"model.params=1000"}), InputError);
+  // a million images per worker is hundreds of GB of activations
+  REQUIRE_THROWS_WITH(load_train_config(path, {"model.batch_per_worker=1000000"}),
+                      Contains("model.batch_per_worker") && Contains("memory"));
 }
 
 TEST_CASE("the training keys of a scenario are read and checked", "[train][config]") {

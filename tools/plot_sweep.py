@@ -33,6 +33,11 @@ ratio, method none-vs-compressed) are never averaged over:
     are any, otherwise the most common dense setting; when the dense rows had a
     choice, the title says which setting was used.
 
+gcsim sweep's config_hash column is not a dimension, and its columns for swept
+keys (named by the key, e.g. "stragglers.cv") are environment columns like any
+other: one that mirrors a plotted column ("cluster.workers") does not split the
+figures; compression.ratio/error_feedback/index_bytes are ignored on dense rows.
+
 Method "none" rows that differ only in ratio (or error_feedback/index_bytes,
 which do not apply to dense training) are duplicates and are collapsed.
 
@@ -76,9 +81,11 @@ REQUIRED = [
     "iteration_time_s", "compute_s", "exposed_compression_s", "exposed_comm_s",
     "efficiency_weak", "speedup",
 ]
-# Measured / derived columns: never used to tell configurations apart.
+# Measured / derived columns: never used to tell configurations apart
+# (config_hash: gcsim sweep's identity of a row's configuration, which the
+# other columns describe).
 RESULT_COLS = {
-    "point", "iteration_time_s", "compute_s", "compression_s",
+    "point", "config_hash", "iteration_time_s", "compute_s", "compression_s",
     "exposed_compression_s", "comm_s", "exposed_comm_s",
     "bytes_sent_per_worker", "bytes_received_per_worker", "efficiency_weak",
     "efficiency_strong", "speedup", "iteration_time_p1_s",
@@ -90,8 +97,10 @@ AXIS_COLS = {"model", "workers", "bandwidth_gbps", "ratio"}
 COMP_COLS = ["method", "error_feedback", "index_bytes", "algorithm",
              "exchange", "granularity"]
 DENSE_COLS = ["algorithm", "exchange", "granularity"]
-# Columns that do not apply to dense rows (dedupe ignores them there).
+# Columns that do not apply to dense rows (dedupe ignores them there), and
+# the same settings as gcsim sweep names its columns for swept keys.
 DENSE_IRRELEVANT = {"ratio", "error_feedback", "index_bytes"}
+DENSE_IRRELEVANT_KEYS = {"compression." + c for c in DENSE_IRRELEVANT}
 
 FLOAT_COLS = ["bandwidth_gbps", "iteration_time_s", "compute_s",
               "exposed_compression_s", "exposed_comm_s", "efficiency_weak",
@@ -183,6 +192,9 @@ def read_rows(path):
                              "got %r" % (line, r["bandwidth_gbps"]))
         if method == "none":
             row["ratio"] = None
+            for c in DENSE_IRRELEVANT_KEYS:
+                if c in row:
+                    row[c] = ""
         else:
             rho = parse_float(r["ratio"], "ratio", line)
             if not 0 < rho <= 1:

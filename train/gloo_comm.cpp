@@ -36,10 +36,16 @@ void sum_floats(void* c, const void* a, const void* b, std::size_t n) {
 
 GlooComm::GlooComm(int rank, int size, const GlooOptions& options) : rank_(rank), size_(size) {
   if (size < 1 || rank < 0 || rank >= size) throw std::invalid_argument("GlooComm: bad rank/size");
-  guarded("rendezvous", [&] {
+  // This rank's own address: a failure here is its own, not a peer's.
+  std::shared_ptr<gloo::transport::Device> device;
+  try {
     gloo::transport::tcp::attr attr;
     attr.hostname = options.host;
-    auto device = gloo::transport::tcp::CreateDevice(attr);
+    device = gloo::transport::tcp::CreateDevice(attr);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("gloo: cannot use address " + options.host + ": " + e.what());
+  }
+  guarded("rendezvous", [&] {
     gloo::rendezvous::FileStore file_store(options.store_dir);
     gloo::rendezvous::PrefixStore store(options.run_id, file_store);
     auto context = std::make_shared<gloo::rendezvous::Context>(rank, size);

@@ -1,36 +1,110 @@
 // CSV logs and the end-of-run summary (see run_log.h).
 #include "train/run_log.h"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
 #include "sim/output/result_format.h"
+#include "train/whole_file.h"
 
 namespace gcsim::train {
 
 namespace {
 
-std::FILE* open_csv(const std::string& path, const char* header) {
+constexpr const char* kStepsHeader =
+    "epoch,step,global_step,samples,loss,correct,data_s,compute_s,wait_s,compress_s,communicate_s,"
+    "decompress_s,optimizer_s,step_s,bytes_sent,entries_sent\n";
+constexpr const char* kEpochsHeader =
+    "epoch,global_step,train_loss,train_accuracy,test_loss,test_accuracy,epoch_s,bytes_sent_cumulative\n";
+
+std::FILE* open_csv(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "w");
-  if (!f) throw std::runtime_error(path + ": cannot create");
-  std::fputs(header, f);
-  std::fflush(f);
+  if (!f) throw std::runtime_error(path + ": cannot create: " + std::strerror(errno));
   return f;
+}
+
+// The comma-separated fields of a whole line (one that ended in a newline).
+std::vector<std::string> fields_of(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  for (std::string f; std::getline(ss, f, ',');) out.push_back(f);
+  return out;
+}
+
+// The whole lines of a file after its header (a cut-off last line is dropped).
+std::vector<std::string> rows_of(const std::string& path) {
+  std::ifstream f(path);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<std::string> rows;
+  std::size_t at = text.find('\n');
+  while (at != std::string::npos) {
+    const std::size_t end = text.find('\n', at + 1);
+    if (end == std::string::npos) break;
+    rows.push_back(text.substr(at + 1, end - at - 1));
+    at = end;
+  }
+  return rows;
+}
+
+std::string epoch_row(const EpochRecord& r, const std::string& epoch_s) {
+  char line[256];
+  std::snprintf(line, sizeof line, "%d,%llu,%.6f,%.6f,%.6f,%.6f,%s,%llu\n", r.epoch,
+                static_cast<unsigned long long>(r.global_step), r.train_loss, r.train_accuracy, r.test_loss,
+                r.test_accuracy, epoch_s.c_str(), static_cast<unsigned long long>(r.bytes_sent));
+  return line;
+}
+
+std::string seconds(double s) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.4f", s);
+  return b;
 }
 
 }  // namespace
 
-RunLog::RunLog(const std::string& dir, int rank) {
+RunLog::RunLog(const std::string& dir, int rank) : rank_(rank) {
   namespace fs = std::filesystem;
-  steps_file_ = open_csv((fs::path(dir) / ("steps-rank" + std::to_string(rank) + ".csv")).string(),
-                         "epoch,step,global_step,samples,loss,correct,data_s,compute_s,wait_s,compress_s,communicate_s,"
-                         "decompress_s,optimizer_s,step_s,bytes_sent,entries_sent\n");
-  if (rank == 0)
-    epochs_file_ = open_csv((fs::path(dir) / "epochs.csv").string(),
-                            "epoch,global_step,train_loss,train_accuracy,test_loss,test_accuracy,epoch_s,"
-                            "bytes_sent_cumulative\n");
+  steps_path_ = (fs::path(dir) / ("steps-rank" + std::to_string(rank) + ".csv")).string();
+  steps_file_ = open_csv(steps_path_);
+  put(steps_file_, steps_path_, kStepsHeader);
+  if (rank == 0) {
+    epochs_path_ = (fs::path(dir) / "epochs.csv").string();
+    epochs_file_ = open_csv(epochs_path_);
+    put(epochs_file_, epochs_path_, kEpochsHeader);
+  }
+}
+
+void RunLog::put(std::FILE* f, const std::string& path, const std::string& row) {
+  errno = 0;
+  if (std::fputs(row.c_str(), f) < 0 || std::fflush(f) != 0)
+    throw std::runtime_error(path + ": cannot write: " + std::strerror(errno ? errno : EIO));
+}
+
+void RunLog::on_resume(const ResumeRecord& r) {
+  namespace fs = std::filesystem;
+  const fs::path earlier = fs::path(r.checkpoint_dir).parent_path();
+  if (epochs_file_) {
+    std::map<std::string, std::string> times;  // epoch -> epoch_s of the earlier run's rows
+    for (const auto& row : rows_of((earlier / "epochs.csv").string()))
+      if (const auto f = fields_of(row); f.size() == 8) times[f[0]] = f[6];
+    for (const auto& e : r.epochs) {
+      const auto t = times.find(std::to_string(e.epoch));
+      put(epochs_file_, epochs_path_, epoch_row(e, t != times.end() ? t->second : seconds(0.0)));
+    }
+  }
+  for (const auto& row : rows_of((earlier / ("steps-rank" + std::to_string(rank_) + ".csv")).string())) {
+    const auto f = fields_of(row);
+    if (f.size() != 16) continue;
+    char* end = nullptr;
+    const unsigned long long step = std::strtoull(f[2].c_str(), &end, 10);
+    if (end == f[2].c_str() || *end != '\0' || step > r.global_step) continue;
+    put(steps_file_, steps_path_, row + "\n");
+  }
 }
 
 RunLog::~RunLog() {
@@ -40,20 +114,18 @@ RunLog::~RunLog() {
 
 void RunLog::on_step(const StepRecord& r) {
   steps_.push_back(r);
-  std::fprintf(steps_file_, "%d,%d,%llu,%d,%.6f,%d,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%llu,%zu\n", r.epoch + 1,
-               r.step + 1, static_cast<unsigned long long>(r.global_step), r.samples, r.loss, r.correct, r.data_s,
-               r.compute_s, r.wait_s, r.compress_s, r.communicate_s, r.decompress_s, r.optimizer_s, r.step_s,
-               static_cast<unsigned long long>(r.bytes_sent), r.entries_sent);
-  std::fflush(steps_file_);
+  char line[512];
+  std::snprintf(line, sizeof line, "%d,%d,%llu,%d,%.6f,%d,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%llu,%zu\n",
+                r.epoch + 1, r.step + 1, static_cast<unsigned long long>(r.global_step), r.samples, r.loss, r.correct,
+                r.data_s, r.compute_s, r.wait_s, r.compress_s, r.communicate_s, r.decompress_s, r.optimizer_s,
+                r.step_s, static_cast<unsigned long long>(r.bytes_sent), r.entries_sent);
+  put(steps_file_, steps_path_, line);
 }
 
 void RunLog::on_epoch(const EpochRecord& r) {
   epochs_.push_back(r);
   if (!epochs_file_) return;
-  std::fprintf(epochs_file_, "%d,%llu,%.6f,%.6f,%.6f,%.6f,%.4f,%llu\n", r.epoch,
-               static_cast<unsigned long long>(r.global_step), r.train_loss, r.train_accuracy, r.test_loss,
-               r.test_accuracy, r.epoch_s, static_cast<unsigned long long>(r.bytes_sent));
-  std::fflush(epochs_file_);
+  put(epochs_file_, epochs_path_, epoch_row(r, seconds(r.epoch_s)));
 }
 
 StepBreakdown mean_breakdown(const std::vector<StepRecord>& steps, int warmup) {
@@ -144,11 +216,8 @@ std::string write_summary(const std::string& dir, const RunSummary& s) {
   t << line;
 
   for (const auto& [name, text] : {std::pair<const char*, std::string>{"summary.json", j.str()},
-                                   std::pair<const char*, std::string>{"summary.txt", t.str()}}) {
-    std::ofstream f(fs::path(dir) / name);
-    f << text;
-    if (!f) throw std::runtime_error((fs::path(dir) / name).string() + ": cannot write");
-  }
+                                   std::pair<const char*, std::string>{"summary.txt", t.str()}})
+    write_whole_file((fs::path(dir) / name).string(), text);
   return t.str();
 }
 

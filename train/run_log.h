@@ -2,7 +2,12 @@
 //   steps-rank<R>.csv  one row per step of rank R (every rank writes its own)
 //   epochs.csv         one row per epoch (rank 0): train/test loss and accuracy, bytes, time
 //   summary.json / summary.txt   end-of-run summary (rank 0)
-// Rows are flushed as they are written, so a crashed run leaves its log.
+// Rows are flushed as they are written, so a crashed run leaves its log; a
+// row that cannot be written (a full disk) throws. A resumed run's logs start
+// with the record it continues: epochs.csv from the checkpoint's epochs (their
+// epoch_s from the earlier run's epochs.csv beside the checkpoint directory,
+// where there is one), steps-rank<R>.csv with the earlier run's whole rows up
+// to the checkpoint's step (where that file is there).
 #pragma once
 
 #include <cstdio>
@@ -22,6 +27,7 @@ class RunLog final : public TrainObserver {
   RunLog(const RunLog&) = delete;
   RunLog& operator=(const RunLog&) = delete;
 
+  void on_resume(const ResumeRecord& r) override;
   void on_step(const StepRecord& r) override;
   void on_epoch(const EpochRecord& r) override;
 
@@ -29,6 +35,9 @@ class RunLog final : public TrainObserver {
   const std::vector<EpochRecord>& epochs() const { return epochs_; }
 
  private:
+  void put(std::FILE* f, const std::string& path, const std::string& row);
+  int rank_;
+  std::string steps_path_, epochs_path_;
   std::FILE* steps_file_ = nullptr;
   std::FILE* epochs_file_ = nullptr;
   std::vector<StepRecord> steps_;

@@ -64,7 +64,8 @@ Trainer::Trainer(Communicator& comm, const FashionMnist& data, const TrainConfig
 
 Trainer::~Trainer() = default;
 
-void Trainer::save(std::uint32_t epoch, std::uint32_t step, std::uint64_t global_step) {
+void Trainer::save(std::uint32_t epoch, std::uint32_t step, std::uint64_t global_step, const Totals& totals,
+                   const std::vector<EpochRecord>& epochs) {
   if (options_.checkpoint_dir.empty()) return;
   CheckpointState s;
   s.rank = static_cast<std::uint32_t>(comm_.rank());
@@ -77,6 +78,13 @@ void Trainer::save(std::uint32_t epoch, std::uint32_t step, std::uint64_t global
   s.momentum.assign(sgd_->momentum_buffer().begin(), sgd_->momentum_buffer().end());
   s.residual.assign(exchange_->residual().begin(), exchange_->residual().end());
   s.local_momentum.assign(exchange_->local_momentum().begin(), exchange_->local_momentum().end());
+  s.bytes_sent = totals.bytes;
+  s.epoch_loss_sum = totals.loss_sum;
+  s.epoch_correct = totals.correct;
+  s.epoch_samples = totals.samples;
+  for (const auto& e : epochs)
+    s.epochs.push_back({static_cast<std::uint32_t>(e.epoch), e.global_step, e.train_loss, e.train_accuracy, e.test_loss,
+                        e.test_accuracy, e.bytes_sent});
   save_checkpoint(options_.checkpoint_dir, s);
 }
 
@@ -119,10 +127,12 @@ RunResult Trainer::run(TrainObserver* observer) {
   const int steps_per_epoch = sampler_.steps_per_epoch(batch);
   int start_epoch = 0, start_step = 0;
   std::uint64_t global_step = 0;
+  RunResult result;
+  Totals totals;
 
   if (!options_.resume_dir.empty()) {
     CheckpointState s =
-        load_checkpoint(options_.resume_dir, comm_.rank(), comm_.size(), fingerprint_, SimpleCnn::kParams);
+        load_resume_checkpoint(options_.resume_dir, comm_.rank(), comm_.size(), fingerprint_, SimpleCnn::kParams);
     std::copy(s.params.begin(), s.params.end(), model_->params().begin());
     std::copy(s.momentum.begin(), s.momentum.end(), sgd_->momentum_buffer().begin());
     std::copy(s.residual.begin(), s.residual.end(), exchange_->residual().begin());
@@ -132,17 +142,29 @@ RunResult Trainer::run(TrainObserver* observer) {
     start_epoch = static_cast<int>(s.epoch);
     start_step = static_cast<int>(s.step);
     global_step = s.global_step;
+    // The record continues too: epochs done, bytes sent, the open epoch's sums.
+    totals = {s.bytes_sent, s.epoch_loss_sum, s.epoch_correct, s.epoch_samples};
+    for (const auto& e : s.epochs) {
+      EpochRecord er;
+      er.epoch = static_cast<int>(e.epoch);
+      er.global_step = e.global_step;
+      er.train_loss = e.train_loss;
+      er.train_accuracy = e.train_accuracy;
+      er.test_loss = e.test_loss;
+      er.test_accuracy = e.test_accuracy;
+      er.bytes_sent = e.bytes_sent;
+      result.epochs.push_back(er);
+    }
+    if (observer) observer->on_resume({options_.resume_dir, global_step, result.epochs});
   }
 
-  RunResult result;
   std::vector<float> images;
   std::vector<std::uint8_t> labels;
-  std::uint64_t bytes_total = 0;
   for (int epoch = start_epoch; epoch < epochs; ++epoch) {
-    double loss_sum = 0.0, correct_sum = 0.0, samples_sum = 0.0, epoch_s = 0.0;
+    double epoch_s = 0.0;
     for (int step = (epoch == start_epoch ? start_step : 0); step < steps_per_epoch; ++step) {
       if (options_.stop_after >= 0 && global_step >= static_cast<std::uint64_t>(options_.stop_after)) {
-        save(static_cast<std::uint32_t>(epoch), static_cast<std::uint32_t>(step), global_step);
+        save(static_cast<std::uint32_t>(epoch), static_cast<std::uint32_t>(step), global_step, totals, result.epochs);
         result.stopped = true;
         result.global_steps = global_step;
         result.replicas_identical = replicas_identical();
@@ -187,22 +209,24 @@ RunResult Trainer::run(TrainObserver* observer) {
       rec.step = step;
       rec.steps_in_epoch = steps_per_epoch;
       rec.global_step = global_step;
-      loss_sum += rec.loss * rec.samples;
-      correct_sum += rec.correct;
-      samples_sum += rec.samples;
+      totals.loss_sum += rec.loss * rec.samples;
+      totals.correct += rec.correct;
+      totals.samples += rec.samples;
+      totals.bytes += rec.bytes_sent;
       epoch_s += rec.step_s;
-      bytes_total += rec.bytes_sent;
       if (observer) observer->on_step(rec);
       if (options_.checkpoint_every > 0 && global_step % static_cast<std::uint64_t>(options_.checkpoint_every) == 0)
-        save(static_cast<std::uint32_t>(epoch), static_cast<std::uint32_t>(step + 1), global_step);
+        save(static_cast<std::uint32_t>(epoch), static_cast<std::uint32_t>(step + 1), global_step, totals,
+             result.epochs);
     }
-    EpochRecord er = evaluate(epoch + 1, loss_sum, correct_sum, samples_sum);
+    EpochRecord er = evaluate(epoch + 1, totals.loss_sum, totals.correct, totals.samples);
     er.global_step = global_step;
     er.epoch_s = epoch_s;
-    er.bytes_sent = bytes_total;
+    er.bytes_sent = totals.bytes;
     result.epochs.push_back(er);
+    totals.loss_sum = totals.correct = totals.samples = 0.0;
     if (observer) observer->on_epoch(er);
-    save(static_cast<std::uint32_t>(epoch + 1), 0, global_step);
+    save(static_cast<std::uint32_t>(epoch + 1), 0, global_step, totals, result.epochs);
   }
   result.global_steps = global_step;
   result.replicas_identical = replicas_identical();

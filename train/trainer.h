@@ -42,7 +42,7 @@ struct EpochRecord {
   double test_loss = 0.0;
   double test_accuracy = 0.0;
   double epoch_s = 0.0;            // wall time of the steps (evaluation excluded)
-  std::uint64_t bytes_sent = 0;    // this rank's gradient exchange, cumulative over this process's steps
+  std::uint64_t bytes_sent = 0;    // this rank's gradient exchange, cumulative over the run (resumes included)
 };
 
 struct TrainerOptions {
@@ -52,19 +52,29 @@ struct TrainerOptions {
   std::string resume_dir;          // "" = fresh start
   int checkpoint_every = 0;        // also checkpoint every N steps (0 = only at epoch ends)
   std::int64_t stop_after = -1;    // stop (with a checkpoint) after this many global steps
-  int eval_batch = 500;
+  int eval_batch = 500;            // config/train_loader.h's kTrainEvalBatch
+};
+
+// What a resumed run continues from: the epochs the checkpoint's run had
+// done (epoch_s is 0: checkpoints keep no wall-clock times) and its step.
+struct ResumeRecord {
+  std::string checkpoint_dir;
+  std::uint64_t global_step = 0;
+  std::vector<EpochRecord> epochs;
 };
 
 class TrainObserver {
  public:
   virtual ~TrainObserver() = default;
+  // Once, before the first step, when the run resumes from a checkpoint.
+  virtual void on_resume(const ResumeRecord&) {}
   virtual void on_step(const StepRecord&) {}
   virtual void on_epoch(const EpochRecord&) {}
 };
 
 struct RunResult {
   bool stopped = false;            // stop_after reached before the last epoch ended
-  std::vector<EpochRecord> epochs;
+  std::vector<EpochRecord> epochs; // all of the run's, those before a resume included
   std::uint64_t global_steps = 0;
   bool replicas_identical = false; // every rank ended with bitwise the same parameters
 };
@@ -83,8 +93,15 @@ class Trainer {
   static std::string fingerprint_text(const TrainConfig& config);
 
  private:
+  // The run's record that a checkpoint carries on: bytes sent so far and the
+  // open epoch's sums.
+  struct Totals {
+    std::uint64_t bytes = 0;
+    double loss_sum = 0.0, correct = 0.0, samples = 0.0;
+  };
   EpochRecord evaluate(int epoch, double loss_sum, double correct, double samples);
-  void save(std::uint32_t epoch, std::uint32_t step, std::uint64_t global_step);
+  void save(std::uint32_t epoch, std::uint32_t step, std::uint64_t global_step, const Totals& totals,
+            const std::vector<EpochRecord>& epochs);
   bool replicas_identical();
 
   Communicator& comm_;

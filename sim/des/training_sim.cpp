@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <set>
 
@@ -60,6 +61,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     iter_end_.assign(s.training.iterations, 0.0);
     bwd_end_max_.assign(s.training.iterations, 0.0);
     compute_max_.assign(s.training.iterations, 0.0);
+    compute_min_.assign(s.training.iterations, std::numeric_limits<double>::infinity());
     compute_sum_.assign(s.training.iterations, 0.0);
     exposed_comm_.assign(s.training.iterations, 0.0);
     arrivals_.assign(costs_.size(), 0);
@@ -104,6 +106,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     bwd_end_max_[it] = std::max(bwd_end_max_[it], wk.backward_end);
     const double compute = (ct_.forward_s + ct_.backward_s) * m + ct_.optimizer_s;
     compute_max_[it] = std::max(compute_max_[it], compute);
+    compute_min_[it] = std::min(compute_min_[it], compute);
     compute_sum_[it] += compute;
 
     wk.compressed.assign(costs_.size(), 0.0);
@@ -218,6 +221,15 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     }
   }
 
+  // The slowest worker's compute minus the mean worker's in iteration i:
+  // exactly 0 when all workers computed alike (a sum of P equal terms over P
+  // need not round back to the term, which left about -1e-17), and never
+  // below 0 (the mean cannot exceed the maximum, but its rounding can).
+  double straggle_of(int i) const {
+    if (compute_min_[i] == compute_max_[i]) return 0.0;
+    return std::max(0.0, compute_max_[i] - compute_sum_[i] / P_);
+  }
+
   DesRun summarize() {
     DesRun out;
     IterationResult& r = out.result;
@@ -232,7 +244,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
       const double d = iter_end_[i] - (i > 0 ? iter_end_[i - 1] : 0.0);
       out.iteration_s.push_back(d);
       compute += compute_max_[i];
-      straggle += compute_max_[i] - compute_sum_[i] / P_;
+      straggle += straggle_of(i);
       exposed_comm += exposed_comm_[i];
       tail += std::max(0.0, d - compute_max_[i]);
     }
@@ -293,7 +305,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
   Time collective_arrival_ = 0.0;
   std::set<std::string> algorithms_;
   std::vector<Time> iter_end_, bwd_end_max_;
-  std::vector<double> compute_max_, compute_sum_, exposed_comm_;
+  std::vector<double> compute_max_, compute_min_, compute_sum_, exposed_comm_;
   double comm_busy_ = 0.0;
   std::uint64_t messages_ = 0;
 };

@@ -67,7 +67,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   opts.add_options()("help,h", "show this help")(
       "device", po::value(&device)->default_value("cpu"), "cpu (fast CPU path) | cuda | cpu-reference")(
       "out", po::value(&out), "profile to write (refuses to replace an existing file without --force)")(
-      "force", "overwrite --out / --csv if they exist")(
+      "force", "overwrite --out / --csv if they are regular files")(
       "base", po::value(&base)->default_value(source_path("scenarios/profiles/default.toml")),
       "profile to copy the collective figures, GPU table and unmeasured ops from")(
       "min-n", po::value(&min_n)->default_value(1e4), "smallest tensor size")(
@@ -81,28 +81,33 @@ int cmd_calibrate(const std::vector<std::string>& args) {
       "threads", po::value(&threads)->default_value(0), "CPU worker threads (0 = all cores; ignored by cuda)")(
       "csv", po::value(&csv), "also write every measurement (median, min, max, spread) to this CSV");
   const po::variables_map vm = parse_args(args, opts, "what");
+  const std::string what = vm.count("what") ? vm["what"].as<std::string>() : "";
   if (vm.count("help")) {
     std::cout << opts
               << "\nTimes each compression op (topk, ef_topk, threshold, randomk, pack, scatter_add) over sizes\n"
                  "n and ratios rho, fits cost = alpha + beta n + gamma k to the medians (relative least squares,\n"
                  "non-negative), and writes a profile the simulator reads (scenario key `profile`).\n";
-    return kExitOk;
+    if (what == "kernels") return kExitOk;
+    std::cout << "\n";
+    return cmd_calibrate_collectives({"--help"});  // plain `calibrate --help`: both targets
   }
-  const std::string what = vm.count("what") ? vm["what"].as<std::string>() : "";
   if (what != "kernels")
-    throw InputError("gcsim calibrate", "", what.empty() ? "missing what to calibrate (kernels or collectives)"
-                                                         : "unknown target '" + what + "' (expected kernels or collectives)");
-  if (out.empty()) throw InputError("gcsim calibrate", "--out", "is required");
+    throw InputError(what.empty() ? "missing what to calibrate (kernels or collectives)"
+                                  : "unknown target '" + what + "' (expected kernels or collectives)");
+  if (out.empty()) throw InputError("--out", "", "is required");
   if (device != "cpu" && device != "cuda" && device != "cpu-reference")
     throw InputError("--device " + device, "", "expected cpu or cuda");
   if (!(min_n >= 1 && max_n >= min_n && max_n <= 4e9))
     throw InputError("--min-n/--max-n", "", "need 1 <= min-n <= max-n <= 4e9");
   if (per_decade < 1 || per_decade > 3) throw InputError("--per-decade", "", "must be 1, 2 or 3");
-  if (repeats < 1 || warmup < 0 || parts < 1)
-    throw InputError("--repeats/--warmup/--parts", "", "need repeats >= 1, warmup >= 0, parts >= 1");
+  if (repeats < 1 || repeats > 10000 || warmup < 0 || warmup > 1000 || parts < 1 || parts > 1024)
+    throw InputError("--repeats/--warmup/--parts", "",
+                     "need 1 <= repeats <= 10000, 0 <= warmup <= 1000, 1 <= parts <= 1024");
+  if (threads > 4096) throw InputError("--threads", "", "must be between 0 (all cores) and 4096");
   const bool force = vm.count("force") > 0;
-  check_output_file(out, force);
-  if (!csv.empty()) check_output_file(csv, force);
+  check_output_file(out, force, "--out");
+  if (!csv.empty()) check_output_file(csv, force, "--csv");
+  check_distinct_outputs({{"--out", out}, {"--csv", csv}});
   load_profile(base);  // the base must be a valid profile before we spend minutes measuring
 
   calib::KernelSweepOptions o;
@@ -152,8 +157,10 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   for (const auto& a : args) rec.command += " " + a;
   rec.repeats = repeats;
   const std::string text = calib::calibrated_profile_toml(base, fits, rec);
-  if (!csv.empty()) write_output_file(csv, measurements_csv(ms, info), force);
-  write_output_file(out, text, force);
+  AtomicFileSet files;  // both or neither
+  if (!csv.empty()) files.stage(csv, measurements_csv(ms, info), force);
+  files.stage(out, text, force);
+  files.commit();
   load_profile(out);  // what we wrote must read back
   std::printf("wrote %s\n", out.c_str());
   return kExitOk;

@@ -29,6 +29,7 @@
 #include "config/input_error.h"
 #include "config/profile_loader.h"
 #include "train/gloo_comm.h"
+#include "sweep/atomic_file.h"
 #include "tools/gcsim/cli.h"
 #include "tools/gcsim/worker_processes.h"
 
@@ -229,7 +230,7 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   opts.add_options()("help,h", "show this help")(
       "workers", po::value(&a.workers)->default_value(4), "worker processes (ranks), >= 2")(
       "out", po::value(&a.out), "profile to write (refuses to replace an existing file without --force)")(
-      "force", "overwrite --out / --csv if they exist")(
+      "force", "overwrite --out / --csv if they are regular files")(
       "base", po::value(&a.base)->default_value(source_path("scenarios/profiles/default.toml")),
       "profile to copy everything but the measured [collective] figures from")(
       "min-bytes", po::value(&a.min_bytes)->default_value(4), "smallest message (bytes; sizes are 4 * 4^i)")(
@@ -246,12 +247,14 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
       "hosts", po::value(&a.hosts)->default_value(""), "comma-separated address per rank (default 127.0.0.1)")(
       "exec-prefix", po::value(&a.exec_prefix)->default_value(""),
       "command put before each worker, {rank} replaced (tools/netem.sh appends it)")(
-      "timeout", po::value(&a.timeout_s)->default_value(60.0), "seconds a collective may wait for a peer")(
+      "timeout", po::value(&a.timeout_s)->default_value(60.0), "seconds a collective may wait for a peer");
+  po::options_description internal;  // what the launcher passes to its workers; not in --help
+  internal.add_options()(
       "worker-rank", po::value(&a.worker_rank)->default_value(-1), "(internal) run as this rank")(
       "run-dir", po::value(&a.run_dir)->default_value(""), "(internal)")(
       "run-id", po::value(&a.run_id)->default_value(""), "(internal)")(
       "host", po::value(&a.host)->default_value("127.0.0.1"), "(internal)");
-  const po::variables_map vm = parse_args(args, opts, "extra");
+  const po::variables_map vm = parse_args(args, opts, internal, "extra");
   if (vm.count("help")) {
     std::cout << opts
               << "\nTimes Gloo's ring allreduce and ring allgather between P worker processes, fits the\n"
@@ -260,24 +263,27 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (vm.count("extra"))
-    throw InputError("gcsim calibrate collectives", "", "unexpected argument '" + vm["extra"].as<std::string>() + "'");
+    throw InputError("unexpected argument '" + vm["extra"].as<std::string>() + "'");
   if (a.workers < 2 || a.workers > 1024) throw InputError("--workers", "", "must be between 2 and 1024");
-  if (a.repeats < 1 || a.warmup < 0) throw InputError("--repeats/--warmup", "", "need repeats >= 1, warmup >= 0");
-  if (!(a.timeout_s > 0.0 && std::isfinite(a.timeout_s))) throw InputError("--timeout", "", "must be > 0 seconds");
+  if (a.repeats < 1 || a.repeats > 10000 || a.warmup < 0 || a.warmup > 1000)
+    throw InputError("--repeats/--warmup", "", "need 1 <= repeats <= 10000, 0 <= warmup <= 1000");
+  if (!(a.timeout_s > 0.0 && a.timeout_s <= 86400.0))
+    throw InputError("--timeout", "", "must be > 0 seconds and at most a day (86400)");
   if (a.min_bytes < 1 || a.max_bytes > (1u << 30) || calib::collective_size_grid(a.min_bytes, a.max_bytes).size() < 2)
     throw InputError("--min-bytes/--max-bytes", "", "need at least two sizes 4 * 4^i between them (at most 1 GiB)");
   if (!(a.rate_mbit >= 0.0 && std::isfinite(a.rate_mbit))) throw InputError("--rate-mbit", "", "must be >= 0");
   if (!(a.compute_ms >= 0.0 && a.compute_ms <= 60e3)) throw InputError("--compute-ms", "", "must be in [0, 60000]");
   if (a.worker_rank >= 0) return worker_main(a);
 
-  if (a.out.empty()) throw InputError("gcsim calibrate collectives", "--out", "is required");
+  if (a.out.empty()) throw InputError("--out", "", "is required");
   const std::vector<std::string> hosts = split_list(a.hosts, ',');
   if (!hosts.empty() && static_cast<int>(hosts.size()) != a.workers)
     throw InputError("--hosts", "", "lists " + std::to_string(hosts.size()) + " addresses for " +
                                         std::to_string(a.workers) + " workers");
   a.force = vm.count("force") > 0;
-  check_output_file(a.out, a.force);
-  if (!a.csv.empty()) check_output_file(a.csv, a.force);
+  check_output_file(a.out, a.force, "--out");
+  if (!a.csv.empty()) check_output_file(a.csv, a.force, "--csv");
+  check_distinct_outputs({{"--out", a.out}, {"--csv", a.csv}});
   load_profile(a.base);  // a bad base fails now, not after the measurement
 
   std::vector<calib::CollectiveMeasurement> ms;
@@ -327,8 +333,10 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
               rec.inter_node_efficiency >= 0 ? (" (efficiency " + std::to_string(rec.inter_node_efficiency) + ")").c_str()
                                              : "");
   const std::string text = calib::collective_profile_toml(a.base, rec);
-  if (!a.csv.empty()) write_output_file(a.csv, measurements_csv(ms), a.force);
-  write_output_file(a.out, text, a.force);
+  AtomicFileSet files;  // both or neither
+  if (!a.csv.empty()) files.stage(a.csv, measurements_csv(ms), a.force);
+  files.stage(a.out, text, a.force);
+  files.commit();
   load_profile(a.out);  // what we wrote must read back
   std::printf("wrote %s\n", a.out.c_str());
   return kExitOk;

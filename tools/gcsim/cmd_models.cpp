@@ -33,7 +33,7 @@ int cmd_models(const std::vector<std::string>& args) {
   }
   const std::string name = vm["name"].as<std::string>();
   const auto m = find_model(name);
-  if (!m) throw InputError("gcsim models " + name, "", "unknown model" + suggestion_suffix(name, zoo_names()));
+  if (!m) throw InputError(name, "", "unknown model" + suggestion_suffix(name, zoo_names()));
   std::printf("%s: %lld parameters, %.3f GFLOPs forward per %s\n\n", m->name.c_str(),
               static_cast<long long>(m->total_params()), m->forward_flops() / 1e9, m->sample_unit.c_str());
   std::printf("%-28s %-10s %13s %16s\n", "layer", "kind", "parameters", "fwd MFLOPs");

@@ -114,20 +114,22 @@ std::string seed_report() {
 int cmd_report(const std::vector<std::string>& args) {
   po::options_description opts("gcsim report seed [options]");
   std::string out;
-  opts.add_options()("help,h", "show this help")("out", po::value(&out), "write Markdown to FILE (atomically)")(
-      "force", "overwrite --out FILE if it exists");
+  opts.add_options()("help,h", "show this help")("out", po::value(&out), "write Markdown to FILE (atomically); - is stdout")(
+      "force", "overwrite --out FILE if it is a regular file");
   const po::variables_map vm = parse_args(args, opts, "topic");
   if (vm.count("help")) {
     std::cout << opts << "\ntopics: seed   the problem statement's tables: seed / its formulas / gcsim\n";
     return kExitOk;
   }
   const std::string topic = vm.count("topic") ? vm["topic"].as<std::string>() : "";
-  if (topic != "seed") throw InputError("gcsim report " + topic, "", "unknown report (expected: seed)");
+  if (topic != "seed") throw InputError(topic, "", "unknown report (expected: seed)");
+  const bool force = vm.count("force") > 0;
+  if (!out.empty() && !is_stdout(out)) check_output_file(out, force, "--out");
   const std::string text = seed_report();
-  if (out.empty()) {
+  if (out.empty() || is_stdout(out)) {
     std::cout << text;
   } else {
-    write_output_file(out, text, vm.count("force") > 0);
+    write_output_file(out, text, force);
   }
   return kExitOk;
 }

@@ -9,6 +9,7 @@
 #include "sim/analytic/iteration.h"
 #include "sim/des/training_sim.h"
 #include "sim/output/result_format.h"
+#include "sweep/atomic_file.h"
 #include "tools/gcsim/cli.h"
 
 namespace po = boost::program_options;
@@ -30,24 +31,30 @@ int cmd_simulate(const std::vector<std::string>& args) {
       "des (discrete-event simulator: topology, shared links, stragglers) | analytic (closed-form alpha-beta)")(
       "trace", po::value(&trace), "des: write a Chrome/Perfetto trace (JSON) of the run to FILE")(
       "trace-ranks", po::value(&trace_ranks)->default_value(16), "des: workers with their own tracks in the trace")(
-      "out", po::value(&out), "write the output to FILE (atomically) instead of stdout")(
-      "force", "overwrite --out FILE if it exists");
+      "out", po::value(&out), "write the output to FILE (atomically) instead of stdout; - is stdout")(
+      "force", "overwrite --out / --trace FILE if it is a regular file");
   const po::variables_map vm = parse_args(args, opts, "scenario");
   if (vm.count("help")) {
     std::cout << opts << "\nPrints the predicted iteration time, its breakdown (compute, exposed compression,\n"
                          "exposed communication), bytes per worker, weak- and strong-scaling efficiency and speedup.\n";
     return kExitOk;
   }
-  if (!vm.count("scenario")) throw InputError("gcsim simulate", "", "missing SCENARIO.toml (try --help)");
+  if (!vm.count("scenario")) throw InputError("missing SCENARIO.toml (try --help)");
   if (format != "table" && format != "csv" && format != "json")
     throw InputError("--format " + format, "", "expected table, csv or json");
   if (backend != "analytic" && backend != "des") throw InputError("--backend " + backend, "", "expected des or analytic");
   if (!trace.empty() && backend != "des") throw InputError("--trace", "", "needs --backend des");
   if (trace_ranks < 1) throw InputError("--trace-ranks " + std::to_string(trace_ranks), "", "must be >= 1");
 
+  // Every output is checked, and must be distinct, before the run and before any is written.
+  const bool force = vm.count("force") > 0;
+  if (!trace.empty()) check_output_file(trace, force, "--trace");
+  if (!out.empty() && !is_stdout(out)) check_output_file(out, force, "--out");
+  check_distinct_outputs({{"--trace", trace}, {"--out", out}});
+
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
-  const Scenario s = load_scenario(vm["scenario"].as<std::string>(), sets);
+  const Scenario s = load_scenario(vm["scenario"].as<std::string>(), sets, backend);
   ChromeTrace chrome;
   IterationResult r;
   if (backend == "des") {
@@ -69,15 +76,11 @@ int cmd_simulate(const std::vector<std::string>& args) {
   } else {
     text = format_table(s, r);
   }
-  const bool force = vm.count("force") > 0;
-  for (const std::string& f : {trace, out})  // refuse before writing anything
-    if (!f.empty()) check_output_file(f, force);
-  if (!trace.empty()) write_output_file(trace, chrome.json(), force);
-  if (out.empty()) {
-    std::cout << text;
-  } else {
-    write_output_file(out, text, vm.count("force") > 0);
-  }
+  AtomicFileSet files;  // all or none: a failed second write removes the first
+  if (!trace.empty()) files.stage(trace, chrome.json(), force);
+  if (!out.empty() && !is_stdout(out)) files.stage(out, text, force);
+  files.commit();
+  if (out.empty() || is_stdout(out)) std::cout << text;
   return kExitOk;
 }
 

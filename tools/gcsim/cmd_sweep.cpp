@@ -14,6 +14,7 @@
 #include "sweep/progress_bar.h"
 #include "sweep/sweep_runner.h"
 #include "sweep/thread_pool.h"
+#include "topology/cluster_topology.h"
 #include "tools/gcsim/cli.h"
 
 extern char** environ;
@@ -57,7 +58,10 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (vm.count("help")) {
     std::cout << opts
               << "\nA sweep file names a base scenario and [axes] of dotted keys with lists of values;\n"
-                 "every combination is simulated. Rows are appended to DIR/results.csv as points finish.\n";
+                 "every combination is simulated (at most 100000 points; identical ones once). Rows are\n"
+                 "appended to DIR/results.csv as points finish: the simulate --format csv columns, one\n"
+                 "column per swept key and config_hash (the point's resolved scenario and profile; --resume\n"
+                 "keeps only rows whose hash matches). One sweep at a time per DIR (DIR/.lock).\n";
     return kExitOk;
   }
   if (!vm.count("sweep")) throw InputError("gcsim sweep", "", "missing SWEEP.toml (try --help)");
@@ -75,11 +79,17 @@ int cmd_sweep(const std::vector<std::string>& args) {
   o.jobs = jobs;
   o.progress = ProgressBar::stderr_is_terminal();
   o.backend = backend;
+  // The DES builds the cluster's topology, whose checks (derived link rates
+  // finite, P a multiple of G, ...) are part of validating a point.
+  if (backend == "des") o.check = [](const Scenario& s) { build_topology(s.cluster, s.profile); };
   const SweepOutcome r = run_sweep(spec, o, [&backend](const Scenario& s) {
     return backend == "des" ? simulate_des(s).result : simulate_analytic(s);
   });
-  std::printf("sweep %s: %zu points (%zu from an earlier run, %zu simulated) -> %s\n", spec.name.c_str(), r.points,
-              r.resumed, r.ran, r.results_csv.c_str());
+  std::string extra;
+  if (r.reused) extra += ", " + std::to_string(r.reused) + " identical to another point";
+  if (r.torn) extra += ", a torn last row dropped";
+  std::printf("sweep %s: %zu points (%zu from an earlier run, %zu simulated%s) -> %s\n", spec.name.c_str(), r.points,
+              r.resumed, r.ran, extra.c_str(), r.results_csv.c_str());
   std::fflush(stdout);
 
   if (vm.count("plot")) {

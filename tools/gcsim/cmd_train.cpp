@@ -5,13 +5,19 @@
 // which rendezvous through Gloo's file store in the run directory and train
 // over Gloo's TCP transport. It watches them: when one fails, the others get
 // `--timeout` seconds to notice (their next collective fails) before they are
-// killed, and the run fails with the first error. The run is written to
-// DIR.partial-<pid> and renamed to DIR only when every worker succeeded.
+// killed, and the run fails with the first error; a worker that is stopped
+// (SIGSTOP) or never ran (a bad --exec-prefix) fails the run at once. Workers
+// die with the launcher (parent-death signal, and a watch on its pid). The
+// run is written to DIR.partial-<pid> and renamed to DIR only when every
+// worker wrote its completion record; a failed run that checkpointed keeps
+// DIR.partial-<pid> and says how to resume from it.
 // --backend inprocess runs the ranks as threads of this process instead.
 #include <boost/program_options.hpp>
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,11 +104,12 @@ train::TrainerOptions trainer_options(const TrainArgs& a, const std::string& run
 
 // One rank's whole run; rank 0 also writes the summary. Returns the summary text (rank 0).
 std::string run_rank(train::Communicator& comm, const train::FashionMnist& data, const train::TrainConfig& cfg,
-                     const TrainArgs& a, const std::string& run_dir, const std::string& command) {
+                     const TrainArgs& a, const std::string& run_dir, const std::string& command,
+                     std::FILE* progress_out = stderr) {
   const auto t0 = std::chrono::steady_clock::now();
   train::Trainer trainer(comm, data, cfg, trainer_options(a, run_dir));
   train::RunLog log(run_dir, comm.rank());
-  TrainProgress progress(log, cfg.settings.epochs, cfg.scenario.cluster.workers, comm.rank() == 0);
+  TrainProgress progress(log, cfg.settings.epochs, cfg.scenario.cluster.workers, comm.rank() == 0, progress_out);
   const train::RunResult result = trainer.run(&progress);
   progress.finish();
   if (!result.replicas_identical)
@@ -137,18 +144,63 @@ RankFailure current_failure() {
 
 // ---- worker process ----------------------------------------------------------
 
-// A worker reports its error to the launcher in RUN_DIR/rank-R.error: first
-// line "cause" (its own failure) or "peer" (a collective failed because
-// another rank did), second line the message. The launcher prints one line.
-std::string error_path(const std::string& run_dir, int rank) {
-  return (fs::path(run_dir) / ("rank-" + std::to_string(rank) + ".error")).string();
+// A worker's records in RUN_DIR, for the launcher:
+//   rank-R.started  written first thing (before the scenario is read): the worker ran
+//   rank-R.done     written last, after a whole run: the worker finished
+//   rank-R.error    first line "cause" (its own failure) or "peer" (a collective
+//                   failed because another rank did), second line the message
+//   rank-R.log      the worker's stderr (the launcher opens it)
+// The launcher prints one line; a worker that exits 0 without rank-R.done
+// failed (e.g. an --exec-prefix that did not run it).
+std::string rank_file(const std::string& run_dir, int rank, const char* what) {
+  return (fs::path(run_dir) / ("rank-" + std::to_string(rank) + "." + what)).string();
 }
+std::string error_path(const std::string& run_dir, int rank) { return rank_file(run_dir, rank, "error"); }
+
+void touch(const std::string& path) { std::ofstream(path).put('\n'); }
+
+// The launcher creates rank-R.error filled with kErrorRoom newlines before the
+// worker starts, so the worker's report overwrites space it already has: it
+// gets through even when the failure is a full disk.
+constexpr std::size_t kErrorRoom = 4096;
 
 int worker_fail(const TrainArgs& a, const RankFailure& failure) {
-  std::ofstream f(error_path(a.run_dir, a.worker_rank));
-  f << (failure.peer ? "peer" : "cause") << "\n" << failure.message << "\n";
-  if (!f) std::fprintf(stderr, "gcsim train [rank %d]: %s\n", a.worker_rank, failure.message.c_str());
+  std::string text = std::string(failure.peer ? "peer" : "cause") + "\n" + failure.message;
+  if (text.size() > kErrorRoom - 1) text.resize(kErrorRoom - 1);
+  text += "\n";
+  const std::string path = error_path(a.run_dir, a.worker_rank);
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ftruncate(fd, static_cast<off_t>(text.size())) == 0;
+  if (fd >= 0 && close(fd) != 0) ok = false;
+  if (!ok) std::fprintf(stderr, "gcsim train [rank %d]: %s\n", a.worker_rank, failure.message.c_str());
   return failure.code;
+}
+
+// Where rank 0's progress goes: the launcher's stderr, handed down as the
+// descriptor in GCSIM_TRAIN_PROGRESS_FD (this process's own stderr is its log
+// file); stderr when that descriptor did not survive the --exec-prefix.
+std::FILE* progress_stream() {
+  const char* e = std::getenv("GCSIM_TRAIN_PROGRESS_FD");
+  const int fd = e ? std::atoi(e) : -1;
+  if (fd > STDERR_FILENO && fcntl(fd, F_GETFD) != -1)
+    if (std::FILE* f = fdopen(fd, "w")) return f;
+  return stderr;
+}
+
+// Ends this worker when the launcher is gone, even where an --exec-prefix
+// forked in between (the parent-death signal then reaches only the prefix).
+void watch_launcher() {
+  const char* e = std::getenv("GCSIM_TRAIN_LAUNCHER_PID");
+  const pid_t launcher = e ? static_cast<pid_t>(std::atol(e)) : 0;
+  if (launcher <= 1) return;
+  std::thread([launcher] {
+    for (;;) {
+      if (kill(launcher, 0) != 0 && errno == ESRCH) _exit(kExitRuntime);
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  }).detach();
 }
 
 int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
@@ -163,7 +215,8 @@ int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
     go.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000));
     train::GlooComm comm(rank, cfg.scenario.cluster.workers, go);
     const char* command = std::getenv("GCSIM_TRAIN_COMMAND");
-    run_rank(comm, data, cfg, a, a.run_dir, command ? command : "");
+    run_rank(comm, data, cfg, a, a.run_dir, command ? command : "", rank == 0 ? progress_stream() : stderr);
+    touch(rank_file(a.run_dir, rank, "done"));
     return kExitOk;
   } catch (const std::exception&) {
     return worker_fail(a, current_failure());
@@ -175,21 +228,73 @@ int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
 std::atomic<int> g_signal{0};
 void on_signal(int sig) { g_signal = sig; }
 
-// Runs the workers as processes; returns the exit code. Writes into run_dir.
-int launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, const std::string& run_dir,
-                     const std::vector<std::string>& raw_args) {
+// How a launch ended: the exit code and, for a failure, the one line to print
+// (without "gcsim train: ").
+struct Outcome {
+  int code = kExitOk;
+  std::string message;
+};
+
+// Every --hosts entry must be an address this machine can resolve: Gloo's
+// device setup crashes (SIGSEGV) on one it cannot. Without an --exec-prefix
+// every worker runs here, so each address must also be one to bind here.
+void check_hosts(const std::vector<std::string>& hosts, bool local) {
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    const std::string entry =
+        "entry " + std::to_string(i + 1) + " '" + hosts[i] + "' (rank " + std::to_string(i) + ")";
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const int rc = getaddrinfo(hosts[i].c_str(), nullptr, &hints, &found);
+    if (rc != 0) {
+      if (found) freeaddrinfo(found);
+      throw InputError("--hosts", "", entry + " is not an address: " + gai_strerror(rc));
+    }
+    int bind_error = 0;
+    if (local) {
+      const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd >= 0 && bind(fd, found->ai_addr, found->ai_addrlen) != 0) bind_error = errno;
+      if (fd >= 0) close(fd);
+    }
+    freeaddrinfo(found);
+    if (bind_error != 0)
+      throw InputError("--hosts", "", entry + " is not an address of this machine: " + std::strerror(bind_error));
+  }
+}
+
+// The first or last non-empty line of a file ("" when none), for a worker's log.
+std::string log_line_of(const std::string& path, bool first) {
+  std::ifstream f(path);
+  std::string line, found;
+  while (std::getline(f, line))
+    if (line.find_first_not_of(" \t\r") != std::string::npos) {
+      found = line;
+      if (first) break;
+    }
+  return found;
+}
+
+// Runs the workers as processes. Writes into run_dir.
+Outcome launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, const std::string& run_dir,
+                         const std::vector<std::string>& raw_args) {
   const int p = cfg.scenario.cluster.workers;
   std::vector<std::string> hosts = split_list(a.hosts, ',');
   if (hosts.empty()) hosts.assign(p, "127.0.0.1");
   if (static_cast<int>(hosts.size()) != p)
     throw InputError("--hosts", "", "lists " + std::to_string(hosts.size()) + " addresses for " + std::to_string(p) +
                                         " workers");
+  check_hosts(hosts, a.exec_prefix.empty());
   fs::create_directories(fs::path(run_dir) / ".rendezvous");
   const std::string run_id = "run-" + std::to_string(getpid()) + "-" +
                              std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
   const std::string exe = self_exe();
   setenv("OPENBLAS_NUM_THREADS", "1", 0);  // P processes share the cores; keep BLAS single-threaded
   setenv("GCSIM_TRAIN_COMMAND", command_line(raw_args).c_str(), 1);
+  setenv("GCSIM_TRAIN_LAUNCHER_PID", std::to_string(getpid()).c_str(), 1);
+  // The workers' stderr goes to their logs; rank 0's progress comes here through this descriptor.
+  const int progress_fd = fcntl(STDERR_FILENO, F_DUPFD, 10);
+  if (progress_fd >= 0) setenv("GCSIM_TRAIN_PROGRESS_FD", std::to_string(progress_fd).c_str(), 1);
 
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -199,6 +304,10 @@ int launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, const st
   std::vector<pid_t> pids(p, -1);
   std::vector<int> status(p, 0);
   std::vector<bool> done(p, false);
+  const auto kill_spawned = [&](int upto) {
+    for (int q = 0; q < upto; ++q) kill(pids[q], SIGKILL);
+    for (int q = 0; q < upto; ++q) waitpid(pids[q], nullptr, 0);
+  };
   for (int r = 0; r < p; ++r) {
     std::vector<std::string> argv = exec_prefix_words(a.exec_prefix, r);
     argv.insert(argv.end(), {exe, "train", a.scenario, "--out", a.out, "--worker-rank", std::to_string(r),
@@ -207,86 +316,206 @@ int launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, const st
                              std::to_string(a.checkpoint_every), "--stop-after", std::to_string(a.stop_after)});
     if (!a.resume.empty()) argv.insert(argv.end(), {"--resume", a.resume});
     for (const auto& s : a.sets) argv.insert(argv.end(), {"--set", s});
+    {
+      std::ofstream room(error_path(run_dir, r));
+      room << std::string(kErrorRoom, '\n');
+      if (!room) {
+        kill_spawned(r);
+        throw std::runtime_error(error_path(run_dir, r) + ": cannot create");
+      }
+    }
+    const std::string log = rank_file(run_dir, r, "log");
+    const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log_fd < 0) {
+      kill_spawned(r);
+      throw std::runtime_error(log + ": cannot create: " + std::strerror(errno));
+    }
     try {
-      pids[r] = spawn(argv);
+      pids[r] = spawn(argv, {.stderr_fd = log_fd, .report_exec_failure = true});
+      close(log_fd);
+    } catch (const ExecError& e) {
+      close(log_fd);
+      kill_spawned(r);
+      if (a.exec_prefix.empty()) throw;
+      throw InputError("--exec-prefix", "", e.what());
     } catch (...) {
-      for (int q = 0; q < r; ++q) kill(pids[q], SIGKILL);
-      for (int q = 0; q < r; ++q) waitpid(pids[q], nullptr, 0);
+      close(log_fd);
+      kill_spawned(r);
       throw;
     }
   }
 
   using Clock = std::chrono::steady_clock;
-  int first_failed = -1;
-  Clock::time_point deadline = Clock::time_point::max();
+  const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000));
+  // A stopped worker stalls every collective: after this long it fails the run.
+  const auto stop_grace = std::min<Clock::duration>(timeout, std::chrono::seconds(5));
+  const Clock::time_point never = Clock::time_point::max();
+  std::vector<Clock::time_point> stopped_since(p, never);
+  std::vector<int> stop_signal(p, 0);
+  std::vector<bool> killed_running(p, false);  // still running when the launcher killed it
+  int first_failed = -1, stalled = -1, never_ran = -1;
+  Clock::time_point deadline = never;
   int remaining = p;
   bool killed = false;
+  const auto kill_rest = [&] {
+    for (int r = 0; r < p; ++r)
+      if (!done[r]) {
+        kill(pids[r], SIGKILL);
+        killed_running[r] = true;
+      }
+    killed = true;
+  };
+  auto last_tick = Clock::now();
   while (remaining > 0) {
+    const auto now = Clock::now();
+    // The launcher itself was stopped (Ctrl-Z stops the whole job): stop times restart.
+    if (now - last_tick > std::chrono::seconds(1))
+      for (auto& t : stopped_since)
+        if (t != never) t = now;
+    last_tick = now;
     for (int r = 0; r < p; ++r) {
       if (done[r]) continue;
       int st = 0;
-      const pid_t got = waitpid(pids[r], &st, WNOHANG);
-      if (got == pids[r]) {
-        done[r] = true;
-        status[r] = st;
-        --remaining;
-        const bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-        if (!ok && first_failed < 0) {
-          first_failed = r;
-          deadline = Clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000));
-        }
+      const pid_t got = waitpid(pids[r], &st, WNOHANG | WUNTRACED | WCONTINUED);
+      if (got != pids[r]) continue;
+      if (WIFSTOPPED(st)) {
+        stopped_since[r] = now;
+        stop_signal[r] = WSTOPSIG(st);
+        continue;
+      }
+      if (WIFCONTINUED(st)) {
+        stopped_since[r] = never;
+        continue;
+      }
+      done[r] = true;
+      status[r] = st;
+      --remaining;
+      const bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0 && fs::exists(rank_file(run_dir, r, "done"));
+      if (ok) continue;
+      if (never_ran < 0 && !killed_running[r] && g_signal == 0 && !fs::exists(rank_file(run_dir, r, "started")))
+        never_ran = r;
+      if (first_failed < 0) {
+        first_failed = r;
+        deadline = now + timeout;
       }
     }
     if (remaining == 0) break;
-    if (g_signal != 0 && deadline == Clock::time_point::max()) {
+    for (int r = 0; r < p && stalled < 0; ++r)
+      if (!done[r] && stopped_since[r] != never && now - stopped_since[r] > stop_grace) stalled = r;
+    // A worker that never ran or is stopped: its peers can only wait for it.
+    if ((stalled >= 0 || never_ran >= 0) && !killed) kill_rest();
+    if (g_signal != 0 && deadline == never) {
       for (int r = 0; r < p; ++r)
         if (!done[r]) kill(pids[r], SIGTERM);
-      deadline = Clock::now() + std::chrono::seconds(5);
+      deadline = now + std::chrono::seconds(5);
     }
-    if (Clock::now() > deadline && !killed) {
-      for (int r = 0; r < p; ++r)
-        if (!done[r]) kill(pids[r], SIGKILL);
-      killed = true;
-    }
+    if (now > deadline && !killed) kill_rest();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  if (progress_fd >= 0) close(progress_fd);
   fs::remove_all(fs::path(run_dir) / ".rendezvous");
 
-  if (g_signal != 0) {
-    std::fprintf(stderr, "gcsim train: interrupted (signal %d); workers stopped, nothing written to %s\n",
-                 g_signal.load(), a.out.c_str());
-    return 128 + g_signal;
+  if (g_signal != 0)
+    return {128 + g_signal, "interrupted (signal " + std::to_string(g_signal.load()) + "); workers stopped"};
+  if (first_failed < 0 && stalled < 0) {
+    if (!fs::exists(fs::path(run_dir) / "summary.json"))  // every rank finished: rank 0 wrote it
+      return {kExitRuntime, "rank 0 finished without writing summary.json"};
+    for (int r = 0; r < p; ++r) {
+      std::error_code ec;
+      for (const char* what : {"started", "done", "error"}) fs::remove(rank_file(run_dir, r, what), ec);
+      if (fs::exists(rank_file(run_dir, r, "log"), ec) && fs::file_size(rank_file(run_dir, r, "log"), ec) == 0)
+        fs::remove(rank_file(run_dir, r, "log"), ec);
+    }
+    return {};
   }
-  if (first_failed < 0) return kExitOk;
-  // One line: the root cause -- a rank's own error, else the first rank to
-  // fail -- and what became of the others.
   std::vector<std::string> kind(p), message(p);
   for (int r = 0; r < p; ++r) {
-    std::ifstream f(error_path(run_dir, r));
-    std::getline(f, kind[r]);
-    std::getline(f, message[r]);
+    {
+      std::ifstream f(error_path(run_dir, r));
+      std::getline(f, kind[r]);
+      std::getline(f, message[r]);
+    }
+    std::error_code ec;
+    if (kind[r].empty()) fs::remove(error_path(run_dir, r), ec);  // no report: only the room for one
   }
+  const auto log_line = [&](int r, bool first = false) {
+    const std::string l = log_line_of(rank_file(run_dir, r, "log"), first);
+    return l.empty() ? std::string() : ": " + l;
+  };
+  // A worker that never ran: the --exec-prefix did not start it.
+  if (never_ran >= 0 && stalled < 0) {
+    const int r = never_ran;
+    std::string prefix;
+    for (const auto& w : exec_prefix_words(a.exec_prefix, r)) prefix += (prefix.empty() ? "" : " ") + w;
+    const std::string what = "rank " + std::to_string(r) + (a.exec_prefix.empty() ? "" : " ('" + prefix + "')") +
+                             " " + describe_status(status[r]) + " without running the worker" + log_line(r, true);
+    if (!a.exec_prefix.empty()) return {kExitBadInput, "--exec-prefix: " + what};
+    return {kExitRuntime, what};
+  }
+  // One line: the root cause -- a stopped rank, a rank's own error, a rank its
+  // peers timed out waiting for, else the first rank to fail -- and what became
+  // of the others.
   int cause = first_failed;
-  for (int r = p - 1; r >= 0; --r)
-    if (kind[r] == "cause") cause = r;
+  bool unresponsive = false;
+  if (stalled >= 0) {
+    cause = stalled;
+  } else {
+    int own = -1;
+    for (int r = p - 1; r >= 0; --r)
+      if (kind[r] == "cause") own = r;
+    int died = -1;  // failed without a report of its own: killed by a signal, say
+    for (int r = p - 1; r >= 0; --r) {
+      const bool ok = WIFEXITED(status[r]) && WEXITSTATUS(status[r]) == 0;
+      if (!ok && kind[r].empty() && !killed_running[r]) died = r;
+    }
+    if (own >= 0) {
+      cause = own;
+    } else if (died >= 0) {
+      cause = died;  // its peers' "lost its peers" came from it, whichever the launcher saw first
+    } else if (kind[first_failed] == "peer") {
+      // Its peers gave up on it: the rank that was still running, error-free, when they had.
+      for (int r = 0; r < p && !unresponsive; ++r)
+        if (killed_running[r] && kind[r].empty()) cause = r, unresponsive = true;
+    }
+  }
   std::string others;
   for (int r = 0; r < p; ++r) {
     if (r == cause) continue;
-    const bool ok = WIFEXITED(status[r]) && WEXITSTATUS(status[r]) == 0;
-    others += (others.empty() ? "" : ", ") + ("rank " + std::to_string(r) + " " +
-                                              (ok ? "finished" : kind[r] == "cause" ? "failed the same way"
-                                                                 : kind[r] == "peer" ? "lost its peers"
-                                                                                     : describe_status(status[r])));
+    const bool ok = WIFEXITED(status[r]) && WEXITSTATUS(status[r]) == 0 && kind[r].empty();
+    others += (others.empty() ? "" : ", ") +
+              ("rank " + std::to_string(r) + " " +
+               (killed_running[r] && kind[r].empty() ? std::string("killed")
+                : ok                                 ? std::string("finished")
+                : kind[r] == "cause"                 ? std::string("failed the same way")
+                : kind[r] == "peer"                  ? std::string("lost its peers")
+                                                     : describe_status(status[r])));
   }
-  const std::string what = message[cause].empty() ? describe_status(status[cause]) : message[cause];
-  std::fprintf(stderr, "gcsim train: rank %d: %s (%s%s)\n", cause, what.c_str(), others.c_str(),
-               killed ? "; the rest killed after the --timeout" : "");
-  const bool bad_input = WIFEXITED(status[cause]) && WEXITSTATUS(status[cause]) == kExitBadInput;
-  return bad_input ? kExitBadInput : kExitRuntime;
+  std::string what;
+  if (stalled >= 0) {
+    char grace[32];
+    std::snprintf(grace, sizeof grace, "%.0f", std::chrono::duration<double>(stop_grace).count());
+    what = "was stopped by " + signal_name(stop_signal[cause]) + " and not continued within " + grace +
+           " s (a stopped worker stalls every collective)";
+  } else if (unresponsive) {
+    what = "stopped responding: its peers' collectives timed out after the --timeout of " +
+           std::to_string(static_cast<long long>(a.timeout_s)) + " s (" + message[first_failed] + ")";
+  } else if (!message[cause].empty()) {
+    what = message[cause];
+  } else {
+    what = describe_status(status[cause]);
+    if (WIFEXITED(status[cause]) && WEXITSTATUS(status[cause]) == 0) what += " without finishing its run";
+    what += log_line(cause);
+  }
+  const bool rest_killed = killed && stalled < 0 && !unresponsive;
+  const std::string line = "rank " + std::to_string(cause) + ": " + what + " (" + others +
+                           (rest_killed ? "; the rest killed after the --timeout" : "") + ")";
+  const bool bad_input =
+      !unresponsive && stalled < 0 && WIFEXITED(status[cause]) && WEXITSTATUS(status[cause]) == kExitBadInput;
+  return {bad_input ? kExitBadInput : kExitRuntime, line};
 }
 
-int launch_threads(const TrainArgs& a, const train::TrainConfig& cfg, const train::FashionMnist& data,
-                   const std::string& run_dir, const std::vector<std::string>& raw_args) {
+Outcome launch_threads(const TrainArgs& a, const train::TrainConfig& cfg, const train::FashionMnist& data,
+                       const std::string& run_dir, const std::vector<std::string>& raw_args) {
   const int p = cfg.scenario.cluster.workers;
   auto hub = std::make_shared<train::InProcessHub>(
       p, std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000)));
@@ -309,9 +538,50 @@ int launch_threads(const TrainArgs& a, const train::TrainConfig& cfg, const trai
     if (failures[r].code != kExitOk && !failures[r].peer) cause = r;
   for (int r = 0; r < p && cause < 0; ++r)
     if (failures[r].code != kExitOk) cause = r;
-  if (cause < 0) return kExitOk;
-  std::fprintf(stderr, "gcsim train: rank %d: %s\n", cause, failures[cause].message.c_str());
-  return failures[cause].code;
+  if (cause < 0) return {};
+  return {failures[cause].code, "rank " + std::to_string(cause) + ": " + failures[cause].message};
+}
+
+// After a failed run: a run directory whose checkpoints can be resumed (every
+// rank's, at a common step) is kept, with its logs; returns the words that say
+// where and how to resume. Anything else is removed; returns "".
+std::string keep_if_resumable(const std::string& run_dir, const train::TrainConfig& cfg) {
+  std::error_code ec;
+  fs::remove_all(fs::path(run_dir) / ".rendezvous", ec);
+  const fs::path ck = fs::path(run_dir) / "checkpoint";
+  bool any = false;
+  std::vector<fs::path> unfinished;  // a write the failure cut short: never resumable
+  for (fs::directory_iterator it(ck, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto ext = it->path().extension();
+    if (ext == ".ckpt") any = true;
+    if (ext == ".tmp" || ext == ".new") unfinished.push_back(it->path());
+  }
+  for (const auto& f : unfinished) fs::remove(f, ec);
+  for (fs::directory_iterator it(run_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto ext = it->path().extension();
+    std::string first;
+    if (ext == ".error") std::getline(std::ifstream(it->path()), first);
+    // markers, the room left for an error report never made, empty logs
+    std::error_code size_ec;
+    if (ext == ".started" || (ext == ".error" && first.empty()) ||
+        (ext == ".log" && fs::is_empty(it->path(), size_ec)))
+      unfinished.push_back(it->path());
+  }
+  for (const auto& f : unfinished) fs::remove(f, ec);
+  if (any) {
+    const auto fp = train::fingerprint_of(train::Trainer::fingerprint_text(cfg));
+    try {
+      for (int r = 0; r < cfg.scenario.cluster.workers; ++r)
+        train::load_resume_checkpoint(ck.string(), r, cfg.scenario.cluster.workers, fp, train::SimpleCnn::kParams);
+    } catch (const std::exception&) {
+      any = false;  // not every rank checkpointed: nothing to resume from
+    }
+  }
+  if (!any) {
+    fs::remove_all(run_dir, ec);
+    return "";
+  }
+  return "; its checkpoint is kept: resume with --resume " + ck.string();
 }
 
 }  // namespace
@@ -338,12 +608,14 @@ int cmd_train(const std::vector<std::string>& args) {
       "kernels", po::value<std::string>(&a.kernels)->default_value("cpu"),
       "compression kernels: cpu or cpu-reference")(
       "device", po::value<std::string>(&a.device)->default_value("cpu"),
-      "where forward/backward run: cpu (OpenBLAS) or cuda (cuBLAS + CUDA kernels; rank r on GPU r % count)")(
+      "where forward/backward run: cpu (OpenBLAS) or cuda (cuBLAS + CUDA kernels; rank r on GPU r % count)");
+  po::options_description internal;  // what the launcher passes to its workers; not in --help
+  internal.add_options()(
       "worker-rank", po::value<int>(&a.worker_rank)->default_value(-1), "(internal) run as this rank")(
       "run-dir", po::value<std::string>(&a.run_dir)->default_value(""), "(internal)")(
       "run-id", po::value<std::string>(&a.run_id)->default_value(""), "(internal)")(
       "host", po::value<std::string>(&a.host)->default_value("127.0.0.1"), "(internal)");
-  const auto vm = parse_args(args, opts, "scenario");
+  const auto vm = parse_args(args, opts, internal, "scenario");
   if (vm.count("help") || !vm.count("scenario")) {
     std::cout << opts << "\n";
     return vm.count("help") ? kExitOk : kExitBadInput;
@@ -360,14 +632,27 @@ int cmd_train(const std::vector<std::string>& args) {
   if (a.checkpoint_every < 0) throw InputError("--checkpoint-every", "", "must be >= 0");
   if (a.stop_after < -1) throw InputError("--stop-after", "", "must be >= 0");
 
+  if (a.worker_rank >= 0) {
+    // A peer that died closes its sockets: writing to them must be an error
+    // (its peers report "lost its peers"), not a SIGPIPE that kills this rank too.
+    signal(SIGPIPE, SIG_IGN);
+    touch(rank_file(a.run_dir, a.worker_rank, "started"));
+    watch_launcher();
+    return worker_main(a, load_train_config(a.scenario, a.sets));
+  }
   const train::TrainConfig cfg = load_train_config(a.scenario, a.sets);
-  if (a.worker_rank >= 0) return worker_main(a, cfg);
 
-  if (!a.resume.empty() && !fs::is_directory(a.resume))
+  // The non-throwing overloads: a path the OS refuses to look at (too long, a
+  // loop) is bad input, not a filesystem_error.
+  std::error_code fs_ec;
+  if (!a.resume.empty() && !fs::is_directory(a.resume, fs_ec))
     throw InputError("--resume " + a.resume, "", "is not a directory (give a run's checkpoint directory)");
-  if (fs::exists(a.out)) throw InputError("--out " + a.out, "", "already exists; gcsim train never overwrites a run");
-  const fs::path parent = fs::absolute(a.out).parent_path();
-  if (!fs::is_directory(parent)) throw InputError("--out " + a.out, "", "its directory does not exist");
+  const fs::file_status out_st = fs::symlink_status(a.out, fs_ec);
+  if (fs::exists(out_st)) throw InputError("--out " + a.out, "", "already exists; gcsim train never overwrites a run");
+  if (fs_ec && fs_ec != std::errc::no_such_file_or_directory)
+    throw InputError("--out " + a.out, "", "cannot be used: " + fs_ec.message());
+  const fs::path parent = fs::absolute(a.out, fs_ec).parent_path();
+  if (fs_ec || !fs::is_directory(parent, fs_ec)) throw InputError("--out " + a.out, "", "its directory does not exist");
   // Validate the data here, before any worker starts (a bad file is exit 2, nothing written).
   const auto data = train::load_fashion_mnist(cfg.settings.data_dir, cfg.settings.limit_train,
                                               cfg.settings.limit_test);
@@ -385,21 +670,38 @@ int cmd_train(const std::vector<std::string>& args) {
     // Check every rank's checkpoint here, so a mismatch is one line and exit 2.
     const auto fp = train::fingerprint_of(train::Trainer::fingerprint_text(cfg));
     for (int r = 0; r < cfg.scenario.cluster.workers; ++r)
-      train::load_checkpoint(a.resume, r, cfg.scenario.cluster.workers, fp, train::SimpleCnn::kParams);
+      train::load_resume_checkpoint(a.resume, r, cfg.scenario.cluster.workers, fp, train::SimpleCnn::kParams);
   }
 
   const std::string run_dir = fs::absolute(a.out).string() + ".partial-" + std::to_string(getpid());
-  fs::create_directories(run_dir);
-  int rc = kExitRuntime;
-  try {
-    rc = a.backend == "gloo" ? launch_processes(a, cfg, run_dir, args) : launch_threads(a, cfg, data, run_dir, args);
-  } catch (...) {
-    fs::remove_all(run_dir);
-    throw;
+  {
+    std::error_code ec;
+    fs::create_directories(run_dir, ec);
+    if (ec) throw InputError("--out " + a.out, "", "cannot create " + run_dir + ": " + ec.message());
+    if (access(run_dir.c_str(), W_OK) != 0) {
+      const int e = errno;
+      fs::remove(run_dir, ec);
+      throw InputError("--out " + a.out, "", "cannot write in " + run_dir + ": " + std::strerror(e));
+    }
   }
-  if (rc != kExitOk) {
-    fs::remove_all(run_dir);
-    return rc;
+  Outcome outcome;
+  try {
+    outcome = a.backend == "gloo" ? launch_processes(a, cfg, run_dir, args) : launch_threads(a, cfg, data, run_dir, args);
+  } catch (const InputError& e) {
+    const std::string kept = keep_if_resumable(run_dir, cfg);
+    if (kept.empty()) throw;
+    throw InputError(e.what() + kept);
+  } catch (const std::exception& e) {
+    const std::string kept = keep_if_resumable(run_dir, cfg);
+    if (kept.empty()) throw;
+    throw std::runtime_error(e.what() + kept);
+  }
+  if (outcome.code != kExitOk) {
+    const std::string kept = keep_if_resumable(run_dir, cfg);
+    std::string line = outcome.message + kept;
+    if (kept.empty() && outcome.code > 128) line += ", nothing written to " + a.out;
+    std::fprintf(stderr, "gcsim train: %s\n", line.c_str());
+    return outcome.code;
   }
   fs::rename(run_dir, a.out);
   std::ifstream summary(fs::path(a.out) / "summary.txt");

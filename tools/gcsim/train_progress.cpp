@@ -7,8 +7,21 @@
 
 namespace gcsim::cli {
 
-TrainProgress::TrainProgress(train::RunLog& log, int epochs, int workers, bool enabled)
-    : log_(log), epochs_(epochs), workers_(workers), enabled_(enabled), live_(enabled && isatty(STDERR_FILENO)) {}
+TrainProgress::TrainProgress(train::RunLog& log, int epochs, int workers, bool enabled, std::FILE* out)
+    : log_(log),
+      epochs_(epochs),
+      workers_(workers),
+      enabled_(enabled),
+      out_(out),
+      live_(enabled && isatty(fileno(out))) {}
+
+void TrainProgress::on_resume(const train::ResumeRecord& r) {
+  log_.on_resume(r);
+  if (!enabled_) return;
+  std::fprintf(out_, "resuming after epoch %zu of %d, step %llu (from %s)\n", r.epochs.size(), epochs_,
+               static_cast<unsigned long long>(r.global_step), r.checkpoint_dir.c_str());
+  std::fflush(out_);
+}
 
 void TrainProgress::on_step(const train::StepRecord& r) {
   log_.on_step(r);
@@ -26,9 +39,9 @@ void TrainProgress::on_step(const train::StepRecord& r) {
   char bar[kWidth + 1];
   for (int i = 0; i < kWidth; ++i) bar[i] = i < filled ? '#' : '.';
   bar[kWidth] = '\0';
-  std::fprintf(stderr, "\r\033[Kepoch %d/%d [%s] step %d/%d  loss %.4f  %.0f img/s", r.epoch + 1, epochs_, bar,
+  std::fprintf(out_, "\r\033[Kepoch %d/%d [%s] step %d/%d  loss %.4f  %.0f img/s", r.epoch + 1, epochs_, bar,
                r.step + 1, r.steps_in_epoch, loss_avg_, busy_s_ > 0 ? images_ / busy_s_ : 0.0);
-  std::fflush(stderr);
+  std::fflush(out_);
   line_open_ = true;
   images_ = busy_s_ = 0.0;
   steps_in_window_ = 0;
@@ -37,14 +50,14 @@ void TrainProgress::on_step(const train::StepRecord& r) {
 void TrainProgress::on_epoch(const train::EpochRecord& r) {
   log_.on_epoch(r);
   if (!enabled_) return;
-  if (line_open_) std::fputs("\r\033[K", stderr);
+  if (line_open_) std::fputs("\r\033[K", out_);
   line_open_ = false;
-  std::fprintf(stderr, "epoch %d/%d: test accuracy %.2f %%, test loss %.4f, train loss %.4f, %.1f s\n", r.epoch,
+  std::fprintf(out_, "epoch %d/%d: test accuracy %.2f %%, test loss %.4f, train loss %.4f, %.1f s\n", r.epoch,
                epochs_, 100.0 * r.test_accuracy, r.test_loss, r.train_loss, r.epoch_s);
 }
 
 void TrainProgress::finish() {
-  if (line_open_) std::fputs("\n", stderr);
+  if (line_open_) std::fputs("\n", out_);
   line_open_ = false;
 }
 
