@@ -47,7 +47,7 @@ class Reader {
     return v;
   }
   std::vector<float> floats(std::size_t n) {
-    need(n * sizeof(float));
+    if (n > (data_.size() - at_) / sizeof(float)) truncated();  // not need(n * 4): that product can wrap
     std::vector<float> v(n);
     if (n == 0) return v;  // v.data() may be null: memcpy(null, ..., 0) is undefined (UBSan)
     std::memcpy(v.data(), data_.data() + at_, n * sizeof(float));
@@ -58,8 +58,9 @@ class Reader {
 
  private:
   void need(std::size_t n) const {
-    if (at_ + n > data_.size()) throw InputError(path_ + ": truncated checkpoint");
+    if (n > data_.size() - at_) truncated();  // at_ <= size(): no wrap
   }
+  [[noreturn]] void truncated() const { throw InputError(path_ + ": truncated checkpoint"); }
   const std::vector<std::uint8_t>& data_;
   std::string path_;
   std::size_t at_ = 0;

@@ -112,7 +112,7 @@ std::size_t HostBackend::unpack(const std::byte* wire, std::size_t wire_bytes, s
       std::memcpy(&narrow, in + j * sizeof narrow, sizeof narrow);
       idx = narrow;
     }
-    if (static_cast<std::size_t>(idx) >= n)  // negative indices wrap to huge ones
+    if (idx < 0 || static_cast<std::size_t>(idx) >= n)  // as the CUDA unpack: n may exceed 2^63
       throw WireFormatError("unpack: entry " + std::to_string(j) + " of " + std::to_string(k) + " has index " +
                             std::to_string(idx) + ", outside [0, " + std::to_string(n) + ")");
     indices[j] = idx;

@@ -103,7 +103,6 @@ class Network final : private EventHandler {
   void fill_small();
   void fill_large();
   void freeze_link_flows(int bottleneck, double share, bool requeue);
-  struct FillEntry;
   static bool fill_order(const FillEntry& a, const FillEntry& b);
   static constexpr std::size_t kSmallComponent = 24;
   void schedule_completion(std::uint32_t f);
