@@ -12,7 +12,7 @@
 set -u
 G=$(realpath "${1:?usage: sweep_full_disk.sh GCSIM [SIZE_KB]}")
 KB=${2:-64}
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/sweep_common.sh"
 [ "$(id -u)" -eq 0 ] || { echo "full disk: skipped (needs root to mount a tmpfs)"; exit 77; }
 T=$(mktemp -d)
 M="$T/small"

@@ -15,7 +15,7 @@ G=$(realpath "${1:?usage: sweep_kill_resume.sh GCSIM [N] [quick|full] [SEED]}")
 N=${2:-20}
 SIZE=${3:-full}
 SEED=${4:-$$}
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/sweep_common.sh"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 RANDOM=$SEED

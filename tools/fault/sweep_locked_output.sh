@@ -13,7 +13,7 @@
 set -u
 G=$(realpath "${1:?usage: sweep_locked_output.sh GCSIM [quick|full]}")
 SIZE=${2:-full}
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/sweep_common.sh"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 if [ "$SIZE" = quick ]; then make_sweep "$T/sweep.toml" 1 2 4 8 16 32 64; else make_sweep "$T/sweep.toml" 1 2 4 8 16 32 64 128; fi

@@ -1,4 +1,4 @@
-# Helpers for the fault-injection scripts (sourced; not run by itself).
+# Helpers for the sweep fault-injection scripts (sourced; not run by itself).
 # Each script builds its sweep in a temporary directory from the shipped base
 # scenario, so it can run from anywhere inside the source tree.
 
