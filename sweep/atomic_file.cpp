@@ -120,11 +120,18 @@ void AtomicFileSet::stage(const std::string& path, const std::string& content, b
 
 void AtomicFileSet::commit() {
   std::size_t done = 0;
+  std::vector<bool> created(staged_.size(), false);  // nothing was at the target before this set
   try {
-    for (; done < staged_.size(); ++done)
+    for (; done < staged_.size(); ++done) {
+      struct stat st {};
+      created[done] = ::lstat(staged_[done].path.c_str(), &st) != 0 && errno == ENOENT;
       move_into_place(staged_[done].tmp, staged_[done].path, staged_[done].may_replace);
+    }
   } catch (...) {
-    for (std::size_t i = 0; i < done; ++i) ::unlink(staged_[i].path.c_str());
+    // Remove what this set created; a file it replaced (--force) keeps its new,
+    // whole contents, since its old ones are gone either way.
+    for (std::size_t i = 0; i < done; ++i)
+      if (created[i]) ::unlink(staged_[i].path.c_str());
     for (std::size_t i = done + 1; i < staged_.size(); ++i) ::unlink(staged_[i].tmp.c_str());
     staged_.clear();
     throw;

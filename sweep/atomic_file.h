@@ -30,9 +30,9 @@ std::string non_regular_kind(const std::string& path);
 // Several outputs of one run, all or none. stage() writes each to its
 // temporary file (so a full disk or an unwritable directory is found before
 // any target is touched); commit() renames them into place in stage order.
-// If a rename fails, the targets this set already renamed are removed again
-// (their previous contents, if --force replaced them, are gone) and the error
-// is rethrown. Temporary files not committed are removed by the destructor.
+// If a rename fails, the targets this set already created are removed again,
+// a target it replaced (--force) keeps its new, whole contents (never a
+// user's file deleted), and the error is rethrown. Temporary files not committed are removed by the destructor.
 class AtomicFileSet {
  public:
   AtomicFileSet() = default;

@@ -170,6 +170,15 @@ TEST_CASE("AtomicFileSet writes all of its files or none", "[sweep][output]") {
   }
   CHECK(read(d / "e") == "theirs");
   CHECK(no_temporaries(d));
+  {
+    gcsim::AtomicFileSet files;  // a failed set never deletes a file the user had (it replaced "a")
+    files.stage((d / "a").string(), "A2");
+    files.stage((d / "f").string(), "F");
+    fs::create_directory(d / "f");
+    CHECK_THROWS_AS(files.commit(), InputError);
+  }
+  CHECK(read(d / "a") == "A2");
+  CHECK(no_temporaries(d));
 }
 
 TEST_CASE("messages stay on one line", "[config][bad-input]") {
