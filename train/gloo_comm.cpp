@@ -1,6 +1,9 @@
 // Gloo-backed communicator (see gloo_comm.h).
 #include "train/gloo_comm.h"
 
+#include <csignal>
+#include <mutex>
+
 #include <gloo/allgatherv.h>
 #include <gloo/allreduce.h>
 #include <gloo/barrier.h>
@@ -36,6 +39,11 @@ void sum_floats(void* c, const void* a, const void* b, std::size_t n) {
 
 GlooComm::GlooComm(int rank, int size, const GlooOptions& options) : rank_(rank), size_(size) {
   if (size < 1 || rank < 0 || rank >= size) throw std::invalid_argument("GlooComm: bad rank/size");
+  // A peer that died closes its sockets: writing to them must be an error
+  // (CommError: "lost its peers"), not a SIGPIPE that kills this process too
+  // (a train or calibrate worker, or a test running ranks as threads).
+  static std::once_flag no_sigpipe;
+  std::call_once(no_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
   // This rank's own address: a failure here is its own, not a peer's.
   std::shared_ptr<gloo::transport::Device> device;
   try {

@@ -633,9 +633,7 @@ int cmd_train(const std::vector<std::string>& args) {
   if (a.stop_after < -1) throw InputError("--stop-after", "", "must be >= 0");
 
   if (a.worker_rank >= 0) {
-    // A peer that died closes its sockets: writing to them must be an error
-    // (its peers report "lost its peers"), not a SIGPIPE that kills this rank too.
-    signal(SIGPIPE, SIG_IGN);
+    // (GlooComm ignores SIGPIPE: a write to a dead peer is an error, not a signal.)
     touch(rank_file(a.run_dir, a.worker_rank, "started"));
     watch_launcher();
     return worker_main(a, load_train_config(a.scenario, a.sets));
