@@ -20,58 +20,19 @@
 #include "config/sweep_loader.h"
 #include "sim/analytic/iteration.h"
 #include "sim/des/training_sim.h"
+#include "tests/scenario_fixture.h"
 
 namespace fs = std::filesystem;
 using gcsim::InputError;
 
 namespace {
 
-const std::string kValid = R"(name = "t"
-[model]
-name = "resnet50"
-batch_per_worker = 32
-
-[compute]
-forward_backward_ms = 100.0
-
-[cluster]
-workers = 8
-[cluster.inter_node]
-bandwidth_gbps = 10.0
-latency_us = 5.0
-
-[compression]
-method = "topk"
-ratio = 0.01
-)";
-
-fs::path temp_dir() {
-  const fs::path dir = fs::temp_directory_path() / ("gcsim_bounds_test_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string write_temp(const std::string& name, const std::string& text) {
-  const fs::path p = temp_dir() / name;
-  std::ofstream(p) << text;
-  return p.string();
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-// The one-line message of loading `text` with `sets` for `backend`, or "" when it loads.
-std::string error_of(const std::string& text, const std::vector<std::string>& sets = {},
-                     const std::string& backend = "des") {
-  const std::string path = write_temp("s.toml", text);
-  try {
-    gcsim::load_scenario(path, sets, backend);
-  } catch (const InputError& e) {
-    const std::string m = e.what();
-    CHECK(m.find('\n') == std::string::npos);
-    return m;
-  }
-  return "";
-}
+using gcsim::test::contains;
+using gcsim::test::error_of;
+using gcsim::test::replace;
+using gcsim::test::temp_dir;
+using gcsim::test::write_temp;
+const std::string& kValid = gcsim::test::kValidScenario;
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -81,12 +42,6 @@ std::string read_text(const std::string& path) {
 }
 
 std::string default_profile_text() { return read_text(std::string(GCSIM_SOURCE_DIR) + "/scenarios/profiles/default.toml"); }
-
-std::string replace(std::string s, const std::string& from, const std::string& to) {
-  const auto pos = s.find(from);
-  REQUIRE(pos != std::string::npos);
-  return s.replace(pos, from.size(), to);
-}
 
 // The message of loading the default profile with `from` replaced by `to`, or "".
 std::string profile_error(const std::string& from, const std::string& to) {

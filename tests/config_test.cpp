@@ -11,61 +11,18 @@
 #include "config/input_error.h"
 #include "config/scenario_loader.h"
 #include "config/sweep_loader.h"
+#include "tests/scenario_fixture.h"
 
 namespace fs = std::filesystem;
 using gcsim::InputError;
 
 namespace {
 
-// A valid scenario; tests break one thing at a time.
-const std::string kValid = R"(name = "t"
-[model]
-name = "resnet50"
-batch_per_worker = 32
-
-[compute]
-forward_backward_ms = 100.0
-
-[cluster]
-workers = 8
-[cluster.inter_node]
-bandwidth_gbps = 10.0
-latency_us = 5.0
-
-[compression]
-method = "topk"
-ratio = 0.01
-)";
-
-std::string write_temp(const std::string& name, const std::string& text) {
-  // One directory per process: ctest -j runs test cases of this binary side by side.
-  const fs::path dir = fs::temp_directory_path() / ("gcsim_config_test_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  const fs::path p = dir / name;
-  std::ofstream(p) << text;
-  return p.string();
-}
-
-std::string replace(std::string s, const std::string& from, const std::string& to) {
-  const auto pos = s.find(from);
-  REQUIRE(pos != std::string::npos);
-  return s.replace(pos, from.size(), to);
-}
-
-// The one-line message of loading `text`, or "" when it loads.
-std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
-  const std::string path = write_temp("s.toml", text);
-  try {
-    gcsim::load_scenario(path, sets);
-  } catch (const InputError& e) {
-    const std::string m = e.what();
-    CHECK(m.find('\n') == std::string::npos);
-    return m;
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using gcsim::test::contains;
+using gcsim::test::error_of;
+using gcsim::test::replace;
+using gcsim::test::write_temp;
+const std::string& kValid = gcsim::test::kValidScenario;
 
 }  // namespace
 
