@@ -21,24 +21,8 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 fuzz_time=${FUZZ_TIME:-8}
 
-# ---- dependencies: the project's, then clang 14 and its libFuzzer runtime ----
-tools/setup-deps.sh
-missing=()
-for p in clang-14 libclang-rt-14-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "run-fuzz: installing ${missing[*]}"
-  sudo_cmd=()
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then sudo_cmd=(sudo); else
-      echo "run-fuzz: need root to install: ${missing[*]}" >&2; exit 1
-    fi
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# ---- dependencies: the project's, and clang 14 with its libFuzzer runtime ----
+tools/setup-deps.sh clang-14 libclang-rt-14-dev
 
 # ---- build, corpora ----
 cmake --preset fuzz >/dev/null

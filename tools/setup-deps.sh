@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs gcsim's build and run dependencies from Debian's packages.
 # Idempotent: installs only what is missing, and needs root (or sudo) only then.
+# Extra package names on the command line are installed the same way, beside
+# these (tools/run-fuzz.sh: clang-14 libclang-rt-14-dev).
 set -euo pipefail
 
 packages=(
@@ -16,6 +18,7 @@ packages=(
   zlib1g-dev                   # training: reading the gzipped IDX files
   dataset-fashion-mnist        # training data: /usr/share/datasets/fashion-mnist
   iproute2                     # tools/netem.sh: network namespaces and tc shaping
+  "$@"                         # what the caller needs besides
 )
 
 missing=()
