@@ -206,12 +206,12 @@ TEST_CASE("SimpleCnn: labels >= 10 are refused before anything runs and --device
 }
 
 #ifdef GCSIM_HAVE_CUDA
-#include "train/cuda/cublas_api.h"
+#include "kernels/cuda/cublas_api.h"
 
 TEST_CASE("cuBLAS loads at run time with every entry point the CUDA model calls", "[train][graph]") {
   // Needs the CUDA toolkit's libcublas (present wherever this build found
   // nvcc), not a GPU: nothing is called.
-  const cuda::CublasApi& api = cuda::cublas_api();
+  const gcsim::kernels::cuda::CublasApi& api = gcsim::kernels::cuda::cublas_api();
   CHECK(api.library.find("libcublas.so.") != std::string::npos);
   CHECK(api.create != nullptr);
   CHECK(api.destroy != nullptr);

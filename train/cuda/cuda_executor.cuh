@@ -1,6 +1,6 @@
 // The GPU executor of train/simplecnn_graph.h: device arrays (cudaMalloc),
 // element operations as one grid-stride kernel per call, GEMM through cuBLAS
-// (loaded at run time, train/cuda/cublas_api.h) in FP32 (default math: no TF32), all
+// (loaded at run time, kernels/cuda/cublas_api.h) in FP32 (default math: no TF32), all
 // on one stream. copy_out synchronises the stream.
 #pragma once
 
@@ -14,9 +14,11 @@
 
 #include "kernels/cuda/cuda_check.h"
 #include "train/col_major_gemm.h"
-#include "train/cuda/cublas_api.h"
+#include "kernels/cuda/cublas_api.h"
 
 namespace gcsim::train::cuda {
+using kernels::cuda::CublasApi;
+using kernels::cuda::cublas_api;
 
 template <class T>
 class DeviceArray {

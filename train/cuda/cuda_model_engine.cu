@@ -18,7 +18,7 @@ class CudaModelEngine final : public ModelEngine {
   CudaModelEngine(int device, int max_batch) : exec_(device), graph_(exec_, max_batch) {
     cudaDeviceProp prop{};
     CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
-    description_ = "cuda:" + std::to_string(device) + " " + prop.name + " (cuBLAS " + cuda::cublas_api().library +
+    description_ = "cuda:" + std::to_string(device) + " " + prop.name + " (cuBLAS " + kernels::cuda::cublas_api().library +
                    ")";
   }
   void load_params(const float* params) override { graph_.load_params(params); }
@@ -40,7 +40,7 @@ int usable_cuda_devices() {
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) throw std::runtime_error(std::string("no usable GPU: ") + cudaGetErrorString(err));
   if (count == 0) throw std::runtime_error("no GPU found");
-  cuda::cublas_api();
+  kernels::cuda::cublas_api();
   return count;
 }
 

@@ -1,5 +1,5 @@
 // cuBLAS loaded with dlopen (see cublas_api.h).
-#include "train/cuda/cublas_api.h"
+#include "kernels/cuda/cublas_api.h"
 
 #include <dlfcn.h>
 
@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace gcsim::train::cuda {
+namespace gcsim::kernels::cuda {
 namespace {
 
 template <class F>
@@ -50,4 +50,4 @@ const CublasApi& cublas_api() {
   return api;
 }
 
-}  // namespace gcsim::train::cuda
+}  // namespace gcsim::kernels::cuda

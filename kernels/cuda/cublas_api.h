@@ -9,7 +9,7 @@
 
 #include <string>
 
-namespace gcsim::train::cuda {
+namespace gcsim::kernels::cuda {
 
 struct CublasApi {
   decltype(&cublasCreate_v2) create = nullptr;
@@ -24,4 +24,4 @@ struct CublasApi {
 // naming the library and the loader's message when it cannot be loaded.
 const CublasApi& cublas_api();
 
-}  // namespace gcsim::train::cuda
+}  // namespace gcsim::kernels::cuda
