@@ -21,7 +21,7 @@ void busy_for(double seconds) {
 
 }  // namespace
 
-std::vector<CollectiveMeasurement> run_collective_sweep(train::Communicator& comm, const CollectiveSweepOptions& opts,
+std::vector<CollectiveMeasurement> run_collective_sweep(comm::Communicator& comm, const CollectiveSweepOptions& opts,
                                                         const std::function<void()>& tick) {
   if (opts.repeats < 1 || opts.warmup < 0) throw std::invalid_argument("collective sweep: repeats >= 1, warmup >= 0");
   const int p = comm.size();

@@ -1,5 +1,5 @@
 // Measuring the collectives a real data-parallel run makes (Gloo's ring
-// allreduce and ring allgather, through train/communicator.h) and fitting the
+// allreduce and ring allgather, through comm/communicator.h) and fitting the
 // simulator's collective figures to them: the profile's launch_us (once per
 // collective), alpha_us (once per ring step) and the bandwidth a large message
 // achieves (sim/profile.h).
@@ -25,7 +25,7 @@
 
 #include "calib/cost_fit.h"
 #include "calib/stats.h"
-#include "train/communicator.h"
+#include "comm/communicator.h"
 
 namespace gcsim::calib {
 
@@ -49,7 +49,7 @@ struct CollectiveMeasurement {
 
 // Collective: every rank calls it with the same options. `tick` (optional)
 // runs after each measured point.
-std::vector<CollectiveMeasurement> run_collective_sweep(train::Communicator& comm, const CollectiveSweepOptions& opts,
+std::vector<CollectiveMeasurement> run_collective_sweep(comm::Communicator& comm, const CollectiveSweepOptions& opts,
                                                         const std::function<void()>& tick = {});
 
 struct CollectiveFit {

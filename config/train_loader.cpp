@@ -8,8 +8,8 @@
 #include <limits>
 
 #include "config/input_error.h"
-#include "train/dataset.h"
-#include "train/memory_estimate.h"
+#include "train/data/dataset.h"
+#include "train/model/memory_estimate.h"
 #include "sim/output/result_format.h"
 
 namespace gcsim {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "config/scenario_loader.h"
-#include "train/train_settings.h"
+#include "train/loop/train_settings.h"
 
 namespace gcsim {
 
@@ -16,7 +16,7 @@ train::TrainSettings read_train_settings(const ScenarioSource& src);
 
 // The scenario plus its training settings; also checks that the model is one
 // gcsim can train (simplecnn, no custom-model keys) and that the workers'
-// memory (train/memory_estimate.h) fits in this machine's.
+// memory (train/model/memory_estimate.h) fits in this machine's.
 train::TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& assignments = {});
 
 // Keys of [training] that only `train` uses, and the tables only it reads.

@@ -1,4 +1,4 @@
-// Fuzz property of the checkpoint reader (train/checkpoint.h): any file is
+// Fuzz property of the checkpoint reader (train/loop/checkpoint.h): any file is
 // either loaded -- and then save_checkpoint() of what was loaded writes the
 // very same bytes (for a file of an older format version, which save
 // upgrades: the upgraded file loads and saves back to itself) -- or rejected
@@ -22,7 +22,7 @@
 
 #include "config/input_error.h"
 #include "fuzz/support.h"
-#include "train/checkpoint.h"
+#include "train/loop/checkpoint.h"
 
 namespace gcsim::fuzz {
 

@@ -1,4 +1,4 @@
-// Fuzz property of the IDX reader (train/idx.h): any file, raw or gzipped,
+// Fuzz property of the IDX reader (train/data/idx.h): any file, raw or gzipped,
 // is either read into images / labels that match its header, or rejected
 // with gcsim::InputError -- never another exception, a crash, a sanitizer
 // report or a hang.
@@ -15,7 +15,7 @@
 
 #include "config/input_error.h"
 #include "fuzz/support.h"
-#include "train/idx.h"
+#include "train/data/idx.h"
 
 namespace gcsim::fuzz {
 

@@ -16,7 +16,7 @@
 #include "fuzz/idx_reader.h"
 #include "kernels/backend.h"
 #include "kernels/wire_format.h"
-#include "train/checkpoint.h"
+#include "train/loop/checkpoint.h"
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;

@@ -204,7 +204,7 @@ TEST_CASE("run_collective_sweep times both collectives at every size with ring b
   o.sizes = {16, 1024};
   o.repeats = 3;
   o.warmup = 1;
-  gcsim::train::test::on_ranks(p, [&](gcsim::train::Communicator& c) {
+  gcsim::train::test::on_ranks(p, [&](gcsim::comm::Communicator& c) {
     int ticks = 0;
     const auto ms = run_collective_sweep(c, o, [&] { ++ticks; });
     if (ms.size() != 4 || ticks != 4) throw std::runtime_error("want 2 ops x 2 sizes");
@@ -217,11 +217,11 @@ TEST_CASE("run_collective_sweep times both collectives at every size with ring b
   // compute_s: every rank works that long before each collective (not timed): 2 ops x 2 sizes x 4 runs
   o.compute_s = 0.002;
   const auto t0 = std::chrono::steady_clock::now();
-  gcsim::train::test::on_ranks(2, [&](gcsim::train::Communicator& c) { run_collective_sweep(c, o); });
+  gcsim::train::test::on_ranks(2, [&](gcsim::comm::Communicator& c) { run_collective_sweep(c, o); });
   CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= 16 * 0.002);
   o.compute_s = 0.0;
   o.sizes = {6};  // not a multiple of 4
-  CHECK_THROWS_AS(gcsim::train::test::on_ranks(2, [&](gcsim::train::Communicator& c) { run_collective_sweep(c, o); }),
+  CHECK_THROWS_AS(gcsim::train::test::on_ranks(2, [&](gcsim::comm::Communicator& c) { run_collective_sweep(c, o); }),
                   std::invalid_argument);
 }
 

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "config/input_error.h"
-#include "train/dataset.h"
-#include "train/idx.h"
+#include "train/data/dataset.h"
+#include "train/data/idx.h"
 
 namespace fs = std::filesystem;
 using Catch::Contains;

@@ -26,19 +26,20 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #include "kernels/backend.h"
 #include "kernels/synthetic_gradient.h"
 #include "kernels/wire_format.h"
-#include "train/checkpoint.h"
-#include "train/gloo_comm.h"
-#include "train/gradient_exchange.h"
-#include "train/inprocess_comm.h"
-#include "train/memory_estimate.h"
-#include "train/run_log.h"
-#include "train/sgd.h"
-#include "train/trainer.h"
+#include "train/loop/checkpoint.h"
+#include "comm/gloo_comm.h"
+#include "train/loop/gradient_exchange.h"
+#include "comm/inprocess_comm.h"
+#include "train/model/memory_estimate.h"
+#include "train/loop/run_log.h"
+#include "train/loop/sgd.h"
+#include "train/loop/trainer.h"
 #include "tests/train_support.h"
 
 namespace fs = std::filesystem;
 using namespace gcsim;
 using namespace gcsim::train;
+using namespace gcsim::comm;
 using namespace gcsim::train::test;
 
 // Catch2's assertion macros are not thread-safe: code running on rank

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "tests/test_rng.h"
-#include "train/dataset.h"
+#include "train/data/dataset.h"
 #include "tests/train_support.h"
-#include "train/simplecnn.h"
+#include "train/model/simplecnn.h"
 
 using namespace gcsim;
 using namespace gcsim::train;

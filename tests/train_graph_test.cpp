@@ -1,8 +1,8 @@
 // Tests for the GPU model's code on the host: the row-major -> column-major
 // GEMM mapping handed to cuBLAS (against column-major CBLAS), the element
-// operations of train/graph_ops.h (adjointness of im2col/col2im, the
+// operations of train/model/graph_ops.h (adjointness of im2col/col2im, the
 // permutes, pooling ties), and the whole batched graph of
-// train/simplecnn_graph.h run by the host executor against the layer-by-layer
+// train/model/simplecnn_graph.h run by the host executor against the layer-by-layer
 // CPU model (loss, hits and every gradient).
 #include <cblas.h>
 
@@ -17,12 +17,12 @@
 
 #include "tests/test_rng.h"
 #include "tests/train_support.h"
-#include "train/col_major_gemm.h"
-#include "train/gemm.h"
-#include "train/graph_ops.h"
-#include "train/host_executor.h"
-#include "train/simplecnn.h"
-#include "train/simplecnn_graph.h"
+#include "train/model/col_major_gemm.h"
+#include "train/model/gemm.h"
+#include "train/model/graph_ops.h"
+#include "train/model/host_executor.h"
+#include "train/model/simplecnn.h"
+#include "train/model/simplecnn_graph.h"
 
 using namespace gcsim::train;
 using gcsim::train::test::max_rel_diff;

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "models/zoo.h"
-#include "train/gemm.h"
-#include "train/layers.h"
-#include "train/simplecnn.h"
+#include "train/model/gemm.h"
+#include "train/model/layers.h"
+#include "train/model/simplecnn.h"
 #include "tests/test_rng.h"
 
 using namespace gcsim::train;

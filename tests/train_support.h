@@ -15,11 +15,15 @@
 #include <thread>
 #include <vector>
 
-#include "train/dataset.h"
-#include "train/inprocess_comm.h"
-#include "train/trainer.h"
+#include "train/data/dataset.h"
+#include "comm/inprocess_comm.h"
+#include "train/loop/trainer.h"
 
 namespace gcsim::train::test {
+
+using comm::Communicator;
+using comm::InProcessComm;
+using comm::InProcessHub;
 
 // Runs body(comm) on P in-process ranks; rethrows the first failure.
 inline void on_ranks(int p, const std::function<void(Communicator&)>& body, int timeout_ms = 20000) {

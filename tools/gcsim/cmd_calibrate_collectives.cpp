@@ -28,7 +28,7 @@
 #include "calib/profile_writer.h"
 #include "config/input_error.h"
 #include "config/profile_loader.h"
-#include "train/gloo_comm.h"
+#include "comm/gloo_comm.h"
 #include "sweep/atomic_file.h"
 #include "tools/gcsim/cli.h"
 #include "tools/gcsim/worker_processes.h"
@@ -115,12 +115,12 @@ std::string error_path(const std::string& run_dir, int rank) {
 // A worker's failure goes to RUN_DIR/rank-R.error for the launcher's one line.
 int worker_main(const Args& a) {
   try {
-    train::GlooOptions go;
+    comm::GlooOptions go;
     go.store_dir = (fs::path(a.run_dir) / "rendezvous").string();
     go.run_id = a.run_id;
     go.host = a.host;
     go.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000));
-    train::GlooComm comm(a.worker_rank, a.workers, go);
+    comm::GlooComm comm(a.worker_rank, a.workers, go);
     const auto ms = calib::run_collective_sweep(comm, sweep_options(a));
     if (a.worker_rank == 0) {
       std::ofstream f(fs::path(a.run_dir) / "measurements.csv");

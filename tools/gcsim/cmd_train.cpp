@@ -36,12 +36,12 @@
 #include "config/input_error.h"
 #include "config/train_loader.h"
 #include "kernels/backend.h"
-#include "train/checkpoint.h"
-#include "train/dataset.h"
-#include "train/gloo_comm.h"
-#include "train/inprocess_comm.h"
-#include "train/run_log.h"
-#include "train/trainer.h"
+#include "train/loop/checkpoint.h"
+#include "train/data/dataset.h"
+#include "comm/gloo_comm.h"
+#include "comm/inprocess_comm.h"
+#include "train/loop/run_log.h"
+#include "train/loop/trainer.h"
 #include "tools/gcsim/cli.h"
 #include "tools/gcsim/train_progress.h"
 #include "tools/gcsim/worker_processes.h"
@@ -103,7 +103,7 @@ train::TrainerOptions trainer_options(const TrainArgs& a, const std::string& run
 }
 
 // One rank's whole run; rank 0 also writes the summary. Returns the summary text (rank 0).
-std::string run_rank(train::Communicator& comm, const train::FashionMnist& data, const train::TrainConfig& cfg,
+std::string run_rank(comm::Communicator& comm, const train::FashionMnist& data, const train::TrainConfig& cfg,
                      const TrainArgs& a, const std::string& run_dir, const std::string& command,
                      std::FILE* progress_out = stderr) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -135,7 +135,7 @@ RankFailure current_failure() {
     return {kExitBadInput, false, e.what()};
   } catch (const kernels::NonFiniteError& e) {
     return {kExitBadInput, false, std::string(e.what()) + " (training diverged: lower [optimizer] lr?)"};
-  } catch (const train::CommError& e) {
+  } catch (const comm::CommError& e) {
     return {kExitRuntime, true, e.what()};
   } catch (const std::exception& e) {
     return {kExitRuntime, false, e.what()};
@@ -208,12 +208,12 @@ int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
   try {
     const auto data = train::load_fashion_mnist(cfg.settings.data_dir, cfg.settings.limit_train,
                                                 cfg.settings.limit_test);
-    train::GlooOptions go;
+    comm::GlooOptions go;
     go.store_dir = (fs::path(a.run_dir) / ".rendezvous").string();
     go.run_id = a.run_id;
     go.host = a.host;
     go.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000));
-    train::GlooComm comm(rank, cfg.scenario.cluster.workers, go);
+    comm::GlooComm comm(rank, cfg.scenario.cluster.workers, go);
     const char* command = std::getenv("GCSIM_TRAIN_COMMAND");
     run_rank(comm, data, cfg, a, a.run_dir, command ? command : "", rank == 0 ? progress_stream() : stderr);
     touch(rank_file(a.run_dir, rank, "done"));
@@ -517,13 +517,13 @@ Outcome launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, cons
 Outcome launch_threads(const TrainArgs& a, const train::TrainConfig& cfg, const train::FashionMnist& data,
                        const std::string& run_dir, const std::vector<std::string>& raw_args) {
   const int p = cfg.scenario.cluster.workers;
-  auto hub = std::make_shared<train::InProcessHub>(
+  auto hub = std::make_shared<comm::InProcessHub>(
       p, std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000)));
   std::vector<RankFailure> failures(p);  // each rank writes only its own entry
   std::vector<std::thread> threads;
   for (int r = 0; r < p; ++r)
     threads.emplace_back([&, r] {
-      train::InProcessComm comm(hub, r);
+      comm::InProcessComm comm(hub, r);
       try {
         run_rank(comm, data, cfg, a, run_dir, command_line(raw_args));
       } catch (const std::exception&) {

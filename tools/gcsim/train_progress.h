@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "train/run_log.h"
+#include "train/loop/run_log.h"
 
 namespace gcsim::cli {
 

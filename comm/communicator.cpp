@@ -1,0 +1,35 @@
+// Byte counts of the ring schedules (see communicator.h).
+#include "comm/communicator.h"
+
+#include <stdexcept>
+
+namespace gcsim::comm {
+
+void Communicator::check_known_counts(std::size_t bytes, const std::vector<std::size_t>& counts) const {
+  if (counts.size() != static_cast<std::size_t>(size()) || counts[static_cast<std::size_t>(rank())] != bytes)
+    throw std::invalid_argument(name() + " allgatherv_known: counts do not match the ranks or this rank's bytes");
+}
+
+std::uint64_t ring_allreduce_bytes(std::size_t n, int ranks, int rank) {
+  if (ranks <= 1) return 0;
+  // Chunk c holds elements [c n / P, (c + 1) n / P). In the reduce-scatter a
+  // rank sends every chunk except one, and again in the allgather.
+  const auto p = static_cast<std::uint64_t>(ranks);
+  std::uint64_t total = 0;
+  for (std::uint64_t c = 0; c < p; ++c) {
+    if (c == static_cast<std::uint64_t>((rank + 1) % ranks)) continue;
+    total += (c + 1) * n / p - c * n / p;
+  }
+  return 2 * total * sizeof(float);
+}
+
+std::uint64_t ring_allgather_bytes(const std::vector<std::size_t>& counts, int rank) {
+  const int p = static_cast<int>(counts.size());
+  if (p <= 1) return 0;
+  std::uint64_t total = 0;
+  for (int r = 0; r < p; ++r)
+    if (r != (rank + 1) % p) total += counts[r];
+  return total;
+}
+
+}  // namespace gcsim::comm

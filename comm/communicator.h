@@ -1,0 +1,70 @@
+// The collectives a data-parallel worker needs, behind one interface with
+// three implementations: Gloo over TCP between processes (gloo_comm.h), P
+// threads in one process (inprocess_comm.h, for fast tests), and NCCL on GPUs
+// where built (not yet: see README).
+//
+// Every call is collective: all ranks make the same calls in the same order.
+// A peer that dies or stalls makes the call throw CommError within the
+// communicator's timeout; no call blocks forever.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace gcsim::comm {
+
+class CommError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual std::string name() const = 0;  // "gloo", "inprocess", ...
+
+  // In place: data[i] = sum over ranks of data[i]. The reduction order is fixed
+  // for a given size, so results are identical on every rank and every run.
+  virtual void allreduce_sum(float* data, std::size_t n) = 0;
+
+  // Every rank contributes `bytes` bytes (counts may differ between ranks);
+  // afterwards `out` holds rank 0's bytes, then rank 1's, ... and `counts[r]`
+  // the size of rank r's part.
+  virtual void allgatherv(const void* data, std::size_t bytes, std::vector<std::uint8_t>& out,
+                          std::vector<std::size_t>& counts) = 0;
+
+  // The same when every rank already knows every part's size (Top-K and
+  // Random-K send k = ceil(ratio n) entries on every rank): `counts` is the
+  // same on all ranks and counts[rank()] == bytes, so the exchange of byte
+  // counts that allgatherv starts with is skipped (one collective, not two).
+  virtual void allgatherv_known(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts,
+                                std::vector<std::uint8_t>& out) = 0;
+
+  virtual void barrier() = 0;
+
+  // Bytes this rank has put on the wire so far, by the algorithm's schedule
+  // (payload only: no TCP/IP headers).
+  std::uint64_t bytes_sent() const { return bytes_sent_; }
+
+ protected:
+  // allgatherv_known's precondition on this rank's side: one count per rank,
+  // and this rank's own equal to `bytes`; throws std::invalid_argument.
+  void check_known_counts(std::size_t bytes, const std::vector<std::size_t>& counts) const;
+
+  std::uint64_t bytes_sent_ = 0;
+};
+
+// Bytes one rank sends in a ring allreduce of n floats over P ranks:
+// reduce-scatter + allgather, 2 (P-1) chunks of about n/P elements.
+std::uint64_t ring_allreduce_bytes(std::size_t n, int ranks, int rank);
+// Bytes one rank sends in a ring allgather(v) of `counts`: it forwards every
+// part but its successor's, i.e. sum(counts) - counts[(rank + 1) % P].
+std::uint64_t ring_allgather_bytes(const std::vector<std::size_t>& counts, int rank);
+
+}  // namespace gcsim::comm

@@ -1,0 +1,61 @@
+// Collectives between processes over Gloo's TCP transport.
+//
+// Rendezvous: every rank opens a gloo::rendezvous::FileStore on a directory
+// all ranks can see (the launcher uses OUT/.rendezvous), under a prefix that
+// names the run, and connects a full mesh of TCP pairs. Each rank binds to
+// `host` (loopback by default; inside a network namespace, that namespace's
+// address).
+//
+// allreduce_sum is Gloo's ring allreduce (reduce-scatter + allgather);
+// allgatherv first allgathers the per-rank byte counts, then the bytes
+// (Gloo's ring allgatherv); allgatherv_known only the bytes. A dead peer closes its sockets: Gloo raises an
+// IoException, which becomes CommError; a stalled peer hits the timeout.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "comm/communicator.h"
+
+namespace gloo {
+class Context;
+}
+
+namespace gcsim::comm {
+
+struct GlooOptions {
+  std::string store_dir;      // shared directory for the file store
+  std::string run_id;         // prefix of the store keys (one per run)
+  std::string host = "127.0.0.1";
+  std::chrono::milliseconds timeout{60000};
+};
+
+class GlooComm final : public Communicator {
+ public:
+  // Blocks until all `size` ranks have connected (or throws CommError after the timeout).
+  GlooComm(int rank, int size, const GlooOptions& options);
+  ~GlooComm() override;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::string name() const override { return "gloo"; }
+  void allreduce_sum(float* data, std::size_t n) override;
+  void allgatherv(const void* data, std::size_t bytes, std::vector<std::uint8_t>& out,
+                  std::vector<std::size_t>& counts) override;
+  void allgatherv_known(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts,
+                        std::vector<std::uint8_t>& out) override;
+  void barrier() override;
+
+ private:
+  std::uint32_t next_tag() { return tag_++; }
+  // Gloo's ring allgatherv of parts of known sizes (total = their sum).
+  void gather_parts(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts, std::size_t total,
+                    std::vector<std::uint8_t>& out);
+  int rank_, size_;
+  std::shared_ptr<gloo::Context> context_;
+  std::uint32_t tag_ = 1;
+  std::vector<std::uint64_t> count_scratch_;
+};
+
+}  // namespace gcsim::comm
