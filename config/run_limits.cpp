@@ -60,7 +60,7 @@ struct CollectiveSize {
   double messages = 0, pairs = 0, in_flight = 0;
 };
 
-CollectiveSize collective_size(const Scenario& s, const BucketCost& c) {
+CollectiveSize collective_size(const Scenario& s, const PhaseCost& c) {
   const double P = s.cluster.workers, C = s.collective.chunks;
   const double G = std::min(s.cluster.gpus_per_node, s.cluster.workers), M = s.cluster.nodes();
   if (c.sparse) return {(P - 1) * P * C, P, P * C};
@@ -159,12 +159,14 @@ void check_derived(const Scenario& s, const ScenarioSource& src) {
   for (std::size_t i = 0; i < buckets.size() && s.cluster.workers > 1; ++i) {
     const BucketCost c = bucket_cost(s, fabric, buckets[i]);
     const std::string b = "bucket " + std::to_string(i) + "'s ";
-    check_finite(src, c.compress_s, b + "compression time");
+    check_finite(src, c.compress_s + c.between_s(), b + "compression time");
     check_finite(src, c.decompress_s, b + "decompression time");
-    check_finite(src, c.collective.time_s, b + "collective time");
-    check_finite(src, c.wire_bytes, b + "payload");
-    check_finite(src, c.collective.bytes_sent, b + "bytes sent");
-    check_finite(src, c.collective.bytes_received, b + "bytes received");
+    for (const PhaseCost& ph : c.phases) {
+      check_finite(src, ph.collective.time_s, b + "collective time");
+      check_finite(src, ph.wire_bytes, b + "payload");
+      check_finite(src, ph.collective.bytes_sent, b + "bytes sent");
+      check_finite(src, ph.collective.bytes_received, b + "bytes received");
+    }
   }
   const IterationResult r = simulate_analytic(s);
   check_finite(src, r.iteration_time_s, "the iteration time");
@@ -185,13 +187,14 @@ DesEstimate estimate_des(const Scenario& s) {
   if (s.cluster.workers > 1) {
     std::vector<bool> seen(8, false);  // per algorithm (+ sparse): routes are cached across buckets
     for (const Bucket& b : buckets) {
-      const BucketCost c = bucket_cost(s, fabric, b);
-      const CollectiveSize z = collective_size(s, c);
-      per_iteration += z.messages;
-      in_flight = std::max(in_flight, z.in_flight);
-      const int kind = c.sparse ? 7 : static_cast<int>(c.algorithm);
-      if (!seen[kind]) e.routes += z.pairs;
-      seen[kind] = true;
+      for (const PhaseCost& c : bucket_cost(s, fabric, b).phases) {
+        const CollectiveSize z = collective_size(s, c);
+        per_iteration += z.messages;
+        in_flight = std::max(in_flight, z.in_flight);
+        const int kind = c.sparse ? 7 : static_cast<int>(c.algorithm);
+        if (!seen[kind]) e.routes += z.pairs;
+        seen[kind] = true;
+      }
     }
   }
   e.messages = per_iteration * iters;

@@ -11,6 +11,7 @@
 #include "config/profile_loader.h"
 #include "config/run_limits.h"
 #include "config/train_loader.h"
+#include "compress/method.h"
 #include "models/zoo.h"
 #include "sim/training/buckets.h"
 #include "sim/output/result_format.h"
@@ -39,6 +40,8 @@ constexpr std::int64_t kPerNode = 1024;  // GPUs or NICs per node
 constexpr std::int64_t kFatTreeSwitches = 1'000'000;  // nodes per leaf, spines
 constexpr std::int64_t kBatch = 100'000'000;
 constexpr std::int64_t kIterations = 1'000'000'000;
+constexpr std::int64_t kCompressionRank = 1'000'000;  // PowerSGD's r
+constexpr std::int64_t kStartIter = 1'000'000'000;    // PowerSGD's start_iter
 }  // namespace bound
 
 // A number in [range[0], range[1]] (`unit` for the message).
@@ -151,8 +154,6 @@ const std::vector<std::pair<const char*, Algorithm>> kAlgorithms = {
     {"auto", Algorithm::Auto}};
 const std::vector<std::pair<const char*, Placement>> kPlacements = {{"packed", Placement::Packed},
                                                                     {"spread", Placement::Spread}};
-const std::vector<std::pair<const char*, Method>> kMethods = {
-    {"none", Method::None}, {"topk", Method::TopK}, {"randomk", Method::RandomK}, {"threshold", Method::Threshold}};
 const std::vector<std::pair<const char*, Granularity>> kGranularities = {
     {"layer", Granularity::Layer}, {"bucket", Granularity::Bucket}, {"model", Granularity::Model}};
 const std::vector<std::pair<const char*, Exchange>> kExchanges = {{"allgather", Exchange::Allgather},
@@ -211,10 +212,14 @@ ComputeSpec read_compute(const TableReader& c, const Profile& profile) {
 }
 
 CompressionSpec read_compression(const TableReader& c) {
-  c.reject_unknown(
-      {"method", "ratio", "index_bytes", "error_feedback", "momentum_correction", "granularity", "exchange"});
+  c.reject_unknown({"method", "ratio", "index_bytes", "error_feedback", "momentum_correction", "granularity",
+                    "exchange", "rank", "start_iter", "warm_start", "min_compression_rate", "majority_vote", "bits"});
   CompressionSpec s;
-  s.method = read_choice(c, "method", kMethods, "none");
+  // Keys a method does not read are accepted (a sweep may set ratio for every
+  // point of a method axis); the config hash and outputs name only the
+  // method's own (compress::Method::options()).
+  s.method = c.choice("method", compress::method_names(), std::string("none"));
+  const compress::Method& m = compress::method(s.method);
   s.ratio = c.number("ratio", 0.01);
   if (!(s.ratio > 0.0 && s.ratio <= 1.0)) c.fail("ratio", "must be in (0, 1] (got " + format_number(s.ratio) + ")");
   const std::int64_t idx = c.integer("index_bytes", 4);
@@ -222,10 +227,21 @@ CompressionSpec read_compression(const TableReader& c) {
   s.index_bytes = static_cast<int>(idx);
   s.error_feedback = c.boolean("error_feedback", true);
   s.momentum_correction = c.boolean("momentum_correction", false);
-  if (s.momentum_correction && (s.method == Method::None || !s.error_feedback))
-    c.fail("momentum_correction", "needs a compression method with error_feedback = true");
+  if (s.momentum_correction && (!m.sparsifies() || !s.error_feedback))
+    c.fail("momentum_correction", "needs a sparsifying method (topk, randomk, threshold) with error_feedback = true");
   s.granularity = read_choice(c, "granularity", kGranularities, "bucket");
   s.exchange = read_choice(c, "exchange", kExchanges, "allgather");
+  s.rank = int_at_least(c, "rank", 1, bound::kCompressionRank, 4);
+  s.start_iter = int_at_least(c, "start_iter", 0, bound::kStartIter, 0);
+  s.warm_start = c.boolean("warm_start", true);
+  s.min_compression_rate = c.number("min_compression_rate", 2.0);
+  if (!(s.min_compression_rate > 0.0 && s.min_compression_rate <= 1e6))
+    c.fail("min_compression_rate", "must be in (0, 1e6] (got " + format_number(s.min_compression_rate) + ")");
+  s.majority_vote = c.boolean("majority_vote", false);
+  const std::int64_t bits = c.integer("bits", 8);
+  if (bits != 2 && bits != 4 && bits != 8) c.fail("bits", "must be 2, 4 or 8 (got " + std::to_string(bits) + ")");
+  s.bits = static_cast<int>(bits);
+  if (auto e = m.validate(s)) c.fail(e->key, e->message);
   return s;
 }
 
@@ -335,7 +351,7 @@ Scenario build_scenario(const ScenarioSource& src) {
   if (const auto st = r.sub("stragglers", false)) s.stragglers = read_stragglers(*st, s.cluster);
 
   // int32 indices address one compression unit: a layer, a bucket or the whole model.
-  if (s.compression.method != Method::None && s.compression.index_bytes == 4) {
+  if (compress::method(s.compression.method).sparsifies() && s.compression.index_bytes == 4) {
     const auto comp = r.sub("compression", true);
     if (s.compression.granularity == Granularity::Model) {
       if (s.model.total_params() > std::numeric_limits<std::int32_t>::max())

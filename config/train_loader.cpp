@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "compress/method.h"
 #include "config/input_error.h"
 #include "train/data/dataset.h"
 #include "train/model/memory_estimate.h"
@@ -92,7 +93,7 @@ train::TrainConfig load_train_config(const std::string& path, const std::vector<
   if (cfg.scenario.model.name != "simplecnn")
     model->fail("name", "gcsim train runs the zoo's \"simplecnn\" only (got \"" + cfg.scenario.model.name + "\")");
   const auto& c = cfg.scenario.compression;
-  if (c.method != Method::None && c.index_bytes == 8)
+  if (compress::method(c.method).sparsifies() && c.index_bytes == 8)
     root.sub("compression", true)->fail("index_bytes", "training packs int32 indices (every tensor is < 2^31)");
   if (cfg.settings.limit_train && *cfg.settings.limit_train < cfg.scenario.cluster.workers)
     root.sub("data", true)->fail("limit_train", "must be >= cluster.workers = " +

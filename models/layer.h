@@ -11,12 +11,31 @@
 
 namespace gcsim {
 
+// One parameter tensor of a layer, as the matrix gradient compressors see it:
+// a conv weight (out, in, kh, kw) is (out, in*kh*kw), a linear weight
+// (out, in), an embedding (num, dim); vectors (biases, norm scales) are (n, 1).
+struct TensorShape {
+  std::int64_t rows = 0;
+  std::int64_t cols = 1;
+  std::int64_t size() const { return rows * cols; }
+};
+
 struct Layer {
   std::string name;            // e.g. "layer1.0.conv1" (torchvision / HF naming where one exists)
   std::string kind;            // conv, bn, linear, embedding, layernorm, attention, lm_head, ...
   std::int64_t params = 0;     // trainable parameters (weights + biases)
   double forward_flops = 0.0;  // forward FLOPs for one sample
+  // Its parameter tensors in storage order (weight, then bias), summing to
+  // params. Empty for layers given only by a parameter count (custom models):
+  // see tensors_of().
+  std::vector<TensorShape> tensors;
 };
+
+// The layer's tensors; a layer without shapes is one (params, 1) vector.
+inline std::vector<TensorShape> tensors_of(const Layer& l) {
+  if (!l.tensors.empty() || l.params == 0) return l.tensors;
+  return {TensorShape{l.params, 1}};
+}
 
 struct ModelSpec {
   std::string name;            // zoo name, or "custom"

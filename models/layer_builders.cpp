@@ -39,7 +39,7 @@ void LayerBuilder::set_shape(ActShape s) {
   shape_ = s;
 }
 
-const Layer& LayerBuilder::append(std::string name, std::string kind, std::int64_t params,
+Layer& LayerBuilder::append(std::string name, std::string kind, std::int64_t params,
                                   std::int64_t forward_flops) {
   require(!name.empty(), "layer name must not be empty");
   Layer l;
@@ -65,13 +65,17 @@ const Layer& LayerBuilder::conv2d(std::string name, std::int64_t out_channels,
   const std::int64_t out_elems = out_channels * hout * wout;
   const std::int64_t flops = 2 * (cin / opt.groups) * opt.kernel * opt.kernel * out_elems +
                              (opt.bias ? out_elems : 0);
-  const Layer& l = append(std::move(name), "conv", weight + bias, flops);
+  Layer& l = append(std::move(name), "conv", weight + bias, flops);
+  l.tensors = {{out_channels, weight / out_channels}};
+  if (opt.bias) l.tensors.push_back({out_channels, 1});
   shape_ = ActShape{out_channels, hout, wout};
   return l;
 }
 
 const Layer& LayerBuilder::batchnorm2d(std::string name) {
-  return append(std::move(name), "bn", 2 * shape_.channels, 2 * shape_.elements());
+  Layer& l = append(std::move(name), "bn", 2 * shape_.channels, 2 * shape_.elements());
+  l.tensors = {{shape_.channels, 1}, {shape_.channels, 1}};
+  return l;
 }
 
 const Layer& LayerBuilder::linear(std::string name, std::int64_t out_features, bool bias) {
@@ -80,7 +84,9 @@ const Layer& LayerBuilder::linear(std::string name, std::int64_t out_features, b
   const std::int64_t pos = shape_.positions();
   const std::int64_t params = in * out_features + (bias ? out_features : 0);
   const std::int64_t flops = 2 * in * out_features * pos + (bias ? out_features * pos : 0);
-  const Layer& l = append(std::move(name), "linear", params, flops);
+  Layer& l = append(std::move(name), "linear", params, flops);
+  l.tensors = {{out_features, in}};
+  if (bias) l.tensors.push_back({out_features, 1});
   shape_.channels = out_features;
   return l;
 }
@@ -95,13 +101,16 @@ const Layer& LayerBuilder::tied_linear(std::string name, std::int64_t out_featur
 }
 
 const Layer& LayerBuilder::layernorm(std::string name) {
-  return append(std::move(name), "layernorm", 2 * shape_.channels, 2 * shape_.elements());
+  Layer& l = append(std::move(name), "layernorm", 2 * shape_.channels, 2 * shape_.elements());
+  l.tensors = {{shape_.channels, 1}, {shape_.channels, 1}};
+  return l;
 }
 
 const Layer& LayerBuilder::embedding(std::string name, std::int64_t num_embeddings,
                                      std::int64_t dim) {
   require(num_embeddings > 0 && dim > 0, name + ": embedding sizes must be positive");
-  const Layer& l = append(std::move(name), "embedding", num_embeddings * dim, 0);
+  Layer& l = append(std::move(name), "embedding", num_embeddings * dim, 0);
+  l.tensors = {{num_embeddings, dim}};
   shape_.channels = dim;
   return l;
 }

@@ -95,7 +95,7 @@ class LayerBuilder {
   void flatten();  // {C, H, W} -> {C*H*W, 1, 1}
 
  private:
-  const Layer& append(std::string name, std::string kind, std::int64_t params,
+  Layer& append(std::string name, std::string kind, std::int64_t params,
                       std::int64_t forward_flops);
   void pool2d(std::int64_t kernel, std::int64_t stride, std::int64_t padding);
 

@@ -32,31 +32,7 @@ const char* to_string(Placement p) {
   return "?";
 }
 
-const char* to_string(Method m) {
-  switch (m) {
-    case Method::None: return "none";
-    case Method::TopK: return "topk";
-    case Method::RandomK: return "randomk";
-    case Method::Threshold: return "threshold";
-  }
-  return "?";
-}
 
-const char* to_string(Granularity g) {
-  switch (g) {
-    case Granularity::Layer: return "layer";
-    case Granularity::Bucket: return "bucket";
-    case Granularity::Model: return "model";
-  }
-  return "?";
-}
 
-const char* to_string(Exchange e) {
-  switch (e) {
-    case Exchange::Allgather: return "allgather";
-    case Exchange::Dense: return "dense";
-  }
-  return "?";
-}
 
 }  // namespace gcsim

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "compress/spec.h"
 #include "models/layer.h"
 #include "sim/profile.h"
 
@@ -18,9 +19,6 @@ enum class Algorithm { Ring, Tree, HalvingDoubling, Hierarchical, ParameterServe
 // How nodes are laid out on a fat-tree's leaves: consecutive nodes on one leaf
 // (packed), or node n on leaf n mod leaves (spread: neighbours on different leaves).
 enum class Placement { Packed, Spread };
-enum class Method { None, TopK, RandomK, Threshold };
-enum class Granularity { Layer, Bucket, Model };
-enum class Exchange { Allgather, Dense };
 
 // One class of link: NVLink/NVSwitch inside a node, or the NIC into the network.
 struct LinkClass {
@@ -52,15 +50,6 @@ struct ComputeSpec {
   double efficiency = 0.0;                   // fraction of the GPU's peak reached
 };
 
-struct CompressionSpec {
-  Method method = Method::None;
-  double ratio = 1.0;            // rho = k/N in (0, 1]
-  int index_bytes = 4;           // 4 (int32) or 8 (int64)
-  bool error_feedback = true;
-  bool momentum_correction = false;  // DGC: momentum accumulated on the worker (gcsim train only)
-  Granularity granularity = Granularity::Bucket;
-  Exchange exchange = Exchange::Allgather;
-};
 
 // Options of the collective algorithms (the algorithm itself is Scenario::algorithm).
 struct CollectiveSpec {
@@ -104,8 +93,5 @@ struct Scenario {
 const char* to_string(TopologyKind);
 const char* to_string(Algorithm);
 const char* to_string(Placement);
-const char* to_string(Method);
-const char* to_string(Granularity);
-const char* to_string(Exchange);
 
 }  // namespace gcsim

@@ -1,5 +1,9 @@
 #include "sweep/config_hash.h"
 
+#include <variant>
+
+#include "compress/method.h"
+
 #include <cstdio>
 #include <cstring>
 
@@ -115,13 +119,11 @@ std::string canonical_config(const Scenario& s) {
   c.add("collective.chunks", s.collective.chunks);
 
   const auto& z = s.compression;
-  c.add("compression.method", to_string(z.method));
-  if (z.method != Method::None) {  // dense training reads none of these (sim/training/compression_cost.cpp)
-    c.add("compression.ratio", z.ratio);
-    c.add("compression.index_bytes", z.index_bytes);
-    c.add("compression.error_feedback", z.error_feedback);
-    c.add("compression.momentum_correction", z.momentum_correction);
-    c.add("compression.exchange", to_string(z.exchange));
+  c.add("compression.method", z.method);
+  // Only the keys the method reads: dense points that differ in ratio alone are one point.
+  for (std::string_view key : compress::method(z.method).options()) {
+    if (key == "granularity") continue;  // added below for every method
+    std::visit([&](const auto& v) { c.add("compression." + std::string(key), v); }, option_value(z, key));
   }
   c.add("compression.granularity", to_string(z.granularity));  // buckets follow it, dense too
 

@@ -17,6 +17,7 @@
 #include "sim/result.h"
 #include "sim/scenario.h"
 #include "sim/training/buckets.h"
+#include "compress/method.h"
 #include "sim/training/compression_cost.h"
 #include "sim/training/compute_time.h"
 
@@ -26,7 +27,7 @@ using gcsim::Granularity;
 using gcsim::IterationResult;
 using gcsim::KernelCost;
 using gcsim::Layer;
-using gcsim::Method;
+
 using gcsim::ModelSpec;
 using gcsim::Profile;
 using gcsim::Scenario;
@@ -365,7 +366,7 @@ TEST_CASE("analytic: compression on the timeline - by hand", "[analytic]") {
   // allgather at B = 1e9: (P-1) * 8k / 1e9 s. ef_topk costs 0.2 s per call,
   // scatter-add 1 ns per received entry (P k of them), pack free.
   Scenario s = make_scenario(two_layers(75'000'000, 225'000'000), 3.0, 2);
-  s.compression.method = Method::TopK;
+  s.compression.method = std::string("topk");
   s.compression.ratio = 0.5;
   s.compression.index_bytes = 4;
   s.compression.error_feedback = true;
@@ -402,14 +403,14 @@ TEST_CASE("analytic: breakdown and overlap properties over many scenarios", "[an
   prof.kernels[gcsim::op::optimizer] = KernelCost{50e-6, 1e-11, 0.0};
 
   struct Comp {
-    Method method;
+    std::string method;
     Exchange exchange;
     double ratio;
   };
-  const Comp comps[] = {{Method::None, Exchange::Allgather, 1.0},
-                        {Method::TopK, Exchange::Allgather, 0.01},
-                        {Method::TopK, Exchange::Dense, 0.01},
-                        {Method::Threshold, Exchange::Allgather, 0.001}};
+  const Comp comps[] = {{std::string("none"), Exchange::Allgather, 1.0},
+                        {std::string("topk"), Exchange::Allgather, 0.01},
+                        {std::string("topk"), Exchange::Dense, 0.01},
+                        {std::string("threshold"), Exchange::Allgather, 0.001}};
   int checked = 0;
   for (const char* model : {"simplecnn", "resnet50", "gpt2-small"}) {
     const ModelSpec m = *gcsim::find_model(model);
@@ -433,7 +434,7 @@ TEST_CASE("analytic: breakdown and overlap properties over many scenarios", "[an
               const IterationResult on = gcsim::simulate_analytic(s);
               s.training.overlap = false;
               const IterationResult off = gcsim::simulate_analytic(s);
-              INFO(model << " P=" << P << " G=" << G << " method=" << gcsim::to_string(c.method)
+              INFO(model << " P=" << P << " G=" << G << " method=" << c.method
                          << " exchange=" << gcsim::to_string(c.exchange) << " granularity="
                          << gcsim::to_string(g) << " algorithm=" << gcsim::to_string(alg));
               check_breakdown(on);
@@ -476,9 +477,9 @@ TEST_CASE("analytic: one worker does not communicate", "[analytic]") {
   s.profile.collective_launch_s = 1e-3;
   s.profile.kernels[gcsim::op::ef_topk] = KernelCost{1e-3, 1e-9, 1e-9};
   s.profile.kernels[gcsim::op::optimizer] = KernelCost{2e-3, 0.0, 0.0};
-  for (Method method : {Method::None, Method::TopK}) {
+  for (const std::string& method : {std::string("none"), std::string("topk")}) {
     s.compression.method = method;
-    s.compression.ratio = method == Method::None ? 1.0 : 0.01;
+    s.compression.ratio = method == std::string("none") ? 1.0 : 0.01;
     const IterationResult r = gcsim::simulate_analytic(s);
     CHECK(r.workers == 1);
     CHECK(r.comm_s == 0.0);
@@ -522,7 +523,7 @@ TEST_CASE("compression: k = ceil(rho n) per bucket - per layer at granularity la
   // One bucket of 1001 + 999 + 50 = 2050 parameters.
   const ModelSpec m = custom_model({{1001, 1.0}, {999, 1.0}, {50, 1.0}});
   Scenario s = make_scenario(m, 0.1, 2);
-  s.compression.method = Method::TopK;
+  s.compression.method = std::string("topk");
   s.compression.ratio = 0.01;
   s.compression.granularity = Granularity::Bucket;
   const IterationResult rb = gcsim::simulate_analytic(s);
@@ -541,7 +542,7 @@ TEST_CASE("compression: k = ceil(rho n) per bucket - per layer at granularity la
   for (const auto& l : rn.layers)
     if (l.params > 0) k_layer += (l.params + 99) / 100;
   Scenario r = make_scenario(rn, 0.1, 4);
-  r.compression.method = Method::TopK;
+  r.compression.method = std::string("topk");
   r.compression.ratio = 0.01;
   r.compression.granularity = Granularity::Bucket;
   const IterationResult a = gcsim::simulate_analytic(r);
@@ -562,22 +563,22 @@ TEST_CASE("compression: k = ceil(rho n) per bucket - per layer at granularity la
 }
 
 TEST_CASE("topk_count = ceil(rho n) - at least 1 - at most n", "[analytic]") {
-  CHECK(gcsim::topk_count(0.01, 1000) == 10);
-  CHECK(gcsim::topk_count(0.01, 1001) == 11);
-  CHECK(gcsim::topk_count(0.1, 30) == 3);  // 0.1 * 30 = 3.0000000000000004 in floating point
-  CHECK(gcsim::topk_count(0.001, 10) == 1);
-  CHECK(gcsim::topk_count(1e-9, 5) == 1);
-  CHECK(gcsim::topk_count(1.0, 7) == 7);
-  CHECK(gcsim::topk_count(0.3, 10) == 3);
+  CHECK(gcsim::compress::topk_count(0.01, 1000) == 10);
+  CHECK(gcsim::compress::topk_count(0.01, 1001) == 11);
+  CHECK(gcsim::compress::topk_count(0.1, 30) == 3);  // 0.1 * 30 = 3.0000000000000004 in floating point
+  CHECK(gcsim::compress::topk_count(0.001, 10) == 1);
+  CHECK(gcsim::compress::topk_count(1e-9, 5) == 1);
+  CHECK(gcsim::compress::topk_count(1.0, 7) == 7);
+  CHECK(gcsim::compress::topk_count(0.3, 10) == 3);
   for (std::int64_t n : {1, 99, 100, 101, 12345, 2'359'296, 25'557'032, 123'456'789})
-    CHECK(gcsim::topk_count(0.01, n) == (n + 99) / 100);
+    CHECK(gcsim::compress::topk_count(0.01, n) == (n + 99) / 100);
 }
 
 // Regression: an over-wide guard against floating-point noise once rounded
 // a genuine fractional part away for rho * n above ~1e7.
 TEST_CASE("topk_count = ceil(rho n) for large n", "[analytic]") {
-  CHECK(gcsim::topk_count(0.01, 2'000'000'001) == 20'000'001);
-  CHECK(gcsim::topk_count(0.1, 3'000'000'001) == 300'000'001);
+  CHECK(gcsim::compress::topk_count(0.01, 2'000'000'001) == 20'000'001);
+  CHECK(gcsim::compress::topk_count(0.1, 3'000'000'001) == 300'000'001);
 }
 
 TEST_CASE("compression: kernel costs add up to alpha + beta n + gamma k per call", "[analytic]") {
@@ -608,22 +609,22 @@ TEST_CASE("compression: kernel costs add up to alpha + beta n + gamma k per call
     return c.alpha_s + c.per_element_s * nn + c.per_selected_s * kk;
   };
   struct Case {
-    Method method;
+    std::string method;
     bool ef;
     const KernelCost* sel;
   };
-  const Case cases[] = {{Method::TopK, true, &ef},
-                        {Method::TopK, false, &topk},
-                        {Method::RandomK, false, &randk},
-                        {Method::Threshold, false, &thr}};
+  const Case cases[] = {{std::string("topk"), true, &ef},
+                        {std::string("topk"), false, &topk},
+                        {std::string("randomk"), false, &randk},
+                        {std::string("threshold"), false, &thr}};
 
-  s.compression.method = Method::None;
+  s.compression.method = std::string("none");
   const IterationResult none = gcsim::simulate_analytic(s);
   CHECK(none.buckets == 2);
   CHECK(none.compression_s == 0.0);
 
   for (const Case& c : cases) {
-    INFO("method=" << gcsim::to_string(c.method) << " ef=" << c.ef);
+    INFO("method=" << c.method << " ef=" << c.ef);
     s.compression.method = c.method;
     s.compression.error_feedback = c.ef;
 

@@ -351,7 +351,7 @@ TEST_CASE("bucket_cost: sparse exchange wire bytes are k(4+idx) - dense exchange
   s.model.layers = {{"fc", "linear", 1'000'000, 2e6}};
   s.compute.forward_backward_s = 1.0;
   s.profile = zero_profile();
-  s.compression.method = gcsim::Method::TopK;
+  s.compression.method = std::string("topk");
   s.compression.ratio = 0.01;
   s.compression.index_bytes = 4;
   gcsim::Bucket b;
@@ -362,26 +362,26 @@ TEST_CASE("bucket_cost: sparse exchange wire bytes are k(4+idx) - dense exchange
     const Fabric f = one_class(P, 0.0, 1e9);
     s.compression.exchange = gcsim::Exchange::Allgather;
     const auto sp = gcsim::bucket_cost(s, f, b);
-    CHECK(sp.sparse);
+    CHECK(sp.phases[0].sparse);
     CHECK(sp.selected == 10'000);
-    CHECK(sp.wire_bytes == exact(10'000 * 8.0));
-    CHECK(sp.collective.bytes_sent == exact((P - 1.0) * 80'000.0));
+    CHECK(sp.phases[0].wire_bytes == exact(10'000 * 8.0));
+    CHECK(sp.phases[0].collective.bytes_sent == exact((P - 1.0) * 80'000.0));
     s.compression.exchange = gcsim::Exchange::Dense;
     const auto de = gcsim::bucket_cost(s, f, b);
-    CHECK_FALSE(de.sparse);
-    CHECK(de.wire_bytes == exact(4e6));
-    CHECK(de.collective.bytes_sent == exact(2.0 * (P - 1.0) / P * 4e6));
+    CHECK_FALSE(de.phases[0].sparse);
+    CHECK(de.phases[0].wire_bytes == exact(4e6));
+    CHECK(de.phases[0].collective.bytes_sent == exact(2.0 * (P - 1.0) / P * 4e6));
     if (P <= 100)
-      CHECK(sp.collective.bytes_sent <= de.collective.bytes_sent * (1.0 + 1e-12));
+      CHECK(sp.phases[0].collective.bytes_sent <= de.phases[0].collective.bytes_sent * (1.0 + 1e-12));
     else
-      CHECK(sp.collective.bytes_sent > de.collective.bytes_sent);
+      CHECK(sp.phases[0].collective.bytes_sent > de.phases[0].collective.bytes_sent);
   }
   // int64 indices: 12 bytes per entry, crossover at P > 2 / (rho * 12 / 4) = 66.7.
   s.compression.exchange = gcsim::Exchange::Allgather;
   s.compression.index_bytes = 8;
-  CHECK(gcsim::bucket_cost(s, one_class(66, 0.0, 1e9), b).collective.bytes_sent <
+  CHECK(gcsim::bucket_cost(s, one_class(66, 0.0, 1e9), b).bytes_sent() <
         gcsim::ring_allreduce(one_class(66, 0.0, 1e9), 4e6).bytes_sent);
-  CHECK(gcsim::bucket_cost(s, one_class(67, 0.0, 1e9), b).collective.bytes_sent >
+  CHECK(gcsim::bucket_cost(s, one_class(67, 0.0, 1e9), b).bytes_sent() >
         gcsim::ring_allreduce(one_class(67, 0.0, 1e9), 4e6).bytes_sent);
 }
 

@@ -31,7 +31,7 @@ TEST_CASE("the valid scenario loads", "[config]") {
   CHECK(s.model.total_params() == 25557032);
   CHECK(s.cluster.workers == 8);
   CHECK(s.cluster.inter_node.bandwidth_gbps == 10.0);
-  CHECK(s.compression.method == gcsim::Method::TopK);
+  CHECK(s.compression.method == std::string("topk"));
   CHECK(s.compression.index_bytes == 4);          // default
   CHECK(s.training.bucket_mb == 25.0);            // default
   CHECK(s.profile.name == "published-h100");      // the shipped default profile

@@ -190,7 +190,7 @@ TEST_CASE("Gloo: a peer that dies makes the others fail within the timeout - not
 TEST_CASE("segments follow the granularity", "[train][exchange]") {
   const std::vector<NamedRange> layers = {{"a", 0, 100}, {"b", 100, 50}, {"c", 150, 1000}};
   CompressionSpec spec;
-  spec.method = Method::TopK;
+  spec.method = std::string("topk");
   spec.ratio = 0.1;
   spec.granularity = Granularity::Layer;
   auto s = make_segments(layers, spec, 25);
@@ -215,7 +215,7 @@ TEST_CASE("segments follow the granularity", "[train][exchange]") {
   REQUIRE(s[0].offset == 0);
   REQUIRE(s[0].size == 150);
   REQUIRE(s[1].offset == 150);
-  spec.method = Method::None;
+  spec.method = std::string("none");
   REQUIRE(make_segments(layers, spec, 25)[0].k == 1150);
   // dense: one allreduce per bucket whatever the granularity
   spec.granularity = Granularity::Layer;
@@ -244,7 +244,7 @@ TEST_CASE("the exchange averages dense gradients and keeps the error-feedback in
 
   SECTION("top-k with error feedback: result = mean of each rank's top-k of (g + e); sent + e' = g + e") {
     CompressionSpec spec;
-    spec.method = Method::TopK;
+    spec.method = std::string("topk");
     spec.ratio = 0.01;
     spec.granularity = Granularity::Layer;
     const auto segs = make_segments(layers, spec, 25);
@@ -294,7 +294,7 @@ TEST_CASE("the exchange averages dense gradients and keeps the error-feedback in
 
   SECTION("top-k without error feedback keeps no residual; NaN is rejected") {
     CompressionSpec spec;
-    spec.method = Method::TopK;
+    spec.method = std::string("topk");
     spec.ratio = 0.1;
     spec.error_feedback = false;
     on_ranks(1, [&](Communicator& c) {
@@ -321,7 +321,7 @@ TEST_CASE("Random-K and DGC threshold through the hook: shared subsets - bounded
           "[train][exchange]") {
   const std::size_t n = 5000;
   const std::vector<NamedRange> layers = {{"w", 0, n}};
-  for (const Method method : {Method::RandomK, Method::Threshold}) {
+  for (const std::string& method : {std::string("randomk"), std::string("threshold")}) {
     CompressionSpec spec;
     spec.method = method;
     spec.ratio = 0.01;
@@ -338,8 +338,8 @@ TEST_CASE("Random-K and DGC threshold through the hook: shared subsets - bounded
         // With P = 2 a rank forwards only its own part in the ring allgather; the
         // threshold's k varies, so its 8-byte count travels first; Random-K's does not.
         const std::uint64_t part = kernels::wire_bytes(n, st.entries_sent);
-        RANK_REQUIRE(st.bytes_sent == (method == Method::Threshold ? 8 + part : part));
-        if (method == Method::RandomK) {
+        RANK_REQUIRE(st.bytes_sent == (method == std::string("threshold") ? 8 + part : part));
+        if (method == std::string("randomk")) {
           RANK_REQUIRE(st.entries_sent == 50);
           // both ranks drew the same subset: exactly k non-zeros in the average
           RANK_REQUIRE(std::count_if(g.begin(), g.end(), [](float v) { return v != 0.0f; }) == 50);
@@ -362,7 +362,7 @@ TEST_CASE("momentum correction: the worker's momentum feeds error feedback and i
   const std::size_t n = 2000;
   const std::vector<NamedRange> layers = {{"w", 0, n}};
   CompressionSpec spec;
-  spec.method = Method::TopK;
+  spec.method = std::string("topk");
   spec.ratio = 0.02;
   spec.momentum_correction = true;
   on_ranks(1, [&](Communicator& c) {
@@ -528,7 +528,7 @@ TEST_CASE("a run log that cannot be written fails - not silently drops rows", "[
 
 TEST_CASE("a resumed run continues the record - epochs - bytes and the open epoch", "[train][run][checkpoint]") {
   const auto data = synthetic_data(400, 100);
-  auto cfg = small_config(2, Method::TopK, 0.05, true);
+  auto cfg = small_config(2, std::string("topk"), 0.05, true);
   cfg.settings.epochs = 3;
   const auto whole = train_inprocess(data, cfg, {});
   const fs::path dir = fresh_dir("resume-record");
@@ -666,7 +666,7 @@ limit_train = 1000
 
 TEST_CASE("training is deterministic - learns and keeps the replicas identical", "[train][run]") {
   const auto data = synthetic_data(400, 100);
-  const auto cfg = small_config(2, Method::TopK, 0.05, true);
+  const auto cfg = small_config(2, std::string("topk"), 0.05, true);
   const auto a = train_inprocess(data, cfg, {});
   const auto b = train_inprocess(data, cfg, {}, 1);
   REQUIRE(a.result.replicas_identical);
@@ -681,7 +681,7 @@ TEST_CASE("a resumed run ends with the same parameters as an uninterrupted one",
   const auto data = synthetic_data(400, 100);
   for (const int variant : {0, 1, 2}) {  // dense, Top-K + EF, Top-K + EF + momentum correction
     const bool ef = variant > 0;
-    auto cfg = small_config(2, ef ? Method::TopK : Method::None, 0.05, true);
+    auto cfg = small_config(2, ef ? std::string("topk") : std::string("none"), 0.05, true);
     cfg.scenario.compression.momentum_correction = variant == 2;
     const auto whole = train_inprocess(data, cfg, {});
 

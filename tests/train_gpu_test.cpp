@@ -103,7 +103,7 @@ TEST_CASE("cuda SimpleCnn: 30 SGD steps follow the CPU trajectory", "[gpu][train
 
 TEST_CASE("cuda trainer: 2 in-process ranks on the GPU learn - stay identical - track the CPU run", "[gpu][train]") {
   const FashionMnist data = test::synthetic_data(400, 100);
-  const TrainConfig cfg = test::small_config(2, Method::TopK, 0.05, true);
+  const TrainConfig cfg = test::small_config(2, std::string("topk"), 0.05, true);
   TrainerOptions gpu_opts;
   gpu_opts.device = ModelDevice::cuda;
   const test::FinalState gpu = test::train_inprocess(data, cfg, gpu_opts);

@@ -68,7 +68,7 @@ inline FashionMnist synthetic_data(int train_n, int test_n) {
   return {make(train_n, 1), make(test_n, 2)};
 }
 
-inline TrainConfig small_config(int workers, Method method, double ratio, bool ef) {
+inline TrainConfig small_config(int workers, const std::string& method, double ratio, bool ef) {
   TrainConfig cfg;
   cfg.scenario.model.name = "simplecnn";
   cfg.scenario.cluster.workers = workers;

@@ -42,17 +42,24 @@ IterationResult simulate_analytic(const Scenario& s) {
     const BucketCost c = bucket_cost(s, fabric, b);
     const double comp_end = std::max(ready, comp_free) + c.compress_s;
     comp_free = comp_end;
-    const double coll_start = std::max(comp_end, comm_free);
-    const double coll_end = coll_start + c.collective.time_s;
-    comm_free = coll_end + c.decompress_s;
-
-    exposed_coll += std::max(0.0, coll_end - std::max(coll_start, backward_end));
-    r.compression_s += c.compress_s + c.decompress_s;
-    r.comm_s += c.collective.time_s;
-    r.bytes_sent_per_worker += c.collective.bytes_sent;
-    r.bytes_received_per_worker += c.collective.bytes_received;
+    // The bucket's collectives run back to back on the communication stream;
+    // the kernels between them (PowerSGD's orthogonalisation and Q = M^T P)
+    // hold the stream too, and count as compression.
+    double t_comm = std::max(comp_end, comm_free);
+    for (std::size_t i = 0; i < c.phases.size(); ++i) {
+      const PhaseCost& ph = c.phases[i];
+      if (i > 0) t_comm += ph.before_s;
+      const double start = t_comm;
+      t_comm += ph.collective.time_s;
+      exposed_coll += std::max(0.0, t_comm - std::max(start, backward_end));
+      r.comm_s += ph.collective.time_s;
+      algorithms.insert(collective_name(ph));
+    }
+    comm_free = t_comm + c.decompress_s;
+    r.compression_s += c.compress_s + c.between_s() + c.decompress_s;
+    r.bytes_sent_per_worker += c.bytes_sent();
+    r.bytes_received_per_worker += c.bytes_received();
     r.selected += c.selected;
-    algorithms.insert(std::string(to_string(c.algorithm)) + (c.sparse ? "-allgather" : ""));
   }
   for (const auto& a : algorithms) r.algorithm += (r.algorithm.empty() ? "" : "+") + a;
   if (r.algorithm.empty()) r.algorithm = "none";

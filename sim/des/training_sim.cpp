@@ -65,6 +65,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     compute_sum_.assign(s.training.iterations, 0.0);
     exposed_comm_.assign(s.training.iterations, 0.0);
     arrivals_.assign(costs_.size(), 0);
+    next_phase_.assign(costs_.size(), 0);
     if (o_.trace != nullptr) name_tracks();
   }
 
@@ -139,10 +140,12 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     const int b = static_cast<int>(t & 0xffffffULL);
     const Time now = engine_.now();
     switch (kind) {
-      case kArrive:
+      case kArrive:  // at the bucket's next phase (its collectives run in order)
         if (++arrivals_[b] == P_) {
           arrivals_[b] = 0;
-          start_collective(b, now);
+          const int phase = next_phase_[b];
+          next_phase_[b] = (phase + 1) % static_cast<int>(costs_[b].phases.size());
+          start_collective(b, phase, now);
         }
         return;
       case kDecompressed: {
@@ -163,9 +166,9 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     }
   }
 
-  void start_collective(int b, Time now) {
-    retired_.clear();  // schedules of earlier buckets, finished and no longer referenced
-    const BucketCost& c = costs_[b];
+  void start_collective(int b, int phase, Time now) {
+    retired_.clear();  // schedules of earlier collectives, finished and no longer referenced
+    const PhaseCost& c = costs_[b].phases[phase];
     const ScheduleContext ctx{engine_, network_, s_.profile.collective_alpha_s};
     if (c.sparse) {
       current_ = ring_allgather_schedule(ctx, P_, c.wire_bytes, s_.collective.chunks);
@@ -174,6 +177,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     }
     algorithms_.insert(current_->name());
     current_bucket_ = b;
+    current_phase_ = phase;
     current_iteration_ = workers_[0].iteration;  // every worker has reached bucket b of this iteration
     current_->set_observer(this);
     current_->start(now + s_.profile.collective_launch_s);
@@ -182,14 +186,25 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
 
   void on_rank_done(int rank, Time t) override {
     const int b = current_bucket_;
-    const Time decompressed = t + costs_[b].decompress_s;
-    if (traced(rank)) {
-      o_.trace->span(rank + 1, kTidComm, current_->name() + " b" + std::to_string(b), "communication",
-                     collective_arrival_, t);
-      if (decompressed > t)
-        o_.trace->span(rank + 1, kTidComm, "scatter-add b" + std::to_string(b), "compression", t, decompressed);
+    const BucketCost& c = costs_[b];
+    if (traced(rank))
+      o_.trace->span(rank + 1, kTidComm,
+                     current_->name() + (c.phases.size() > 1 ? " " + c.phases[current_phase_].label : "") + " b" +
+                         std::to_string(b),
+                     "communication", collective_arrival_, t);
+    if (current_phase_ + 1 < static_cast<int>(c.phases.size())) {
+      // The kernels before the next collective (PowerSGD: orthogonalise P, Q = M^T P).
+      const Time ready = t + c.phases[current_phase_ + 1].before_s;
+      if (traced(rank) && ready > t)
+        o_.trace->span(rank + 1, kTidComm, "encode " + c.phases[current_phase_ + 1].label + " b" + std::to_string(b),
+                       "compression", t, ready);
+      engine_.schedule(ready, this, tag(kArrive, rank, b));
+    } else {
+      const Time decompressed = t + c.decompress_s;
+      if (traced(rank) && decompressed > t)
+        o_.trace->span(rank + 1, kTidComm, "decode b" + std::to_string(b), "compression", t, decompressed);
+      engine_.schedule(decompressed, this, tag(kDecompressed, rank, b));
     }
-    engine_.schedule(decompressed, this, tag(kDecompressed, rank, b));
     if (current_->finished()) collective_finished();
   }
 
@@ -263,7 +278,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     r.comm_s = comm_busy_ / iters;
     if (communicates()) {
       for (const BucketCost& c : costs_) {
-        r.compression_s += c.compress_s + c.decompress_s;
+        r.compression_s += c.compress_s + c.between_s() + c.decompress_s;
         r.selected += c.selected;
       }
     }
@@ -298,9 +313,11 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
   std::vector<BucketCost> costs_;
   std::vector<std::size_t> last_layer_;
   std::vector<int> arrivals_;
+  std::vector<int> next_phase_;  // per bucket: the phase its next full arrival starts
   std::unique_ptr<CollectiveSchedule> current_;
   std::vector<std::unique_ptr<CollectiveSchedule>> retired_;
   int current_bucket_ = -1;
+  int current_phase_ = 0;
   int current_iteration_ = 0;
   Time collective_arrival_ = 0.0;
   std::set<std::string> algorithms_;

@@ -1,5 +1,7 @@
 #include "sim/output/result_format.h"
 
+#include "compress/method.h"
+
 #include <cstdio>
 #include <sstream>
 
@@ -60,7 +62,7 @@ Columns config_columns(const Scenario& s, const IterationResult& r) {
       {"bandwidth_gbps", format_number(c.inter_node.bandwidth_gbps)},
       {"intra_bandwidth_gbps", format_number(c.gpus_per_node > 1 ? c.intra_node.bandwidth_gbps : 0.0)},
       {"algorithm", to_string(s.algorithm)},
-      {"method", to_string(z.method)},
+      {"method", z.method},
       {"ratio", format_number(z.ratio)},
       {"index_bytes", std::to_string(z.index_bytes)},
       {"error_feedback", b(z.error_feedback)},
@@ -180,8 +182,8 @@ std::string format_table(const Scenario& s, const IterationResult& r) {
                 c.gpus_per_node, to_string(c.topology), c.inter_node.bandwidth_gbps);
   o << line;
   o << "profile    " << s.profile.name << " (" << s.profile.source_path << ")\n";
-  o << "exchange   " << to_string(s.compression.method);
-  if (s.compression.method != Method::None) {
+  o << "exchange   " << s.compression.method;
+  if (compress::method(s.compression.method).sparsifies()) {
     std::snprintf(line, sizeof line, " rho = %.6g (k = %lld per worker), %d-byte indices, EF %s, %s", s.compression.ratio,
                   static_cast<long long>(r.selected), s.compression.index_bytes,
                   s.compression.error_feedback ? "on" : "off", to_string(s.compression.exchange));

@@ -1,93 +1,80 @@
 #include "sim/training/compression_cost.h"
 
-#include <algorithm>
-#include <cmath>
-#include <limits>
-
+#include "compress/method.h"
 #include "sim/collectives/ring_allgather.h"
 
 namespace gcsim {
 
-std::int64_t topk_count(double ratio, std::int64_t n) {
-  // ceil, guarded against rho*n landing a few ulps above an integer (0.1 * 30 = 3.0000000000000004).
-  const double x = ratio * static_cast<double>(n);
-  std::int64_t k = static_cast<std::int64_t>(std::ceil(x - 4.0 * std::numeric_limits<double>::epsilon() * x));
-  if (k < 1) k = 1;
-  if (k > n) k = n;
-  return k;
+double BucketCost::between_s() const {
+  double t = 0.0;
+  for (std::size_t i = 1; i < phases.size(); ++i) t += phases[i].before_s;
+  return t;
+}
+
+double BucketCost::exchange_s() const {
+  double t = between_s();
+  for (const PhaseCost& p : phases) t += p.collective.time_s;
+  return t;
+}
+
+double BucketCost::bytes_sent() const {
+  double b = 0.0;
+  for (const PhaseCost& p : phases) b += p.collective.bytes_sent;
+  return b;
+}
+
+double BucketCost::bytes_received() const {
+  double b = 0.0;
+  for (const PhaseCost& p : phases) b += p.collective.bytes_received;
+  return b;
+}
+
+std::string collective_name(const PhaseCost& p) {
+  return std::string(to_string(p.algorithm)) + (p.sparse ? "-allgather" : "");
 }
 
 namespace {
 
-const char* select_op(const CompressionSpec& c) {
-  switch (c.method) {
-    case Method::TopK: return c.error_feedback ? op::ef_topk : op::topk;
-    case Method::RandomK: return op::randomk;
-    case Method::Threshold: return op::threshold;
-    case Method::None: break;
-  }
-  return op::topk;
+double kernels_s(const Profile& profile, const std::vector<compress::KernelUse>& uses) {
+  double t = 0.0;
+  for (const compress::KernelUse& u : uses) t += profile.kernel(u.op).eval(u.n, u.k);
+  return t;
 }
 
-}  // namespace
-
-namespace {
-BucketCost priced(const Scenario& s, const Fabric& f, const Bucket& b);
 }  // namespace
 
 BucketCost bucket_cost(const Scenario& s, const Fabric& f, const Bucket& b) {
-  BucketCost c = priced(s, f, b);
-  if (f.P > 1) c.collective.time_s += s.profile.collective_launch_s;
-  return c;
-}
-
-namespace {
-
-BucketCost priced(const Scenario& s, const Fabric& f, const Bucket& b) {
   BucketCost c;
   c.params = b.params;
-  const double n = static_cast<double>(b.params);
-  if (s.compression.method == Method::None || f.P <= 1) {
-    c.selected = b.params;
-    c.wire_bytes = 4.0 * n;
-    const AllreduceChoice ar = dense_allreduce(s.algorithm, f, c.wire_bytes, s.collective);
-    c.algorithm = ar.algorithm;
-    c.collective = ar.cost;
-    return c;
-  }
-
-  const KernelCost& sel = s.profile.kernel(select_op(s.compression));
-  if (s.compression.granularity == Granularity::Layer) {
-    for (std::size_t li : b.layers) {
-      const std::int64_t nl = s.model.layers[li].params;
-      const std::int64_t kl = topk_count(s.compression.ratio, nl);
-      c.selected += kl;
-      c.compress_s += sel.eval(static_cast<double>(nl), static_cast<double>(kl));
+  const int P = f.P;
+  // One worker exchanges nothing: its bucket is priced as the dense allreduce
+  // it would be (zero time at P = 1) and no kernels run.
+  const compress::Method& m = compress::method(P > 1 ? s.compression.method : "none");
+  std::vector<Layer> layers;
+  layers.reserve(b.layers.size());
+  for (std::size_t li : b.layers) layers.push_back(s.model.layers[li]);
+  const compress::BucketPlan plan = m.plan(s.compression, layers, std::max(P, 2));
+  c.selected = plan.selected;
+  for (const compress::Phase& ph : plan.phases) {
+    PhaseCost pc;
+    pc.before_s = kernels_s(s.profile, ph.before);
+    pc.wire_bytes = ph.collective.bytes;
+    pc.label = ph.collective.label;
+    if (ph.collective.kind == compress::CollectiveKind::Allgather) {
+      pc.sparse = true;
+      pc.algorithm = Algorithm::Ring;
+      pc.collective = ring_allgather(f, pc.wire_bytes);
+    } else {
+      const AllreduceChoice ar = dense_allreduce(s.algorithm, f, pc.wire_bytes, s.collective);
+      pc.algorithm = ar.algorithm;
+      pc.collective = ar.cost;
     }
-  } else {
-    c.selected = topk_count(s.compression.ratio, b.params);
-    c.compress_s = sel.eval(n, static_cast<double>(c.selected));
+    if (f.P > 1) pc.collective.time_s += s.profile.collective_launch_s;
+    c.phases.push_back(std::move(pc));
   }
-  const double k = static_cast<double>(c.selected);
-  const KernelCost& scatter = s.profile.kernel(op::scatter_add);
-
-  if (s.compression.exchange == Exchange::Allgather) {
-    c.compress_s += s.profile.kernel(op::pack).eval(0.0, k);
-    c.sparse = true;
-    c.wire_bytes = k * (4.0 + s.compression.index_bytes);
-    c.algorithm = Algorithm::Ring;
-    c.collective = ring_allgather(f, c.wire_bytes);
-    c.decompress_s = scatter.eval(n, k * f.P);
-  } else {
-    c.compress_s += scatter.eval(n, k);  // local decompression to a dense buffer
-    c.wire_bytes = 4.0 * n;
-    const AllreduceChoice ar = dense_allreduce(s.algorithm, f, c.wire_bytes, s.collective);
-    c.algorithm = ar.algorithm;
-    c.collective = ar.cost;
-  }
+  c.compress_s = c.phases.empty() ? 0.0 : c.phases[0].before_s;
+  c.decompress_s = kernels_s(s.profile, plan.after);
   return c;
 }
-
-}  // namespace
 
 }  // namespace gcsim

@@ -1,18 +1,20 @@
-// What compressing and exchanging one bucket costs, from the profile's kernel
-// costs (alpha + per element + per selected) and the exchange's collective.
+// What compressing and exchanging one bucket costs: the method's plan
+// (compress/plan.h: its kernels and collectives, compress/<method>.cpp)
+// priced with the profile's kernel costs (alpha + per element n + per
+// selected k) and the fabric's closed-form collectives.
 //
-//   compress   = select (EF+Top-K | Top-K | Random-K | threshold) over the
-//                bucket, or over each layer at granularity "layer", + pack
-//   exchange   = allgather: ring allgather(v) of k (value, index) pairs per rank,
-//                then scatter-add of the P*k received entries into a dense buffer
-//                dense: scatter the local k into a dense buffer, then a dense
-//                allreduce of the whole bucket (the seed's "decompress before
-//                AllReduce" design: no bytes saved on the wire)
-//   k          = ceil(rho * n) per compression unit; payload k (4 + index_bytes)
+//   kernels       profile.kernel(op).eval(n, k) for each KernelUse
+//   allreduce     the scenario's dense algorithm ("auto" picks the fastest
+//                 closed form) on the buffer's bytes
+//   allgather     ring allgather(v) of each rank's part
+//   every collective also pays the profile's launch cost
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
+#include "compress/plan.h"
 #include "sim/collectives/allreduce.h"
 #include "sim/collectives/fabric.h"
 #include "sim/scenario.h"
@@ -20,19 +22,33 @@
 
 namespace gcsim {
 
-struct BucketCost {
-  std::int64_t params = 0;
-  std::int64_t selected = 0;     // k summed over the bucket's compression units (params when dense)
-  double compress_s = 0.0;       // on the compression stream, before the collective
-  double decompress_s = 0.0;     // after the collective (scatter-add of received entries)
-  double wire_bytes = 0.0;       // payload each rank puts into the collective
-  Algorithm algorithm = Algorithm::Ring;  // collective used (ring allgather for sparse exchange)
-  bool sparse = false;           // allgather of (value, index) pairs
-  CollectiveCost collective;
+struct PhaseCost {
+  double before_s = 0.0;          // kernels before the collective (phase 0: the compression stream)
+  bool sparse = false;            // an allgather (ring allgather(v))
+  double wire_bytes = 0.0;        // allreduce: the buffer; allgather: each rank's part
+  Algorithm algorithm = Algorithm::Ring;  // the allreduce algorithm used (Ring for an allgather)
+  CollectiveCost collective;      // includes the launch cost
+  std::string label;              // what it carries (compress::CollectiveUse::label)
 };
 
-std::int64_t topk_count(double ratio, std::int64_t n);  // ceil(ratio * n), at least 1
+struct BucketCost {
+  std::int64_t params = 0;
+  std::int64_t selected = 0;      // entries sent per rank (params when dense)
+  std::vector<PhaseCost> phases;  // one collective each, in order
+  double compress_s = 0.0;        // = phases[0].before_s, on the compression stream
+  double decompress_s = 0.0;      // after the last collective
+
+  // Kernels between collectives (phases[1..].before_s), on each rank's critical path.
+  double between_s() const;
+  // The collectives back to back, with the kernels between them.
+  double exchange_s() const;
+  double bytes_sent() const;
+  double bytes_received() const;
+};
 
 BucketCost bucket_cost(const Scenario& s, const Fabric& f, const Bucket& b);
+
+// "Ring", "Ring-allgather", ... : the name of a phase's collective in outputs.
+std::string collective_name(const PhaseCost& p);
 
 }  // namespace gcsim

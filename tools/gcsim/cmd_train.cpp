@@ -80,7 +80,7 @@ train::RunSummary summary_of(const train::TrainConfig& cfg, const std::string& b
   s.workers = cfg.scenario.cluster.workers;
   s.batch_per_worker = cfg.scenario.batch_per_worker;
   s.epochs = cfg.settings.epochs;
-  s.method = to_string(cfg.scenario.compression.method);
+  s.method = cfg.scenario.compression.method;
   s.ratio = cfg.scenario.compression.ratio;
   s.error_feedback = cfg.scenario.compression.error_feedback;
   s.momentum_correction = cfg.scenario.compression.momentum_correction;

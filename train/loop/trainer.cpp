@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <sstream>
+#include <variant>
 
 #include "train/loop/checkpoint.h"
 
@@ -14,9 +15,16 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-std::vector<NamedRange> layer_ranges(const SimpleCnn& m) {
+// The model's parameter blocks, with their tensor shapes from the zoo's
+// layer of the same name (PowerSGD reshapes the matrices).
+std::vector<NamedRange> layer_ranges(const SimpleCnn& m, const ModelSpec& zoo) {
   std::vector<NamedRange> out;
-  for (const auto& b : m.blocks()) out.push_back({b.name, b.offset, b.size});
+  for (const auto& b : m.blocks()) {
+    NamedRange r{b.name, b.offset, b.size, {}};
+    for (const Layer& l : zoo.layers)
+      if (l.name == b.name && static_cast<std::size_t>(l.params) == b.size) r.tensors = l.tensors;
+    out.push_back(std::move(r));
+  }
   return out;
 }
 
@@ -28,11 +36,19 @@ std::string Trainer::fingerprint_text(const TrainConfig& c) {
   std::ostringstream o;
   o.precision(17);
   o << "model=" << s.model.name << ";workers=" << s.cluster.workers << ";batch=" << s.batch_per_worker
-    << ";method=" << to_string(s.compression.method) << ";ratio=" << s.compression.ratio
+    << ";method=" << s.compression.method << ";ratio=" << s.compression.ratio
     << ";ef=" << s.compression.error_feedback << ";mc=" << s.compression.momentum_correction << ";granularity=" << to_string(s.compression.granularity)
     << ";exchange=" << to_string(s.compression.exchange) << ";bucket_mb=" << s.training.bucket_mb
     << ";seed=" << t.seed << ";lr=" << t.lr << ";momentum=" << t.momentum << ";wd=" << t.weight_decay
     << ";limit_train=" << t.limit_train.value_or(0) << ";shuffle=" << t.shuffle;
+  // Options of the newer methods (the string above is what older checkpoints hold).
+  for (std::string_view key : compress::method(s.compression.method).options()) {
+    if (key == "ratio" || key == "index_bytes" || key == "error_feedback" || key == "momentum_correction" ||
+        key == "granularity" || key == "exchange")
+      continue;
+    o << ';' << key << '=';
+    std::visit([&](const auto& v) { o << v; }, option_value(s.compression, key));
+  }
   return o.str();
 }
 
@@ -57,7 +73,7 @@ Trainer::Trainer(comm::Communicator& comm, const FashionMnist& data, const Train
                                   : SgdOptions{config.settings.lr, config.settings.momentum, config.settings.weight_decay});
   exchange_ = std::make_unique<GradientExchange>(
       comm, config.scenario.compression,
-      make_segments(layer_ranges(*model_), config.scenario.compression, config.scenario.training.bucket_mb),
+      make_segments(layer_ranges(*model_, config.scenario.model), config.scenario.compression, config.scenario.training.bucket_mb),
       SimpleCnn::kParams, options_.kernel_backend);
   exchange_->set_momentum(config.settings.momentum);
 }

@@ -1,0 +1,85 @@
+// A compression method's training face: given this rank's gradient of one
+// bucket, it runs the method's kernels (kernels/backend.h) and collectives
+// (comm/communicator.h) and leaves the average over all ranks of what they
+// chose to send, as a DDP communication hook does. It owns the method's
+// per-run state (error-feedback residual, PowerSGD's Q, ...).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "comm/communicator.h"
+#include "kernels/backend.h"
+#include "models/layer.h"
+
+namespace gcsim::compress {
+
+// A compression unit of a bucket (a layer with granularity "layer", else the
+// whole bucket): its span of the flat gradient and its parameter tensors.
+struct Segment {
+  std::string name;
+  std::size_t offset = 0;  // into the flat gradient
+  std::size_t size = 0;
+  std::size_t k = 0;       // entries a sparsifier sends (= size otherwise)
+  std::size_t group = 0;   // the bucket it is exchanged in; segments of a bucket are adjacent
+  std::vector<TensorShape> tensors;  // in storage order, summing to size
+};
+
+struct BucketLayout {
+  std::size_t offset = 0, size = 0;  // the bucket's span of the gradient
+  std::size_t first = 0, last = 0;   // its segments [first, last)
+};
+
+// Seconds spent in each phase of one exchange, and the bytes this rank sent.
+struct ExchangeStats {
+  double compress_s = 0.0;    // error feedback + encoding (selection, cast, quantization, P = MQ ...)
+  double communicate_s = 0.0; // the collectives
+  double decompress_s = 0.0;  // decoding and averaging
+  std::uint64_t bytes_sent = 0;
+  std::size_t entries_sent = 0;  // values this rank put on the wire
+};
+
+// Accumulates wall time into one of the stats' phases.
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(double& into) : into_(into), t0_(std::chrono::steady_clock::now()) {}
+  ~PhaseTimer() { into_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count(); }
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+
+ private:
+  double& into_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+struct ExchangeContext {
+  comm::Communicator& comm;
+  kernels::Backend& kernels;  // a CPU backend: the gradient is host memory
+  ExchangeStats& stats;
+  std::uint64_t step = 0;     // 0-based optimizer step
+  std::string where;          // prefix of error messages, e.g. "step 12: "
+};
+
+class Codec {
+ public:
+  virtual ~Codec() = default;
+  // g: this rank's gradient of bucket b (in); the averaged exchange (out).
+  // Throws kernels::NonFiniteError (named by the caller) on NaN/Inf before
+  // anything is sent.
+  virtual void exchange(std::size_t b, std::span<float> g, ExchangeContext& ctx) = 0;
+
+  // Error-feedback residual over the whole gradient (empty when the method keeps none).
+  virtual std::span<float> residual() { return {}; }
+  // DGC momentum correction's per-worker momentum (empty when off).
+  virtual std::span<float> local_momentum() { return {}; }
+  // The optimizer's momentum factor (momentum correction uses it).
+  virtual void set_momentum(double) {}
+};
+
+// Throws kernels::NonFiniteError(what, count) when g holds NaN or Inf.
+void reject_non_finite(std::span<const float> g, const std::string& what);
+
+}  // namespace gcsim::compress

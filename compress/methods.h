@@ -1,0 +1,13 @@
+// The methods compress/registry.cpp lists, one accessor per file.
+#pragma once
+
+#include "compress/method.h"
+
+namespace gcsim::compress {
+
+const Method& dense_method();      // dense.cpp      "none"
+const Method& topk_method();       // topk.cpp       "topk"
+const Method& randomk_method();    // randomk.cpp    "randomk"
+const Method& threshold_method();  // threshold.cpp  "threshold"
+
+}  // namespace gcsim::compress

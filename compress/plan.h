@@ -1,0 +1,45 @@
+// What compressing and exchanging one bucket does, step by step, as the
+// simulator prices it: kernels (profile ops with their element and selected
+// counts) and collectives (what kind, how many bytes). A method's plan() is
+// its cost model; sim/training/compression_cost.cpp turns it into seconds on
+// a fabric, and the DES runs its collectives as message schedules.
+//
+//   phases[0].before        on the compression stream, as soon as the bucket is full
+//   phases[i].collective    one collective of all P ranks, in order
+//   phases[i>0].before      after the previous collective, on each rank
+//   after                   after the last collective (decompression)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gcsim::compress {
+
+struct KernelUse {
+  std::string op;   // a profile kernel op (sim/profile.h op::)
+  double n = 0.0;   // its element count
+  double k = 0.0;   // its "selected" count (what that is, each op says)
+};
+
+enum class CollectiveKind { Allreduce, Allgather };
+
+struct CollectiveUse {
+  CollectiveKind kind = CollectiveKind::Allreduce;
+  double bytes = 0.0;      // allreduce: the buffer; allgather: each rank's part
+  int element_bytes = 4;   // of the reduced type (allreduce: 4 fp32, 2 fp16/bf16)
+  std::string label;       // what it carries, e.g. "P", "Q", "dense", "bits"
+};
+
+struct Phase {
+  std::vector<KernelUse> before;
+  CollectiveUse collective;
+};
+
+struct BucketPlan {
+  std::vector<Phase> phases;       // at least one
+  std::vector<KernelUse> after;
+  std::int64_t selected = 0;       // entries sent per rank (params when dense)
+};
+
+}  // namespace gcsim::compress

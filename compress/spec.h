@@ -1,0 +1,55 @@
+// What a scenario's [compression] table says, validated: the method by name
+// (compress/method.h's registry knows them) and the options the methods read.
+// Shared by the simulator's pricing and the real trainer, which both take the
+// method from here (compress/registry.cpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace gcsim {
+
+// The unit a sparsifying or quantizing method works on: each layer, each
+// bucket (DDP's), or the whole model as one bucket.
+enum class Granularity { Layer, Bucket, Model };
+// How a sparsifier's (value, index) pairs travel: allgather of the packed
+// pairs, or scattered into a dense buffer that is allreduced (no bytes saved).
+enum class Exchange { Allgather, Dense };
+
+struct CompressionSpec {
+  std::string method = "none";   // a name from compress::method_names()
+  // sparsifiers (topk, randomk, threshold)
+  double ratio = 1.0;            // rho = k/N in (0, 1]
+  int index_bytes = 4;           // 4 (int32) or 8 (int64)
+  Exchange exchange = Exchange::Allgather;
+  // methods with a residual (sparsifiers, signsgd, qsgd, powersgd)
+  bool error_feedback = true;
+  bool momentum_correction = false;  // DGC: momentum accumulated on the worker (gcsim train only)
+  Granularity granularity = Granularity::Bucket;
+  // powersgd (PyTorch's PowerSGDState names in brackets)
+  int rank = 4;                  // r [matrix_approximation_rank]
+  int start_iter = 0;            // dense allreduce for steps before it [start_powerSGD_iter]
+  bool warm_start = true;        // Q starts from the previous step's [warm_start]
+  double min_compression_rate = 2.0;  // compress a matrix only if nm / (r(n+m)) >= this
+  // signsgd
+  bool majority_vote = false;    // Bernstein et al. 2018: elect the sign, no error feedback
+  // qsgd
+  int bits = 8;                  // 2, 4 or 8 bits per element (sign + level)
+};
+
+const char* to_string(Granularity);
+const char* to_string(Exchange);
+
+}  // namespace gcsim
+
+#include <string_view>
+#include <variant>
+
+namespace gcsim {
+
+// The value of a [compression] key (a Method::options() name), typed as the
+// TOML value is; std::logic_error for a key CompressionSpec does not hold.
+using OptionValue = std::variant<double, std::int64_t, bool, std::string>;
+OptionValue option_value(const CompressionSpec& spec, std::string_view key);
+
+}  // namespace gcsim
