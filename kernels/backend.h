@@ -84,6 +84,10 @@ struct ThresholdResult {
   std::size_t above = 0;      // entries with |x| >= threshold, before capping at capacity
 };
 
+// ---- k-quant: the 16-bit wire formats of to_half / from_half (kernels/half.h) ----
+// IEEE binary16; bfloat16 (the top 16 bits of a binary32).
+enum class HalfFormat { Fp16, Bf16 };
+
 struct DeviceInfo {
   std::string backend;   // "cpu-reference", "cpu", "cuda"
   std::string device;    // CPU model or GPU name
@@ -145,6 +149,81 @@ class Backend {
   virtual void scatter_add(const SparseRef* parts, std::size_t num_parts, float* dense, std::size_t n) = 0;
   // out[i] = sum over j of inputs[j][i] (out is overwritten; num_inputs = 0 gives zeros).
   virtual void dense_sum(const float* const* inputs, std::size_t num_inputs, float* out, std::size_t n) = 0;
+
+  // ==== quantization ops (k-quant) ==========================================
+  // Casts, EF-signSGD and QSGD. Every backend gives the reference's bits for
+  // every output below (kernels/half.h for the conversions, the fixed
+  // summation order of sum_squares / sum_abs, and float operation orders
+  // spelled out per op). Byte sizes of the packed formats: kernels/quant_format.h.
+  // The CUDA backend synchronizes in the ops that can throw on data (to_half,
+  // ef_sign, qsgd_quantize) or return a value (ef_sign, sum_squares, sum_abs).
+
+  // ---- casts: PyTorch DDP's fp16_compress_hook / bf16_compress_hook ----
+  // out[i] = round-to-nearest-even(x[i] * scale) in `format` (x[i] * scale is
+  // one float multiply; the rounding is kernels/half.h's to_half). Throws
+  // NonFiniteError(op, count) when any x[i] is NaN/Inf or a scaled value is not
+  // finite in the format (rounds to +-Inf, or is NaN, e.g. from a non-finite
+  // scale); count = the number of such entries. out's contents are then unspecified.
+  virtual void to_half(const float* x, std::size_t n, float scale, HalfFormat format, std::uint16_t* out) = 0;
+  // out[i] = the exact float value of h[i] (NaN payloads kept, subnormals exact).
+  virtual void from_half(const std::uint16_t* h, std::size_t n, HalfFormat format, float* out) = 0;
+
+  // ---- sign: EF-signSGD (Karimireddy et al., "Error Feedback Fixes SignSGD", ICML 2019) ----
+  // bits: sign_bytes(n) = ceil(n / 8) bytes; bit i is bit (i % 8) of byte i / 8
+  // (LSB first); 1 when p_i < 0, else 0 (so +0, -0 and positive values decode
+  // as +1); unused trailing bits are 0.
+  // With e != nullptr: p_i = g_i + e_i (float add); scale = float(sum_abs(p) / double(n));
+  //   bits = sign(p); e_i = bit_i ? p_i + scale : p_i - scale (= p_i - scale sign(p_i)).
+  // With e == nullptr: p = g (plain scaled signSGD, no error feedback).
+  // Returns scale (0 for n == 0, when nothing is read or written).
+  // NaN/Inf in p: NonFiniteError with their count; bits are then unspecified
+  // and e holds g + e (the caller discards it).
+  virtual float ef_sign(const float* g, float* e, std::size_t n, std::uint8_t* bits) = 0;
+  // out[i] = out[i] + (bit_i ? -scale : scale)  (one float add)
+  virtual void sign_decode_add(const std::uint8_t* bits, std::size_t n, float scale, float* out) = 0;
+  // x[i] = scale * sign(x[i]): scale when x[i] > 0, -scale when x[i] < 0, +0
+  // when x[i] is +-0, and a NaN is left as it is. signSGD with majority vote
+  // (Bernstein et al., "signSGD: Compressed Optimisation for Non-Convex
+  // Problems", ICML 2018): the votes summed by sign_decode_add with scale 1
+  // become the elected sign (a tie elects 0).
+  virtual void apply_sign(float* x, std::size_t n, float scale) = 0;
+
+  // ---- QSGD (Alistarh et al., "QSGD: Communication-Efficient SGD via Gradient
+  //      Quantization and Encoding", NeurIPS 2017) ----
+  // sum of double(x_i)^2 (exact products) in the FIXED order every backend
+  // reproduces bit for bit: x is cut into blocks of kSumBlock = 4096
+  // consecutive entries (the last may be shorter); in each block, lane
+  // l in [0, 32) sums, in double from +0.0, the block's entries l, l + 32,
+  // l + 64, ... in that order; the block sum folds the 32 lane sums by
+  // s_l = s_l + s_(l xor o) for o = 16, 8, 4, 2, 1 (all l at once) and is s_0.
+  // The block sums are then combined the same way (lane l sums block sums
+  // l, l + 32, ... in order, then the same fold). n == 0 gives 0.
+  // (kernels/quant_format.h: kSumBlock, kSumLanes.)
+  virtual double sum_squares(const float* x, std::size_t n) = 0;
+  // sum of double(|x_i|) in the same order (ef_sign's ||p||_1).
+  virtual double sum_abs(const float* x, std::size_t n) = 0;
+  // bits in {2, 4, 8} (else std::invalid_argument): s = 2^(bits-1) - 1 levels
+  // (1, 7, 127). factor = float(s) / norm (one float division). Entry i:
+  //   l_i = 0 when x_i == +-0; otherwise r_i = |x_i| * factor (one float
+  //   multiply); l_i = s when r_i >= s (or is +Inf); else f = floor(r_i) and
+  //   l_i = f + (u_i < r_i - f ? 1 : 0), with u_i = float(hash64(seed, i) >> 40) * 2^-24
+  //   (kernels/hash.h): stochastic rounding, unbiased (E[l_i] = r_i up to 2^-24).
+  // code_i = (x_i < 0 ? 1 : 0) << (bits-1) | l_i, packed `bits` bits per
+  // entry, LSB first (entry i is bits [i bits, (i+1) bits) of the stream, bit j
+  // of the stream bit j % 8 of byte j / 8), qsgd_bytes(n, bits) =
+  // ceil(n bits / 8) bytes, unused trailing bits 0. norm == 0 gives all-zero
+  // codes (no sign bits). norm is the caller's, normally sqrt(sum_squares(x)):
+  // a smaller one clamps levels at s. NonFiniteError: a norm that is not
+  // (finite and >= 0) is rejected first, count 1, before x is read; then NaN/Inf
+  // in x, with their count (codes then unspecified).
+  virtual void qsgd_quantize(const float* x, std::size_t n, int bits, float norm, std::uint64_t seed,
+                             std::uint8_t* codes) = 0;
+  // q = norm / float(s) (one float division, once); v_i = float(l_i) * q (one
+  // float multiply); out[i] = sign_i ? out[i] - v_i : out[i] + v_i (one float
+  // add). No FMA contraction anywhere (CPU files built with -ffp-contract=off,
+  // CUDA with __fmul_rn / __fadd_rn), so all backends give identical bits.
+  virtual void qsgd_dequantize_add(const std::uint8_t* codes, std::size_t n, int bits, float norm, float* out) = 0;
+  // ==== end of quantization ops (k-quant) ===================================
 };
 
 // "cpu-reference", "cpu" or "cuda". threads: CPU worker threads (0 = all

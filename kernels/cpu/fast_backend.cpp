@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/cpu/host_backend.h"
+#include "kernels/cpu/quant_ops.h"  // k-quant
 #include "kernels/cpu/parallel_chunks.h"
 #include "kernels/cpu/radix_select.h"
 #include "kernels/factories.h"
@@ -158,6 +159,31 @@ class FastCpuBackend final : public cpu::HostBackend {
     std::memcpy(values, picked.get(), k * sizeof(float));
     std::memcpy(indices, chosen.get(), k * sizeof(Index));
   }
+
+  // ==== quantization ops (k-quant): kernels/cpu/quant_fast.cpp ====
+  void to_half(const float* x, std::size_t n, float scale, HalfFormat format, std::uint16_t* out) override {
+    cpu::quant_fast::to_half(x, n, scale, format, out, threads());
+  }
+  void from_half(const std::uint16_t* h, std::size_t n, HalfFormat format, float* out) override {
+    cpu::quant_fast::from_half(h, n, format, out, threads());
+  }
+  float ef_sign(const float* g, float* e, std::size_t n, std::uint8_t* bits) override {
+    return cpu::quant_fast::ef_sign(g, e, n, bits, threads());
+  }
+  void sign_decode_add(const std::uint8_t* bits, std::size_t n, float scale, float* out) override {
+    cpu::quant_fast::sign_decode_add(bits, n, scale, out, threads());
+  }
+  void apply_sign(float* x, std::size_t n, float scale) override { cpu::quant_fast::apply_sign(x, n, scale, threads()); }
+  double sum_squares(const float* x, std::size_t n) override { return cpu::quant_fast::sum_squares(x, n, threads()); }
+  double sum_abs(const float* x, std::size_t n) override { return cpu::quant_fast::sum_abs(x, n, threads()); }
+  void qsgd_quantize(const float* x, std::size_t n, int bits, float norm, std::uint64_t seed,
+                     std::uint8_t* codes) override {
+    cpu::quant_fast::qsgd_quantize(x, n, bits, norm, seed, codes, threads());
+  }
+  void qsgd_dequantize_add(const std::uint8_t* codes, std::size_t n, int bits, float norm, float* out) override {
+    cpu::quant_fast::qsgd_dequantize_add(codes, n, bits, norm, out, threads());
+  }
+  // ==== end of quantization ops (k-quant) ====
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/cpu/host_backend.h"
+#include "kernels/cpu/quant_ops.h"  // k-quant
 #include "kernels/factories.h"
 #include "kernels/hash.h"
 #include "kernels/magnitude_key.h"
@@ -106,6 +107,31 @@ class ReferenceBackend final : public cpu::HostBackend {
       indices[j] = static_cast<Index>(keyed[j].second);
     }
   }
+
+  // ==== quantization ops (k-quant): kernels/cpu/quant_reference.cpp ====
+  void to_half(const float* x, std::size_t n, float scale, HalfFormat format, std::uint16_t* out) override {
+    cpu::quant_reference::to_half(x, n, scale, format, out);
+  }
+  void from_half(const std::uint16_t* h, std::size_t n, HalfFormat format, float* out) override {
+    cpu::quant_reference::from_half(h, n, format, out);
+  }
+  float ef_sign(const float* g, float* e, std::size_t n, std::uint8_t* bits) override {
+    return cpu::quant_reference::ef_sign(g, e, n, bits);
+  }
+  void sign_decode_add(const std::uint8_t* bits, std::size_t n, float scale, float* out) override {
+    cpu::quant_reference::sign_decode_add(bits, n, scale, out);
+  }
+  void apply_sign(float* x, std::size_t n, float scale) override { cpu::quant_reference::apply_sign(x, n, scale); }
+  double sum_squares(const float* x, std::size_t n) override { return cpu::quant_reference::sum_squares(x, n); }
+  double sum_abs(const float* x, std::size_t n) override { return cpu::quant_reference::sum_abs(x, n); }
+  void qsgd_quantize(const float* x, std::size_t n, int bits, float norm, std::uint64_t seed,
+                     std::uint8_t* codes) override {
+    cpu::quant_reference::qsgd_quantize(x, n, bits, norm, seed, codes);
+  }
+  void qsgd_dequantize_add(const std::uint8_t* codes, std::size_t n, int bits, float norm, float* out) override {
+    cpu::quant_reference::qsgd_dequantize_add(codes, n, bits, norm, out);
+  }
+  // ==== end of quantization ops (k-quant) ====
 };
 
 }  // namespace

@@ -19,9 +19,11 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_buffer.cuh"
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/quant_kernels.cuh"  // k-quant
 #include "kernels/cuda/select_kernels.cuh"
 #include "kernels/cuda/sparse_kernels.cuh"
 #include "kernels/factories.h"
+#include "kernels/quant_format.h"  // k-quant
 #include "kernels/wire_format.h"
 
 namespace gcsim::kernels {
@@ -241,6 +243,74 @@ class CudaBackend final : public Backend {
   cuda::GrowOnlyBuffer flag_;
   cuda::LaunchContext ctx_;
   DeviceInfo info_;
+
+  // ==== quantization ops (k-quant): kernels/cuda/quant_kernels.cu ====
+ public:
+  void to_half(const float* x, std::size_t n, float scale, HalfFormat format, std::uint16_t* out) override {
+    if (n == 0) return;
+    cuda::QuantStatus* st = quant_status();
+    cuda::enqueue_to_half(x, n, scale, format, out, st, ctx_);
+    if (const cuda::QuantStatus h = read_quant_status(st); h.bad != 0) throw NonFiniteError("to_half", h.bad);
+  }
+  void from_half(const std::uint16_t* h, std::size_t n, HalfFormat format, float* out) override {
+    cuda::enqueue_from_half(h, n, format, out, ctx_);
+  }
+  float ef_sign(const float* g, float* e, std::size_t n, std::uint8_t* bits) override {
+    if (n == 0) return 0.0f;
+    cuda::QuantStatus* st = quant_status();
+    cuda::enqueue_ef_sign(g, e, n, bits, quant_block_sums(n), st, ctx_);
+    const cuda::QuantStatus h = read_quant_status(st);
+    if (h.bad != 0) throw NonFiniteError("ef_sign", h.bad);
+    return h.scale;
+  }
+  void sign_decode_add(const std::uint8_t* bits, std::size_t n, float scale, float* out) override {
+    cuda::enqueue_sign_decode_add(bits, n, scale, out, ctx_);
+  }
+  void apply_sign(float* x, std::size_t n, float scale) override { cuda::enqueue_apply_sign(x, n, scale, ctx_); }
+  double sum_squares(const float* x, std::size_t n) override { return fixed_order_sum(x, n, true); }
+  double sum_abs(const float* x, std::size_t n) override { return fixed_order_sum(x, n, false); }
+  void qsgd_quantize(const float* x, std::size_t n, int bits, float norm, std::uint64_t seed,
+                     std::uint8_t* codes) override {
+    check_qsgd_bits("qsgd_quantize", bits);
+    if (!(std::isfinite(norm) && norm >= 0.0f)) throw NonFiniteError("qsgd_quantize (norm)", 1);
+    if (n == 0) return;
+    const bool zero_norm = norm == 0.0f;
+    const float factor = zero_norm ? 0.0f : static_cast<float>(qsgd_levels(bits)) / norm;
+    cuda::QuantStatus* st = quant_status();
+    cuda::enqueue_qsgd_quantize(x, n, bits, factor, zero_norm, seed, codes, st, ctx_);
+    if (const cuda::QuantStatus h = read_quant_status(st); h.bad != 0) throw NonFiniteError("qsgd_quantize", h.bad);
+  }
+  void qsgd_dequantize_add(const std::uint8_t* codes, std::size_t n, int bits, float norm, float* out) override {
+    check_qsgd_bits("qsgd_dequantize_add", bits);
+    cuda::enqueue_qsgd_dequantize_add(codes, n, bits, norm / static_cast<float>(qsgd_levels(bits)), out, ctx_);
+  }
+
+ private:
+  // A zeroed status in device memory for one op.
+  cuda::QuantStatus* quant_status() {
+    auto* st = quant_status_.reserve<cuda::QuantStatus>(1, ctx_.stream);
+    CUDA_CHECK(cudaMemsetAsync(st, 0, sizeof *st, ctx_.stream));
+    return st;
+  }
+  // The op's one synchronization.
+  cuda::QuantStatus read_quant_status(const cuda::QuantStatus* st) {
+    cuda::QuantStatus h{};
+    CUDA_CHECK(cudaMemcpyAsync(&h, st, sizeof h, cudaMemcpyDeviceToHost, ctx_.stream));
+    synchronize();
+    return h;
+  }
+  double* quant_block_sums(std::size_t n) {
+    return quant_sums_.reserve<double>((n + kSumBlock - 1) / kSumBlock, ctx_.stream);
+  }
+  double fixed_order_sum(const float* x, std::size_t n, bool squares) {
+    if (n == 0) return 0.0;
+    cuda::QuantStatus* st = quant_status();
+    cuda::enqueue_fixed_order_sum(x, n, squares, quant_block_sums(n), st, ctx_);
+    return read_quant_status(st).total;
+  }
+  cuda::GrowOnlyBuffer quant_status_;
+  cuda::GrowOnlyBuffer quant_sums_;
+  // ==== end of quantization ops (k-quant) ====
 };
 
 }  // namespace

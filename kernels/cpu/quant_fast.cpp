@@ -1,0 +1,251 @@
+// The "cpu" backend's quantization ops (kernels/backend.h, quantization block):
+// the reference's results bit for bit (kernels/cpu/quant_reference.cpp), in
+// loops the compiler can vectorize, split over the backend's threads in
+// chunks whose edges fall on whole output bytes and whole summation blocks,
+// so the thread count never changes a bit.
+//   casts: PyTorch DDP's fp16/bf16 compress hooks; fp16 decodes by a 65536-entry table
+//   sign:  EF-signSGD (Karimireddy et al., ICML 2019), two passes: p = g + e with
+//          the block sums of |p|, then bits and e = p -+ scale
+//   QSGD:  Alistarh et al., NeurIPS 2017; one pass, a byte of codes at a time
+// Compiled with -ffp-contract=off (kernels/CMakeLists.txt).
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/parallel_chunks.h"
+#include "kernels/cpu/quant_ops.h"
+#include "kernels/half.h"
+#include "kernels/quant_format.h"
+#include "kernels/quant_scalar.h"
+
+namespace gcsim::kernels::cpu::quant_fast {
+namespace {
+
+// Calls fn(begin, end) for chunks of [0, n) whose edges are multiples of
+// `align` (except the end at n), one chunk per thread worth starting.
+template <class Fn>
+void for_aligned_chunks(std::size_t n, std::size_t align, unsigned threads, Fn&& fn) {
+  if (n == 0) return;
+  const std::size_t units = n / align + (n % align != 0 ? 1 : 0);
+  const unsigned chunks = static_cast<unsigned>(std::min<std::size_t>(chunks_for(n, threads), units));
+  parallel_chunks(chunks, [&](unsigned c) {
+    const auto [ub, ue] = chunk_range(units, chunks, c);
+    fn(ub * align, std::min(ue * align, n));
+  });
+}
+
+// s_l = s_l + s_(l xor o) for o = 16, 8, 4, 2, 1; the result is s_0.
+double fold(std::array<double, kSumLanes> s) {
+  for (std::size_t o = kSumLanes / 2; o >= 1; o /= 2) {
+    std::array<double, kSumLanes> t;
+    for (std::size_t l = 0; l < kSumLanes; ++l) t[l] = s[l] + s[l ^ o];
+    s = t;
+  }
+  return s[0];
+}
+
+// One block's lane-and-fold sum of term(x[j]), j in [0, len), len <= kSumBlock.
+template <class Term>
+double block_sum(const float* x, std::size_t len, Term term) {
+  std::array<double, kSumLanes> lanes{};
+  const std::size_t rows = len / kSumLanes;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* row = x + r * kSumLanes;
+    for (std::size_t l = 0; l < kSumLanes; ++l) lanes[l] += term(row[l]);  // 32 independent chains: vectorizes
+  }
+  for (std::size_t j = rows * kSumLanes; j < len; ++j) lanes[j - rows * kSumLanes] += term(x[j]);
+  return fold(lanes);
+}
+
+// The second stage: the lane-and-fold sum of the block sums (n / 4096 of them: one thread).
+double combine(const std::vector<double>& block_sums) {
+  if (block_sums.empty()) return 0.0;
+  std::array<double, kSumLanes> lanes{};
+  for (std::size_t j = 0; j < block_sums.size(); ++j) lanes[j % kSumLanes] += block_sums[j];
+  return fold(lanes);
+}
+
+inline double square(float v) { return static_cast<double>(v) * static_cast<double>(v); }
+inline double magnitude(float v) { return std::fabs(static_cast<double>(v)); }
+
+template <class Term>
+double fixed_order_sum(const float* x, std::size_t n, unsigned threads, Term term) {
+  std::vector<double> sums(n / kSumBlock + (n % kSumBlock != 0 ? 1 : 0));
+  for_aligned_chunks(n, kSumBlock, threads, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t b = begin; b < end; b += kSumBlock)
+      sums[b / kSumBlock] = block_sum(x + b, std::min(kSumBlock, end - b), term);
+  });
+  return combine(sums);
+}
+
+bool nonfinite_bits(std::uint32_t bits) { return (bits & 0x7fffffffu) >= 0x7f800000u; }
+
+// fp16 -> float for all 65536 patterns (the scalar decode has a loop for subnormals).
+const std::vector<float>& fp16_table() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(65536);
+    for (std::uint32_t h = 0; h < 65536; ++h) t[h] = fp16_to_float(static_cast<std::uint16_t>(h));
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace
+
+void to_half(const float* x, std::size_t n, float scale, HalfFormat format, std::uint16_t* out, unsigned threads) {
+  const unsigned chunks = chunks_for(n, threads);
+  std::vector<std::size_t> bad(std::max(1u, chunks), 0);
+  parallel_chunks(chunks, [&](unsigned c) {
+    const auto [begin, end] = chunk_range(n, chunks, c);
+    std::size_t local = 0;
+    if (format == HalfFormat::Bf16) {
+      for (std::size_t i = begin; i < end; ++i) {
+        const std::uint16_t h = float_to_bf16_rne(x[i] * scale);
+        out[i] = h;
+        local += (h & 0x7f80u) == 0x7f80u ? 1 : 0;  // Inf or NaN (a non-finite x always gives one)
+      }
+    } else {
+      for (std::size_t i = begin; i < end; ++i) {
+        const std::uint16_t h = float_to_fp16_rne(x[i] * scale);
+        out[i] = h;
+        local += (h & 0x7c00u) == 0x7c00u ? 1 : 0;
+      }
+    }
+    bad[c] = local;
+  });
+  std::size_t total = 0;
+  for (std::size_t b : bad) total += b;
+  if (total) throw NonFiniteError("to_half", total);
+}
+
+void from_half(const std::uint16_t* h, std::size_t n, HalfFormat format, float* out, unsigned threads) {
+  const float* table = format == HalfFormat::Fp16 ? fp16_table().data() : nullptr;
+  const unsigned chunks = chunks_for(n, threads);
+  parallel_chunks(chunks, [&](unsigned c) {
+    const auto [begin, end] = chunk_range(n, chunks, c);
+    if (table != nullptr) {
+      for (std::size_t i = begin; i < end; ++i) out[i] = table[h[i]];
+    } else {
+      for (std::size_t i = begin; i < end; ++i) out[i] = bf16_to_float(h[i]);
+    }
+  });
+}
+
+double sum_squares(const float* x, std::size_t n, unsigned threads) { return fixed_order_sum(x, n, threads, square); }
+
+double sum_abs(const float* x, std::size_t n, unsigned threads) { return fixed_order_sum(x, n, threads, magnitude); }
+
+float ef_sign(const float* g, float* e, std::size_t n, std::uint8_t* bits, unsigned threads) {
+  if (n == 0) return 0.0f;
+  const std::size_t blocks = n / kSumBlock + (n % kSumBlock != 0 ? 1 : 0);
+  std::vector<double> sums(blocks);
+  std::vector<std::size_t> bad(blocks, 0);
+  const float* p = e != nullptr ? e : g;
+  // Pass 1: p = g + e (into e), each block's sum of |p|; a block whose sum is
+  // not finite holds a NaN or Inf, and only then are its entries counted.
+  for_aligned_chunks(n, kSumBlock, threads, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t b = begin; b < end; b += kSumBlock) {
+      const std::size_t len = std::min(kSumBlock, end - b);
+      if (e != nullptr)
+        for (std::size_t j = b; j < b + len; ++j) e[j] = g[j] + e[j];
+      const double s = block_sum(p + b, len, magnitude);
+      sums[b / kSumBlock] = s;
+      if (!std::isfinite(s)) {
+        std::size_t count = 0;
+        for (std::size_t j = b; j < b + len; ++j) {
+          std::uint32_t u;
+          std::memcpy(&u, p + j, sizeof u);
+          count += nonfinite_bits(u) ? 1 : 0;
+        }
+        bad[b / kSumBlock] = count;
+      }
+    }
+  });
+  std::size_t total_bad = 0;
+  for (std::size_t c : bad) total_bad += c;
+  if (total_bad) throw NonFiniteError("ef_sign", total_bad);
+  const auto scale = static_cast<float>(combine(sums) / static_cast<double>(n));
+  // Pass 2: the bits, a byte at a time, and e = p -+ scale.
+  for_aligned_chunks(n, kSumBlock, threads, [&](std::size_t begin, std::size_t end) {
+    const std::size_t full_end = begin + (end - begin) / 8 * 8;
+    for (std::size_t i = begin; i < full_end; i += 8) {
+      unsigned byte = 0;
+      for (unsigned j = 0; j < 8; ++j) byte |= (p[i + j] < 0.0f ? 1u : 0u) << j;
+      bits[i / 8] = static_cast<std::uint8_t>(byte);
+    }
+    if (full_end < end) {
+      unsigned byte = 0;
+      for (std::size_t i = full_end; i < end; ++i) byte |= (p[i] < 0.0f ? 1u : 0u) << (i - full_end);
+      bits[full_end / 8] = static_cast<std::uint8_t>(byte);
+    }
+    if (e != nullptr)
+      for (std::size_t i = begin; i < end; ++i) e[i] = sign_residual(e[i], scale);
+  });
+  return scale;
+}
+
+void sign_decode_add(const std::uint8_t* bits, std::size_t n, float scale, float* out, unsigned threads) {
+  const float neg = -scale;
+  for_aligned_chunks(n, 8, threads, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) out[i] = out[i] + (((bits[i / 8] >> (i % 8)) & 1u) ? neg : scale);
+  });
+}
+
+void apply_sign(float* x, std::size_t n, float scale, unsigned threads) {
+  const unsigned chunks = chunks_for(n, threads);
+  parallel_chunks(chunks, [&](unsigned c) {
+    const auto [begin, end] = chunk_range(n, chunks, c);
+    for (std::size_t i = begin; i < end; ++i) x[i] = signed_scale(x[i], scale);
+  });
+}
+
+void qsgd_quantize(const float* x, std::size_t n, int bits, float norm, std::uint64_t seed, std::uint8_t* codes,
+                   unsigned threads) {
+  check_qsgd_bits("qsgd_quantize", bits);
+  check_qsgd_norm(norm);
+  const std::size_t per_byte = static_cast<std::size_t>(8 / bits);
+  const std::size_t bytes = qsgd_bytes(n, bits);
+  const float factor = norm == 0.0f ? 0.0f : static_cast<float>(qsgd_levels(bits)) / norm;
+  const unsigned chunks =
+      static_cast<unsigned>(std::min<std::size_t>(chunks_for(n, threads), std::max<std::size_t>(bytes, 1)));
+  std::vector<std::size_t> bad(std::max(1u, chunks), 0);
+  parallel_chunks(n == 0 ? 0u : chunks, [&](unsigned c) {
+    const auto [b0, b1] = chunk_range(bytes, chunks, c);
+    std::size_t local = 0;
+    for (std::size_t byte = b0; byte < b1; ++byte) {
+      unsigned packed = 0;
+      const std::size_t first = byte * per_byte, last = std::min(first + per_byte, n);
+      for (std::size_t i = first; i < last; ++i) {
+        std::uint32_t u;
+        std::memcpy(&u, x + i, sizeof u);
+        local += nonfinite_bits(u) ? 1 : 0;
+        if (norm != 0.0f)
+          packed |= qsgd_code(x[i], factor, bits, seed, i) << (static_cast<unsigned>(i - first) * static_cast<unsigned>(bits));
+      }
+      codes[byte] = static_cast<std::uint8_t>(packed);
+    }
+    bad[c] = local;
+  });
+  std::size_t total = 0;
+  for (std::size_t b : bad) total += b;
+  if (total) throw NonFiniteError("qsgd_quantize", total);
+}
+
+void qsgd_dequantize_add(const std::uint8_t* codes, std::size_t n, int bits, float norm, float* out,
+                         unsigned threads) {
+  check_qsgd_bits("qsgd_dequantize_add", bits);
+  const float q = norm / static_cast<float>(qsgd_levels(bits));
+  const std::size_t per_byte = static_cast<std::size_t>(8 / bits);
+  const std::uint32_t mask = (1u << bits) - 1u;
+  for_aligned_chunks(n, 8, threads, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const std::uint32_t code =
+          (static_cast<std::uint32_t>(codes[i / per_byte]) >> (static_cast<unsigned>(i % per_byte) * static_cast<unsigned>(bits))) & mask;
+      out[i] = qsgd_decode_add(out[i], code, bits, q);
+    }
+  });
+}
+
+}  // namespace gcsim::kernels::cpu::quant_fast
