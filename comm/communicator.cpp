@@ -10,7 +10,7 @@ void Communicator::check_known_counts(std::size_t bytes, const std::vector<std::
     throw std::invalid_argument(name() + " allgatherv_known: counts do not match the ranks or this rank's bytes");
 }
 
-std::uint64_t ring_allreduce_bytes(std::size_t n, int ranks, int rank) {
+std::uint64_t ring_allreduce_bytes(std::size_t n, int ranks, int rank, std::size_t element_bytes) {
   if (ranks <= 1) return 0;
   // Chunk c holds elements [c n / P, (c + 1) n / P). In the reduce-scatter a
   // rank sends every chunk except one, and again in the allgather.
@@ -20,7 +20,7 @@ std::uint64_t ring_allreduce_bytes(std::size_t n, int ranks, int rank) {
     if (c == static_cast<std::uint64_t>((rank + 1) % ranks)) continue;
     total += (c + 1) * n / p - c * n / p;
   }
-  return 2 * total * sizeof(float);
+  return 2 * total * element_bytes;
 }
 
 std::uint64_t ring_allgather_bytes(const std::vector<std::size_t>& counts, int rank) {

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/backend.h"  // kernels::HalfFormat
+
 namespace gcsim::comm {
 
 class CommError : public std::runtime_error {
@@ -32,6 +34,12 @@ class Communicator {
   // In place: data[i] = sum over ranks of data[i]. The reduction order is fixed
   // for a given size, so results are identical on every rank and every run.
   virtual void allreduce_sum(float* data, std::size_t n) = 0;
+
+  // The same on 16-bit floats (fp16 or bf16, kernels/half.h), 2 bytes per
+  // element on the wire: every partial sum is rounded to nearest even in the
+  // format (kernels::half_sum: one correctly rounded addition of two values),
+  // on the same ring schedule as allreduce_sum, so every rank gets the same bits.
+  virtual void allreduce_sum_half(std::uint16_t* data, std::size_t n, kernels::HalfFormat format) = 0;
 
   // Every rank contributes `bytes` bytes (counts may differ between ranks);
   // afterwards `out` holds rank 0's bytes, then rank 1's, ... and `counts[r]`
@@ -60,9 +68,9 @@ class Communicator {
   std::uint64_t bytes_sent_ = 0;
 };
 
-// Bytes one rank sends in a ring allreduce of n floats over P ranks:
-// reduce-scatter + allgather, 2 (P-1) chunks of about n/P elements.
-std::uint64_t ring_allreduce_bytes(std::size_t n, int ranks, int rank);
+// Bytes one rank sends in a ring allreduce of n elements (4-byte floats by
+// default) over P ranks: reduce-scatter + allgather, 2 (P-1) chunks of about n/P.
+std::uint64_t ring_allreduce_bytes(std::size_t n, int ranks, int rank, std::size_t element_bytes = sizeof(float));
 // Bytes one rank sends in a ring allgather(v) of `counts`: it forwards every
 // part but its successor's, i.e. sum(counts) - counts[(rank + 1) % P].
 std::uint64_t ring_allgather_bytes(const std::vector<std::size_t>& counts, int rank);

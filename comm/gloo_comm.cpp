@@ -13,6 +13,8 @@
 #include <gloo/rendezvous/prefix_store.h>
 #include <gloo/transport/tcp/device.h>
 
+#include "kernels/half.h"
+
 namespace gcsim::comm {
 
 namespace {
@@ -33,6 +35,16 @@ void sum_floats(void* c, const void* a, const void* b, std::size_t n) {
   const auto* x = static_cast<const float*>(a);
   const auto* y = static_cast<const float*>(b);
   for (std::size_t i = 0; i < n; ++i) out[i] = x[i] + y[i];
+}
+
+// Gloo's ring calls the reduce function on chunks of 16-bit elements; each
+// addition is kernels::half_sum (correctly rounded in the format).
+template <kernels::HalfFormat F>
+void sum_halves(void* c, const void* a, const void* b, std::size_t n) {
+  auto* out = static_cast<std::uint16_t*>(c);
+  const auto* x = static_cast<const std::uint16_t*>(a);
+  const auto* y = static_cast<const std::uint16_t*>(b);
+  for (std::size_t i = 0; i < n; ++i) out[i] = kernels::half_sum(x[i], y[i], F);
 }
 
 }  // namespace
@@ -76,6 +88,20 @@ void GlooComm::allreduce_sum(float* data, std::size_t n) {
     gloo::allreduce(opts);
   });
   bytes_sent_ += ring_allreduce_bytes(n, size_, rank_);
+}
+
+void GlooComm::allreduce_sum_half(std::uint16_t* data, std::size_t n, kernels::HalfFormat format) {
+  if (size_ == 1 || n == 0) return;
+  guarded("allreduce", [&] {
+    gloo::AllreduceOptions opts(context_);
+    opts.setAlgorithm(gloo::AllreduceOptions::Algorithm::RING);
+    opts.setOutput(data, n);
+    opts.setReduceFunction(format == kernels::HalfFormat::Fp16 ? &sum_halves<kernels::HalfFormat::Fp16>
+                                                               : &sum_halves<kernels::HalfFormat::Bf16>);
+    opts.setTag(next_tag());
+    gloo::allreduce(opts);
+  });
+  bytes_sent_ += ring_allreduce_bytes(n, size_, rank_, sizeof(std::uint16_t));
 }
 
 void GlooComm::allgatherv(const void* data, std::size_t bytes, std::vector<std::uint8_t>& out,

@@ -41,6 +41,7 @@ class GlooComm final : public Communicator {
   int size() const override { return size_; }
   std::string name() const override { return "gloo"; }
   void allreduce_sum(float* data, std::size_t n) override;
+  void allreduce_sum_half(std::uint16_t* data, std::size_t n, kernels::HalfFormat format) override;
   void allgatherv(const void* data, std::size_t bytes, std::vector<std::uint8_t>& out,
                   std::vector<std::size_t>& counts) override;
   void allgatherv_known(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts,

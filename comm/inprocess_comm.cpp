@@ -1,6 +1,8 @@
 // In-process collectives for P threads (see inprocess_comm.h).
 #include "comm/inprocess_comm.h"
 
+#include "kernels/half.h"
+
 #include <cstring>
 
 namespace gcsim::comm {
@@ -57,6 +59,26 @@ void InProcessComm::allreduce_sum(float* data, std::size_t n) {
   std::memcpy(data, scratch_.data(), n * sizeof(float));
   hub_->arrive_and_wait("allreduce");
   bytes_sent_ += ring_allreduce_bytes(n, p, rank_);
+}
+
+void InProcessComm::allreduce_sum_half(std::uint16_t* data, std::size_t n, kernels::HalfFormat format) {
+  const int p = size();
+  hub_->inputs_[rank_] = data;
+  hub_->sizes_[rank_] = n;
+  hub_->arrive_and_wait("allreduce");
+  for (int r = 0; r < p; ++r)
+    if (hub_->sizes_[r] != n) throw CommError("allreduce: ranks passed different lengths");
+  // Rank order, each addition rounded in the format (as every partial sum of a ring is).
+  half_scratch_.assign(static_cast<const std::uint16_t*>(hub_->inputs_[0]),
+                       static_cast<const std::uint16_t*>(hub_->inputs_[0]) + n);
+  for (int r = 1; r < p; ++r) {
+    const auto* in = static_cast<const std::uint16_t*>(hub_->inputs_[r]);
+    for (std::size_t i = 0; i < n; ++i) half_scratch_[i] = kernels::half_sum(half_scratch_[i], in[i], format);
+  }
+  hub_->arrive_and_wait("allreduce");
+  std::memcpy(data, half_scratch_.data(), n * sizeof(std::uint16_t));
+  hub_->arrive_and_wait("allreduce");
+  bytes_sent_ += ring_allreduce_bytes(n, p, rank_, sizeof(std::uint16_t));
 }
 
 void InProcessComm::gather_posted(const std::vector<std::size_t>& counts, std::vector<std::uint8_t>& out) const {

@@ -47,6 +47,7 @@ class InProcessComm final : public Communicator {
   int size() const override { return hub_->size(); }
   std::string name() const override { return "inprocess"; }
   void allreduce_sum(float* data, std::size_t n) override;
+  void allreduce_sum_half(std::uint16_t* data, std::size_t n, kernels::HalfFormat format) override;
   void allgatherv(const void* data, std::size_t bytes, std::vector<std::uint8_t>& out,
                   std::vector<std::size_t>& counts) override;
   // Also checks every rank's counts against the sizes really sent.
@@ -63,6 +64,7 @@ class InProcessComm final : public Communicator {
   std::shared_ptr<InProcessHub> hub_;
   int rank_;
   std::vector<float> scratch_;
+  std::vector<std::uint16_t> half_scratch_;
 };
 
 }  // namespace gcsim::comm

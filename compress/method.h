@@ -33,6 +33,10 @@ class Method {
   // The [compression] keys it reads besides method (the sweep's config hash
   // and the outputs name exactly these).
   virtual std::vector<std::string_view> options() const = 0;
+  // The configuration in a few words, unique among a sweep's variants of the
+  // method: "none", "topk 1%", "topk 1% no-EF", "powersgd r=4", "qsgd 4-bit"
+  // (the results' `variant` column, the plots' legend).
+  virtual std::string label(const CompressionSpec&) const { return std::string(name()); }
   // Options it cannot honour, e.g. a rank below 1.
   virtual std::optional<OptionError> validate(const CompressionSpec&) const { return std::nullopt; }
   // Whether the trainer sends every entry (method none, or a cast): no

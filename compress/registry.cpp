@@ -17,6 +17,10 @@ const std::vector<const Method*>& all() {
       &topk_method(),
       &randomk_method(),
       &threshold_method(),
+      &fp16_method(),
+      &bf16_method(),
+      &signsgd_method(),
+      &qsgd_method(),
   };
   return methods;
 }

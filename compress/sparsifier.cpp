@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 #include "kernels/wire_format.h"
@@ -17,6 +18,18 @@ std::size_t Sparsifier::select_with_feedback(kernels::Backend& kb, const float* 
   const std::size_t sent = select(kb, e, n, k, step, segment, values, indices);
   for (std::size_t j = 0; j < sent; ++j) e[indices[j]] = 0.0f;
   return sent;
+}
+
+std::string Sparsifier::label(const CompressionSpec& spec) const {
+  char pct[32];
+  std::snprintf(pct, sizeof pct, " %.6g%%", spec.ratio * 100.0);
+  std::string l = std::string(name()) + pct;
+  if (!spec.error_feedback) l += " no-EF";
+  if (spec.momentum_correction) l += " +MC";
+  if (spec.exchange == Exchange::Dense) l += " dense-exchange";
+  if (spec.index_bytes == 8) l += " int64";
+  if (spec.granularity == Granularity::Layer) l += " per-layer";
+  return l;
 }
 
 BucketPlan Sparsifier::plan(const CompressionSpec& spec, const std::vector<Layer>& bucket, int P) const {

@@ -27,6 +27,7 @@ class Sparsifier : public Method {
     return {"ratio", "index_bytes", "error_feedback", "momentum_correction", "granularity", "exchange"};
   }
   bool sparsifies() const override { return true; }
+  std::string label(const CompressionSpec& spec) const override;
   BucketPlan plan(const CompressionSpec& spec, const std::vector<Layer>& bucket, int P) const override;
   std::unique_ptr<Codec> codec(const CompressionSpec& spec, const std::vector<Segment>& segments,
                                const std::vector<BucketLayout>& buckets, std::size_t total) const override;

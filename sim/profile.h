@@ -33,6 +33,13 @@ inline constexpr const char* threshold = "threshold";        // sampled-threshol
 inline constexpr const char* pack = "pack";                  // (value, index) to wire format
 inline constexpr const char* scatter_add = "scatter_add";    // unpack + scatter-add of received entries
 inline constexpr const char* optimizer = "optimizer";        // SGD-momentum step over all parameters
+// (main: provisional names until the calibrate ops land)
+inline constexpr const char* to_half = "to_half";
+inline constexpr const char* from_half = "from_half";
+inline constexpr const char* ef_sign = "ef_sign";
+inline constexpr const char* sign_decode = "sign_decode";
+inline constexpr const char* qsgd_quantize = "qsgd_quantize";
+inline constexpr const char* qsgd_dequantize = "qsgd_dequantize";
 }  // namespace op
 
 struct Profile {

@@ -63,6 +63,7 @@ Columns config_columns(const Scenario& s, const IterationResult& r) {
       {"intra_bandwidth_gbps", format_number(c.gpus_per_node > 1 ? c.intra_node.bandwidth_gbps : 0.0)},
       {"algorithm", to_string(s.algorithm)},
       {"method", z.method},
+      {"variant", compress::method(z.method).label(z)},
       {"ratio", format_number(z.ratio)},
       {"index_bytes", std::to_string(z.index_bytes)},
       {"error_feedback", b(z.error_feedback)},
