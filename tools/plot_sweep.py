@@ -4,48 +4,90 @@
 Usage:
     /usr/bin/python3 tools/plot_sweep.py RESULTS_CSV --out DIR [--model NAME ...]
 
-For every model (or only the models named with --model) four figures are
+A compressed configuration ("variant") is named by the results' `variant`
+column (gcsim's label of the method's configuration: "topk 1%",
+"topk 0.1% no-EF", "fp16", "bf16", "powersgd r=4", "signsgd majority",
+"qsgd 4-bit", ...).  CSVs written before that column existed name it by its
+ratio instead (rho = k/N, shown as "ρ=0.01, top-k"); they plot as they always
+did, without the best-variant map.  Dense training is method "none".
+
+For every model (or only the models named with --model) these figures are
 written into DIR:
 
   efficiency_<model>.png  weak-scaling efficiency T(1)/T(P) vs workers P,
                           one line per inter-node bandwidth, one panel for
-                          dense (no compression) and one per ratio rho = k/N
+                          dense (no compression) and one per variant
   speedup_<model>.png     speedup P*T(1)/T(P) vs P (log-log) with the ideal
-                          line speedup = P
+                          line speedup = P, panels as above
   breakdown_<model>.png   stacked bars of the iteration time (compute,
                           exposed compression, exposed communication) for
-                          every bandwidth x {dense, each rho} at the largest P
-                          (and a middle P)
-  heatmap_<model>.png     T_iter(dense) / T_iter(compressed) over bandwidth x
-                          P, one panel per rho, with the break-even contour
+                          every bandwidth x {dense, each variant} at the
+                          largest P (and a middle P)
+  heatmap_<model>.png     T_iter(dense) / T_iter(variant) over bandwidth x P
+                          (P > 1), one panel per non-dense variant (a grid of
+                          up to 4 per row), with the break-even contour
+  best_<model>.png        (CSVs with a variant column) for every (P > 1,
+                          bandwidth) with a dense row, the configuration with
+                          the lowest iteration_time_s, dense included, as a
+                          categorical colour map (P on a log2 axis); each
+                          cell says the variant and T_iter(dense)/T_iter(best),
+                          or "none" where dense is fastest (ties go to dense).
+                          Skipped when there are no dense rows or fewer than
+                          two such P
+
+Panels and legends list dense first, then the variants: by ratio, large to
+small, without a variant column; with one by method (none, fp16, bf16, qsgd,
+signsgd, powersgd, topk, randomk, threshold, then others by name), ratio
+(large to small) and label.
 
 Configuration columns other than the plotted ones (workers, bandwidth_gbps,
-ratio, method none-vs-compressed) are never averaged over:
+the variant, method none-vs-compressed) are never averaged over:
 
   * if an environment column (topology, gpus_per_node, intra_bandwidth_gbps,
     bucket_mb, overlap, backend, or any unknown column) or a compression
     column (method, error_feedback, index_bytes, algorithm, exchange,
-    granularity) takes several values within one model, a separate set of
-    figures is written for every combination, the file names suffixed with
-    "_<column>-<value>";
-  * the dense baseline shown next to a compressed configuration uses the dense
-    rows whose algorithm/exchange/granularity match that configuration if there
-    are any, otherwise the most common dense setting; when the dense rows had a
-    choice, the title says which setting was used.
+    granularity) takes several values at the same P, bandwidth and variant
+    within one model, a separate set of figures is written for every
+    combination, the file names suffixed with "_<column>-<value>";
+  * the dense baseline shown next to the compressed configurations uses the
+    dense rows whose algorithm/exchange/granularity match most compressed
+    rows if there are any, otherwise the most common dense setting; when the
+    dense rows had a choice, the title says which setting was used.
 
-gcsim sweep's config_hash column is not a dimension, and its columns for swept
-keys (named by the key, e.g. "stragglers.cv") are environment columns like any
-other: one that mirrors a plotted column ("cluster.workers") does not split the
-figures; compression.ratio/error_feedback/index_bytes are ignored on dense rows.
+With a variant column, the variant (with the method) identifies the
+compression configuration, as gcsim promises: `variant` itself never splits
+figures; error_feedback, index_bytes, exchange, granularity and every column
+of a swept compression key ("compression.rank", "compression.ratio", ...) are
+not dimensions; and the `ratio` column is read only for topk, randomk and
+threshold (for other methods it holds whatever the scenario said and is
+ignored, even out of range).  An empty variant falls back to the method and
+its ratio ("topk 1%").
 
-Method "none" rows that differ only in ratio (or error_feedback/index_bytes,
-which do not apply to dense training) are duplicates and are collapsed.
+gcsim sweep's config_hash and metric columns are not dimensions, and its
+columns for swept keys (named by the key, e.g. "stragglers.cv") are
+environment columns like any other: one that mirrors a plotted column
+("cluster.workers") does not split the figures; compression.ratio/
+error_feedback/index_bytes are ignored on dense rows.
 
-Bad input (missing file, missing required column, no rows, non-numeric value)
-prints one line "plot_sweep: <file>: <what is wrong>" to stderr and exits with
-status 2 before anything is written.  Plots that the data cannot support (one
-P only, no dense rows for the heatmap, ...) are skipped with a note on stderr.
+Duplicate points are collapsed: method "none" rows that differ only in ratio
+or error_feedback/index_bytes (which do not apply to dense training), or,
+with a variant column, in the variant or any swept compression key; and, with
+a variant column, rows of one variant that differ only in the columns the
+variant describes.  If such duplicates of a
+compressed configuration differ in iteration_time_s, a note says so and the
+first is used.
+
+Bad input (missing file, missing required column, no rows, non-numeric value,
+a ratio outside (0, 1] where it is read) prints one line
+"plot_sweep: <file>: <what is wrong>" to stderr and exits with status 2
+before anything is written.  Plots that the data cannot support (one P only,
+no dense rows for the heatmap, ...) are skipped with a note on stderr.
 The paths of the files written are printed to stdout, one per line.
+
+For tests and scripts: figure_sets(path) gives the figure sets main draws;
+heatmap_data(fs) the heatmap's panels and cells; best_variant_table(fs) the
+fastest configuration per (P, B) (BestCell); the *_figure functions return
+the matplotlib figure, with fig.panel_axes for the heatmap and best map.
 """
 
 import argparse
@@ -959,8 +1001,13 @@ def best_figure(fs, table):
     variants = variant_order(fs.comp)
     keys = [None] + [v[0] for v in variants]
     names = ["none (dense)"] + [v[1] for v in variants]
-    colors = [DENSE_COLOR] + [BEST_COLORS[i % len(BEST_COLORS)]
-                              for i in range(len(variants))]
+    if len(variants) <= len(BEST_COLORS):
+        vcolors = BEST_COLORS[:len(variants)]
+    else:  # many variants: 20 colours, then they repeat
+        tab = plt.get_cmap("tab20")
+        vcolors = [mcolors.to_hex(tab((2 * i + i // 10) % 20))
+                   for i in range(len(variants))]
+    colors = [DENSE_COLOR] + vcolors
     idx = {k: i for i, k in enumerate(keys)}
     z = np.full((len(bws), len(ps)), np.nan)
     for (p, b), c in table.items():
