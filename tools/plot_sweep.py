@@ -4,48 +4,90 @@
 Usage:
     /usr/bin/python3 tools/plot_sweep.py RESULTS_CSV --out DIR [--model NAME ...]
 
-For every model (or only the models named with --model) four figures are
+A compressed configuration ("variant") is named by the results' `variant`
+column (gcsim's label of the method's configuration: "topk 1%",
+"topk 0.1% no-EF", "fp16", "bf16", "powersgd r=4", "signsgd majority",
+"qsgd 4-bit", ...).  CSVs written before that column existed name it by its
+ratio instead (rho = k/N, shown as "ρ=0.01, top-k"); they plot as they always
+did, without the best-variant map.  Dense training is method "none".
+
+For every model (or only the models named with --model) these figures are
 written into DIR:
 
   efficiency_<model>.png  weak-scaling efficiency T(1)/T(P) vs workers P,
                           one line per inter-node bandwidth, one panel for
-                          dense (no compression) and one per ratio rho = k/N
+                          dense (no compression) and one per variant
   speedup_<model>.png     speedup P*T(1)/T(P) vs P (log-log) with the ideal
-                          line speedup = P
+                          line speedup = P, panels as above
   breakdown_<model>.png   stacked bars of the iteration time (compute,
                           exposed compression, exposed communication) for
-                          every bandwidth x {dense, each rho} at the largest P
-                          (and a middle P)
-  heatmap_<model>.png     T_iter(dense) / T_iter(compressed) over bandwidth x
-                          P, one panel per rho, with the break-even contour
+                          every bandwidth x {dense, each variant} at the
+                          largest P (and a middle P)
+  heatmap_<model>.png     T_iter(dense) / T_iter(variant) over bandwidth x P
+                          (P > 1), one panel per non-dense variant (a grid of
+                          up to 4 per row), with the break-even contour
+  best_<model>.png        (CSVs with a variant column) for every (P > 1,
+                          bandwidth) with a dense row, the configuration with
+                          the lowest iteration_time_s, dense included, as a
+                          categorical colour map (P on a log2 axis); each
+                          cell says the variant and T_iter(dense)/T_iter(best),
+                          or "none" where dense is fastest (ties go to dense).
+                          Skipped when there are no dense rows or fewer than
+                          two such P
+
+Panels and legends list dense first, then the variants: by ratio, large to
+small, without a variant column; with one by method (none, fp16, bf16, qsgd,
+signsgd, powersgd, topk, randomk, threshold, then others by name), ratio
+(large to small) and label.
 
 Configuration columns other than the plotted ones (workers, bandwidth_gbps,
-ratio, method none-vs-compressed) are never averaged over:
+the variant, method none-vs-compressed) are never averaged over:
 
   * if an environment column (topology, gpus_per_node, intra_bandwidth_gbps,
     bucket_mb, overlap, backend, or any unknown column) or a compression
     column (method, error_feedback, index_bytes, algorithm, exchange,
-    granularity) takes several values within one model, a separate set of
-    figures is written for every combination, the file names suffixed with
-    "_<column>-<value>";
-  * the dense baseline shown next to a compressed configuration uses the dense
-    rows whose algorithm/exchange/granularity match that configuration if there
-    are any, otherwise the most common dense setting; when the dense rows had a
-    choice, the title says which setting was used.
+    granularity) takes several values at the same P, bandwidth and variant
+    within one model, a separate set of figures is written for every
+    combination, the file names suffixed with "_<column>-<value>";
+  * the dense baseline shown next to the compressed configurations uses the
+    dense rows whose algorithm/exchange/granularity match most compressed
+    rows if there are any, otherwise the most common dense setting; when the
+    dense rows had a choice, the title says which setting was used.
 
-gcsim sweep's config_hash column is not a dimension, and its columns for swept
-keys (named by the key, e.g. "stragglers.cv") are environment columns like any
-other: one that mirrors a plotted column ("cluster.workers") does not split the
-figures; compression.ratio/error_feedback/index_bytes are ignored on dense rows.
+With a variant column, the variant (with the method) identifies the
+compression configuration, as gcsim promises: `variant` itself never splits
+figures; error_feedback, index_bytes, exchange, granularity and every column
+of a swept compression key ("compression.rank", "compression.ratio", ...) are
+not dimensions; and the `ratio` column is read only for topk, randomk and
+threshold (for other methods it holds whatever the scenario said and is
+ignored, even out of range).  An empty variant falls back to the method and
+its ratio ("topk 1%").
 
-Method "none" rows that differ only in ratio (or error_feedback/index_bytes,
-which do not apply to dense training) are duplicates and are collapsed.
+gcsim sweep's config_hash and metric columns are not dimensions, and its
+columns for swept keys (named by the key, e.g. "stragglers.cv") are
+environment columns like any other: one that mirrors a plotted column
+("cluster.workers") does not split the figures; compression.ratio/
+error_feedback/index_bytes are ignored on dense rows.
 
-Bad input (missing file, missing required column, no rows, non-numeric value)
-prints one line "plot_sweep: <file>: <what is wrong>" to stderr and exits with
-status 2 before anything is written.  Plots that the data cannot support (one
-P only, no dense rows for the heatmap, ...) are skipped with a note on stderr.
+Duplicate points are collapsed: method "none" rows that differ only in ratio
+or error_feedback/index_bytes (which do not apply to dense training), or,
+with a variant column, in the variant or any swept compression key; and, with
+a variant column, rows of one variant that differ only in the columns the
+variant describes.  If such duplicates of a
+compressed configuration differ in iteration_time_s, a note says so and the
+first is used.
+
+Bad input (missing file, missing required column, no rows, non-numeric value,
+a ratio outside (0, 1] where it is read) prints one line
+"plot_sweep: <file>: <what is wrong>" to stderr and exits with status 2
+before anything is written.  Plots that the data cannot support (one P only,
+no dense rows for the heatmap, ...) are skipped with a note on stderr.
 The paths of the files written are printed to stdout, one per line.
+
+For tests and scripts: figure_sets(path) gives the figure sets main draws;
+heatmap_data(fs) the heatmap's panels and cells; best_variant_table(fs) the
+fastest configuration per (P, B) (BestCell); the *_figure functions return
+the matplotlib figure, with fig.panel_axes for the heatmap and best map.
 """
 
 import argparse
@@ -60,18 +102,20 @@ import textwrap
 
 # matplotlib and numpy are imported only once the input has been validated
 # (see load_matplotlib), so bad input is reported quickly.
-plt = mcolors = mticker = np = None
+plt = mcolors = mpatches = mticker = np = None
 
 
 def load_matplotlib():
-    global plt, mcolors, mticker, np
+    global plt, mcolors, mpatches, mticker, np
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.colors as _mcolors
+    import matplotlib.patches as _mpatches
     import matplotlib.pyplot as _plt
     import matplotlib.ticker as _mticker
     import numpy as _np
-    plt, mcolors, mticker, np = _plt, _mcolors, _mticker, _np
+    plt, mcolors, mpatches, mticker = _plt, _mcolors, _mpatches, _mticker
+    np = _np
 
 PROG = "plot_sweep"
 DPI = 120
@@ -89,25 +133,43 @@ RESULT_COLS = {
     "exposed_compression_s", "comm_s", "exposed_comm_s",
     "bytes_sent_per_worker", "bytes_received_per_worker", "efficiency_weak",
     "efficiency_strong", "speedup", "iteration_time_p1_s",
+    # gcsim's further metric columns (sim/output/result_format.cpp)
+    "algorithm_used", "params", "selected", "buckets", "iterations",
+    "iteration_p50_s", "iteration_p99_s", "straggler_s", "busiest_link",
+    "busiest_link_utilization",
 }
 # Plotted dimensions.
 AXIS_COLS = {"model", "workers", "bandwidth_gbps", "ratio"}
 # Columns that describe the compression scheme (compressed rows are split by
 # them; for dense rows only DENSE_COLS matter).
-COMP_COLS = ["method", "error_feedback", "index_bytes", "algorithm",
-             "exchange", "granularity"]
+COMP_COLS = ["method", "variant", "error_feedback", "index_bytes",
+             "algorithm", "exchange", "granularity"]
 DENSE_COLS = ["algorithm", "exchange", "granularity"]
 # Columns that do not apply to dense rows (dedupe ignores them there), and
 # the same settings as gcsim sweep names its columns for swept keys.
 DENSE_IRRELEVANT = {"ratio", "error_feedback", "index_bytes"}
 DENSE_IRRELEVANT_KEYS = {"compression." + c for c in DENSE_IRRELEVANT}
+# With a `variant` column, the variant (with the method) identifies the
+# compression configuration: these columns, and every column for a swept
+# compression key ("compression.rank", ...), are not dimensions of their own.
+VARIANT_DESCRIBED = {"error_feedback", "index_bytes", "exchange",
+                     "granularity"}
+# Methods whose `ratio` column means something (for the others it is ignored
+# when the CSV has a variant column).
+RATIO_METHODS = {"topk", "randomk", "threshold"}
+# Order of methods in panels and legends (unknown methods after these, by
+# name).
+METHOD_ORDER = ["none", "fp16", "bf16", "qsgd", "signsgd", "powersgd",
+                "topk", "randomk", "threshold"]
 
 FLOAT_COLS = ["bandwidth_gbps", "iteration_time_s", "compute_s",
               "exposed_compression_s", "exposed_comm_s", "efficiency_weak",
               "speedup"]
 
 METHOD_NAMES = {"topk": "top-k", "randomk": "random-k",
-                "threshold": "threshold", "none": "none (dense)"}
+                "threshold": "threshold", "none": "none (dense)",
+                "fp16": "fp16", "bf16": "bf16", "powersgd": "PowerSGD",
+                "signsgd": "signSGD", "qsgd": "QSGD"}
 TRUE_WORDS = {"true", "1", "yes", "on"}
 
 
@@ -156,6 +218,7 @@ def read_rows(path):
                                  % ("s" if len(missing) > 1 else "",
                                     ", ".join(missing)))
             raw = list(reader)
+            has_variant = "variant" in header
         except csv.Error as e:
             raise InputError("malformed CSV: %s" % e)
         except UnicodeDecodeError:
@@ -195,6 +258,8 @@ def read_rows(path):
             for c in DENSE_IRRELEVANT_KEYS:
                 if c in row:
                     row[c] = ""
+        elif has_variant and method not in RATIO_METHODS:
+            row["ratio"] = None  # whatever the scenario said: not used
         else:
             rho = parse_float(r["ratio"], "ratio", line)
             if not 0 < rho <= 1:
@@ -202,11 +267,49 @@ def read_rows(path):
                                  "<= 1, got %r" % (line, r["ratio"]))
             row["ratio"] = rho
         row["error_feedback"] = r["error_feedback"].lower()
+        set_variant(row, has_variant)
         row["_line"] = line
         rows.append(row)
     if not rows:
         raise InputError("no data rows")
     return header, rows
+
+
+def set_variant(row, has_variant):
+    """The row's compression configuration within a figure set.
+
+    _vkey: None for dense rows; the variant (or, without a variant column,
+    the ratio) otherwise.  _vlabel: panel titles and legends; _vshort: bar
+    labels and the cells of the best-variant map.
+    """
+    method = row["method"]
+    row["_variant_mode"] = has_variant
+    if method == "none":
+        row["_vkey"] = None
+        row["_vlabel"] = "dense (no compression)"
+        row["_vshort"] = "none" if has_variant else "dense"
+        if has_variant:
+            row["variant"] = ""
+    elif has_variant:
+        v = " ".join(row["variant"].split())
+        if not v:  # an empty label: the method and its ratio
+            v = method if row["ratio"] is None else \
+                "%s %g%%" % (method, row["ratio"] * 100.0)
+        row["variant"] = v
+        row["_vkey"] = v
+        row["_vlabel"] = row["_vshort"] = v
+    else:
+        rho = row["ratio"]
+        row["_vkey"] = rho
+        row["_vlabel"] = "%s, %s" % (fmt_ratio(rho),
+                                     METHOD_NAMES.get(method, method))
+        row["_vshort"] = fmt_ratio(rho)
+    if has_variant:
+        # The variant says all there is to say about the compression.
+        for c in row:
+            if c in VARIANT_DESCRIBED or c.startswith("compression.") or \
+                    c.startswith("axis:compression."):
+                row[c] = ""
 
 
 def dedupe(rows, config_cols):
@@ -216,8 +319,7 @@ def dedupe(rows, config_cols):
     ndup = 0
     for r in rows:
         dense = r["method"] == "none"
-        key = [r["model"], r["workers"], r["bandwidth_gbps"],
-               None if dense else r["ratio"]]
+        key = [r["model"], r["workers"], r["bandwidth_gbps"], r["_vkey"]]
         key += [r[c] for c in config_cols
                 if not (dense and c in DENSE_IRRELEVANT)]
         key = tuple(key)
@@ -265,8 +367,9 @@ class FigureSet:
     """Rows for one set of four figures."""
 
     def __init__(self, model, suffix, label_bits, comp_rows, dense_rows,
-                 comp_desc, dense_desc):
+                 comp_desc, dense_desc, variant_mode=False):
         self.model = model
+        self.variant_mode = variant_mode  # the CSV has a variant column
         self.suffix = suffix
         self.label_bits = label_bits      # env / variant description
         self.comp = comp_rows
@@ -300,6 +403,16 @@ class FigureSet:
 
 
 def describe_comp(rows, header):
+    if "variant" in header:
+        names = [v[2] for v in variant_order(rows)]
+        s = "%d variant%s" % (len(names), "" if len(names) == 1 else "s")
+        if len(names) <= 6:
+            s += " (" + ", ".join(names) + ")"
+        algs = [a for a in distinct(r.get("algorithm", "") for r in rows)
+                if a]
+        if algs:
+            s += ", algorithm=" + "/".join(algs)
+        return s
     r = rows[0]
     m = METHOD_NAMES.get(r["method"], r["method"])
     ef = "on" if r["error_feedback"] in TRUE_WORDS else "off"
@@ -350,13 +463,13 @@ def build_sets(header, rows, model):
             suffix = "".join("_" + safe_name(b) for b in suffix_bits)
             cdesc = describe_comp(crows, header) if crows else ""
             sets.append(FigureSet(model, suffix, label_bits, crows, drows,
-                                  cdesc, ddesc))
+                                  cdesc, ddesc, "variant" in header))
     return sets
 
 
 def coord(r):
     """The plotted coordinates of a row."""
-    return (r["workers"], r["bandwidth_gbps"], r["ratio"])
+    return (r["workers"], r["bandwidth_gbps"], r["_vkey"])
 
 
 def varies(rows, col):
@@ -402,9 +515,12 @@ def pick_dense(dense_rows, comp_rows, dense_cols):
     chosen = None
     how = ""
     if comp_rows:
-        ck = dkey(comp_rows[0])
-        if ck in counts:
-            chosen = ck
+        # the dense setting of most compressed rows, if there are such dense
+        # rows (with one compressed configuration: its setting)
+        match = collections.Counter(dkey(r) for r in comp_rows
+                                    if dkey(r) in counts)
+        if match:
+            chosen = match.most_common(1)[0][0]
             if len(counts) > 1:
                 how = "matching the compressed rows"
     if chosen is None:
@@ -449,16 +565,46 @@ def bw_colors(bws):
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">"]
 
 
+def natural_key(text):
+    """"qsgd 4-bit" before "qsgd 16-bit"; numbers compare as numbers."""
+    out = []
+    for part in re.split(r"(\d+(?:\.\d+)?)", str(text)):
+        if not part:
+            continue
+        try:
+            out.append((0, float(part), ""))
+        except ValueError:
+            out.append((1, 0.0, part))
+    return out
+
+
+def variant_order(comp_rows):
+    """[(vkey, label, short)] of the compressed configurations, in the order
+    of panels and legends: without a variant column ratios large to small;
+    with one by method (METHOD_ORDER, then by name), ratio large to small,
+    then the label (numbers compared as numbers)."""
+    first = {}
+    for r in comp_rows:
+        first.setdefault(r["_vkey"], r)
+
+    def key(r):
+        if not r["_variant_mode"]:
+            return (-r["ratio"],)
+        m = r["method"]
+        rank = METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER)
+        rho = r["ratio"] if r["ratio"] is not None else 0.0
+        return (rank, m, -rho, natural_key(r["_vlabel"]))
+    rows = sorted(first.values(), key=key)
+    return [(r["_vkey"], r["_vlabel"], r["_vshort"]) for r in rows]
+
+
 def panels_for(fs):
-    """[(title, rows)] -- dense first, then ratios large to small."""
+    """[(title, rows)] -- dense first, then each variant (variant_order)."""
     out = []
     if fs.dense:
         out.append(("dense (no compression)", fs.dense))
-    ratios = sorted({r["ratio"] for r in fs.comp}, reverse=True)
-    for rho in ratios:
-        out.append(("%s, %s" % (fmt_ratio(rho), METHOD_NAMES.get(
-            fs.comp[0]["method"], fs.comp[0]["method"])),
-            [r for r in fs.comp if r["ratio"] == rho]))
+    for vkey, label, _short in variant_order(fs.comp):
+        out.append((label, [r for r in fs.comp if r["_vkey"] == vkey]))
     return out
 
 
@@ -561,8 +707,10 @@ def breakdown_figure(fs):
     allrows = fs.dense + fs.comp
     ps = sorted({r["workers"] for r in allrows})
     bws = sorted({r["bandwidth_gbps"] for r in allrows})
-    ratios = sorted({r["ratio"] for r in fs.comp}, reverse=True)
-    configs = (["dense"] if fs.dense else []) + ratios
+    variants = variant_order(fs.comp)
+    configs = (["dense"] if fs.dense else []) + [v[0] for v in variants]
+    short = {v[0]: v[2] for v in variants}
+    short["dense"] = "dense"
     pick = [ps[-1]]
     if len(ps) >= 3:
         mid = ps[(len(ps) - 1) // 2]
@@ -573,7 +721,7 @@ def breakdown_figure(fs):
     for r in fs.dense:
         index[(r["workers"], r["bandwidth_gbps"], "dense")] = r
     for r in fs.comp:
-        index[(r["workers"], r["bandwidth_gbps"], r["ratio"])] = r
+        index[(r["workers"], r["bandwidth_gbps"], r["_vkey"])] = r
 
     # Bar positions: groups per bandwidth with a gap between groups.
     pos, labels, groups = [], [], []
@@ -582,11 +730,13 @@ def breakdown_figure(fs):
         start = x
         for c in configs:
             pos.append((x, b, c))
-            labels.append("dense" if c == "dense" else fmt_ratio(c))
+            labels.append(short[c])
             x += 1.0
         groups.append((b, start, x - 1.0))
         x += 0.7
     nbars = len(pos)
+    maxlen = max(len(l) for l in labels)
+    tilt = nbars > 24 or maxlen > 9  # long variant names: tilted labels
     width_in = max(8.5, 0.62 * nbars + 4.0)
     fig, axes = plt.subplots(len(pick), 1,
                              figsize=(width_in, 3.5 * len(pick) + 1.1),
@@ -639,14 +789,15 @@ def breakdown_figure(fs):
                         va="bottom", fontsize=6.5, rotation=rot)
         ax.set_xticks(xs)
         ax.set_xticklabels(labels, fontsize=8,
-                           rotation=45 if nbars > 24 else 0,
-                           ha="right" if nbars > 24 else "center",
+                           rotation=45 if tilt else 0,
+                           ha="right" if tilt else "center",
                            rotation_mode="anchor")
         ax.set_xlim(-0.7, pos[-1][0] + 0.7)
         for b, s, e in groups:
             ax.annotate("B = " + fmt_bw(b), xy=((s + e) / 2.0, 0),
                         xycoords=("data", "axes fraction"),
-                        xytext=(0, -38 if nbars > 24 else -18),
+                        xytext=(0, -max(38, 12 + 3.6 * maxlen) if tilt
+                                else -18),
                         textcoords="offset points", ha="center", va="top",
                         fontsize=9, fontweight="bold")
         for (b, s, e), nxt in zip(groups[:-1], groups[1:]):
@@ -683,17 +834,25 @@ def fmt_x(v):
 
 
 def heatmap_data(fs):
+    """(panels, cells) of the heatmap.
+
+    cells: {(vkey, P, B): T_iter(dense) / T_iter(variant)} for P > 1 where
+    both rows exist; panels: [(vkey, title)], one per non-dense variant with
+    at least one cell, in variant_order.
+    """
     dense = {(r["workers"], r["bandwidth_gbps"]): r["iteration_time_s"]
              for r in fs.dense}
-    ratios = sorted({r["ratio"] for r in fs.comp}, reverse=True)
     cells = {}
     for r in fs.comp:
         if r["workers"] == 1:
             continue  # one worker exchanges nothing: the ratio is 1 by construction
         k = (r["workers"], r["bandwidth_gbps"])
         if k in dense and r["iteration_time_s"] > 0:
-            cells[(r["ratio"],) + k] = dense[k] / r["iteration_time_s"]
-    return ratios, cells
+            cells[(r["_vkey"],) + k] = dense[k] / r["iteration_time_s"]
+    have = {k[0] for k in cells}
+    panels = [(vkey, label) for vkey, label, _s in variant_order(fs.comp)
+              if vkey in have]
+    return panels, cells
 
 
 def draw_break_even(ax, z):
@@ -716,16 +875,18 @@ def draw_break_even(ax, z):
     return bool(segs)
 
 
-def heatmap_figure(fs, ratios, cells):
+def heatmap_figure(fs, panels, cells):
+    """One panel per entry of panels (heatmap_data); fig.panel_axes lists
+    the panels' axes."""
     ps = sorted({k[1] for k in cells})
     bws = sorted({k[2] for k in cells})
-    ratios = [rho for rho in ratios if any(k[0] == rho for k in cells)]
     vals = np.array(list(cells.values()))
     m = max(float(np.max(vals)), 1.0 / float(np.min(vals)), 1.05)
     norm = mcolors.LogNorm(vmin=1.0 / m, vmax=m)
     cmap = plt.get_cmap("RdBu").copy()
     cmap.set_bad("0.85")
-    nrows, ncols = grid(len(ratios), 1 if len(ps) > 6 else 3)
+    nrows, ncols = grid(len(panels), 4 if len(ps) <= 6
+                        else 2 if len(ps) <= 12 else 1)
     cw = max(3.6, 0.62 * len(ps) + 1.3)
     ch = max(2.4, 0.42 * len(bws) + 1.3)
     fig, axes = plt.subplots(nrows, ncols,
@@ -734,11 +895,11 @@ def heatmap_figure(fs, ratios, cells):
     axes = axes.ravel()
     im = None
     annot_fs = 8
-    for ax, rho in zip(axes, ratios):
+    for ax, (vkey, title) in zip(axes, panels):
         z = np.full((len(bws), len(ps)), np.nan)
         for i, b in enumerate(bws):
             for j, p in enumerate(ps):
-                v = cells.get((rho, p, b))
+                v = cells.get((vkey, p, b))
                 if v is not None:
                     z[i, j] = v
         zm = np.ma.masked_invalid(z)
@@ -763,9 +924,9 @@ def heatmap_figure(fs, ratios, cells):
         ax.set_yticklabels(["%g" % b for b in bws], fontsize=8)
         ax.set_xlabel("workers P")
         ax.set_ylabel("inter-node bandwidth B (Gb/s)")
-        ax.set_title("%s, %s" % (fmt_ratio(rho), METHOD_NAMES.get(
-            fs.comp[0]["method"], fs.comp[0]["method"])), fontsize=10)
-    hide_unused(axes, len(ratios))
+        ax.set_title(title, fontsize=10)
+    hide_unused(axes, len(panels))
+    fig.panel_axes = list(axes[:len(panels)])
     fig.suptitle("%s: speedup of compression over dense, "
                  "T_iter(dense) / T_iter(compressed)\n"
                  "blue > 1: compression faster, red < 1: dense faster; "
@@ -782,6 +943,125 @@ def heatmap_figure(fs, ratios, cells):
     cb.ax.yaxis.set_major_formatter(mticker.FuncFormatter(
         lambda v, _pos: "%g" % float("%.2g" % v)))
     cb.ax.yaxis.set_minor_formatter(mticker.NullFormatter())
+    return fig
+
+
+BestCell = collections.namedtuple(
+    "BestCell", "vkey short time_s dense_time_s speedup")
+BestCell.__doc__ = """The fastest configuration at one (P, B): vkey None and
+short "none" when dense is fastest; speedup = dense_time_s / time_s."""
+
+
+def best_variant_table(fs):
+    """{(P, B): BestCell} for every P > 1 and bandwidth with a dense row.
+
+    The fastest of the dense row and the compressed rows at that point (the
+    lowest iteration_time_s); a tie goes to dense, then to the variant first
+    in variant_order.
+    """
+    dense = {(r["workers"], r["bandwidth_gbps"]): r for r in fs.dense
+             if r["workers"] > 1}
+    order = {v[0]: i for i, v in enumerate(variant_order(fs.comp))}
+    cands = {k: [(r["iteration_time_s"], -1, None, "none")]
+             for k, r in dense.items()}
+    for r in fs.comp:
+        k = (r["workers"], r["bandwidth_gbps"])
+        if k in cands:
+            cands[k].append((r["iteration_time_s"], order[r["_vkey"]],
+                             r["_vkey"], r["_vshort"]))
+    table = {}
+    for k, cs in cands.items():
+        t, _i, vkey, short = min(cs, key=lambda c: (c[0], c[1]))
+        td = dense[k]["iteration_time_s"]
+        table[k] = BestCell(vkey, short, t, td,
+                            td / t if t > 0 else float("inf"))
+    return table
+
+
+def best_cell_text(cell):
+    """The annotation of a cell: the variant's name and its speedup over
+    dense ("topk 1%\n3.20×"), or "none" where dense is fastest."""
+    if cell.vkey is None:
+        return "none"
+    if math.isinf(cell.speedup):
+        return "%s\n∞" % cell.short
+    return "%s\n%s" % (cell.short, fmt_x(cell.speedup))
+
+
+# Colours of the best-variant map: dense grey, the variants in variant_order.
+BEST_COLORS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3",
+               "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD"]
+DENSE_COLOR = "#D9D9D9"
+
+
+def best_figure(fs, table):
+    """Categorical map of the fastest configuration over P (log2) x B."""
+    ps = sorted({k[0] for k in table})
+    bws = sorted({k[1] for k in table})
+    variants = variant_order(fs.comp)
+    keys = [None] + [v[0] for v in variants]
+    names = ["none (dense)"] + [v[1] for v in variants]
+    if len(variants) <= len(BEST_COLORS):
+        vcolors = BEST_COLORS[:len(variants)]
+    else:  # many variants: 20 colours, then they repeat
+        tab = plt.get_cmap("tab20")
+        vcolors = [mcolors.to_hex(tab((2 * i + i // 10) % 20))
+                   for i in range(len(variants))]
+    colors = [DENSE_COLOR] + vcolors
+    idx = {k: i for i, k in enumerate(keys)}
+    z = np.full((len(bws), len(ps)), np.nan)
+    for (p, b), c in table.items():
+        z[bws.index(b), ps.index(p)] = idx[c.vkey]
+    # Cells centred on log2(P); edges half-way between neighbours.
+    lx = [math.log2(p) for p in ps]
+    xe = [lx[0] - (lx[1] - lx[0]) / 2.0]
+    xe += [(a + b) / 2.0 for a, b in zip(lx[:-1], lx[1:])]
+    xe += [lx[-1] + (lx[-1] - lx[-2]) / 2.0]
+    ye = [i - 0.5 for i in range(len(bws) + 1)]
+    cmap = mcolors.ListedColormap(colors)
+    cmap.set_bad("0.97")
+    norm = mcolors.BoundaryNorm([i - 0.5 for i in range(len(keys) + 1)],
+                                len(keys))
+    longest = max([len(c.short) for c in table.values()] + [4])
+    cw = max(0.9, 0.075 * longest + 0.35)
+    width = max(6.0, cw * len(ps) + 4.2)
+    height = max(3.2, 0.55 * len(bws) + 2.2)
+    fig, ax = plt.subplots(1, 1, figsize=(width, height))
+    ax.pcolormesh(xe, ye, np.ma.masked_invalid(z), cmap=cmap, norm=norm,
+                  edgecolors="white", linewidth=1.0)
+    for i, b in enumerate(bws):
+        for j, p in enumerate(ps):
+            c = table.get((p, b))
+            if c is None:
+                ax.text(lx[j], i, "n/a", ha="center", va="center",
+                        fontsize=7, color="0.4")
+                continue
+            rgba = mcolors.to_rgba(colors[idx[c.vkey]])
+            lum = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2]
+            ax.text(lx[j], i, best_cell_text(c), ha="center", va="center",
+                    fontsize=7, linespacing=1.1,
+                    color="white" if lum < 0.5 else "black")
+    ax.set_xlim(xe[0], xe[-1])
+    ax.set_ylim(ye[0], ye[-1])
+    ax.set_xticks(lx)
+    ax.set_xticklabels([str(p) for p in ps], fontsize=8)
+    ax.set_yticks(range(len(bws)))
+    ax.set_yticklabels(["%g" % b for b in bws], fontsize=8)
+    ax.set_xlabel("workers P (log2 spacing)")
+    ax.set_ylabel("inter-node bandwidth B (Gb/s)")
+    won = {c.vkey for c in table.values()}
+    handles = [mpatches.Patch(facecolor=colors[i], edgecolor="0.6",
+                              label=names[i])
+               for i, k in enumerate(keys) if k in won]
+    fig.suptitle("%s: fastest configuration (lowest iteration time) per "
+                 "point\ncell text: the variant and T_iter(dense) / "
+                 "T_iter(variant); \"none\": dense is fastest\n%s"
+                 % (fs.model, fs.subtitle(width)), fontsize=10)
+    fig.legend(handles=handles, loc="center right", fontsize=8,
+               title="fastest", title_fontsize=8, frameon=True)
+    legw = 0.3 + 0.065 * max(len(h.get_label()) for h in handles)
+    fig.tight_layout(rect=(0, 0, 1 - (legw + 0.5) / width, 1))
+    fig.panel_axes = [ax]
     return fig
 
 
@@ -836,14 +1116,40 @@ def make_plots(fs, outdir):
     elif not fs.dense:
         note("%s: no dense (method=none) rows; skipping heatmap" % tag)
     else:
-        ratios, cells = heatmap_data(fs)
+        panels, cells = heatmap_data(fs)
         if not cells:
             note("%s: no (P, bandwidth) point has both dense and compressed "
                  "rows; skipping heatmap" % tag)
         else:
-            written.append(save_atomic(heatmap_figure(fs, ratios, cells),
+            written.append(save_atomic(heatmap_figure(fs, panels, cells),
                                        outdir, fs.fname("heatmap")))
+    if fs.variant_mode:
+        ps_multi = sorted({r["workers"] for r in fs.dense if r["workers"] > 1})
+        if not fs.dense:
+            note("%s: no dense (method=none) rows; skipping best-variant map"
+                 % tag)
+        elif len(ps_multi) < 2:
+            note("%s: fewer than two worker counts P > 1 with dense rows; "
+                 "skipping best-variant map" % tag)
+        else:
+            written.append(save_atomic(best_figure(fs, best_variant_table(fs)),
+                                       outdir, fs.fname("best")))
     return written
+
+
+def config_columns(header):
+    """The columns that tell configurations apart (dedupe's key)."""
+    return [c for c in header if c not in RESULT_COLS and c not in AXIS_COLS]
+
+
+def figure_sets(path, models=None):
+    """The figure sets of a results CSV (all models, or those named), as
+    main draws them; raises InputError for bad input."""
+    header, rows = read_rows(path)
+    rows = dedupe(rows, config_columns(header))
+    if models is None:
+        models = distinct(r["model"] for r in rows)
+    return [fs for m in models for fs in build_sets(header, rows, m)]
 
 
 def main(argv=None):
@@ -867,9 +1173,7 @@ def main(argv=None):
                                  % ("s" if len(unknown) > 1 else "",
                                     ", ".join(unknown), ", ".join(models)))
             models = wanted
-        cfg_cols = [c for c in header if c not in RESULT_COLS
-                    and c not in AXIS_COLS]
-        rows = dedupe(rows, cfg_cols)
+        rows = dedupe(rows, config_columns(header))
     except InputError as e:
         print("%s: %s: %s" % (PROG, args.csv, e), file=sys.stderr)
         return 2
