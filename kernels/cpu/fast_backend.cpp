@@ -12,10 +12,12 @@
 #include <vector>
 
 #include "kernels/cpu/host_backend.h"
+#include "kernels/cpu/lowrank.h"
 #include "kernels/cpu/parallel_chunks.h"
 #include "kernels/cpu/radix_select.h"
 #include "kernels/factories.h"
 #include "kernels/hash.h"
+#include "kernels/lowrank_checks.h"
 #include "kernels/magnitude_key.h"
 
 namespace gcsim::kernels {
@@ -157,6 +159,21 @@ class FastCpuBackend final : public cpu::HostBackend {
     if (bad) throw NonFiniteError("randomk", bad);
     std::memcpy(values, picked.get(), k * sizeof(float));
     std::memcpy(indices, chosen.get(), k * sizeof(Index));
+  }
+
+  // ---- low rank: PowerSGD (kernels/cpu/lowrank_fast.cpp) ----
+  void matmul(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    cpu::fast_matmul(A, B, C, n, m, r, threads());
+  }
+  void matmul_tn(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    cpu::fast_matmul_tn(A, B, C, n, m, r, threads());
+  }
+  void matmul_nt(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    cpu::fast_matmul_nt(A, B, C, n, m, r, threads());
+  }
+  void orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon) override {
+    check_orthogonalize(n, r);
+    cpu::fast_orthogonalize(P, n, r, epsilon, threads());
   }
 };
 

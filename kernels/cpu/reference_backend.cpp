@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "kernels/cpu/host_backend.h"
+#include "kernels/cpu/lowrank.h"
 #include "kernels/factories.h"
 #include "kernels/hash.h"
+#include "kernels/lowrank_checks.h"
 #include "kernels/magnitude_key.h"
 
 namespace gcsim::kernels {
@@ -105,6 +107,21 @@ class ReferenceBackend final : public cpu::HostBackend {
       values[j] = x[keyed[j].second];
       indices[j] = static_cast<Index>(keyed[j].second);
     }
+  }
+
+  // ---- low rank: PowerSGD (kernels/cpu/lowrank_reference.cpp) ----
+  void matmul(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    cpu::reference_matmul(A, B, C, n, m, r);
+  }
+  void matmul_tn(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    cpu::reference_matmul_tn(A, B, C, n, m, r);
+  }
+  void matmul_nt(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    cpu::reference_matmul_nt(A, B, C, n, m, r);
+  }
+  void orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon) override {
+    check_orthogonalize(n, r);
+    cpu::reference_orthogonalize(P, n, r, epsilon);
   }
 };
 

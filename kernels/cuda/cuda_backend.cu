@@ -19,6 +19,7 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_buffer.cuh"
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/lowrank.cuh"
 #include "kernels/cuda/select_kernels.cuh"
 #include "kernels/cuda/sparse_kernels.cuh"
 #include "kernels/factories.h"
@@ -206,6 +207,20 @@ class CudaBackend final : public Backend {
     cuda::enqueue_dense_sum(inputs, num_inputs, out, n, ctx_);
   }
 
+  // ---- low rank: PowerSGD (kernels/cuda/lowrank.cu) ----
+  void matmul(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    lowrank_.matmul(A, B, C, n, m, r);
+  }
+  void matmul_tn(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    lowrank_.matmul_tn(A, B, C, n, m, r);
+  }
+  void matmul_nt(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    lowrank_.matmul_nt(A, B, C, n, m, r);
+  }
+  void orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon) override {
+    lowrank_.orthogonalize(P, n, r, epsilon);
+  }
+
  private:
   // The workspace for a select with room for `candidates` candidate entries
   // and `stage_values` / `stage_indices` staged outputs.
@@ -240,6 +255,7 @@ class CudaBackend final : public Backend {
   cuda::GrowOnlyBuffer stage_indices_;
   cuda::GrowOnlyBuffer flag_;
   cuda::LaunchContext ctx_;
+  cuda::LowRank lowrank_{ctx_};  // its cuBLAS handle goes before the stream
   DeviceInfo info_;
 };
 

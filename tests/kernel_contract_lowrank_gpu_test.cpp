@@ -1,0 +1,4 @@
+// The PowerSGD matrix kernels of the kernel contract
+// (kernel_contract_lowrank_test.cpp) against the CUDA backend:
+// GCSIM_CONTRACT_BACKENDS="cuda" and GCSIM_CONTRACT_TAG="[gpu]" come from CMake.
+#include "kernel_contract_lowrank_test.cpp"  // NOLINT(bugprone-suspicious-include)
