@@ -70,6 +70,15 @@ struct SparseRef {
   std::size_t k = 0;
 };
 
+// ---- low rank: PowerSGD ----
+// One matrix of a batch for Backend::orthogonalize_batched: rows x cols,
+// row-major fp32 at data (the backend's device memory).
+struct MatrixRef {
+  float* data = nullptr;
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+};
+
 // DGC's sampled threshold (Lin et al., "Deep Gradient Compression", ICLR 2018,
 // section 3 and its threshold-sampling appendix).
 struct ThresholdOptions {
@@ -194,6 +203,14 @@ class Backend {
   // backends overflow ||col||^2 for entries beyond about 1e19 (the reference
   // does not): scale such inputs first.
   virtual void orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon) = 0;
+  // orthogonalize on each of `count` matrices (a host array of MatrixRef;
+  // rows = n, cols = r; they must not overlap): PowerSGD's bucket holds many
+  // layers, each with its own P, and this costs one launch on "cuda" (a block
+  // per matrix) and one fork on "cpu" (whole matrices per thread, so a matrix
+  // may round differently than in a multi-threaded orthogonalize call). Every
+  // matrix is checked first: cols > rows in any is a std::invalid_argument
+  // naming it, and then none is touched. count = 0 is a no-op.
+  virtual void orthogonalize_batched(const MatrixRef* matrices, std::size_t count, float epsilon) = 0;
   // ---- low rank: PowerSGD (end) ----
 };
 

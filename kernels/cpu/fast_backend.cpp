@@ -175,6 +175,10 @@ class FastCpuBackend final : public cpu::HostBackend {
     check_orthogonalize(n, r);
     cpu::fast_orthogonalize(P, n, r, epsilon, threads());
   }
+  void orthogonalize_batched(const MatrixRef* matrices, std::size_t count, float epsilon) override {
+    check_orthogonalize_batched(matrices, count);
+    cpu::fast_orthogonalize_batched(matrices, count, epsilon, threads());
+  }
 };
 
 }  // namespace

@@ -11,6 +11,8 @@
 
 #include <cstddef>
 
+#include "kernels/backend.h"
+
 namespace gcsim::kernels::cpu {
 
 // C (n x r) = A (n x m) B (m x r)
@@ -29,5 +31,7 @@ void fast_matmul_tn(const float* A, const float* B, float* C, std::size_t n, std
 void fast_matmul_nt(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r,
                     unsigned threads);
 void fast_orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon, unsigned threads);
+// Whole matrices per thread, split by their element counts.
+void fast_orthogonalize_batched(const MatrixRef* matrices, std::size_t count, float epsilon, unsigned threads);
 
 }  // namespace gcsim::kernels::cpu

@@ -13,16 +13,18 @@
 //              contiguous columns), with partial sums per 256 rows.
 //   matmul_nt  C = A B^T: B is packed transposed, then each row segment of C
 //              is r axpys over L1-resident segments.
-//   orthogonalize  modified Gram-Schmidt, one thread per chunk of rows for the
-//              whole call: per column i one pass accumulates ||col_i||^2 and
-//              col_i . col_j (j > i) per chunk, a std::barrier, then every
-//              chunk sums the partials in chunk order and updates its rows:
-//              col_i /= s, col_j -= ((col_i . col_j) / s) col_i, s = ||col_i|| +
-//              epsilon, which is the hook's update written with the dot of the
-//              unnormalized column.
+//   orthogonalize  modified Gram-Schmidt on a column-major copy of P (so the
+//              dots and axpys run over contiguous memory), one thread per chunk
+//              of rows for the whole call: per column i each chunk forms
+//              ||col_i||^2 and col_i . col_j (j > i) over its rows, a
+//              std::barrier, then every chunk sums the partials in chunk order
+//              and updates its rows: col_i /= s, col_j -= ((col_i . col_j) / s)
+//              col_i, s = ||col_i|| + epsilon, which is the hook's update
+//              written with the dot of the unnormalized column.
 //
 // The matmuls split over output rows, so their bits do not depend on the
 // thread count; orthogonalize's partial sums do (within the tolerance).
+// orthogonalize_batched gives each thread whole matrices (one thread each).
 #include <algorithm>
 #include <barrier>
 #include <cmath>
@@ -94,6 +96,24 @@ void dot_row_tiles(const float* a, std::size_t lda, const float* bt, std::size_t
     default:
       break;
   }
+}
+
+// a . b over len entries: 8 lanes within blocks of 4096, the block sums added in order.
+float blocked_dot(const float* a, const float* b, std::size_t len) {
+  constexpr int kDotLanes = 8;
+  constexpr std::size_t kBlock = 4096;
+  float total = 0.0f;
+  for (std::size_t b0 = 0; b0 < len; b0 += kBlock) {
+    const std::size_t b1 = std::min(len, b0 + kBlock);
+    float acc[kDotLanes] = {};
+    std::size_t p = b0;
+    for (; p + kDotLanes <= b1; p += kDotLanes)
+      for (int l = 0; l < kDotLanes; ++l) acc[l] += a[p + l] * b[p + l];
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; p < b1; ++p) s += a[p] * b[p];
+    total += s;
+  }
+  return total;
 }
 
 }  // namespace
@@ -187,44 +207,55 @@ void fast_matmul_nt(const float* A, const float* B, float* C, std::size_t n, std
 void fast_orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon, unsigned threads) {
   if (r == 0 || n == 0) return;
   const unsigned chunks = chunks_for(n, threads, std::max<std::size_t>(1, (std::size_t{1} << 15) / r));
-  // partial[(step parity, chunk)] holds r sums: slot 0 ||col_i||^2 over the
-  // chunk's rows, slot t col_i . col_{i+t}. Two sets, so a chunk may write
-  // step i+1's while another still reads step i's; one barrier per step.
-  std::vector<float> partial(2 * chunks * r);
-  std::vector<float> lanes(chunks * kLanes * r);  // each chunk's running sums, kLanes rows interleaved
-  std::vector<float> totals(chunks * r);          // each chunk's copy of the reduced sums
+  std::vector<float> cols(n * r);  // column-major copy: column j at cols + j n, so dots and axpys are contiguous
+  // partial[(step parity, chunk)] holds r sums over the chunk's rows: slot t is
+  // col_i . col_{i+t} (slot 0 ||col_i||^2). Two sets, so a chunk may write step
+  // i+1's while another still reads step i's: one barrier per step.
+  std::vector<float> partial(2 * static_cast<std::size_t>(chunks) * r);
+  std::vector<float> totals(static_cast<std::size_t>(chunks) * r);  // each chunk's copy of the reduced sums
   std::barrier sync(static_cast<std::ptrdiff_t>(chunks));
   parallel_chunks(chunks, [&](unsigned c) {
     const auto [begin, end] = chunk_range(n, chunks, c);
-    float* acc = lanes.data() + static_cast<std::size_t>(c) * kLanes * r;
+    const std::size_t len = end - begin;
+    for (std::size_t k = begin; k < end; ++k)
+      for (std::size_t j = 0; j < r; ++j) cols[j * n + k] = P[k * r + j];
     float* total = totals.data() + static_cast<std::size_t>(c) * r;
     for (std::size_t i = 0; i < r; ++i) {
       const std::size_t count = r - i;  // sums of this step
-      std::fill(acc, acc + kLanes * count, 0.0f);
-      for (std::size_t k = begin; k < end; ++k) {
-        const float* row = P + k * r + i;
-        float* lane = acc + (k % kLanes) * count;
-        const float v = row[0];
-        for (std::size_t t = 0; t < count; ++t) lane[t] += v * row[t];
-      }
+      float* col_i = cols.data() + i * n + begin;
       float* mine = partial.data() + ((i & 1) * chunks + c) * r;
-      for (std::size_t t = 0; t < count; ++t)
-        mine[t] = (acc[t] + acc[count + t]) + (acc[2 * count + t] + acc[3 * count + t]);
+      for (std::size_t t = 0; t < count; ++t) mine[t] = blocked_dot(col_i, col_i + t * n, len);
       sync.arrive_and_wait();
       for (std::size_t t = 0; t < count; ++t) {
-        float s = 0.0f;
-        for (unsigned from = 0; from < chunks; ++from) s += partial[((i & 1) * chunks + from) * r + t];
-        total[t] = s;
+        float sum = 0.0f;
+        for (unsigned from = 0; from < chunks; ++from) sum += partial[((i & 1) * chunks + from) * r + t];
+        total[t] = sum;
       }
       const float scale = std::sqrt(total[0]) + epsilon;
-      for (std::size_t t = 1; t < count; ++t) total[t] /= scale;  // col_i' . col_{i+t}
-      for (std::size_t k = begin; k < end; ++k) {
-        float* row = P + k * r + i;
-        const float v = row[0] / scale;  // 0 / 0 = NaN for a zero column and epsilon = 0
-        row[0] = v;
-        for (std::size_t t = 1; t < count; ++t) row[t] -= total[t] * v;
+      for (std::size_t x = 0; x < len; ++x) col_i[x] = col_i[x] / scale;  // 0 / 0 = NaN for a zero column, epsilon 0
+      for (std::size_t t = 1; t < count; ++t) {
+        const float coef = total[t] / scale;  // col_i' . col_{i+t}
+        float* col_j = col_i + t * n;
+        for (std::size_t x = 0; x < len; ++x) col_j[x] -= coef * col_i[x];
       }
     }
+    for (std::size_t k = begin; k < end; ++k)
+      for (std::size_t j = 0; j < r; ++j) P[k * r + j] = cols[j * n + k];
+  });
+}
+
+void fast_orthogonalize_batched(const MatrixRef* matrices, std::size_t count, float epsilon, unsigned threads) {
+  std::vector<std::size_t> before(count + 1, 0);  // elements of the matrices before b
+  for (std::size_t b = 0; b < count; ++b) before[b + 1] = before[b] + matrices[b].rows * matrices[b].cols;
+  const std::size_t total = before[count];
+  if (total == 0) return;
+  const auto chunks = static_cast<unsigned>(std::min<std::size_t>(chunks_for(total, threads), count));  // >= 1
+  // Chunk c takes the matrices that start in its share [c total / chunks, (c + 1) total / chunks).
+  __extension__ using Wide = unsigned __int128;
+  parallel_chunks(chunks, [&](unsigned c) {
+    for (std::size_t b = 0; b < count; ++b)
+      if (static_cast<std::size_t>(static_cast<Wide>(before[b]) * chunks / total) == c)
+        fast_orthogonalize(matrices[b].data, matrices[b].rows, matrices[b].cols, epsilon, 1);
   });
 }
 

@@ -123,6 +123,11 @@ class ReferenceBackend final : public cpu::HostBackend {
     check_orthogonalize(n, r);
     cpu::reference_orthogonalize(P, n, r, epsilon);
   }
+  void orthogonalize_batched(const MatrixRef* matrices, std::size_t count, float epsilon) override {
+    check_orthogonalize_batched(matrices, count);
+    for (std::size_t b = 0; b < count; ++b)
+      cpu::reference_orthogonalize(matrices[b].data, matrices[b].rows, matrices[b].cols, epsilon);
+  }
 };
 
 }  // namespace

@@ -220,6 +220,9 @@ class CudaBackend final : public Backend {
   void orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon) override {
     lowrank_.orthogonalize(P, n, r, epsilon);
   }
+  void orthogonalize_batched(const MatrixRef* matrices, std::size_t count, float epsilon) override {
+    lowrank_.orthogonalize_batched(matrices, count, epsilon);
+  }
 
  private:
   // The workspace for a select with room for `candidates` candidate entries

@@ -43,11 +43,8 @@ __device__ float block_sum(float v, float* scratch) {
   return total;
 }
 
-// blockIdx.x = matrix; matrix b is P + b * n * r (row-major n x r).
-__global__ void __launch_bounds__(kOrthoThreads) orthogonalize_kernel(float* P, std::size_t n, std::size_t r,
-                                                                      float epsilon) {
-  __shared__ float scratch[kWarps + 1];
-  float* Q = P + static_cast<std::size_t>(blockIdx.x) * n * r;
+// Modified Gram-Schmidt on Q (row-major n x r) by the whole block.
+__device__ void orthogonalize_block(float* Q, std::size_t n, std::size_t r, float epsilon, float* scratch) {
   const unsigned lane = threadIdx.x & 31u;
   const unsigned warp = threadIdx.x >> 5;
   for (std::size_t i = 0; i < r; ++i) {
@@ -67,6 +64,20 @@ __global__ void __launch_bounds__(kOrthoThreads) orthogonalize_kernel(float* P, 
     }
     __syncthreads();  // column i+1 is final before it is normalized
   }
+}
+
+__global__ void __launch_bounds__(kOrthoThreads) orthogonalize_kernel(float* P, std::size_t n, std::size_t r,
+                                                                      float epsilon) {
+  __shared__ float scratch[kWarps + 1];
+  orthogonalize_block(P, n, r, epsilon, scratch);
+}
+
+// blockIdx.x = matrix of the batch (descriptors in device memory).
+__global__ void __launch_bounds__(kOrthoThreads) orthogonalize_batched_kernel(const MatrixRef* matrices,
+                                                                              float epsilon) {
+  __shared__ float scratch[kWarps + 1];
+  const MatrixRef m = matrices[blockIdx.x];
+  orthogonalize_block(m.data, m.rows, m.cols, epsilon, scratch);
 }
 
 int as_int(std::size_t v, const char* op) {
@@ -143,6 +154,17 @@ void LowRank::orthogonalize(float* P, std::size_t n, std::size_t r, float epsilo
   check_orthogonalize(n, r);
   if (r == 0) return;
   orthogonalize_kernel<<<1, kOrthoThreads, 0, ctx_->stream>>>(P, n, r, epsilon);
+  CUDA_CHECK(cudaGetLastError());
+}
+
+void LowRank::orthogonalize_batched(const MatrixRef* matrices, std::size_t count, float epsilon) {
+  check_orthogonalize_batched(matrices, count);
+  if (count == 0) return;
+  if (count > static_cast<std::size_t>(INT_MAX))
+    throw std::invalid_argument("orthogonalize_batched: " + std::to_string(count) + " matrices exceed one grid");
+  auto* device = descriptors_.reserve<MatrixRef>(count, ctx_->stream);
+  CUDA_CHECK(cudaMemcpyAsync(device, matrices, count * sizeof(MatrixRef), cudaMemcpyHostToDevice, ctx_->stream));
+  orthogonalize_batched_kernel<<<static_cast<unsigned>(count), kOrthoThreads, 0, ctx_->stream>>>(device, epsilon);
   CUDA_CHECK(cudaGetLastError());
 }
 

@@ -17,7 +17,8 @@
 // i the block sums ||col_i||^2 (fp32, warp shuffles then shared memory),
 // divides the column by ||col_i|| + epsilon, and then each warp takes columns
 // j > i (round robin), forms col_i . col_j by a warp sum and subtracts the
-// projection. One block per matrix suits PowerSGD's P (n up to some thousands
+// projection. orthogonalize_batched runs the same code with one block per
+// matrix of the batch, so a matrix gives the same bits either way. One block per matrix suits PowerSGD's P (n up to some thousands
 // of rows); for very tall matrices it is correct but uses one SM.
 #pragma once
 
@@ -25,6 +26,8 @@
 
 #include <cstddef>
 
+#include "kernels/backend.h"
+#include "kernels/cuda/device_buffer.cuh"
 #include "kernels/cuda/launch.cuh"
 
 namespace gcsim::kernels::cuda {
@@ -41,6 +44,8 @@ class LowRank {
   void matmul_tn(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r);
   void matmul_nt(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r);
   void orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon);
+  // The host array of descriptors is copied to the device (stream-ordered), then one launch.
+  void orthogonalize_batched(const MatrixRef* matrices, std::size_t count, float epsilon);
 
  private:
   cublasHandle_t handle();
@@ -51,6 +56,7 @@ class LowRank {
 
   const LaunchContext* ctx_;
   cublasHandle_t handle_ = nullptr;
+  GrowOnlyBuffer descriptors_;  // orthogonalize_batched's MatrixRef array on the device
 };
 
 }  // namespace gcsim::kernels::cuda
