@@ -8,13 +8,20 @@
 // an op covers (n for the selections, k for pack and scatter-add), bytes/s
 // the bytes it must read (Random-K reads only the k values it picks).
 //
+// PowerSGD's matrix kernels (Vogels et al., NeurIPS 2019) at ResNet-50's
+// shapes (M = the largest 3x3 conv reshaped to 512 x 4608, and the fc layer
+// 1000 x 2048) and ranks 1, 2, 4: items/s counts multiply-adds, bytes/s the
+// fp32 bytes read and written once.
+//
 //   build/release/benchmarks/kernels_cpu_benchmark
+//   build/release/benchmarks/kernels_cpu_benchmark --benchmark_filter='^lowrank'
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/backend.h"
@@ -156,6 +163,63 @@ void scatter_add(benchmark::State& state, Variant v, double rho) {
   report(state, v, k, k * (sizeof(float) + sizeof(Index)));
 }
 
+// ---- low rank: PowerSGD (begin) ----
+enum class LowRankOp { matmul, matmul_tn, matmul_nt };
+
+// P = M Q (matmul), Q = M^T P (matmul_tn), P Q^T (matmul_nt) for M n x m, rank r.
+void lowrank_product(benchmark::State& state, Variant v, LowRankOp op, std::size_t n, std::size_t m, std::size_t r) {
+  Backend& b = backend(v);
+  const bool nt = op == LowRankOp::matmul_nt;
+  const std::size_t a_size = nt ? n * r : n * m;
+  const std::size_t b_size = op == LowRankOp::matmul ? m * r : op == LowRankOp::matmul_tn ? n * r : m * r;
+  const std::size_t c_size = op == LowRankOp::matmul ? n * r : op == LowRankOp::matmul_tn ? m * r : n * m;
+  Buffer<float> A(b, gcsim::kernels::normal_vector(a_size, 1)), B(b, gcsim::kernels::normal_vector(b_size, 2)),
+      C(b, c_size);
+  for (auto _ : state) {
+    switch (op) {
+      case LowRankOp::matmul:
+        b.matmul(A.data(), B.data(), C.data(), n, m, r);
+        break;
+      case LowRankOp::matmul_tn:
+        b.matmul_tn(A.data(), B.data(), C.data(), n, m, r);
+        break;
+      case LowRankOp::matmul_nt:
+        b.matmul_nt(A.data(), B.data(), C.data(), n, m, r);
+        break;
+    }
+    b.synchronize();
+    benchmark::DoNotOptimize(C.data());
+  }
+  report(state, v, n * m * r, (a_size + b_size + c_size) * sizeof(float));
+}
+
+// Gram-Schmidt on P (n x r), Gaussian at first; later iterations re-orthogonalize
+// the orthonormal result, which costs the same (the op has no data-dependent work).
+void lowrank_orthogonalize(benchmark::State& state, Variant v, std::size_t n, std::size_t r) {
+  Backend& b = backend(v);
+  Buffer<float> P(b, gcsim::kernels::normal_vector(n * r, 3));
+  for (auto _ : state) {
+    b.orthogonalize(P.data(), n, r, 0.0f);
+    b.synchronize();
+  }
+  report(state, v, n * r * r, 2 * n * r * sizeof(float));
+}
+
+// A bucket's worth of P matrices (count of n x r) by one orthogonalize_batched call.
+void lowrank_orthogonalize_batched(benchmark::State& state, Variant v, std::size_t count, std::size_t n,
+                                   std::size_t r) {
+  Backend& b = backend(v);
+  Buffer<float> Ps(b, gcsim::kernels::normal_vector(count * n * r, 4));
+  std::vector<gcsim::kernels::MatrixRef> refs;
+  for (std::size_t i = 0; i < count; ++i) refs.push_back({Ps.data() + i * n * r, n, r});
+  for (auto _ : state) {
+    b.orthogonalize_batched(refs.data(), count, 0.0f);
+    b.synchronize();
+  }
+  report(state, v, count * n * r * r, 2 * count * n * r * sizeof(float));
+}
+// ---- low rank: PowerSGD (end) ----
+
 const char* name(Variant v) {
   switch (v) {
     case Variant::fast_1_thread:
@@ -190,6 +254,34 @@ int main(int argc, char** argv) {
   add("randomk", randomk, 0.01, all);
   add("pack", pack, 0.01, one);
   add("scatter_add", scatter_add, 0.01, one);
+  // ---- low rank: PowerSGD ----
+  struct Matrix {
+    std::size_t n, m;
+  };
+  for (const Matrix& mat : {Matrix{512, 4608}, Matrix{1000, 2048}})
+    for (std::size_t r : std::initializer_list<std::size_t>{1, 2, 4})
+      for (auto [op, op_name] : {std::pair{LowRankOp::matmul, "matmul"}, std::pair{LowRankOp::matmul_tn, "matmul_tn"},
+                                 std::pair{LowRankOp::matmul_nt, "matmul_nt"}})
+        for (Variant v : all) {
+          const std::string label = std::string("lowrank/") + op_name + "/" + std::to_string(mat.n) + "x" +
+                                    std::to_string(mat.m) + "/r=" + std::to_string(r) + "/" + name(v);
+          benchmark::RegisterBenchmark(label.c_str(), lowrank_product, v, op, mat.n, mat.m, r)
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime();
+        }
+  for (auto [n, r] : {std::pair<std::size_t, std::size_t>{512, 1}, {512, 4}, {1000, 2}, {4608, 4}, {2048, 4}})
+    for (Variant v : all) {
+      const std::string label =
+          "lowrank/orthogonalize/" + std::to_string(n) + "x" + std::to_string(r) + "/" + name(v);
+      benchmark::RegisterBenchmark(label.c_str(), lowrank_orthogonalize, v, n, r)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+    }
+  for (Variant v : all)
+    benchmark::RegisterBenchmark((std::string("lowrank/orthogonalize_batched/53x512x4/") + name(v)).c_str(),
+                                 lowrank_orthogonalize_batched, v, 53, 512, 4)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

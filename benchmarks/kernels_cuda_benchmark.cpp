@@ -22,6 +22,15 @@
 //
 // Usage: kernels_cuda_benchmark [--out FILE] [--repeats R] [--warmup W]
 //                               [--sizes N,N,...] [--ratios R,R,...] [--ops op,op,...]
+//        kernels_cuda_benchmark --lowrank [--out FILE] [--repeats R] [--warmup W]
+//
+// --lowrank times PowerSGD's matrix kernels instead (Vogels et al., NeurIPS
+// 2019): matmul (P = M Q), matmul_tn (Q = M^T P) and matmul_nt (P Q^T) for M
+// of ResNet-50's largest conv (512 x 4608) and fc (1000 x 2048) at r = 1, 2,
+// 4, and orthogonalize on n x r. Its CSV has its own columns: the byte model
+// is each operand read or written once (4 (|A| + |B| + |C|) bytes; 8 n r for
+// orthogonalize), flops 2 n m r (about 2 n r^2 for orthogonalize); then 53
+// matrices of 512 x 4 by orthogonalize_batched (one launch) against 53 calls.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -35,6 +44,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/backend.h"
@@ -51,6 +61,7 @@ using gk::Index;
 using gk::normal_vector;
 
 struct Options {
+  bool lowrank = false;  // low rank: PowerSGD
   std::string out;
   int repeats = 20;
   int warmup = 3;
@@ -81,7 +92,9 @@ Options parse(int argc, char** argv) {
       if (a + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
       return argv[++a];
     };
-    if (arg == "--out") {
+    if (arg == "--lowrank") {
+      o.lowrank = true;
+    } else if (arg == "--out") {
       o.out = value();
     } else if (arg == "--repeats") {
       o.repeats = std::stoi(value());
@@ -95,7 +108,7 @@ Options parse(int argc, char** argv) {
       o.ops = split(value());
     } else {
       throw std::invalid_argument("unknown argument " + arg +
-                                  " (expected --out, --repeats, --warmup, --sizes, --ratios, --ops)");
+                                  " (expected --lowrank, --out, --repeats, --warmup, --sizes, --ratios, --ops)");
     }
   }
   if (o.repeats < 1 || o.warmup < 0) throw std::invalid_argument("--repeats must be >= 1 and --warmup >= 0");
@@ -149,6 +162,62 @@ ByteModel byte_model(const std::string& op, double n, double k) {
                               " (expected ef_topk, topk, threshold, randomk, pack, unpack_scatter_add)");
 }
 
+// ---- low rank: PowerSGD (begin) ----
+void run_lowrank(gk::Backend& backend, const Options& opts, double peak, std::ostream& csv) {
+  const gk::DeviceInfo info = backend.info();
+  csv << "backend,device,op,n,m,r,repeats,median_ms,min_ms,bytes,gbps,pct_of_peak,gflops\n";
+  auto emit = [&](const char* op, std::size_t n, std::size_t m, std::size_t r, double bytes, double flops,
+                  const Timing& t) {
+    const double gbps = bytes / (t.median_ms * 1e-3) / 1e9;
+    csv << "cuda,\"" << info.device << "\"," << op << ',' << n << ',' << m << ',' << r << ',' << opts.repeats << ','
+        << t.median_ms << ',' << t.min_ms << ',' << bytes << ',' << gbps << ',' << 100.0 * gbps / (peak / 1e9) << ','
+        << flops / (t.median_ms * 1e-3) / 1e9 << '\n';
+    csv.flush();
+  };
+  struct Matrix {
+    std::size_t n, m;
+  };
+  for (const Matrix mat : {Matrix{512, 4608}, Matrix{1000, 2048}}) {
+    const std::size_t n = mat.n, m = mat.m;
+    Buffer<float> M(backend, normal_vector(n * m, 1, 1.0f)), approx(backend, n * m);
+    for (const std::size_t r : {std::size_t{1}, std::size_t{2}, std::size_t{4}}) {
+      Buffer<float> P(backend, normal_vector(n * r, 2, 1.0f)), Q(backend, normal_vector(m * r, 3, 1.0f));
+      const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(m) * static_cast<double>(r);
+      const double mr = static_cast<double>(m * r), nr = static_cast<double>(n * r), nm = static_cast<double>(n * m);
+      emit("matmul", n, m, r, 4 * (nm + mr + nr), flops, time_op(backend, opts.warmup, opts.repeats, [&] {
+             backend.matmul(M.data(), Q.data(), P.data(), n, m, r);
+           }));
+      emit("matmul_tn", n, m, r, 4 * (nm + nr + mr), flops, time_op(backend, opts.warmup, opts.repeats, [&] {
+             backend.matmul_tn(M.data(), P.data(), Q.data(), n, m, r);
+           }));
+      emit("matmul_nt", n, m, r, 4 * (nr + mr + nm), flops, time_op(backend, opts.warmup, opts.repeats, [&] {
+             backend.matmul_nt(P.data(), Q.data(), approx.data(), n, m, r);
+           }));
+    }
+  }
+  // Re-orthogonalizing the orthonormal result costs the same as the first call.
+  for (const auto& [n, r] : {std::pair<std::size_t, std::size_t>{512, 1}, {512, 4}, {1000, 2}, {2048, 4}, {4608, 4}}) {
+    Buffer<float> P(backend, normal_vector(n * r, 4, 1.0f));
+    emit("orthogonalize", n, 0, r, 8.0 * static_cast<double>(n * r),
+         2.0 * static_cast<double>(n) * static_cast<double>(r * r),
+         time_op(backend, opts.warmup, opts.repeats, [&] { backend.orthogonalize(P.data(), n, r, 0.0f); }));
+  }
+  // A bucket's worth: 53 P matrices of 512 x 4 in one launch, and the same as 53 calls.
+  constexpr std::size_t kBatch = 53, kRows = 512, kRank = 4;
+  Buffer<float> Ps(backend, normal_vector(kBatch * kRows * kRank, 5, 1.0f));
+  std::vector<gk::MatrixRef> refs;
+  for (std::size_t b = 0; b < kBatch; ++b) refs.push_back({Ps.data() + b * kRows * kRank, kRows, kRank});
+  const double bytes = 8.0 * static_cast<double>(kBatch * kRows * kRank);
+  const double flops = 2.0 * static_cast<double>(kBatch * kRows * kRank * kRank);
+  emit("orthogonalize_batched(53)", kRows, 0, kRank, bytes, flops, time_op(backend, opts.warmup, opts.repeats, [&] {
+         backend.orthogonalize_batched(refs.data(), refs.size(), 0.0f);
+       }));
+  emit("orthogonalize(53 calls)", kRows, 0, kRank, bytes, flops, time_op(backend, opts.warmup, opts.repeats, [&] {
+         for (const gk::MatrixRef& m : refs) backend.orthogonalize(m.data, m.rows, m.cols, 0.0f);
+       }));
+}
+// ---- low rank: PowerSGD (end) ----
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -164,6 +233,11 @@ int main(int argc, char** argv) try {
     if (!file) throw std::runtime_error("cannot write " + opts.out);
   }
   std::ostream& csv = opts.out.empty() ? std::cout : file;
+  if (opts.lowrank) {  // low rank: PowerSGD
+    std::cerr << "# " << info.device << ", driver " << info.driver << ", runtime " << info.runtime << '\n';
+    run_lowrank(*backend, opts, peak, csv);
+    return 0;
+  }
   csv << "backend,device,op,n,rho,k,repeats,median_ms,min_ms,byte_model,bytes,gbps,peak_gbps,pct_of_peak\n";
   std::cerr << "# " << info.device << ", driver " << info.driver << ", runtime " << info.runtime << ", peak "
             << peak / 1e9 << " GB/s\n";

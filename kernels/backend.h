@@ -70,6 +70,15 @@ struct SparseRef {
   std::size_t k = 0;
 };
 
+// ---- low rank: PowerSGD ----
+// One matrix of a batch for Backend::orthogonalize_batched: rows x cols,
+// row-major fp32 at data (the backend's device memory).
+struct MatrixRef {
+  float* data = nullptr;
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+};
+
 // DGC's sampled threshold (Lin et al., "Deep Gradient Compression", ICLR 2018,
 // section 3 and its threshold-sampling appendix).
 struct ThresholdOptions {
@@ -224,6 +233,63 @@ class Backend {
   // CUDA with __fmul_rn / __fadd_rn), so all backends give identical bits.
   virtual void qsgd_dequantize_add(const std::uint8_t* codes, std::size_t n, int bits, float norm, float* out) = 0;
   // ==== end of quantization ops (k-quant) ===================================
+  // ---- low rank: PowerSGD (begin) ----
+  // The matrix kernels of PowerSGD (Vogels, Karimireddy and Jaggi, "PowerSGD:
+  // Practical Low-Rank Gradient Compression for Distributed Optimization",
+  // NeurIPS 2019, Algorithm 1; PyTorch's ddp_comm_hooks/powerSGD_hook.py).
+  // One power-iteration step on M (n x m): P = M Q, orthogonalize(P),
+  // Q = M^T P, and the approximation P Q^T. Matrices are dense, row-major fp32
+  // in this backend's memory; an output must not overlap an input. Sizes of 0
+  // are allowed: an empty output is not touched, and an empty inner dimension
+  // gives zeros. On "cuda" every dimension (and n*m etc. as a leading
+  // dimension) must fit in an int, else std::invalid_argument; the ops are
+  // enqueued on the stream (no synchronization).
+  //
+  // Accuracy: the reference accumulates in double and rounds once. "cpu" and
+  // "cuda" accumulate in fp32 in their own order (cuda: cuBLAS sgemm in its
+  // default math mode, FP32, no TF32); tests/kernel_contract_lowrank_test.cpp
+  // holds them to |C - C_ref|_ij <= (4 sqrt(k) + 2) 2^-24 (|A| |B|)_ij, k the
+  // inner dimension (a statistical bound on fp32 rounding, not the worst case).
+  //
+  // Non-finite values are not rejected: NaN and Inf propagate as IEEE
+  // arithmetic carries them (no shortcut skips a zero factor, so 0 * NaN and
+  // 0 * Inf give NaN): an output entry is NaN or Inf when an entry it
+  // depends on is, and entries that depend on none are unaffected.
+
+  // C (n x r) = A (n x m) B (m x r): P = M Q.
+  virtual void matmul(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) = 0;
+  // C (m x r) = A^T B, A (n x m), B (n x r): Q = M^T P.
+  virtual void matmul_tn(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) = 0;
+  // C (n x m) = A (n x r) B^T, B (m x r): the approximation P Q^T.
+  virtual void matmul_nt(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) = 0;
+
+  // In place on the r columns of P (n x r), modified Gram-Schmidt as
+  // powerSGD_hook's _orthogonalize_gram_schmidt: for i = 0 .. r-1:
+  //   col_i /= (||col_i||_2 + epsilon);  for j > i: col_j -= (col_i . col_j) col_i.
+  // r > n is a std::invalid_argument (r orthonormal columns need n >= r; the
+  // hook clamps its rank to min(n, m)); r = 0 is a no-op. The reference works
+  // in double and rounds the result once; "cpu" and "cuda" in fp32.
+  // Degenerate columns, the same on every backend: with epsilon = 0 an exactly
+  // zero column i gives 0 / 0 = NaN, so columns i .. r-1 become all NaN and
+  // columns before i are kept (as in PyTorch, whose except ZeroDivisionError
+  // never fires on tensors); with epsilon > 0 a zero column stays zero and the
+  // others are orthonormalized. A NaN in column c likewise makes columns c ..
+  // r-1 all NaN; an Inf in column c leaves at least one NaN in it and makes
+  // columns c+1 .. r-1 all NaN; columns before c do not depend on column c.
+  // Nearly dependent columns come out as normalized rounding noise, which
+  // differs between backends, and the fp32
+  // backends overflow ||col||^2 for entries beyond about 1e19 (the reference
+  // does not): scale such inputs first.
+  virtual void orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon) = 0;
+  // orthogonalize on each of `count` matrices (a host array of MatrixRef;
+  // rows = n, cols = r; they must not overlap): PowerSGD's bucket holds many
+  // layers, each with its own P, and this costs one launch on "cuda" (a block
+  // per matrix) and one fork on "cpu" (whole matrices per thread, so a matrix
+  // may round differently than in a multi-threaded orthogonalize call). Every
+  // matrix is checked first: cols > rows in any is a std::invalid_argument
+  // naming it, and then none is touched. count = 0 is a no-op.
+  virtual void orthogonalize_batched(const MatrixRef* matrices, std::size_t count, float epsilon) = 0;
+  // ---- low rank: PowerSGD (end) ----
 };
 
 // "cpu-reference", "cpu" or "cuda". threads: CPU worker threads (0 = all

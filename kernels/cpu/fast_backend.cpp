@@ -13,10 +13,12 @@
 
 #include "kernels/cpu/host_backend.h"
 #include "kernels/cpu/quant_ops.h"  // k-quant
+#include "kernels/cpu/lowrank.h"
 #include "kernels/cpu/parallel_chunks.h"
 #include "kernels/cpu/radix_select.h"
 #include "kernels/factories.h"
 #include "kernels/hash.h"
+#include "kernels/lowrank_checks.h"
 #include "kernels/magnitude_key.h"
 
 namespace gcsim::kernels {
@@ -184,6 +186,24 @@ class FastCpuBackend final : public cpu::HostBackend {
     cpu::quant_fast::qsgd_dequantize_add(codes, n, bits, norm, out, threads());
   }
   // ==== end of quantization ops (k-quant) ====
+  // ---- low rank: PowerSGD (kernels/cpu/lowrank_fast.cpp) ----
+  void matmul(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    cpu::fast_matmul(A, B, C, n, m, r, threads());
+  }
+  void matmul_tn(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    cpu::fast_matmul_tn(A, B, C, n, m, r, threads());
+  }
+  void matmul_nt(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    cpu::fast_matmul_nt(A, B, C, n, m, r, threads());
+  }
+  void orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon) override {
+    check_orthogonalize(n, r);
+    cpu::fast_orthogonalize(P, n, r, epsilon, threads());
+  }
+  void orthogonalize_batched(const MatrixRef* matrices, std::size_t count, float epsilon) override {
+    check_orthogonalize_batched(matrices, count);
+    cpu::fast_orthogonalize_batched(matrices, count, epsilon, threads());
+  }
 };
 
 }  // namespace

@@ -12,8 +12,10 @@
 
 #include "kernels/cpu/host_backend.h"
 #include "kernels/cpu/quant_ops.h"  // k-quant
+#include "kernels/cpu/lowrank.h"
 #include "kernels/factories.h"
 #include "kernels/hash.h"
+#include "kernels/lowrank_checks.h"
 #include "kernels/magnitude_key.h"
 
 namespace gcsim::kernels {
@@ -132,6 +134,25 @@ class ReferenceBackend final : public cpu::HostBackend {
     cpu::quant_reference::qsgd_dequantize_add(codes, n, bits, norm, out);
   }
   // ==== end of quantization ops (k-quant) ====
+  // ---- low rank: PowerSGD (kernels/cpu/lowrank_reference.cpp) ----
+  void matmul(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    cpu::reference_matmul(A, B, C, n, m, r);
+  }
+  void matmul_tn(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    cpu::reference_matmul_tn(A, B, C, n, m, r);
+  }
+  void matmul_nt(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    cpu::reference_matmul_nt(A, B, C, n, m, r);
+  }
+  void orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon) override {
+    check_orthogonalize(n, r);
+    cpu::reference_orthogonalize(P, n, r, epsilon);
+  }
+  void orthogonalize_batched(const MatrixRef* matrices, std::size_t count, float epsilon) override {
+    check_orthogonalize_batched(matrices, count);
+    for (std::size_t b = 0; b < count; ++b)
+      cpu::reference_orthogonalize(matrices[b].data, matrices[b].rows, matrices[b].cols, epsilon);
+  }
 };
 
 }  // namespace

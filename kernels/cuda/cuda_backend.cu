@@ -20,6 +20,7 @@
 #include "kernels/cuda/device_buffer.cuh"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/quant_kernels.cuh"  // k-quant
+#include "kernels/cuda/lowrank.cuh"
 #include "kernels/cuda/select_kernels.cuh"
 #include "kernels/cuda/sparse_kernels.cuh"
 #include "kernels/factories.h"
@@ -208,6 +209,23 @@ class CudaBackend final : public Backend {
     cuda::enqueue_dense_sum(inputs, num_inputs, out, n, ctx_);
   }
 
+  // ---- low rank: PowerSGD (kernels/cuda/lowrank.cu) ----
+  void matmul(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    lowrank_.matmul(A, B, C, n, m, r);
+  }
+  void matmul_tn(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    lowrank_.matmul_tn(A, B, C, n, m, r);
+  }
+  void matmul_nt(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r) override {
+    lowrank_.matmul_nt(A, B, C, n, m, r);
+  }
+  void orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon) override {
+    lowrank_.orthogonalize(P, n, r, epsilon);
+  }
+  void orthogonalize_batched(const MatrixRef* matrices, std::size_t count, float epsilon) override {
+    lowrank_.orthogonalize_batched(matrices, count, epsilon);
+  }
+
  private:
   // The workspace for a select with room for `candidates` candidate entries
   // and `stage_values` / `stage_indices` staged outputs.
@@ -242,6 +260,7 @@ class CudaBackend final : public Backend {
   cuda::GrowOnlyBuffer stage_indices_;
   cuda::GrowOnlyBuffer flag_;
   cuda::LaunchContext ctx_;
+  cuda::LowRank lowrank_{ctx_};  // its cuBLAS handle goes before the stream
   DeviceInfo info_;
 
   // ==== quantization ops (k-quant): kernels/cuda/quant_kernels.cu ====
