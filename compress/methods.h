@@ -13,5 +13,6 @@ const Method& fp16_method();       // half_precision.cpp "fp16"
 const Method& bf16_method();       // half_precision.cpp "bf16"
 const Method& signsgd_method();    // signsgd.cpp    "signsgd"
 const Method& qsgd_method();       // qsgd.cpp       "qsgd"
+const Method& powersgd_method();   // powersgd.cpp   "powersgd"
 
 }  // namespace gcsim::compress

@@ -21,6 +21,7 @@ const std::vector<const Method*>& all() {
       &bf16_method(),
       &signsgd_method(),
       &qsgd_method(),
+      &powersgd_method(),
   };
   return methods;
 }

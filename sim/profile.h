@@ -40,6 +40,8 @@ inline constexpr const char* ef_sign = "ef_sign";
 inline constexpr const char* sign_decode = "sign_decode";
 inline constexpr const char* qsgd_quantize = "qsgd_quantize";
 inline constexpr const char* qsgd_dequantize = "qsgd_dequantize";
+inline constexpr const char* matmul = "matmul";                // PowerSGD GEMM: cost(rows cols, rows cols r)
+inline constexpr const char* orthogonalize = "orthogonalize";  // Gram-Schmidt: cost(rows r, rows r^2)
 }  // namespace op
 
 struct Profile {
