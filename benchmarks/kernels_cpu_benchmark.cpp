@@ -11,6 +11,7 @@
 //   build/release/benchmarks/kernels_cpu_benchmark
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -19,6 +20,8 @@
 
 #include "kernels/backend.h"
 #include "kernels/buffer.h"
+#include "kernels/half.h"          // k-quant
+#include "kernels/quant_format.h"  // k-quant
 #include "kernels/synthetic_gradient.h"
 #include "kernels/wire_format.h"
 
@@ -156,6 +159,86 @@ void scatter_add(benchmark::State& state, Variant v, double rho) {
   report(state, v, k, k * (sizeof(float) + sizeof(Index)));
 }
 
+// ---- k-quant: casts, EF-signSGD, QSGD at n = 25M (rho is unused: 0) ----
+// items/s counts the n entries; bytes/s the bytes the op must move.
+
+void cast_to_half(benchmark::State& state, Variant v, gcsim::kernels::HalfFormat f) {
+  Backend& b = backend(v);
+  Buffer<float> x(b, gaussian(1));
+  Buffer<std::uint16_t> h(b, kN);
+  for (auto _ : state) {
+    b.to_half(x.data(), kN, 1.0f, f, h.data());
+    b.synchronize();
+  }
+  report(state, v, kN, kN * 6);
+}
+
+void cast_from_half(benchmark::State& state, Variant v, gcsim::kernels::HalfFormat f) {
+  Backend& b = backend(v);
+  Buffer<float> x(b, gaussian(1));
+  Buffer<std::uint16_t> h(b, kN);
+  b.to_half(x.data(), kN, 1.0f, f, h.data());
+  for (auto _ : state) {
+    b.from_half(h.data(), kN, f, x.data());
+    b.synchronize();
+  }
+  report(state, v, kN, kN * 6);
+}
+
+// p = g + e, scale, bits, e = p -+ scale; e is restored outside the timing.
+void ef_sign(benchmark::State& state, Variant v, gcsim::kernels::HalfFormat) {
+  Backend& b = backend(v);
+  Buffer<float> g(b, gaussian(1)), e(b, kN);
+  Buffer<std::uint8_t> bits(b, gcsim::kernels::sign_bytes(kN));
+  for (auto _ : state) {
+    state.PauseTiming();
+    e.upload(gaussian(2));
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(b.ef_sign(g.data(), e.data(), kN, bits.data()));
+  }
+  report(state, v, kN, kN * 12 + kN / 8);
+}
+
+void sign_decode_add(benchmark::State& state, Variant v, gcsim::kernels::HalfFormat) {
+  Backend& b = backend(v);
+  Buffer<float> g(b, gaussian(1)), out(b, kN);
+  out.zero();
+  Buffer<std::uint8_t> bits(b, gcsim::kernels::sign_bytes(kN));
+  const float scale = b.ef_sign(g.data(), nullptr, kN, bits.data());
+  for (auto _ : state) {
+    b.sign_decode_add(bits.data(), kN, scale, out.data());
+    b.synchronize();
+  }
+  report(state, v, kN, kN * 8 + kN / 8);
+}
+
+// sum_squares for the norm, then 4-bit codes.
+void qsgd_quantize(benchmark::State& state, Variant v, gcsim::kernels::HalfFormat) {
+  Backend& b = backend(v);
+  Buffer<float> x(b, gaussian(1));
+  Buffer<std::uint8_t> codes(b, gcsim::kernels::qsgd_bytes(kN, 4));
+  std::uint64_t seed = 0;
+  for (auto _ : state) {
+    const auto norm = static_cast<float>(std::sqrt(b.sum_squares(x.data(), kN)));
+    b.qsgd_quantize(x.data(), kN, 4, norm, ++seed, codes.data());
+  }
+  report(state, v, kN, kN * 8 + kN / 2);
+}
+
+void qsgd_dequantize_add(benchmark::State& state, Variant v, gcsim::kernels::HalfFormat) {
+  Backend& b = backend(v);
+  Buffer<float> x(b, gaussian(1)), out(b, kN);
+  out.zero();
+  Buffer<std::uint8_t> codes(b, gcsim::kernels::qsgd_bytes(kN, 4));
+  const auto norm = static_cast<float>(std::sqrt(b.sum_squares(x.data(), kN)));
+  b.qsgd_quantize(x.data(), kN, 4, norm, 1, codes.data());
+  for (auto _ : state) {
+    b.qsgd_dequantize_add(codes.data(), kN, 4, norm, out.data());
+    b.synchronize();
+  }
+  report(state, v, kN, kN * 8 + kN / 2);
+}
+
 const char* name(Variant v) {
   switch (v) {
     case Variant::fast_1_thread:
@@ -177,6 +260,16 @@ void add(const char* op_name, Op op, double rho, std::initializer_list<Variant> 
   }
 }
 
+
+using QuantOp = void (*)(benchmark::State&, Variant, gcsim::kernels::HalfFormat);
+
+void add_quant(const char* op_name, QuantOp op, gcsim::kernels::HalfFormat f, std::initializer_list<Variant> variants) {
+  for (Variant v : variants) {
+    const std::string label = std::string(op_name) + "/" + name(v);
+    benchmark::RegisterBenchmark(label.c_str(), op, v, f)->Unit(benchmark::kMillisecond)->UseRealTime();
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -190,6 +283,16 @@ int main(int argc, char** argv) {
   add("randomk", randomk, 0.01, all);
   add("pack", pack, 0.01, one);
   add("scatter_add", scatter_add, 0.01, one);
+  // k-quant
+  using gcsim::kernels::HalfFormat;
+  add_quant("to_half_fp16", cast_to_half, HalfFormat::Fp16, all);
+  add_quant("to_half_bf16", cast_to_half, HalfFormat::Bf16, all);
+  add_quant("from_half_fp16", cast_from_half, HalfFormat::Fp16, all);
+  add_quant("from_half_bf16", cast_from_half, HalfFormat::Bf16, all);
+  add_quant("ef_sign", ef_sign, HalfFormat::Fp16, all);
+  add_quant("sign_decode_add", sign_decode_add, HalfFormat::Fp16, all);
+  add_quant("qsgd4_quantize", qsgd_quantize, HalfFormat::Fp16, all);
+  add_quant("qsgd4_dequantize_add", qsgd_dequantize_add, HalfFormat::Fp16, all);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
