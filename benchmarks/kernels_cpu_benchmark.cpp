@@ -7,6 +7,9 @@
 // data, fixed seed. Wall time (UseRealTime) in ms; items/s counts the entries
 // an op covers (n for the selections, k for pack and scatter-add), bytes/s
 // the bytes it must read (Random-K reads only the k values it picks).
+// The quantization ops (k-quant): fp16/bf16 casts both ways, EF-signSGD
+// (Karimireddy et al., ICML 2019) and its decode-add, QSGD at 4 bits
+// (Alistarh et al., NeurIPS 2017) with its norm, and its decode-add; n only.
 //
 //   build/release/benchmarks/kernels_cpu_benchmark
 #include <benchmark/benchmark.h>
