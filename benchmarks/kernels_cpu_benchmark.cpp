@@ -7,6 +7,9 @@
 // data, fixed seed. Wall time (UseRealTime) in ms; items/s counts the entries
 // an op covers (n for the selections, k for pack and scatter-add), bytes/s
 // the bytes it must read (Random-K reads only the k values it picks).
+// The quantization ops (k-quant): fp16/bf16 casts both ways, EF-signSGD
+// (Karimireddy et al., ICML 2019) and its decode-add, QSGD at 4 bits
+// (Alistarh et al., NeurIPS 2017) with its norm, and its decode-add; n only.
 //
 // PowerSGD's matrix kernels (Vogels et al., NeurIPS 2019) at ResNet-50's
 // shapes (M = the largest 3x3 conv reshaped to 512 x 4608, and the fc layer
@@ -17,6 +20,7 @@
 //   build/release/benchmarks/kernels_cpu_benchmark --benchmark_filter='^lowrank'
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -26,6 +30,8 @@
 
 #include "kernels/backend.h"
 #include "kernels/buffer.h"
+#include "kernels/half.h"          // k-quant
+#include "kernels/quant_format.h"  // k-quant
 #include "kernels/synthetic_gradient.h"
 #include "kernels/wire_format.h"
 
@@ -219,6 +225,85 @@ void lowrank_orthogonalize_batched(benchmark::State& state, Variant v, std::size
   report(state, v, count * n * r * r, 2 * count * n * r * sizeof(float));
 }
 // ---- low rank: PowerSGD (end) ----
+// ---- k-quant: casts, EF-signSGD, QSGD at n = 25M (rho is unused: 0) ----
+// items/s counts the n entries; bytes/s the bytes the op must move.
+
+void cast_to_half(benchmark::State& state, Variant v, gcsim::kernels::HalfFormat f) {
+  Backend& b = backend(v);
+  Buffer<float> x(b, gaussian(1));
+  Buffer<std::uint16_t> h(b, kN);
+  for (auto _ : state) {
+    b.to_half(x.data(), kN, 1.0f, f, h.data());
+    b.synchronize();
+  }
+  report(state, v, kN, kN * 6);
+}
+
+void cast_from_half(benchmark::State& state, Variant v, gcsim::kernels::HalfFormat f) {
+  Backend& b = backend(v);
+  Buffer<float> x(b, gaussian(1));
+  Buffer<std::uint16_t> h(b, kN);
+  b.to_half(x.data(), kN, 1.0f, f, h.data());
+  for (auto _ : state) {
+    b.from_half(h.data(), kN, f, x.data());
+    b.synchronize();
+  }
+  report(state, v, kN, kN * 6);
+}
+
+// p = g + e, scale, bits, e = p -+ scale; e is restored outside the timing.
+void ef_sign(benchmark::State& state, Variant v, gcsim::kernels::HalfFormat) {
+  Backend& b = backend(v);
+  Buffer<float> g(b, gaussian(1)), e(b, kN);
+  Buffer<std::uint8_t> bits(b, gcsim::kernels::sign_bytes(kN));
+  for (auto _ : state) {
+    state.PauseTiming();
+    e.upload(gaussian(2));
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(b.ef_sign(g.data(), e.data(), kN, bits.data()));
+  }
+  report(state, v, kN, kN * 12 + kN / 8);
+}
+
+void sign_decode_add(benchmark::State& state, Variant v, gcsim::kernels::HalfFormat) {
+  Backend& b = backend(v);
+  Buffer<float> g(b, gaussian(1)), out(b, kN);
+  out.zero();
+  Buffer<std::uint8_t> bits(b, gcsim::kernels::sign_bytes(kN));
+  const float scale = b.ef_sign(g.data(), nullptr, kN, bits.data());
+  for (auto _ : state) {
+    b.sign_decode_add(bits.data(), kN, scale, out.data());
+    b.synchronize();
+  }
+  report(state, v, kN, kN * 8 + kN / 8);
+}
+
+// sum_squares for the norm, then 4-bit codes.
+void qsgd_quantize(benchmark::State& state, Variant v, gcsim::kernels::HalfFormat) {
+  Backend& b = backend(v);
+  Buffer<float> x(b, gaussian(1));
+  Buffer<std::uint8_t> codes(b, gcsim::kernels::qsgd_bytes(kN, 4));
+  std::uint64_t seed = 0;
+  for (auto _ : state) {
+    const auto norm = static_cast<float>(std::sqrt(b.sum_squares(x.data(), kN)));
+    b.qsgd_quantize(x.data(), kN, 4, norm, ++seed, codes.data());
+  }
+  report(state, v, kN, kN * 8 + kN / 2);
+}
+
+void qsgd_dequantize_add(benchmark::State& state, Variant v, gcsim::kernels::HalfFormat) {
+  Backend& b = backend(v);
+  Buffer<float> x(b, gaussian(1)), out(b, kN);
+  out.zero();
+  Buffer<std::uint8_t> codes(b, gcsim::kernels::qsgd_bytes(kN, 4));
+  const auto norm = static_cast<float>(std::sqrt(b.sum_squares(x.data(), kN)));
+  b.qsgd_quantize(x.data(), kN, 4, norm, 1, codes.data());
+  for (auto _ : state) {
+    b.qsgd_dequantize_add(codes.data(), kN, 4, norm, out.data());
+    b.synchronize();
+  }
+  report(state, v, kN, kN * 8 + kN / 2);
+}
 
 const char* name(Variant v) {
   switch (v) {
@@ -238,6 +323,16 @@ void add(const char* op_name, Op op, double rho, std::initializer_list<Variant> 
   for (Variant v : variants) {
     const std::string label = std::string(op_name) + "/rho=" + std::to_string(rho).substr(0, 5) + "/" + name(v);
     benchmark::RegisterBenchmark(label.c_str(), op, v, rho)->Unit(benchmark::kMillisecond)->UseRealTime();
+  }
+}
+
+
+using QuantOp = void (*)(benchmark::State&, Variant, gcsim::kernels::HalfFormat);
+
+void add_quant(const char* op_name, QuantOp op, gcsim::kernels::HalfFormat f, std::initializer_list<Variant> variants) {
+  for (Variant v : variants) {
+    const std::string label = std::string(op_name) + "/" + name(v);
+    benchmark::RegisterBenchmark(label.c_str(), op, v, f)->Unit(benchmark::kMillisecond)->UseRealTime();
   }
 }
 
@@ -282,6 +377,16 @@ int main(int argc, char** argv) {
                                  lowrank_orthogonalize_batched, v, 53, 512, 4)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
+  // k-quant
+  using gcsim::kernels::HalfFormat;
+  add_quant("to_half_fp16", cast_to_half, HalfFormat::Fp16, all);
+  add_quant("to_half_bf16", cast_to_half, HalfFormat::Bf16, all);
+  add_quant("from_half_fp16", cast_from_half, HalfFormat::Fp16, all);
+  add_quant("from_half_bf16", cast_from_half, HalfFormat::Bf16, all);
+  add_quant("ef_sign", ef_sign, HalfFormat::Fp16, all);
+  add_quant("sign_decode_add", sign_decode_add, HalfFormat::Fp16, all);
+  add_quant("qsgd4_quantize", qsgd_quantize, HalfFormat::Fp16, all);
+  add_quant("qsgd4_dequantize_add", qsgd_dequantize_add, HalfFormat::Fp16, all);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -19,6 +19,13 @@
 //   randomk                  12k  gather k values, write k (value, index)
 //   pack                     16k  read k (value, index), write them to the wire
 //   unpack_scatter_add       16k  read the wire, read-modify-write k entries of dense
+// k-quant (rho is ignored; these run once per n, rho printed as 0):
+//   to_half_fp16              6N  read x, write fp16 (bf16 alike: to_half_bf16)
+//   from_half_fp16            6N  read fp16, write x
+//   ef_sign               12.125N read g and e, write e and the bits (the floor; the kernels make 2 passes)
+//   sign_decode_add        8.125N read bits, read-modify-write out
+//   qsgd4_quantize          8.5N  sum_squares reads x, quantize reads x and writes 4-bit codes
+//   qsgd4_dequantize_add    8.5N  read codes, read-modify-write out
 //
 // Usage: kernels_cuda_benchmark [--out FILE] [--repeats R] [--warmup W]
 //                               [--sizes N,N,...] [--ratios R,R,...] [--ops op,op,...]
@@ -51,6 +58,7 @@
 #include "kernels/buffer.h"
 #include "kernels/synthetic_gradient.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/quant_format.h"  // k-quant
 #include "kernels/wire_format.h"
 
 namespace {
@@ -67,7 +75,10 @@ struct Options {
   int warmup = 3;
   std::vector<double> sizes = {1e5, 1e6, 1e7, 2.5e7, 1e8};
   std::vector<double> ratios = {0.1, 0.01, 0.001};
-  std::vector<std::string> ops = {"ef_topk", "topk", "threshold", "randomk", "pack", "unpack_scatter_add"};
+  std::vector<std::string> ops = {"ef_topk", "topk", "threshold", "randomk", "pack", "unpack_scatter_add",
+                                  // k-quant
+                                  "to_half_fp16", "to_half_bf16", "from_half_fp16", "ef_sign", "sign_decode_add",
+                                  "qsgd4_quantize", "qsgd4_dequantize_add"};
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -158,8 +169,15 @@ ByteModel byte_model(const std::string& op, double n, double k) {
   if (op == "randomk") return {"12k", 12 * k};
   if (op == "pack") return {"16k", 16 * k};
   if (op == "unpack_scatter_add") return {"16k", 16 * k};
+  // k-quant
+  if (op == "to_half_fp16" || op == "to_half_bf16" || op == "from_half_fp16") return {"6N", 6 * n};
+  if (op == "ef_sign") return {"12.125N", 12.125 * n};
+  if (op == "sign_decode_add") return {"8.125N", 8.125 * n};
+  if (op == "qsgd4_quantize" || op == "qsgd4_dequantize_add") return {"8.5N", 8.5 * n};
   throw std::invalid_argument("unknown op " + op +
-                              " (expected ef_topk, topk, threshold, randomk, pack, unpack_scatter_add)");
+                              " (expected ef_topk, topk, threshold, randomk, pack, unpack_scatter_add, to_half_fp16,"
+                              " to_half_bf16, from_half_fp16, ef_sign, sign_decode_add, qsgd4_quantize,"
+                              " qsgd4_dequantize_add)");
 }
 
 // ---- low rank: PowerSGD (begin) ----
@@ -253,6 +271,50 @@ int main(int argc, char** argv) try {
     Buffer<float> dense(*backend, n);
     backend->upload(g.data(), g_host.data(), n * sizeof(float));
     dense.zero();
+    // ---- k-quant: the quantization ops, once per n (rho does not apply) ----
+    {
+      Buffer<std::uint16_t> half(*backend, n);
+      Buffer<std::uint8_t> bits(*backend, gk::sign_bytes(n));
+      Buffer<std::uint8_t> codes(*backend, gk::qsgd_bytes(n, 4));
+      const auto norm = static_cast<float>(std::sqrt(backend->sum_squares(g.data(), n)));
+      backend->to_half(g.data(), n, 1.0f, gk::HalfFormat::Fp16, half.data());
+      const float sign_scale = backend->ef_sign(g.data(), nullptr, n, bits.data());
+      backend->qsgd_quantize(g.data(), n, 4, norm, 1, codes.data());
+      std::uint64_t seed = 1;
+      for (const std::string& op : opts.ops) {
+        std::function<void()> run;
+        if (op == "to_half_fp16") {
+          run = [&] { backend->to_half(g.data(), n, 1.0f, gk::HalfFormat::Fp16, half.data()); };
+        } else if (op == "to_half_bf16") {
+          run = [&] { backend->to_half(g.data(), n, 1.0f, gk::HalfFormat::Bf16, half.data()); };
+        } else if (op == "from_half_fp16") {
+          backend->to_half(g.data(), n, 1.0f, gk::HalfFormat::Fp16, half.data());
+          run = [&] { backend->from_half(half.data(), n, gk::HalfFormat::Fp16, dense.data()); };
+        } else if (op == "ef_sign") {
+          backend->upload(e.data(), e_host.data(), n * sizeof(float));
+          run = [&] { backend->ef_sign(g.data(), e.data(), n, bits.data()); };
+        } else if (op == "sign_decode_add") {
+          run = [&] { backend->sign_decode_add(bits.data(), n, sign_scale, dense.data()); };
+        } else if (op == "qsgd4_quantize") {
+          run = [&] {
+            const auto nrm = static_cast<float>(std::sqrt(backend->sum_squares(g.data(), n)));
+            backend->qsgd_quantize(g.data(), n, 4, nrm, ++seed, codes.data());
+          };
+        } else if (op == "qsgd4_dequantize_add") {
+          run = [&] { backend->qsgd_dequantize_add(codes.data(), n, 4, norm, dense.data()); };
+        } else {
+          continue;  // a selection op: below, per rho
+        }
+        const Timing t = time_op(*backend, opts.warmup, opts.repeats, run);
+        const ByteModel model = byte_model(op, n_real, 0.0);
+        const double gbps = model.bytes / (t.median_ms * 1e-3) / 1e9;
+        csv << "cuda,\"" << info.device << "\"," << op << ',' << n << ",0,0," << opts.repeats << ',' << t.median_ms
+            << ',' << t.min_ms << ',' << model.formula << ',' << model.bytes << ',' << gbps << ',' << peak / 1e9 << ','
+            << 100.0 * gbps / (peak / 1e9) << '\n';
+        csv.flush();
+      }
+      dense.zero();
+    }
     for (const double rho : opts.ratios) {
       const auto k = static_cast<std::size_t>(std::ceil(rho * n_real));
       Buffer<float> values(*backend, 2 * k);
@@ -275,12 +337,14 @@ int main(int argc, char** argv) try {
           run = [&] { backend->randomk(g.data(), n, k, 1, values.data(), indices.data()); };
         } else if (op == "pack") {
           run = [&] { backend->pack(values.data(), indices.data(), k, n, wire.data()); };
-        } else {
+        } else if (op == "unpack_scatter_add") {
           run = [&] {
             const std::size_t got = backend->unpack(wire.data(), wire.size(), n, values.data(), indices.data());
             const gk::SparseRef part{values.data(), indices.data(), got};
             backend->scatter_add(&part, 1, dense.data(), n);
           };
+        } else {
+          continue;  // k-quant: a quantization op, measured above
         }
         const Timing t = time_op(*backend, opts.warmup, opts.repeats, run);
         const ByteModel model = byte_model(op, n_real, static_cast<double>(k));

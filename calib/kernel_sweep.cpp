@@ -7,7 +7,7 @@
 
 #include "kernels/buffer.h"
 #include "kernels/synthetic_gradient.h"
-#include "kernels/wire_format.h"
+#include "calib/kernel_ops/kernel_op.h"
 
 namespace gcsim::calib {
 
@@ -39,7 +39,11 @@ Summary time_op(Backend& b, int warmup, int repeats, const std::function<void()>
 }  // namespace
 
 const std::vector<std::string>& kernel_ops() {
-  static const std::vector<std::string> ops = {"topk", "ef_topk", "threshold", "randomk", "pack", "scatter_add"};
+  static const std::vector<std::string> ops = [] {
+    std::vector<std::string> names;
+    for (const KernelOpSpec& spec : kernel_op_table()) names.push_back(spec.name);
+    return names;
+  }();
   return ops;
 }
 
@@ -61,87 +65,60 @@ std::vector<double> size_grid(double min_n, double max_n, int per_decade) {
   return out;
 }
 
+namespace {
+
+const KernelOpSpec& spec_of(const std::string& op) {
+  for (const KernelOpSpec& spec : kernel_op_table())
+    if (spec.name == op) return spec;
+  throw std::invalid_argument("unknown kernel op '" + op + "'");
+}
+
+}  // namespace
+
 std::size_t sweep_points(const KernelSweepOptions& opts) {
-  const std::size_t ops = opts.ops.empty() ? kernel_ops().size() : opts.ops.size();
-  return ops * opts.sizes.size() * opts.ratios.size();
+  const std::vector<std::string>& ops = opts.ops.empty() ? kernel_ops() : opts.ops;
+  std::size_t points = 0;
+  for (const auto& op : ops)
+    for (double n : opts.sizes) points += spec_of(op).points(static_cast<std::size_t>(n), opts.ratios, opts.parts).size();
+  return points;
 }
 
 std::vector<KernelMeasurement> run_kernel_sweep(Backend& b, const KernelSweepOptions& opts,
                                                 const std::function<void()>& on_point) {
   const std::vector<std::string>& ops = opts.ops.empty() ? kernel_ops() : opts.ops;
-  for (const auto& op : ops)
-    if (std::find(kernel_ops().begin(), kernel_ops().end(), op) == kernel_ops().end())
-      throw std::invalid_argument("unknown kernel op '" + op + "'");
+  for (const auto& op : ops) spec_of(op);  // unknown names throw before any work
   if (opts.repeats < 1 || opts.warmup < 0 || opts.parts < 1)
     throw std::invalid_argument("repeats >= 1, warmup >= 0 and parts >= 1 are required");
 
   std::vector<KernelMeasurement> out;
   for (double nd : opts.sizes) {
     const auto n = static_cast<std::size_t>(nd);
-    const std::vector<float> host = kernels::normal_vector(n, opts.seed + n);
-    Buffer<float> x(b, host);
-    Buffer<float> e(b, n);
-    Buffer<float> dense(b, n);
-    for (double rho : opts.ratios) {
-      const std::size_t k = std::min(n, std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(rho * nd))));
-      const std::size_t capacity = std::min(n, 2 * k);
-      Buffer<float> values(b, capacity);
-      Buffer<Index> indices(b, capacity);
-      // scatter_add's inputs: `parts` wire buffers with different random subsets.
-      const std::size_t wire_len = kernels::wire_bytes(n, k);
-      std::vector<Buffer<std::byte>> wires;
-      std::vector<Buffer<float>> part_values;
-      std::vector<Buffer<Index>> part_indices;
-      std::vector<kernels::SparseRef> refs;
-      if (std::find(ops.begin(), ops.end(), "scatter_add") != ops.end()) {
-        for (int p = 0; p < opts.parts; ++p) {
-          wires.emplace_back(b, wire_len);
-          part_values.emplace_back(b, k);
-          part_indices.emplace_back(b, k);
-          b.randomk(x.data(), n, k, opts.seed + static_cast<std::uint64_t>(p), values.data(), indices.data());
-          b.pack(values.data(), indices.data(), k, n, wires.back().data());
-        }
-        for (int p = 0; p < opts.parts; ++p)
-          refs.push_back({part_values[static_cast<std::size_t>(p)].data(),
-                          part_indices[static_cast<std::size_t>(p)].data(), k});
-      }
-      b.topk(x.data(), n, k, values.data(), indices.data());  // pack's input
-      Buffer<std::byte> wire(b, wire_len);
-
-      const auto nothing = [] {};
+    const Buffer<float> x(b, kernels::normal_vector(n, opts.seed + n));
+    const OpInputs inputs{b, n, x, opts.parts, opts.seed};
+    // Points in the order the sweep always had: ratio by ratio, op by op; ops
+    // without a ratio after them.
+    struct Pending {
+      const KernelOpSpec* spec;
+      OpPoint point;
+    };
+    std::vector<Pending> order;
+    for (std::size_t r = 0; r < opts.ratios.size(); ++r)
       for (const auto& op : ops) {
-        KernelMeasurement m{op, nd, rho, static_cast<double>(k), {}};
-        if (op == "topk") {
-          m.seconds = time_op(b, opts.warmup, opts.repeats, nothing,
-                              [&] { b.topk(x.data(), n, k, values.data(), indices.data()); });
-        } else if (op == "ef_topk") {
-          m.seconds = time_op(
-              b, opts.warmup, opts.repeats, [&] { e.zero(); },
-              [&] { b.ef_topk(x.data(), e.data(), n, k, values.data(), indices.data()); });
-        } else if (op == "threshold") {
-          kernels::ThresholdOptions t;
-          t.seed = opts.seed;
-          m.seconds = time_op(b, opts.warmup, opts.repeats, nothing, [&] {
-            b.threshold_topk(x.data(), n, k, capacity, t, values.data(), indices.data());
-          });
-        } else if (op == "randomk") {
-          m.seconds = time_op(b, opts.warmup, opts.repeats, nothing,
-                              [&] { b.randomk(x.data(), n, k, opts.seed, values.data(), indices.data()); });
-        } else if (op == "pack") {
-          m.seconds = time_op(b, opts.warmup, opts.repeats, nothing,
-                              [&] { b.pack(values.data(), indices.data(), k, n, wire.data()); });
-        } else {  // scatter_add
-          m.k = static_cast<double>(k) * opts.parts;
-          m.seconds = time_op(b, opts.warmup, opts.repeats, nothing, [&] {
-            dense.zero();
-            for (std::size_t p = 0; p < wires.size(); ++p)
-              b.unpack(wires[p].data(), wire_len, n, part_values[p].data(), part_indices[p].data());
-            b.scatter_add(refs.data(), refs.size(), dense.data(), n);
-          });
-        }
-        out.push_back(std::move(m));
-        if (on_point) on_point();
+        const KernelOpSpec& spec = spec_of(op);
+        const std::vector<OpPoint> pts = spec.points(n, opts.ratios, opts.parts);
+        if (pts.size() == opts.ratios.size() && pts[r].rho == opts.ratios[r]) order.push_back({&spec, pts[r]});
       }
+    for (const auto& op : ops) {
+      const KernelOpSpec& spec = spec_of(op);
+      for (const OpPoint& p : spec.points(n, opts.ratios, opts.parts))
+        if (p.rho == 0.0) order.push_back({&spec, p});
+    }
+    for (const Pending& item : order) {
+      const std::unique_ptr<PreparedOp> prepared = item.spec->prepare(inputs, item.point);
+      KernelMeasurement m{item.spec->name, nd, item.point.rho, static_cast<double>(item.point.k), {}};
+      m.seconds = time_op(b, opts.warmup, opts.repeats, [&] { prepared->setup(); }, [&] { prepared->run(); });
+      out.push_back(std::move(m));
+      if (on_point) on_point();
     }
   }
   return out;

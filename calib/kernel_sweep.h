@@ -1,15 +1,27 @@
 // `gcsim calibrate kernels`: time every compression op of a kernel backend over
-// a grid of tensor sizes n and density ratios rho, with warm-up and repeats.
+// a grid of tensor sizes n (and density ratios rho, for the ops that take one),
+// with warm-up and repeats.
 //
-// What each op's measurement covers (and what the simulator charges it for,
-// sim/training/compression_cost.cpp), with k = ceil(rho n):
-//   topk        exact Top-K of |x|                          cost(n, k)
-//   ef_topk     e = g + e, Top-K, zero the selected entries cost(n, k)
-//   threshold   DGC sampled threshold, capacity 2k          cost(n, k)
-//   randomk     Random-K                                    cost(n, k)
-//   pack        k (value, index) pairs to the wire format   cost(n, k)
-//   scatter_add zero a dense buffer of n, unpack `parts` wire buffers of k
-//               entries and scatter-add them                cost(n, parts k)
+// Each op is one file in calib/kernel_ops/ (the table: kernel_ops/table.cpp),
+// which says what its measurement covers and what n and k of the simulator's
+// cost(n, k) mean for it (sim/profile.h), with k = ceil(rho n):
+//   topk            exact Top-K of |x|                               cost(n, k)
+//   ef_topk         e = g + e, Top-K, zero the selected entries      cost(n, k)
+//   threshold       DGC sampled threshold, capacity 2k               cost(n, k)
+//   randomk         Random-K                                         cost(n, k)
+//   pack            k (value, index) pairs to the wire format        cost(n, k)
+//   scatter_add     zero a dense buffer of n, unpack `parts` wire buffers of k
+//                   entries and scatter-add them                     cost(n, parts k)
+//   cast            to_half (fp16) then from_half of n entries       cost(n, 0)
+//   ef_sign         EF-signSGD: p = g + e, scale, bits, residual     cost(n, 0)
+//   sign_decode     zero a dense buffer of n, sign_decode_add `parts`
+//                   sign buffers                                     cost(n, parts n)
+//   qsgd_quantize   sum_squares, then 4-bit QSGD codes               cost(n, 0)
+//   qsgd_dequantize zero a dense buffer of n, dequantize-add `parts`
+//                   4-bit code buffers                               cost(n, parts n)
+// The ratio-free ops (cast, ef_sign, qsgd_quantize) are measured once per n
+// (rho = 0 in the output); the two decode ops once with 1 part and once with
+// `parts` parts (rho = 0), so the fit can tell the n term from the parts n term.
 // Each repeat is bracketed by synchronize(), so GPU timings include launches.
 #pragma once
 
@@ -37,7 +49,7 @@ struct KernelMeasurement {
   std::string op;
   double n = 0.0;     // elements
   double rho = 0.0;
-  double k = 0.0;     // the op's "selected" argument (parts k for scatter_add)
+  double k = 0.0;     // the k of the op's cost(n, k) (see above)
   Summary seconds;
 };
 
@@ -48,7 +60,7 @@ const std::vector<std::string>& kernel_ops();
 // 1; 1, 3; 1, 2, 5 times powers of ten).
 std::vector<double> size_grid(double min_n, double max_n, int per_decade);
 
-// Number of (op, n, rho) points `run_kernel_sweep` will measure.
+// Number of points `run_kernel_sweep` will measure.
 std::size_t sweep_points(const KernelSweepOptions& opts);
 
 // Measures every point; calls `on_point` after each (for a progress bar).

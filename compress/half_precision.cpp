@@ -67,8 +67,7 @@ class HalfPrecision final : public Method {
     double n = 0.0;
     for (const Layer& l : bucket) n += static_cast<double>(l.params);
     BucketPlan p;
-    p.phases.push_back({{{op::to_half, n, 0.0}}, {CollectiveKind::Allreduce, 2.0 * n, 2, "half"}});
-    p.after.push_back({op::from_half, n, 0.0});
+    p.phases.push_back({{{op::cast, n, 0.0}}, {CollectiveKind::Allreduce, 2.0 * n, 2, "half"}});
     p.selected = static_cast<std::int64_t>(n);
     return p;
   }

@@ -66,10 +66,18 @@ Profile load_profile(const std::string& path) {
 
   const std::vector<std::string> ops = {op::topk,    op::ef_topk,     op::randomk,  op::threshold,
                                         op::pack,    op::scatter_add, op::optimizer};
+  // k-quant: optional, so profiles written before these ops existed still load;
+  // Profile::kernel() throws for a missing one when a method needs it.
+  const std::vector<std::string> optional_ops = {op::cast, op::ef_sign, op::sign_decode, op::qsgd_quantize,
+                                                 op::qsgd_dequantize};
+  std::vector<std::string> known = ops;
+  known.insert(known.end(), optional_ops.begin(), optional_ops.end());
   const auto kernels = r.sub("kernels", true);
-  kernels->reject_unknown(ops);
-  for (const auto& name : ops) {
-    const auto k = kernels->sub(name, true);
+  kernels->reject_unknown(known);
+  for (const auto& name : known) {
+    const bool required = std::find(ops.begin(), ops.end(), name) != ops.end();
+    const auto k = kernels->sub(name, required);
+    if (!k) continue;
     k->reject_unknown({"alpha_us", "ns_per_element", "ns_per_selected", "source", "r2", "samples"});
     KernelCost c;
     c.alpha_s = in_range(*k, "alpha_us", kOverheadUs, "us", 0.0) * 1e-6;

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/half.h"  // float_to_bits, bits_to_float
 #include "kernels/hash.h"
 #include "kernels/host_device.h"
 
@@ -55,12 +56,10 @@ GCSIM_HD std::uint32_t qsgd_level(float x, float factor, std::uint32_t s, float 
   const float r = mul_rn(std::fabs(x), factor);
 #endif
   if (!(r < static_cast<float>(s))) return s;  // r >= s, or +Inf
-#ifdef __CUDA_ARCH__
-  const float f = floorf(r);
-#else
-  const float f = std::floor(r);
-#endif
-  return static_cast<std::uint32_t>(f) + (u < sub_rn(r, f) ? 1u : 0u);
+  // floor(r) by truncation: 0 <= r < s <= 127 here, so the two agree exactly
+  // (and truncation needs no SSE4.1 roundss or libm call on the host).
+  const auto whole = static_cast<std::uint32_t>(r);
+  return whole + (u < sub_rn(r, static_cast<float>(whole)) ? 1u : 0u);
 }
 
 // code_i = sign << (bits - 1) | l_i.
@@ -74,11 +73,14 @@ GCSIM_HD std::uint32_t qsgd_code(float x, float factor, int bits, std::uint64_t 
 GCSIM_HD float qsgd_decode_add(float out, std::uint32_t code, int bits, float q) {
   const std::uint32_t level = code & ((1u << (bits - 1)) - 1u);
   const float v = mul_rn(static_cast<float>(level), q);
-  return (code >> (bits - 1)) & 1u ? sub_rn(out, v) : add_rn(out, v);
+  // out + (-v) is out - v bit for bit (IEEE 754 defines subtraction so), and
+  // -v is v with the sign bit flipped: no branch on the (random) sign.
+  const std::uint32_t flip = ((code >> (bits - 1)) & 1u) << 31;
+  return add_rn(out, bits_to_float(float_to_bits(v) ^ flip));
 }
 
 // EF-signSGD's residual update: p - scale sign(p), sign from the bit (p < 0).
-GCSIM_HD float sign_residual(float p, float scale) { return p < 0.0f ? add_rn(p, scale) : sub_rn(p, scale); }
+GCSIM_HD float sign_residual(float p, float scale) { return add_rn(p, p < 0.0f ? scale : -scale); }
 
 // apply_sign's value: scale, -scale, +0, or the NaN itself.
 GCSIM_HD float signed_scale(float x, float scale) {

@@ -24,7 +24,7 @@ struct GpuEntry {
   double default_efficiency = 0.4;  // fraction of peak a training step reaches (MFU)
 };
 
-// Names of the kernel ops a profile must provide.
+// Names of the kernel ops of a profile: the first seven are required in every profile.
 namespace op {
 inline constexpr const char* topk = "topk";                  // exact Top-K of |x|
 inline constexpr const char* ef_topk = "ef_topk";            // fused error feedback + Top-K
@@ -33,15 +33,16 @@ inline constexpr const char* threshold = "threshold";        // sampled-threshol
 inline constexpr const char* pack = "pack";                  // (value, index) to wire format
 inline constexpr const char* scatter_add = "scatter_add";    // unpack + scatter-add of received entries
 inline constexpr const char* optimizer = "optimizer";        // SGD-momentum step over all parameters
-// (main: provisional names until the calibrate ops land)
-inline constexpr const char* to_half = "to_half";
-inline constexpr const char* from_half = "from_half";
-inline constexpr const char* ef_sign = "ef_sign";
-inline constexpr const char* sign_decode = "sign_decode";
-inline constexpr const char* qsgd_quantize = "qsgd_quantize";
-inline constexpr const char* qsgd_dequantize = "qsgd_dequantize";
-inline constexpr const char* matmul = "matmul";                // PowerSGD GEMM: cost(rows cols, rows cols r)
-inline constexpr const char* orthogonalize = "orthogonalize";  // Gram-Schmidt: cost(rows r, rows r^2)
+// ---- k-quant: OPTIONAL in a profile (config/profile_loader.cpp): required only
+// by a scenario whose compression method uses them. What n and k mean: calib/kernel_sweep.h.
+inline constexpr const char* cast = "cast";                        // fp16 cast and back (DDP fp16 hook)   cost(n, 0)
+inline constexpr const char* ef_sign = "ef_sign";                  // EF-signSGD compression               cost(n, 0)
+inline constexpr const char* sign_decode = "sign_decode";          // decode-add of received sign parts    cost(n, parts n)
+inline constexpr const char* qsgd_quantize = "qsgd_quantize";      // norm + QSGD codes                    cost(n, 0)
+inline constexpr const char* qsgd_dequantize = "qsgd_dequantize";  // decode-add of received QSGD parts    cost(n, parts n)
+// ---- PowerSGD, optional likewise:
+inline constexpr const char* matmul = "matmul";                // one GEMM of PowerSGD  cost(rows cols, rows cols r)
+inline constexpr const char* orthogonalize = "orthogonalize";  // Gram-Schmidt of P      cost(rows r, rows r^2)
 }  // namespace op
 
 struct Profile {

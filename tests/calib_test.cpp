@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -108,15 +109,30 @@ TEST_CASE("run_kernel_sweep measures every op - size and ratio", "[calib]") {
   int calls = 0;
   const auto ms = run_kernel_sweep(*backend, o, [&] { ++calls; });
   REQUIRE(ms.size() == sweep_points(o));
-  REQUIRE(ms.size() == 6 * 2 * 3);
+  // 6 selection ops x 2 sizes x 3 ratios; cast, ef_sign and qsgd_quantize once
+  // per size; sign_decode and qsgd_dequantize at 1 and 3 parts per size.
+  REQUIRE(ms.size() == 6 * 2 * 3 + 3 * 2 + 2 * 2 * 2);
   CHECK(calls == static_cast<int>(ms.size()));
+  std::map<std::string, int> per_op;
   for (const auto& m : ms) {
     INFO(m.op << " n=" << m.n << " rho=" << m.rho);
+    ++per_op[m.op];
     CHECK(m.seconds.median > 0.0);
     CHECK(m.seconds.count == 2);
     const double k = std::ceil(m.rho * m.n);
-    CHECK(m.k == (m.op == "scatter_add" ? 3 * k : k));
+    if (m.op == "cast" || m.op == "ef_sign" || m.op == "qsgd_quantize") {
+      CHECK(m.rho == 0.0);
+      CHECK(m.k == 0.0);
+    } else if (m.op == "sign_decode" || m.op == "qsgd_dequantize") {
+      CHECK(m.rho == 0.0);
+      CHECK((m.k == m.n || m.k == 3 * m.n));
+    } else {
+      CHECK(m.k == (m.op == "scatter_add" ? 3 * k : k));
+    }
   }
+  CHECK(per_op.size() == kernel_ops().size());
+  CHECK(per_op["sign_decode"] == 4);
+  CHECK(per_op["cast"] == 2);
   o.ops = {"nope"};
   CHECK_THROWS_AS(run_kernel_sweep(*backend, o, nullptr), std::invalid_argument);
 }
@@ -254,4 +270,43 @@ TEST_CASE("a collectives profile reads back with the measured figures and the ba
   std::ofstream(path) << collective_profile_toml(base, rec);
   CHECK(gcsim::load_profile(path.string()).inter_node_efficiency == Approx(b.inter_node_efficiency));
   std::filesystem::remove(path);
+}
+
+// ---- k-quant: the quantization ops are optional in a profile -------------------
+
+TEST_CASE("profiles without the quantization ops still load - those with them are checked", "[calib]") {
+  const std::string base = std::string(GCSIM_SOURCE_DIR) + "/scenarios/profiles/default.toml";
+  std::ifstream in(base);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const gcsim::Profile shipped = gcsim::load_profile(base);
+  for (const char* op : {"cast", "ef_sign", "sign_decode", "qsgd_quantize", "qsgd_dequantize"}) {
+    INFO(op);
+    CHECK(shipped.kernel(op).alpha_s > 0.0);
+    CHECK(shipped.kernel(op).per_element_s > 0.0);
+  }
+  CHECK(shipped.kernel("sign_decode").per_selected_s > 0.0);
+  // The profile as it was before the quantization ops: cut them out.
+  const auto first = text.find("[kernels.cast]"), after = text.find("[gpus.H100-SXM]");
+  REQUIRE(first != std::string::npos);
+  REQUIRE(after > first);
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto old_path = dir / ("gcsim_old_profile_" + std::to_string(getpid()) + ".toml");
+  std::ofstream(old_path) << text.substr(0, first) << text.substr(after);
+  const gcsim::Profile old = gcsim::load_profile(old_path.string());
+  std::filesystem::remove(old_path);
+  CHECK(old.kernels.size() == 7);
+  CHECK(old.kernel("ef_topk").alpha_s == Approx(shipped.kernel("ef_topk").alpha_s));
+  CHECK_THROWS_AS(old.kernel("qsgd_quantize"), std::logic_error);
+  // A present entry is checked like any other; a misspelt op is still refused.
+  const auto bad_path = dir / ("gcsim_bad_profile_" + std::to_string(getpid()) + ".toml");
+  std::string negative = text;
+  negative.replace(negative.find("ns_per_element = 0.00448", first), 24, "ns_per_element = -1.0");  // the cast entry
+  REQUIRE(negative.find("ns_per_element = 0.00448", first) == std::string::npos);
+  std::ofstream(bad_path) << negative;
+  CHECK_THROWS_WITH(gcsim::load_profile(bad_path.string()), Catch::Contains("ns_per_element"));
+  std::string misspelt = text;
+  misspelt.replace(misspelt.find("[kernels.cast]"), 14, "[kernels.casts]");
+  std::ofstream(bad_path) << misspelt;
+  CHECK_THROWS_WITH(gcsim::load_profile(bad_path.string()), Catch::Contains("casts"));
+  std::filesystem::remove(bad_path);
 }

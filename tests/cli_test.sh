@@ -97,7 +97,9 @@ C="$G calibrate kernels --min-n 1e3 --max-n 1e4 --per-decade 1 --repeats 2 --war
 $C --out "$T/p.toml" --csv "$T/p.csv" >"$T/cal.txt" 2>"$T/err" || fail "calibrate: $(cat "$T/err")"
 grep -q "^ef_topk " "$T/cal.txt" || fail "calibrate prints the fits: $(cat "$T/cal.txt")"
 grep -q 'name = "calibrated-cpu"' "$T/p.toml" || fail "calibrated profile name"
-[ "$(wc -l <"$T/p.csv")" -eq 37 ] || fail "calibrate csv: header + 6 ops x 2 sizes x 3 ratios"
+# header + 6 selection ops x 2 sizes x 3 ratios + 3 ratio-free ops x 2 sizes + 2 decode ops x 2 sizes x 2 part counts
+[ "$(wc -l <"$T/p.csv")" -eq 51 ] || fail "calibrate csv: header + 6 x 2 x 3 + 3 x 2 + 2 x 2 x 2 rows"
+grep -q "^\[kernels.qsgd_dequantize\]" "$T/p.toml" || fail "calibrated profile lacks the quantization ops"
 $G simulate scenarios/h100-cluster.toml --set "profile=$T/p.toml" | grep -q "calibrated-cpu" \
   || fail "simulate reads the calibrated profile"
 cp "$T/p.toml" "$T/p.keep"

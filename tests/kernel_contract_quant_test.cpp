@@ -886,6 +886,41 @@ TEST_CASE("qsgd_quantize: NaN and Inf in x or a bad norm are rejected with the e
 }
 
 // =============================================================================
+// Pointers that are not 16-byte aligned
+
+TEST_CASE("quantization ops: inputs and outputs at odd offsets give the same bits", GCSIM_CONTRACT_TAG) {
+  const std::size_t n = 70001;
+  const std::vector<float> x = with_zeros(n, 808), e0 = gaussian(n, 809, 0.2f);
+  const auto norm = static_cast<float>(std::sqrt(run_sum(reference(), x, true)));
+  const SignStep want_sign = run_ef_sign(reference(), x, &e0);
+  const std::vector<std::uint8_t> want_codes = run_quantize(reference(), x, 2, norm, 5);
+  const Cast want_half = run_to_half(reference(), x, 2.0f, HalfFormat::Bf16);
+  for (Backend* b : under_test()) {
+    INFO(label(*b));
+    // Every buffer one element past an allocation's (aligned) start.
+    std::vector<float> x1(n + 1, 0.0f), e1(n + 1, 0.0f);
+    std::copy(x.begin(), x.end(), x1.begin() + 1);
+    std::copy(e0.begin(), e0.end(), e1.begin() + 1);
+    Buffer<float> dx(*b, x1), de(*b, e1);
+    Buffer<std::uint8_t> bits(*b, gcsim::kernels::sign_bytes(n) + 1), codes(*b, gcsim::kernels::qsgd_bytes(n, 2) + 1);
+    Buffer<std::uint16_t> half(*b, n + 1);
+    const float scale = b->ef_sign(dx.data() + 1, de.data() + 1, n, bits.data() + 1);
+    CHECK(fbits(scale) == fbits(want_sign.scale));
+    const std::vector<std::uint8_t> got_bits = bits.download();
+    CHECK(std::equal(want_sign.bits.begin(), want_sign.bits.end(), got_bits.begin() + 1));
+    const std::vector<float> got_e = de.download();
+    CHECK(bit_differences(std::vector<float>(got_e.begin() + 1, got_e.end()), want_sign.e) == 0);
+    CHECK(dbits(b->sum_squares(dx.data() + 1, n)) == dbits(run_sum(reference(), x, true)));
+    b->qsgd_quantize(dx.data() + 1, n, 2, norm, 5, codes.data() + 1);
+    const std::vector<std::uint8_t> got_codes = codes.download();
+    CHECK(std::equal(want_codes.begin(), want_codes.end(), got_codes.begin() + 1));
+    b->to_half(dx.data() + 1, n, 2.0f, HalfFormat::Bf16, half.data() + 1);
+    const std::vector<std::uint16_t> got_half = half.download();
+    CHECK(std::equal(want_half.h.begin(), want_half.h.end(), got_half.begin() + 1));
+  }
+}
+
+// =============================================================================
 // kernels/half.h on the host: every pattern, and half_sum. (The device copies
 // of these functions are the CUDA backend's, checked above through to_half and
 // from_half; so this part runs only in gcsim_tests.)

@@ -67,8 +67,9 @@ double combine(const std::vector<double>& block_sums) {
   return fold(lanes);
 }
 
-inline double square(float v) { return static_cast<double>(v) * static_cast<double>(v); }
-inline double magnitude(float v) { return std::fabs(static_cast<double>(v)); }
+// Lambdas (not function pointers), so block_sum inlines and vectorizes them.
+constexpr auto square = [](float v) { return static_cast<double>(v) * static_cast<double>(v); };
+constexpr auto magnitude = [](float v) { return std::fabs(static_cast<double>(v)); };
 
 template <class Term>
 double fixed_order_sum(const float* x, std::size_t n, unsigned threads, Term term) {
@@ -186,10 +187,18 @@ float ef_sign(const float* g, float* e, std::size_t n, std::uint8_t* bits, unsig
   return scale;
 }
 
+// A byte of bits decodes to 8 addends; the 256 patterns are tabulated once per call.
 void sign_decode_add(const std::uint8_t* bits, std::size_t n, float scale, float* out, unsigned threads) {
-  const float neg = -scale;
+  std::vector<float> table(256 * 8);
+  for (unsigned byte = 0; byte < 256; ++byte)
+    for (unsigned j = 0; j < 8; ++j) table[byte * 8 + j] = (byte >> j) & 1u ? -scale : scale;
   for_aligned_chunks(n, 8, threads, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) out[i] = out[i] + (((bits[i / 8] >> (i % 8)) & 1u) ? neg : scale);
+    const std::size_t full_end = begin + (end - begin) / 8 * 8;
+    for (std::size_t i = begin; i < full_end; i += 8) {
+      const float* add = table.data() + static_cast<std::size_t>(bits[i / 8]) * 8;
+      for (std::size_t j = 0; j < 8; ++j) out[i + j] = out[i + j] + add[j];
+    }
+    for (std::size_t i = full_end; i < end; ++i) out[i] = out[i] + table[static_cast<std::size_t>(bits[i / 8]) * 8 + i % 8];
   });
 }
 
@@ -201,11 +210,44 @@ void apply_sign(float* x, std::size_t n, float scale, unsigned threads) {
   });
 }
 
+namespace {
+
+// QSGD with the code width a constant, so the packing is shifts.
+template <int Bits>
+std::size_t quantize_bytes(const float* x, std::size_t n, float norm, float factor, std::uint64_t seed,
+                           std::uint8_t* codes, std::size_t b0, std::size_t b1) {
+  constexpr std::size_t kPerByte = 8 / Bits;
+  std::size_t bad = 0;
+  for (std::size_t byte = b0; byte < b1; ++byte) {
+    unsigned packed = 0;
+    const std::size_t first = byte * kPerByte, last = std::min(first + kPerByte, n);
+    for (std::size_t i = first; i < last; ++i) {
+      std::uint32_t u;
+      std::memcpy(&u, x + i, sizeof u);
+      bad += nonfinite_bits(u) ? 1 : 0;
+      if (norm != 0.0f) packed |= qsgd_code(x[i], factor, Bits, seed, i) << ((i - first) * Bits);
+    }
+    codes[byte] = static_cast<std::uint8_t>(packed);
+  }
+  return bad;
+}
+
+template <int Bits>
+void dequantize_range(const std::uint8_t* codes, float q, float* out, std::size_t begin, std::size_t end) {
+  constexpr std::size_t kPerByte = 8 / Bits;
+  constexpr std::uint32_t kMask = (1u << Bits) - 1u;
+  for (std::size_t i = begin; i < end; ++i) {
+    const std::uint32_t code = (static_cast<std::uint32_t>(codes[i / kPerByte]) >> ((i % kPerByte) * Bits)) & kMask;
+    out[i] = qsgd_decode_add(out[i], code, Bits, q);
+  }
+}
+
+}  // namespace
+
 void qsgd_quantize(const float* x, std::size_t n, int bits, float norm, std::uint64_t seed, std::uint8_t* codes,
                    unsigned threads) {
   check_qsgd_bits("qsgd_quantize", bits);
   check_qsgd_norm(norm);
-  const std::size_t per_byte = static_cast<std::size_t>(8 / bits);
   const std::size_t bytes = qsgd_bytes(n, bits);
   const float factor = norm == 0.0f ? 0.0f : static_cast<float>(qsgd_levels(bits)) / norm;
   const unsigned chunks =
@@ -213,20 +255,11 @@ void qsgd_quantize(const float* x, std::size_t n, int bits, float norm, std::uin
   std::vector<std::size_t> bad(std::max(1u, chunks), 0);
   parallel_chunks(n == 0 ? 0u : chunks, [&](unsigned c) {
     const auto [b0, b1] = chunk_range(bytes, chunks, c);
-    std::size_t local = 0;
-    for (std::size_t byte = b0; byte < b1; ++byte) {
-      unsigned packed = 0;
-      const std::size_t first = byte * per_byte, last = std::min(first + per_byte, n);
-      for (std::size_t i = first; i < last; ++i) {
-        std::uint32_t u;
-        std::memcpy(&u, x + i, sizeof u);
-        local += nonfinite_bits(u) ? 1 : 0;
-        if (norm != 0.0f)
-          packed |= qsgd_code(x[i], factor, bits, seed, i) << (static_cast<unsigned>(i - first) * static_cast<unsigned>(bits));
-      }
-      codes[byte] = static_cast<std::uint8_t>(packed);
+    switch (bits) {
+      case 2: bad[c] = quantize_bytes<2>(x, n, norm, factor, seed, codes, b0, b1); break;
+      case 4: bad[c] = quantize_bytes<4>(x, n, norm, factor, seed, codes, b0, b1); break;
+      default: bad[c] = quantize_bytes<8>(x, n, norm, factor, seed, codes, b0, b1); break;
     }
-    bad[c] = local;
   });
   std::size_t total = 0;
   for (std::size_t b : bad) total += b;
@@ -237,13 +270,11 @@ void qsgd_dequantize_add(const std::uint8_t* codes, std::size_t n, int bits, flo
                          unsigned threads) {
   check_qsgd_bits("qsgd_dequantize_add", bits);
   const float q = norm / static_cast<float>(qsgd_levels(bits));
-  const std::size_t per_byte = static_cast<std::size_t>(8 / bits);
-  const std::uint32_t mask = (1u << bits) - 1u;
   for_aligned_chunks(n, 8, threads, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      const std::uint32_t code =
-          (static_cast<std::uint32_t>(codes[i / per_byte]) >> (static_cast<unsigned>(i % per_byte) * static_cast<unsigned>(bits))) & mask;
-      out[i] = qsgd_decode_add(out[i], code, bits, q);
+    switch (bits) {
+      case 2: dequantize_range<2>(codes, q, out, begin, end); break;
+      case 4: dequantize_range<4>(codes, q, out, begin, end); break;
+      default: dequantize_range<8>(codes, q, out, begin, end); break;
     }
   });
 }

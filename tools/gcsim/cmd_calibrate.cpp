@@ -55,6 +55,13 @@ std::string measurements_csv(const std::vector<calib::KernelMeasurement>& ms, co
   return o.str();
 }
 
+// "topk, ef_topk, ..." from calibrate's op table.
+std::string op_list() {
+  std::string list;
+  for (const auto& op : calib::kernel_ops()) list += (list.empty() ? "" : ", ") + op;
+  return list;
+}
+
 }  // namespace
 
 int cmd_calibrate(const std::vector<std::string>& args) {
@@ -77,16 +84,17 @@ int cmd_calibrate(const std::vector<std::string>& args) {
       "ops", po::value(&ops)->default_value(""), "ops to measure, comma-separated (default: all)")(
       "repeats", po::value(&repeats)->default_value(7), "timed repeats per point (the median is fitted)")(
       "warmup", po::value(&warmup)->default_value(2), "untimed runs before the repeats")(
-      "parts", po::value(&parts)->default_value(4), "sparse contributions per scatter_add measurement")(
+      "parts", po::value(&parts)->default_value(4), "contributions per scatter_add / sign_decode / qsgd_dequantize measurement")(
       "threads", po::value(&threads)->default_value(0), "CPU worker threads (0 = all cores; ignored by cuda)")(
       "csv", po::value(&csv), "also write every measurement (median, min, max, spread) to this CSV");
   const po::variables_map vm = parse_args(args, opts, "what");
   const std::string what = vm.count("what") ? vm["what"].as<std::string>() : "";
   if (vm.count("help")) {
     std::cout << opts
-              << "\nTimes each compression op (topk, ef_topk, threshold, randomk, pack, scatter_add) over sizes\n"
-                 "n and ratios rho, fits cost = alpha + beta n + gamma k to the medians (relative least squares,\n"
-                 "non-negative), and writes a profile the simulator reads (scenario key `profile`).\n";
+              << "\nTimes each compression op (" << op_list() << ")\n"
+                 "over sizes n and ratios rho (the ops that take one), fits cost = alpha + beta n + gamma k to the\n"
+                 "medians (relative least squares, non-negative), and writes a profile the simulator reads\n"
+                 "(scenario key `profile`). What n and k mean per op: calib/kernel_sweep.h.\n";
     if (what == "kernels") return kExitOk;
     std::cout << "\n";
     return cmd_calibrate_collectives({"--help"});  // plain `calibrate --help`: both targets
@@ -118,7 +126,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   o.ops = split_list(ops);
   for (const auto& op : o.ops)
     if (std::find(calib::kernel_ops().begin(), calib::kernel_ops().end(), op) == calib::kernel_ops().end())
-      throw InputError("--ops " + ops, "", "unknown op '" + op + "' (topk, ef_topk, threshold, randomk, pack, scatter_add)");
+      throw InputError("--ops " + ops, "", "unknown op '" + op + "' (" + op_list() + ")");
   o.repeats = repeats;
   o.warmup = warmup;
   o.parts = parts;
