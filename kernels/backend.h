@@ -241,9 +241,9 @@ class Backend {
   // Q = M^T P, and the approximation P Q^T. Matrices are dense, row-major fp32
   // in this backend's memory; an output must not overlap an input. Sizes of 0
   // are allowed: an empty output is not touched, and an empty inner dimension
-  // gives zeros. On "cuda" every dimension (and n*m etc. as a leading
-  // dimension) must fit in an int, else std::invalid_argument; the ops are
-  // enqueued on the stream (no synchronization).
+  // gives zeros. On "cuda" n, m and r must each fit in an int (cuBLAS), else
+  // std::invalid_argument; the ops are enqueued on the stream (no
+  // synchronization).
   //
   // Accuracy: the reference accumulates in double and rounds once. "cpu" and
   // "cuda" accumulate in fp32 in their own order (cuda: cuBLAS sgemm in its
@@ -277,9 +277,8 @@ class Backend {
   // r-1 all NaN; an Inf in column c leaves at least one NaN in it and makes
   // columns c+1 .. r-1 all NaN; columns before c do not depend on column c.
   // Nearly dependent columns come out as normalized rounding noise, which
-  // differs between backends, and the fp32
-  // backends overflow ||col||^2 for entries beyond about 1e19 (the reference
-  // does not): scale such inputs first.
+  // differs between backends, and the fp32 backends overflow ||col||^2 for
+  // entries beyond about 1e19 (the reference does not): scale such inputs first.
   virtual void orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon) = 0;
   // orthogonalize on each of `count` matrices (a host array of MatrixRef;
   // rows = n, cols = r; they must not overlap): PowerSGD's bucket holds many

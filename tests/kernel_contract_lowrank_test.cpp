@@ -204,7 +204,8 @@ std::string product_problem(const std::vector<float>& got, const std::vector<flo
 std::vector<Shape> contract_shapes() {
   return {{1, 1, 1},    {1, 7, 1},     {7, 1, 3},     {2, 3, 2},     {13, 17, 5},   {31, 1, 1},
           {64, 97, 4},  {97, 64, 8},   {127, 131, 7}, {257, 129, 1}, {16, 40, 16},  {5, 9, 8},
-          {3, 2000, 2}, {1000, 2048, 2}, {512, 4608, 4}, {67, 1031, 33}};
+          {3, 2000, 2}, {1000, 2048, 2}, {512, 4608, 4}, {67, 1031, 33},
+          {9, 20011, 8}};  // the last: B^T (640 KB) outgrows the fast path's L2 budget
 }
 
 // ---- orthogonalization --------------------------------------------------------
@@ -398,36 +399,37 @@ TEST_CASE("lowrank matmul: sizes of 0 - empty outputs untouched and an empty inn
 TEST_CASE("lowrank matmul: NaN and Inf reach exactly the outputs that depend on them", GCSIM_CONTRACT_TAG) {
   std::vector<std::string> names = backends_under_test();
   names.insert(names.begin(), "cpu-reference");
-  const Shape s{37, 53, 5};
-  for (Op op : {Op::nn, Op::tn, Op::nt}) {
-    const Dims d = dims(op, s);
-    const std::vector<float> A = gaussian(d.a, 11), B = gaussian(d.b, 12);
-    const Brute brute = brute_force(op, s, A, B);
-    const std::vector<float> clean = run(reference(), op, s, A, B);
-    // Poison X(i0, p0) (a row of C depends on it) or Y(p0, j0) (a column of C does).
-    const std::size_t i0 = d.rows / 3, j0 = d.cols - 1, p0 = d.k / 2;
-    for (float bad : {kNaN, kInf, -kInf})
-      for (bool in_a : {true, false}) {
-        std::vector<float> a = A, b = B;
-        (in_a ? a[x_index(op, s, i0, p0)] : b[y_index(op, s, p0, j0)]) = bad;
-        for (const std::string& name : names) {
-          INFO(name << ": " << op_name(op) << ", " << bad << " in " << (in_a ? "A" : "B"));
-          const std::vector<float> c = run(backend(name), op, s, a, b);
-          std::size_t wrong = 0;
-          std::vector<float> rest = c, rest_want = clean;
-          std::vector<double> rest_abs = brute.abs_prod;
-          for (std::size_t i = 0; i < d.rows; ++i)
-            for (std::size_t j = 0; j < d.cols; ++j) {
-              const std::size_t e = i * d.cols + j;
-              const bool depends = in_a ? i == i0 : j == j0;
-              if (!depends) continue;
-              wrong += (std::isnan(bad) ? std::isnan(c[e]) : !std::isfinite(c[e])) ? 0 : 1;
-              rest[e] = rest_want[e] = 0.0f;
-            }
-          CHECK(wrong == 0);
-          CHECK(product_problem(rest, rest_want, rest_abs, d.k) == "");
+  for (const Shape& s : {Shape{37, 53, 5}, Shape{37, 53, 2}}) {
+    for (Op op : {Op::nn, Op::tn, Op::nt}) {
+      const Dims d = dims(op, s);
+      const std::vector<float> A = gaussian(d.a, 11), B = gaussian(d.b, 12);
+      const Brute brute = brute_force(op, s, A, B);
+      const std::vector<float> clean = run(reference(), op, s, A, B);
+      // Poison X(i0, p0) (a row of C depends on it) or Y(p0, j0) (a column of C does).
+      const std::size_t i0 = d.rows / 3, j0 = d.cols - 1, p0 = d.k / 2;
+      for (float bad : {kNaN, kInf, -kInf})
+        for (bool in_a : {true, false}) {
+          std::vector<float> a = A, b = B;
+          (in_a ? a[x_index(op, s, i0, p0)] : b[y_index(op, s, p0, j0)]) = bad;
+          for (const std::string& name : names) {
+            INFO(name << ": " << op_name(op) << ", r = " << s.r << ", " << bad << " in " << (in_a ? "A" : "B"));
+            const std::vector<float> c = run(backend(name), op, s, a, b);
+            std::size_t wrong = 0;
+            std::vector<float> rest = c, rest_want = clean;
+            std::vector<double> rest_abs = brute.abs_prod;
+            for (std::size_t i = 0; i < d.rows; ++i)
+              for (std::size_t j = 0; j < d.cols; ++j) {
+                const std::size_t e = i * d.cols + j;
+                const bool depends = in_a ? i == i0 : j == j0;
+                if (!depends) continue;
+                wrong += (std::isnan(bad) ? std::isnan(c[e]) : !std::isfinite(c[e])) ? 0 : 1;
+                rest[e] = rest_want[e] = 0.0f;
+              }
+            CHECK(wrong == 0);
+            CHECK(product_problem(rest, rest_want, rest_abs, d.k) == "");
+          }
         }
-      }
+    }
   }
 }
 
@@ -491,7 +493,8 @@ TEST_CASE("lowrank orthogonalize: a zero column - epsilon keeps it zero and epsi
   }
 }
 
-TEST_CASE("lowrank orthogonalize: NaN or Inf in column c poisons columns c on and keeps those before", GCSIM_CONTRACT_TAG) {
+TEST_CASE("lowrank orthogonalize: NaN or Inf in column c poisons columns c on and keeps those before",
+          GCSIM_CONTRACT_TAG) {
   std::vector<std::string> names = backends_under_test();
   names.insert(names.begin(), "cpu-reference");
   const std::size_t n = 300, r = 6;
@@ -509,7 +512,8 @@ TEST_CASE("lowrank orthogonalize: NaN or Inf in column c poisons columns c on an
           if (col < c) {
             CHECK(nan_count(Q, n, r, col) == 0);
             double d = 0.0;
-            for (std::size_t k = 0; k < n; ++k) d = std::max(d, std::fabs(static_cast<double>(Q[k * r + col]) - clean[k * r + col]));
+            for (std::size_t k = 0; k < n; ++k)
+              d = std::max(d, std::fabs(static_cast<double>(Q[k * r + col]) - clean[k * r + col]));
             CHECK(d < 1e-5);
           } else if (col == c && !std::isnan(bad)) {
             CHECK(nan_count(Q, n, r, col) >= 1);
@@ -557,7 +561,8 @@ TEST_CASE("lowrank orthogonalize_batched: each matrix as orthogonalize alone", G
     Backend& b = backend(name);
     Buffer<float> buffer(b, all);
     std::vector<gcsim::kernels::MatrixRef> refs;
-    for (std::size_t i = 0; i < shapes.size(); ++i) refs.push_back({buffer.data() + offset[i], shapes[i].n, shapes[i].r});
+    for (std::size_t i = 0; i < shapes.size(); ++i)
+      refs.push_back({buffer.data() + offset[i], shapes[i].n, shapes[i].r});
     b.orthogonalize_batched(refs.data(), refs.size(), 0.0f);
     const std::vector<float> got = buffer.download();
     for (std::size_t i = 0; i < shapes.size(); ++i) {

@@ -7,7 +7,8 @@
 //   matmul     C = A B: B is packed transposed (r x m, small), then every C
 //              entry is a dot product of two contiguous rows, computed by a
 //              2 x 4 register tile with 4 lanes over k-blocks of 1024 (each
-//              block's partial sum is added to C: blocked summation).
+//              block's partial sum is added to C: blocked summation); rows of
+//              A are streamed whole while B^T fits in L2 (512 KB).
 //   matmul_tn  C = A^T B: one pass down the rows of A; row p adds B[p][j] times
 //              A's row segment into a transposed tile of C (axpy over
 //              contiguous columns), with partial sums per 256 rows.
@@ -30,6 +31,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "kernels/cpu/lowrank.h"
@@ -116,6 +118,39 @@ float blocked_dot(const float* a, const float* b, std::size_t len) {
   return total;
 }
 
+// Rows [begin, end) of P (n x r, row-major) to and from the column-major copy
+// cols; a compile-time r lets GCC vectorize the strided side with shuffles.
+template <std::size_t R>
+void to_columns(const float* P, float* cols, std::size_t n, std::size_t begin, std::size_t end) {
+  for (std::size_t k = begin; k < end; ++k)
+    for (std::size_t j = 0; j < R; ++j) cols[j * n + k] = P[k * R + j];
+}
+template <std::size_t R>
+void from_columns(float* P, const float* cols, std::size_t n, std::size_t begin, std::size_t end) {
+  for (std::size_t k = begin; k < end; ++k)
+    for (std::size_t j = 0; j < R; ++j) P[k * R + j] = cols[j * n + k];
+}
+void transpose_rows(float* P, float* cols, std::size_t n, std::size_t r, std::size_t begin, std::size_t end,
+                    bool to_cols) {
+  switch (r) {
+    case 2:
+      return to_cols ? to_columns<2>(P, cols, n, begin, end) : from_columns<2>(P, cols, n, begin, end);
+    case 3:
+      return to_cols ? to_columns<3>(P, cols, n, begin, end) : from_columns<3>(P, cols, n, begin, end);
+    case 4:
+      return to_cols ? to_columns<4>(P, cols, n, begin, end) : from_columns<4>(P, cols, n, begin, end);
+    default:
+      break;
+  }
+  for (std::size_t j = 0; j < r; ++j)
+    for (std::size_t k = begin; k < end; ++k) {
+      if (to_cols)
+        cols[j * n + k] = P[k * r + j];
+      else
+        P[k * r + j] = cols[j * n + k];
+    }
+}
+
 }  // namespace
 
 void fast_matmul(const float* A, const float* B, float* C, std::size_t n, std::size_t m, std::size_t r,
@@ -125,18 +160,40 @@ void fast_matmul(const float* A, const float* B, float* C, std::size_t n, std::s
     std::memset(C, 0, n * r * sizeof(float));
     return;
   }
-  const std::vector<float> bt = transposed(B, m, r);
+  // r < 4 runs the full 2 x 4 tile on B^T padded with zero rows into a
+  // 4-column scratch C (the narrow tiles vectorize worse than the wasted
+  // multiplies cost: the loop is bound by reading A); the padding columns are
+  // dropped, so they cannot carry a NaN into C.
+  const std::size_t rp = std::max<std::size_t>(r, 4);
+  std::vector<float> bt = transposed(B, m, r);
+  bt.resize(rp * m, 0.0f);
+  std::vector<float> narrow(r < 4 ? n * rp : 0);
+  float* const out = r < 4 ? narrow.data() : C;
   const unsigned chunks = row_chunks(n, m * r, threads);
+  // Rows i, i+1 over k-block [p0, p0 + len): out (+)= their dots with every row of Bt.
+  const auto block = [&](std::size_t i, std::size_t rows, std::size_t p0) {
+    const std::size_t len = std::min(kDotBlock, m - p0);
+    if (rows == 2)
+      dot_row_tiles<2>(A + i * m + p0, m, bt.data() + p0, m, rp, len, out + i * rp, rp, p0 != 0);
+    else
+      dot_row_tiles<1>(A + i * m + p0, m, bt.data() + p0, m, rp, len, out + i * rp, rp, p0 != 0);
+  };
+  // When Bt fits in L2 (PowerSGD's Q: m r floats), each pair of rows of A is
+  // streamed start to end; otherwise the k-blocks go outermost, so a block of
+  // Bt stays in cache while every row passes it.
+  const bool bt_in_l2 = m * r * sizeof(float) <= (std::size_t{512} << 10);
   parallel_chunks(chunks, [&](unsigned c) {
     const auto [begin, end] = chunk_range(n, chunks, c);
-    for (std::size_t p0 = 0; p0 < m; p0 += kDotBlock) {
-      const std::size_t len = std::min(kDotBlock, m - p0);
-      const bool accumulate = p0 != 0;
-      std::size_t i = begin;
-      for (; i + 2 <= end; i += 2)
-        dot_row_tiles<2>(A + i * m + p0, m, bt.data() + p0, m, r, len, C + i * r, r, accumulate);
-      if (i < end) dot_row_tiles<1>(A + i * m + p0, m, bt.data() + p0, m, r, len, C + i * r, r, accumulate);
+    if (bt_in_l2) {
+      for (std::size_t i = begin; i < end; i += 2)
+        for (std::size_t p0 = 0; p0 < m; p0 += kDotBlock) block(i, std::min<std::size_t>(2, end - i), p0);
+    } else {
+      for (std::size_t p0 = 0; p0 < m; p0 += kDotBlock)
+        for (std::size_t i = begin; i < end; i += 2) block(i, std::min<std::size_t>(2, end - i), p0);
     }
+    if (r < 4)
+      for (std::size_t i = begin; i < end; ++i)
+        for (std::size_t j = 0; j < r; ++j) C[i * r + j] = narrow[i * rp + j];
   });
 }
 
@@ -207,25 +264,28 @@ void fast_matmul_nt(const float* A, const float* B, float* C, std::size_t n, std
 void fast_orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon, unsigned threads) {
   if (r == 0 || n == 0) return;
   const unsigned chunks = chunks_for(n, threads, std::max<std::size_t>(1, (std::size_t{1} << 15) / r));
-  std::vector<float> cols(n * r);  // column-major copy: column j at cols + j n, so dots and axpys are contiguous
+  // Column-major copy: column j at cols + j n, so dots and axpys are contiguous
+  // (r = 1 is its own column-major form: P is used in place).
+  std::vector<float> copy(r == 1 ? 0 : n * r);
+  float* const cols = r == 1 ? P : copy.data();
   // partial[(step parity, chunk)] holds r sums over the chunk's rows: slot t is
   // col_i . col_{i+t} (slot 0 ||col_i||^2). Two sets, so a chunk may write step
   // i+1's while another still reads step i's: one barrier per step.
   std::vector<float> partial(2 * static_cast<std::size_t>(chunks) * r);
   std::vector<float> totals(static_cast<std::size_t>(chunks) * r);  // each chunk's copy of the reduced sums
-  std::barrier sync(static_cast<std::ptrdiff_t>(chunks));
+  std::optional<std::barrier<>> sync;  // one chunk needs none (and its futex calls cost microseconds)
+  if (chunks > 1) sync.emplace(static_cast<std::ptrdiff_t>(chunks));
   parallel_chunks(chunks, [&](unsigned c) {
     const auto [begin, end] = chunk_range(n, chunks, c);
     const std::size_t len = end - begin;
-    for (std::size_t k = begin; k < end; ++k)
-      for (std::size_t j = 0; j < r; ++j) cols[j * n + k] = P[k * r + j];
+    if (r > 1) transpose_rows(P, cols, n, r, begin, end, true);
     float* total = totals.data() + static_cast<std::size_t>(c) * r;
     for (std::size_t i = 0; i < r; ++i) {
       const std::size_t count = r - i;  // sums of this step
-      float* col_i = cols.data() + i * n + begin;
+      float* col_i = cols + i * n + begin;
       float* mine = partial.data() + ((i & 1) * chunks + c) * r;
       for (std::size_t t = 0; t < count; ++t) mine[t] = blocked_dot(col_i, col_i + t * n, len);
-      sync.arrive_and_wait();
+      if (sync) sync->arrive_and_wait();
       for (std::size_t t = 0; t < count; ++t) {
         float sum = 0.0f;
         for (unsigned from = 0; from < chunks; ++from) sum += partial[((i & 1) * chunks + from) * r + t];
@@ -239,8 +299,7 @@ void fast_orthogonalize(float* P, std::size_t n, std::size_t r, float epsilon, u
         for (std::size_t x = 0; x < len; ++x) col_j[x] -= coef * col_i[x];
       }
     }
-    for (std::size_t k = begin; k < end; ++k)
-      for (std::size_t j = 0; j < r; ++j) P[k * r + j] = cols[j * n + k];
+    if (r > 1) transpose_rows(P, cols, n, r, begin, end, false);
   });
 }
 

@@ -18,8 +18,9 @@
 // divides the column by ||col_i|| + epsilon, and then each warp takes columns
 // j > i (round robin), forms col_i . col_j by a warp sum and subtracts the
 // projection. orthogonalize_batched runs the same code with one block per
-// matrix of the batch, so a matrix gives the same bits either way. One block per matrix suits PowerSGD's P (n up to some thousands
-// of rows); for very tall matrices it is correct but uses one SM.
+// matrix of the batch, so a matrix gives the same bits either way. One block
+// per matrix suits PowerSGD's P (n up to some thousands of rows); for very
+// tall matrices it is correct but uses one SM.
 #pragma once
 
 #include <cublas_v2.h>
