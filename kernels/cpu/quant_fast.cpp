@@ -83,6 +83,33 @@ double fixed_order_sum(const float* x, std::size_t n, unsigned threads, Term ter
 
 bool nonfinite_bits(std::uint32_t bits) { return (bits & 0x7fffffffu) >= 0x7f800000u; }
 
+// float -> fp16 without branches, so the loop vectorizes (F. Giesen's
+// float_to_half_fast3_rtne, with kernels/half.h's NaN payload): normal
+// results round by integer addition; subnormal ones by the FPU adding 0.5f,
+// whose ulp is 2^-24, the fp16 subnormal step (round-to-nearest-even is the
+// FPU's default mode and the host never flushes subnormals without
+// -ffast-math). The contract tests check it against half.h on every midpoint.
+inline std::uint16_t fp16_branch_free(float f) {
+  std::uint32_t b;
+  std::memcpy(&b, &f, sizeof b);
+  const std::uint32_t sign = (b >> 16) & 0x8000u;
+  const std::uint32_t a = b & 0x7fffffffu;
+  float mag;
+  std::memcpy(&mag, &a, sizeof mag);
+  const float shifted = mag + 0.5f;
+  std::uint32_t sub;
+  std::memcpy(&sub, &shifted, sizeof sub);
+  sub -= 0x3f000000u;
+  const std::uint32_t normal = (a + 0xc8000fffu + ((a >> 13) & 1u)) >> 13;  // a - (112 << 23) + 0xfff + odd
+  // Selects by masks (0 or all ones), so no branch is left for the vectorizer.
+  const std::uint32_t is_nan = 0u - static_cast<std::uint32_t>(a > 0x7f800000u);
+  const std::uint32_t special = 0x7c00u | (is_nan & (0x0200u | ((a >> 13) & 0x3ffu)));
+  const std::uint32_t big = 0u - static_cast<std::uint32_t>(a >= 0x477ff000u);
+  const std::uint32_t small = 0u - static_cast<std::uint32_t>(a < 0x38800000u);
+  const std::uint32_t h = (big & special) | (~big & ((small & sub) | (~small & normal)));
+  return static_cast<std::uint16_t>(sign | h);
+}
+
 // fp16 -> float for all 65536 patterns (the scalar decode has a loop for subnormals).
 const std::vector<float>& fp16_table() {
   static const std::vector<float> table = [] {
@@ -109,7 +136,7 @@ void to_half(const float* x, std::size_t n, float scale, HalfFormat format, std:
       }
     } else {
       for (std::size_t i = begin; i < end; ++i) {
-        const std::uint16_t h = float_to_fp16_rne(x[i] * scale);
+        const std::uint16_t h = fp16_branch_free(x[i] * scale);
         out[i] = h;
         local += (h & 0x7c00u) == 0x7c00u ? 1 : 0;
       }

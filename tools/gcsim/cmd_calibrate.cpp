@@ -149,12 +149,12 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   std::map<std::string, std::vector<calib::CostPoint>> points;
   for (const auto& m : ms) points[m.op].push_back({m.n, m.k, m.seconds.median});
   std::map<std::string, calib::CostFit> fits;
-  std::printf("%-12s %12s %14s %15s %8s %10s\n", "op", "alpha_us", "ns_per_element", "ns_per_selected", "r2",
+  std::printf("%-16s %12s %14s %15s %8s %10s\n", "op", "alpha_us", "ns_per_element", "ns_per_selected", "r2",
               "worst_err");
   for (const auto& [op, pts] : points) {
     const calib::CostFit f = calib::fit_cost(pts);
     fits[op] = f;
-    std::printf("%-12s %12.3f %14.6f %15.6f %8.4f %9.1f%%\n", op.c_str(), f.alpha_s * 1e6, f.per_element_s * 1e9,
+    std::printf("%-16s %12.3f %14.6f %15.6f %8.4f %9.1f%%\n", op.c_str(), f.alpha_s * 1e6, f.per_element_s * 1e9,
                 f.per_selected_s * 1e9, f.r2, 100.0 * f.max_rel_error);
   }
 
