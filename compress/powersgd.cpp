@@ -218,14 +218,19 @@ class PowerSgd final : public Method {
     const Split sp = split(tensors, spec);
     BucketPlan p;
     Phase first;  // on the compression stream: P = M Q
+    // Per matrix one launch of each product; the orthogonalisation is one
+    // batched launch for the bucket (Backend::orthogonalize_batched).
     std::vector<KernelUse> between, after;
+    KernelUse orth{op::orthogonalize, 0.0, 0.0};
     for (const Matrix& m : sp.matrices) {
       const double nm = static_cast<double>(m.rows * m.cols), r = static_cast<double>(m.rank);
       first.before.push_back({op::matmul, nm, nm * r});
-      between.push_back({op::orthogonalize, static_cast<double>(m.rows) * r, static_cast<double>(m.rows) * r * r});
+      orth.n += static_cast<double>(m.rows) * r;
+      orth.k += static_cast<double>(m.rows) * r * r;
       between.push_back({op::matmul, nm, nm * r});
       after.push_back({op::matmul, nm, nm * r});
     }
+    if (!sp.matrices.empty()) between.insert(between.begin(), orth);
     std::vector<Phase> phases;
     if (sp.u_size > 0) phases.push_back({{}, {CollectiveKind::Allreduce, 4.0 * static_cast<double>(sp.u_size), 4, "dense"}});
     if (sp.p_size > 0) {

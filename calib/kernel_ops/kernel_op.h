@@ -73,6 +73,8 @@ KernelOpSpec ef_sign_op();          // k-quant
 KernelOpSpec sign_decode_op();      // k-quant
 KernelOpSpec qsgd_quantize_op();    // k-quant
 KernelOpSpec qsgd_dequantize_op();  // k-quant
+KernelOpSpec matmul_op();           // PowerSGD
+KernelOpSpec orthogonalize_op();    // PowerSGD
 
 // A PreparedOp from two lambdas (setup may be empty); `state` keeps the
 // buffers the lambdas use alive.

@@ -183,8 +183,9 @@ std::string format_table(const Scenario& s, const IterationResult& r) {
                 c.gpus_per_node, to_string(c.topology), c.inter_node.bandwidth_gbps);
   o << line;
   o << "profile    " << s.profile.name << " (" << s.profile.source_path << ")\n";
-  o << "exchange   " << s.compression.method;
-  if (compress::method(s.compression.method).sparsifies()) {
+  const compress::Method& method = compress::method(s.compression.method);
+  o << "exchange   " << (method.sparsifies() ? std::string(method.name()) : method.label(s.compression));
+  if (method.sparsifies()) {
     std::snprintf(line, sizeof line, " rho = %.6g (k = %lld per worker), %d-byte indices, EF %s, %s", s.compression.ratio,
                   static_cast<long long>(r.selected), s.compression.index_bytes,
                   s.compression.error_feedback ? "on" : "off", to_string(s.compression.exchange));
