@@ -98,7 +98,8 @@ $C --out "$T/p.toml" --csv "$T/p.csv" >"$T/cal.txt" 2>"$T/err" || fail "calibrat
 grep -q "^ef_topk " "$T/cal.txt" || fail "calibrate prints the fits: $(cat "$T/cal.txt")"
 grep -q 'name = "calibrated-cpu"' "$T/p.toml" || fail "calibrated profile name"
 # header + 6 selection ops x 2 sizes x 3 ratios + 3 ratio-free ops x 2 sizes + 2 decode ops x 2 sizes x 2 part counts
-[ "$(wc -l <"$T/p.csv")" -eq 51 ] || fail "calibrate csv: header + 6 x 2 x 3 + 3 x 2 + 2 x 2 x 2 rows"
+# + 2 PowerSGD ops (matmul, orthogonalize) x 2 sizes x 2 ranks
+[ "$(wc -l <"$T/p.csv")" -eq 59 ] || fail "calibrate csv: header + 6 x 2 x 3 + 3 x 2 + 2 x 2 x 2 + 2 x 2 x 2 rows"
 grep -q "^\[kernels.qsgd_dequantize\]" "$T/p.toml" || fail "calibrated profile lacks the quantization ops"
 $G simulate scenarios/h100-cluster.toml --set "profile=$T/p.toml" | grep -q "calibrated-cpu" \
   || fail "simulate reads the calibrated profile"

@@ -363,3 +363,21 @@ TEST_CASE("sweep axes over the new keys", "[config][sweep]") {
   CHECK_THROWS_WITH(gcsim::build_scenario(spec.point_source(src, 3)),
                     Catch::Contains("sw2.toml:4:57") && Catch::Contains("collective.servers: must be <= cluster.workers = 8 (got 99)"));
 }
+
+TEST_CASE("compression options of the newer methods are checked where they are read", "[config]") {
+  const std::string base = replace(kValid, "method = \"topk\"", "method = \"qsgd\"");
+  CHECK(contains(error_of(base, {"compression.bits=3"}), "bits: must be 2, 4 or 8 (got 3)"));
+  CHECK(contains(error_of(base, {"compression.rank=0"}), "rank: must be >= 1"));
+  CHECK(contains(error_of(base, {"compression.start_iter=-1"}), "start_iter: must be >= 0"));
+  CHECK(contains(error_of(base, {"compression.min_compression_rate=0"}), "min_compression_rate: must be in (0, 1e6]"));
+  const std::string unknown = error_of(replace(kValid, "method = \"topk\"", "method = \"powersdg\""));
+  CHECK(contains(unknown, "powersdg"));
+  CHECK(contains(unknown, "powersgd"));  // named among the choices
+  // Momentum correction is DGC's, for the sparsifiers only.
+  CHECK(contains(error_of(replace(kValid, "method = \"topk\"", "method = \"fp16\""), {"compression.momentum_correction=true"}),
+                 "needs a sparsifying method"));
+  for (const char* m : {"fp16", "bf16", "powersgd", "signsgd", "qsgd"}) {
+    INFO(m);
+    CHECK(error_of(replace(kValid, "method = \"topk\"", std::string("method = \"") + m + "\"")).empty());
+  }
+}

@@ -1,0 +1,319 @@
+// The compression methods of compress/ as the trainer runs them (the codec,
+// on P in-process ranks through train::GradientExchange) against plain
+// references written here from the papers' definitions, and the link between
+// the two faces of each method: the bytes its codec really sends equal the
+// bytes its plan() tells the simulator (the wire formats of docs/wire-formats.md).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "compress/method.h"
+#include "kernels/half.h"
+#include "kernels/quant_format.h"
+#include "train_support.h"
+
+using namespace gcsim;
+using namespace gcsim::train;
+using gcsim::train::test::on_ranks;
+
+namespace {
+
+// Two layers: a (6 x 20) matrix with a bias of 6, and a (5 x 3) matrix with a bias of 5.
+std::vector<NamedRange> two_layers() {
+  return {{"fc1", 0, 126, {{6, 20}, {6, 1}}}, {"fc2", 126, 20, {{5, 3}, {5, 1}}}};
+}
+constexpr std::size_t kTotal = 146;
+
+std::vector<float> gradient(int rank, std::uint64_t step, float scale = 1.0f) {
+  std::mt19937 gen(static_cast<unsigned>(1000 * rank + step + 7));
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> g(kTotal);
+  for (float& v : g) v = d(gen);
+  return g;
+}
+
+struct RankRun {
+  std::vector<std::vector<float>> out;       // per step: the exchanged gradient
+  std::vector<std::vector<float>> residual;  // per step: the residual after it
+  std::vector<std::uint64_t> bytes;          // per step: bytes this rank sent
+};
+
+// Runs `steps` exchanges of gradient(rank, step) (or of `fixed` on every rank) on P ranks.
+std::vector<RankRun> run(int P, const CompressionSpec& spec, int steps, const std::vector<float>* fixed = nullptr,
+                         const std::vector<NamedRange>& layers = two_layers(), std::size_t total = kTotal) {
+  std::vector<RankRun> runs(static_cast<std::size_t>(P));
+  on_ranks(P, [&](comm::Communicator& c) {
+    GradientExchange ex(c, spec, make_segments(layers, spec, 25), total);
+    RankRun& mine = runs[static_cast<std::size_t>(c.rank())];
+    for (int s = 0; s < steps; ++s) {
+      std::vector<float> g = fixed ? *fixed : gradient(c.rank(), static_cast<std::uint64_t>(s));
+      const ExchangeStats st = ex.exchange(g, static_cast<std::uint64_t>(s));
+      mine.out.push_back(g);
+      mine.residual.emplace_back(ex.residual().begin(), ex.residual().end());
+      mine.bytes.push_back(st.bytes_sent);
+    }
+  });
+  return runs;
+}
+
+CompressionSpec spec_of(const std::string& method) {
+  CompressionSpec s;
+  s.method = method;
+  s.ratio = 0.1;
+  return s;
+}
+
+void check_identical_on_all_ranks(const std::vector<RankRun>& runs) {
+  for (std::size_t r = 1; r < runs.size(); ++r)
+    for (std::size_t s = 0; s < runs[0].out.size(); ++s) REQUIRE(runs[r].out[s] == runs[0].out[s]);
+}
+
+std::vector<Layer> layers_of(const std::vector<NamedRange>& ranges) {
+  std::vector<Layer> out;
+  for (const NamedRange& r : ranges) {
+    Layer l;
+    l.name = r.name;
+    l.params = static_cast<std::int64_t>(r.size);
+    l.tensors = r.tensors;
+    out.push_back(l);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("compress registry: every method resolves by name and reads only CompressionSpec keys", "[compress]") {
+  const std::vector<std::string> names = compress::method_names();
+  for (const char* want : {"none", "topk", "randomk", "threshold", "fp16", "bf16", "signsgd", "qsgd", "powersgd"})
+    CHECK(std::find(names.begin(), names.end(), want) != names.end());
+  for (const std::string& n : names) {
+    const compress::Method& m = compress::method(n);
+    CHECK(m.name() == n);
+    CHECK_FALSE(m.label(spec_of(n)).empty());
+    for (std::string_view key : m.options()) CHECK_NOTHROW(option_value(spec_of(n), key));
+  }
+  try {
+    compress::method("terngrad");
+    FAIL("unknown method accepted");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()).find("powersgd") != std::string::npos);
+  }
+}
+
+TEST_CASE("fp16 and bf16: the exchange is the rank-order rounded sum of RNE of g over P", "[compress]") {
+  for (auto [name, format] : {std::pair{"fp16", kernels::HalfFormat::Fp16}, std::pair{"bf16", kernels::HalfFormat::Bf16}}) {
+    INFO(name);
+    const int P = 3;
+    const auto runs = run(P, spec_of(name), 2);
+    check_identical_on_all_ranks(runs);
+    for (std::size_t s = 0; s < 2; ++s) {
+      double max_rel = 0.0;
+      for (std::size_t i = 0; i < kTotal; ++i) {
+        // In-process ranks add in rank order, every partial sum rounded in the format.
+        std::uint16_t acc = 0;
+        double exact = 0.0, magnitude = 0.0;
+        for (int r = 0; r < P; ++r) {
+          const float g = gradient(r, s)[i];
+          const std::uint16_t h = kernels::to_half(g * (1.0f / static_cast<float>(P)), format);
+          acc = r == 0 ? h : kernels::half_sum(acc, h, format);
+          exact += static_cast<double>(g) / P;
+          magnitude += std::abs(static_cast<double>(g)) / P;
+        }
+        REQUIRE(runs[0].out[s][i] == kernels::from_half(acc, format));
+        max_rel = std::max(max_rel, std::abs(runs[0].out[s][i] - exact) / magnitude);
+      }
+      // P roundings of the terms and P - 1 of the sums, each at most the unit roundoff
+      // u (2^-11 fp16, 2^-8 bf16) of the terms' magnitude.
+      const double u = format == kernels::HalfFormat::Fp16 ? 0x1p-11 : 0x1p-8;
+      CHECK(max_rel <= (2 * P - 1) * u);
+      CHECK(max_rel > 0.0);  // it is a lossy cast
+    }
+  }
+}
+
+TEST_CASE("fp16: a gradient that overflows fp16 after the division by P is rejected before anything is sent", "[compress]") {
+  std::vector<float> g(kTotal, 1.0f);
+  g[3] = 2e5f;  // 2e5 / 2 = 1e5 > 65504
+  try {
+    run(2, spec_of("fp16"), 1, &g);
+    FAIL("overflow accepted");
+  } catch (const kernels::NonFiniteError& e) {
+    CHECK(e.count() == 1);
+    CHECK(std::string(e.what()).find("step 1: gradient of") != std::string::npos);
+  }
+  g[3] = 1e5f;  // 5e4 fits
+  CHECK_NOTHROW(run(2, spec_of("fp16"), 1, &g));
+}
+
+TEST_CASE("signsgd: every rank gets the mean of scale sign per tensor and keeps p - scale sign", "[compress]") {
+  const int P = 3;
+  const auto runs = run(P, spec_of("signsgd"), 3);
+  check_identical_on_all_ranks(runs);
+  // The reference, per rank and tensor: p = g + e; scale = mean |p|; e = p - scale sign(p).
+  const std::vector<std::pair<std::size_t, std::size_t>> tensors = {{0, 120}, {120, 6}, {126, 15}, {141, 5}};
+  std::vector<std::vector<double>> e(P, std::vector<double>(kTotal, 0.0));
+  for (std::uint64_t s = 0; s < 3; ++s) {
+    std::vector<double> avg(kTotal, 0.0);
+    for (int r = 0; r < P; ++r) {
+      const std::vector<float> g = gradient(r, s);
+      for (auto [at, d] : tensors) {
+        double l1 = 0.0;
+        std::vector<double> p(d);
+        for (std::size_t i = 0; i < d; ++i) l1 += std::abs(p[i] = g[at + i] + e[r][at + i]);
+        const double scale = l1 / static_cast<double>(d);
+        for (std::size_t i = 0; i < d; ++i) {
+          const double sgn = p[i] < 0 ? -1.0 : 1.0;
+          avg[at + i] += scale * sgn / P;
+          e[r][at + i] = p[i] - scale * sgn;
+        }
+      }
+    }
+    for (std::size_t i = 0; i < kTotal; ++i) {
+      REQUIRE(runs[0].out[s][i] == Approx(avg[i]).margin(1e-5));
+      for (int r = 0; r < P; ++r) REQUIRE(runs[r].residual[s][i] == Approx(e[r][i]).margin(1e-5));
+    }
+  }
+}
+
+TEST_CASE("signsgd majority vote: the elected sign times the mean scale and no residual", "[compress]") {
+  const int P = 3;
+  CompressionSpec spec = spec_of("signsgd");
+  spec.majority_vote = true;
+  const auto runs = run(P, spec, 1);
+  check_identical_on_all_ranks(runs);
+  const std::vector<std::pair<std::size_t, std::size_t>> tensors = {{0, 120}, {120, 6}, {126, 15}, {141, 5}};
+  for (auto [at, d] : tensors) {
+    double mean_scale = 0.0;
+    for (int r = 0; r < P; ++r) {
+      double l1 = 0.0;
+      for (std::size_t i = 0; i < d; ++i) l1 += std::abs(gradient(r, 0)[at + i]);
+      mean_scale += l1 / static_cast<double>(d) / P;
+    }
+    for (std::size_t i = 0; i < d; ++i) {
+      int votes = 0;
+      for (int r = 0; r < P; ++r) votes += gradient(r, 0)[at + i] < 0 ? -1 : 1;
+      REQUIRE(runs[0].out[0][at + i] == Approx((votes > 0 ? 1 : -1) * mean_scale).epsilon(1e-5));
+    }
+  }
+  for (float v : runs[0].residual[0]) REQUIRE(v == 0.0f);
+}
+
+TEST_CASE("qsgd: the exchange is the average of every rank's decoded codes - the same bits run to run", "[compress]") {
+  for (int bits : {2, 4, 8}) {
+    INFO("bits " << bits);
+    const int P = 3;
+    CompressionSpec spec = spec_of("qsgd");
+    spec.bits = bits;
+    const auto a = run(P, spec, 2);
+    const auto b = run(P, spec, 2);
+    check_identical_on_all_ranks(a);
+    CHECK(a[0].out == b[0].out);
+    // Each decoded entry is sign * l * norm / s with l an integer in [0, s]: the average of P of them.
+    const int s = kernels::qsgd_levels(bits);
+    for (std::size_t i = 0; i < kTotal; ++i) {
+      double bound = 0.0, exact = 0.0;
+      for (int r = 0; r < P; ++r) {
+        double norm = 0.0;
+        for (float v : gradient(r, 0)) norm += static_cast<double>(v) * v;
+        bound += std::sqrt(norm) / P;  // |decoded| <= norm
+        exact += gradient(r, 0)[i] / P;
+      }
+      REQUIRE(std::abs(a[0].out[0][i]) <= bound * (1 + 1e-6));
+      // Stochastic rounding moves each entry by less than one level.
+      REQUIRE(std::abs(a[0].out[0][i] - exact) <= bound / s * (1 + 1e-6));
+    }
+  }
+}
+
+TEST_CASE("powersgd: a rank-r gradient shared by all ranks is reproduced and leaves no residual", "[compress]") {
+  // M = u v^T on every rank (rank 1) in the (6 x 20) tensor; the biases and the (5 x 3)
+  // matrix, which rank 1 would not shrink enough (min_compression_rate 2: 8 * 2 >= 15),
+  // go through the dense allreduce.
+  std::vector<float> g(kTotal);
+  for (std::size_t i = 0; i < 6; ++i)
+    for (std::size_t j = 0; j < 20; ++j) g[i * 20 + j] = static_cast<float>((i + 1.0) * std::sin(j + 0.5));
+  for (std::size_t i = 120; i < kTotal; ++i) g[i] = 0.01f * static_cast<float>(i);
+  CompressionSpec spec = spec_of("powersgd");
+  spec.rank = 1;
+  const auto runs = run(4, spec, 2, &g);
+  check_identical_on_all_ranks(runs);
+  for (std::size_t s = 0; s < 2; ++s)
+    for (std::size_t i = 0; i < kTotal; ++i) {
+      REQUIRE(runs[0].out[s][i] == Approx(g[i]).margin(1e-5));
+      REQUIRE(std::abs(runs[0].residual[s][i]) < 1e-5);
+    }
+}
+
+TEST_CASE("powersgd: the approximation has rank r - the residual is g + e minus it - dense before start_iter", "[compress]") {
+  const int P = 3;
+  CompressionSpec spec = spec_of("powersgd");
+  spec.rank = 2;
+  spec.start_iter = 1;
+  const auto runs = run(P, spec, 3);
+  check_identical_on_all_ranks(runs);
+  // Step 0 (before start_iter): the dense average, no residual.
+  for (std::size_t i = 0; i < kTotal; ++i) {
+    double avg = 0.0;
+    for (int r = 0; r < P; ++r) avg += gradient(r, 0)[i];
+    REQUIRE(runs[0].out[0][i] == Approx(avg / P).margin(1e-6));
+    REQUIRE(runs[0].residual[0][i] == 0.0f);
+  }
+  for (std::size_t s = 1; s < 3; ++s) {
+    // The (6 x 20) block has rank <= 2: every 3 x 3 minor vanishes.
+    const std::vector<float>& o = runs[0].out[s];
+    auto at = [&](std::size_t i, std::size_t j) { return static_cast<double>(o[i * 20 + j]); };
+    double scale = 0.0;
+    for (std::size_t i = 0; i < 120; ++i) scale = std::max(scale, std::abs(static_cast<double>(o[i])));
+    for (std::size_t j = 0; j + 2 < 20; ++j) {
+      const double det = at(0, j) * (at(1, j + 1) * at(2, j + 2) - at(1, j + 2) * at(2, j + 1)) -
+                         at(0, j + 1) * (at(1, j) * at(2, j + 2) - at(1, j + 2) * at(2, j)) +
+                         at(0, j + 2) * (at(1, j) * at(2, j + 1) - at(1, j + 1) * at(2, j));
+      REQUIRE(std::abs(det) < 1e-4 * scale * scale * scale);
+    }
+    // Error feedback as the hook keeps it: e = (g + e_before) - exchanged, on every entry.
+    for (int r = 0; r < P; ++r)
+      for (std::size_t i = 0; i < kTotal; ++i) {
+        const float before = runs[r].residual[s - 1][i];
+        REQUIRE(runs[r].residual[s][i] == Approx(gradient(r, s)[i] + before - runs[r].out[s][i]).margin(1e-5));
+      }
+    // The biases are averaged exactly (they are not compressed).
+    for (std::size_t i = 120; i < 126; ++i) {
+      double avg = 0.0;
+      for (int r = 0; r < P; ++r) avg += gradient(r, s)[i] + runs[r].residual[s - 1][i];
+      REQUIRE(o[i] == Approx(avg / P).margin(1e-5));
+    }
+  }
+}
+
+TEST_CASE("every method's codec sends exactly the bytes its plan prices", "[compress]") {
+  // The simulator prices plan(): an allreduce of B bytes of e-byte elements sends
+  // ring_allreduce_bytes(B / e); an allgather of B bytes per rank sends (P - 1) B.
+  for (const std::string& name : compress::method_names()) {
+    if (name == "threshold") continue;  // its k varies per rank (and it exchanges the counts first)
+    for (int P : {2, 3, 5}) {
+      CompressionSpec spec = spec_of(name);
+      spec.rank = 2;
+      INFO(name << " P = " << P);
+      const auto runs = run(P, spec, 2);
+      const compress::BucketPlan plan = compress::method(name).plan(spec, layers_of(two_layers()), P);
+      for (int r = 0; r < P; ++r) {
+        std::uint64_t want = 0;
+        for (const compress::Phase& ph : plan.phases) {
+          const auto bytes = static_cast<std::size_t>(ph.collective.bytes);
+          if (ph.collective.kind == compress::CollectiveKind::Allreduce)
+            want += comm::ring_allreduce_bytes(bytes / static_cast<std::size_t>(ph.collective.element_bytes), P, r,
+                                               static_cast<std::size_t>(ph.collective.element_bytes));
+          else
+            want += static_cast<std::uint64_t>(P - 1) * bytes;
+        }
+        CHECK(runs[static_cast<std::size_t>(r)].bytes[1] == want);
+      }
+    }
+  }
+}
