@@ -110,8 +110,9 @@ TEST_CASE("run_kernel_sweep measures every op - size and ratio", "[calib]") {
   const auto ms = run_kernel_sweep(*backend, o, [&] { ++calls; });
   REQUIRE(ms.size() == sweep_points(o));
   // 6 selection ops x 2 sizes x 3 ratios; cast, ef_sign and qsgd_quantize once
-  // per size; sign_decode and qsgd_dequantize at 1 and 3 parts per size.
-  REQUIRE(ms.size() == 6 * 2 * 3 + 3 * 2 + 2 * 2 * 2);
+  // per size; sign_decode and qsgd_dequantize at 1 and 3 parts per size;
+  // matmul and orthogonalize at ranks 1 and 4 per size.
+  REQUIRE(ms.size() == 6 * 2 * 3 + 3 * 2 + 2 * 2 * 2 + 2 * 2 * 2);
   CHECK(calls == static_cast<int>(ms.size()));
   std::map<std::string, int> per_op;
   for (const auto& m : ms) {
@@ -126,6 +127,12 @@ TEST_CASE("run_kernel_sweep measures every op - size and ratio", "[calib]") {
     } else if (m.op == "sign_decode" || m.op == "qsgd_dequantize") {
       CHECK(m.rho == 0.0);
       CHECK((m.k == m.n || m.k == 3 * m.n));
+    } else if (m.op == "matmul") {  // n = rows x 512 entries of M (n = 1000: one row), k = those x r
+      const double entries = m.n >= 1024 ? std::floor(m.n / 512) * 512 : m.n;
+      CHECK((m.k == entries || m.k == 4 * entries));
+    } else if (m.op == "orthogonalize") {  // P of max(r, n / 256) rows: k = rows r^2
+      const double rows1 = std::max(1.0, std::floor(m.n / 256)), rows4 = std::max(4.0, std::floor(m.n / 256));
+      CHECK((m.k == rows1 || m.k == rows4 * 16));
     } else {
       CHECK(m.k == (m.op == "scatter_add" ? 3 * k : k));
     }

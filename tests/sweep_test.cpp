@@ -1,6 +1,8 @@
 // Sweeps: all points, row by row, resume after an interruption, no overwrite.
 #include <catch2/catch.hpp>
 
+#include "compress/method.h"
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -368,23 +370,20 @@ TEST_CASE("an output path that is a file is bad input", "[sweep][bad-input]") {
 TEST_CASE("the default sweep simulates dense once per model - P and bandwidth", "[sweep]") {
   const auto spec = gcsim::load_sweep("scenarios/sweeps/default.toml");
   const auto base = gcsim::read_scenario_source(spec.base_path);
-  std::map<std::tuple<std::string, int, double>, std::pair<int, std::set<double>>> seen;  // dense count, ratios
+  // Per (model, P, bandwidth): the variants simulated (gcsim::compress labels), each once.
+  std::map<std::tuple<std::string, int, double>, std::multiset<std::string>> seen;
   std::set<std::string> hashes;
   for (std::size_t i = 0; i < spec.point_count(); ++i) {
     const auto s = gcsim::build_scenario(spec.point_source(base, i));
     hashes.insert(gcsim::config_hash_hex(s));
-    auto& e = seen[{s.model.name, s.cluster.workers, s.cluster.inter_node.bandwidth_gbps}];
-    if (s.compression.method == std::string("none"))
-      ++e.first;
-    else
-      e.second.insert(s.compression.ratio);
+    seen[{s.model.name, s.cluster.workers, s.cluster.inter_node.bandwidth_gbps}].insert(
+        gcsim::compress::method(s.compression.method).label(s.compression));
   }
   CHECK(hashes.size() == spec.point_count());
   CHECK(seen.size() == 4 * 9 * 4);
-  for (const auto& [key, e] : seen) {
-    CHECK(e.first == 1);
-    CHECK(e.second == std::set<double>{0.1, 0.01, 0.001});  // what the plots draw next to dense
-  }
+  // What the plots draw: dense, the two DDP baselines and three Top-K ratios.
+  const std::multiset<std::string> want = {"none", "fp16", "powersgd r=4", "topk 10%", "topk 1%", "topk 0.1%"};
+  for (const auto& [key, e] : seen) CHECK(e == want);
 }
 
 TEST_CASE("a sweep removes the temporary file of a killed sweep's rewrite", "[sweep]") {
