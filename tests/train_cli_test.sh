@@ -41,6 +41,21 @@ for r in 0 1; do
 done
 expect_error 2 "different configuration" -- $G train $S "${QUICK[@]}" --set optimizer.lr=0.01 --resume "$T/a/checkpoint" --out "$T/c"
 [ ! -e "$T/c" ] || fail "refused resume wrote a run"
+expect_error 2 "cannot resume a PowerSGD run with warm_start" -- $G train $S "${QUICK[@]}" --set 'compression.method="powersgd"' --resume "$T/a/checkpoint" --out "$T/c"
+[ ! -e "$T/c" ] || fail "refused PowerSGD resume wrote a run"
+
+# --- every method of compress/ trains from the same scenario (threads, one short epoch) -----
+M=(--set cluster.workers=2 --set data.limit_train=256 --set data.limit_test=200 --set training.epochs=1 --backend inprocess)
+for m in none fp16 bf16 powersgd signsgd qsgd topk; do
+  $G train $S "${M[@]}" --set "compression.method=\"$m\"" --out "$T/m-$m" >"$T/m.txt" 2>"$T/err" || fail "train $m: $(cat "$T/err")"
+  grep -q "replicas identical: yes" "$T/m.txt" || fail "$m: replicas differ"
+done
+bytes() { tail -1 "$T/m-$1/epochs.csv" | cut -d, -f8; }
+[ "$(( $(bytes none) ))" -eq "$(( 2 * $(bytes fp16) ))" ] || fail "fp16 sends half of dense: $(bytes fp16) vs $(bytes none)"
+[ "$(bytes bf16)" = "$(bytes fp16)" ] || fail "bf16 sends what fp16 sends"
+for m in powersgd signsgd qsgd; do
+  [ "$(bytes "$m")" -lt "$(bytes fp16)" ] || fail "$m sends less than fp16 at P = 2: $(bytes "$m")"
+done
 
 # --- in-process backend: the same training, threads instead of processes ----------
 $G train $S "${QUICK[@]}" --backend inprocess --out "$T/ip" >/dev/null 2>"$T/err" || fail "inprocess: $(cat "$T/err")"

@@ -664,6 +664,14 @@ int cmd_train(const std::vector<std::string>& args) {
     }
   }
   if (!a.resume.empty()) {
+    // Checkpoints hold the parameters, the optimizer's momentum and the error-feedback
+    // residual, not PowerSGD's warm-start Q matrices: a resumed run would not continue
+    // the interrupted one, so it is refused rather than silently different.
+    const auto& z = cfg.scenario.compression;
+    if (z.method == "powersgd" && z.warm_start)
+      throw InputError("--resume " + a.resume, "",
+                       "cannot resume a PowerSGD run with warm_start: checkpoints do not hold its Q matrices "
+                       "(set compression.warm_start = false, or start over)");
     a.resume = fs::absolute(a.resume).string();
     // Check every rank's checkpoint here, so a mismatch is one line and exit 2.
     const auto fp = train::fingerprint_of(train::Trainer::fingerprint_text(cfg));
