@@ -77,6 +77,8 @@ class Codec {
   virtual std::span<float> local_momentum() { return {}; }
   // The optimizer's momentum factor (momentum correction uses it).
   virtual void set_momentum(double) {}
+  // A sparsifier's density rho from now on (DGC's warm-up); other methods ignore it.
+  virtual void set_density(double) {}
 };
 
 // Throws kernels::NonFiniteError(what, count) when g holds NaN or Inf.

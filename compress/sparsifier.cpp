@@ -29,6 +29,7 @@ std::string Sparsifier::label(const CompressionSpec& spec) const {
   if (spec.exchange == Exchange::Dense) l += " dense-exchange";
   if (spec.index_bytes == 8) l += " int64";
   if (spec.granularity == Granularity::Layer) l += " per-layer";
+  if (spec.warmup_epochs > 0) l += " warmup=" + std::to_string(spec.warmup_epochs);
   return l;
 }
 
@@ -86,6 +87,10 @@ class SparseCodec final : public Codec {
   std::span<float> residual() override { return residual_; }
   std::span<float> local_momentum() override { return local_momentum_; }
   void set_momentum(double m) override { momentum_ = m; }
+  void set_density(double rho) override {
+    for (Segment& seg : segments_)
+      seg.k = static_cast<std::size_t>(topk_count(rho, static_cast<std::int64_t>(seg.size)));
+  }
 
   void exchange(std::size_t b, std::span<float> grads, ExchangeContext& ctx) override {
     const BucketLayout& bl = buckets_[b];

@@ -12,6 +12,8 @@
 //                       unpack each rank's part and scatter-add, / P
 //   exchange dense:     scatter the k values into a zero vector and allreduce
 //                       it (the baseline that sends zeros)
+//   warmup_epochs       (DGC's sparsity warm-up, section 3.3) the trainer sets a
+//                       higher density for the first epochs (Codec::set_density)
 //
 // Wire bytes per rank and bucket: allgather k (4 + index_bytes), of which
 // each rank receives (P-1) k (4 + index_bytes) (ring allgather); dense 4N.
@@ -24,7 +26,7 @@ namespace gcsim::compress {
 class Sparsifier : public Method {
  public:
   std::vector<std::string_view> options() const override {
-    return {"ratio", "index_bytes", "error_feedback", "momentum_correction", "granularity", "exchange"};
+    return {"ratio", "index_bytes", "error_feedback", "momentum_correction", "granularity", "exchange", "warmup_epochs"};
   }
   bool sparsifies() const override { return true; }
   std::string label(const CompressionSpec& spec) const override;

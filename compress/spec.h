@@ -25,6 +25,10 @@ struct CompressionSpec {
   // methods with a residual (sparsifiers, signsgd, qsgd, powersgd)
   bool error_feedback = true;
   bool momentum_correction = false;  // DGC: momentum accumulated on the worker (gcsim train only)
+  // DGC's sparsity warm-up (gcsim train only; the simulator prices the steady
+  // state): in epoch e < warmup_epochs the density is max(ratio, 0.25^(e+1)),
+  // i.e. 25 %, 6.25 %, 1.5625 %, 0.39 % ... (Lin et al., ICLR 2018, section 3.3).
+  int warmup_epochs = 0;
   Granularity granularity = Granularity::Bucket;
   // powersgd (PyTorch's PowerSGDState names in brackets)
   int rank = 4;                  // r [matrix_approximation_rank]

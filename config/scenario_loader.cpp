@@ -213,7 +213,8 @@ ComputeSpec read_compute(const TableReader& c, const Profile& profile) {
 
 CompressionSpec read_compression(const TableReader& c) {
   c.reject_unknown({"method", "ratio", "index_bytes", "error_feedback", "momentum_correction", "granularity",
-                    "exchange", "rank", "start_iter", "warm_start", "min_compression_rate", "majority_vote", "bits"});
+                    "exchange", "rank", "start_iter", "warm_start", "min_compression_rate", "majority_vote", "bits",
+                    "warmup_epochs"});
   CompressionSpec s;
   // Keys a method does not read are accepted (a sweep may set ratio for every
   // point of a method axis); the config hash and outputs name only the
@@ -238,6 +239,7 @@ CompressionSpec read_compression(const TableReader& c) {
   if (!(s.min_compression_rate > 0.0 && s.min_compression_rate <= 1e6))
     c.fail("min_compression_rate", "must be in (0, 1e6] (got " + format_number(s.min_compression_rate) + ")");
   s.majority_vote = c.boolean("majority_vote", false);
+  s.warmup_epochs = int_at_least(c, "warmup_epochs", 0, 100000, 0);
   const std::int64_t bits = c.integer("bits", 8);
   if (bits != 2 && bits != 4 && bits != 8) c.fail("bits", "must be 2, 4 or 8 (got " + std::to_string(bits) + ")");
   s.bits = static_cast<int>(bits);

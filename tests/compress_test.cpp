@@ -317,3 +317,25 @@ TEST_CASE("every method's codec sends exactly the bytes its plan prices", "[comp
     }
   }
 }
+
+TEST_CASE("topk sparsity warm-up: 25 % then 6.25 % ... down to the ratio - every rank sends the warm-up k", "[compress]") {
+  CompressionSpec spec = spec_of("topk");
+  spec.ratio = 0.01;
+  spec.warmup_epochs = 3;
+  CHECK(GradientExchange::warmup_density(spec, 0) == 0.25);
+  CHECK(GradientExchange::warmup_density(spec, 1) == 0.0625);
+  CHECK(GradientExchange::warmup_density(spec, 2) == 0.015625);
+  CHECK(GradientExchange::warmup_density(spec, 3) == 0.01);
+  spec.ratio = 0.1;
+  CHECK(GradientExchange::warmup_density(spec, 1) == 0.1);  // never below the target density
+  spec.ratio = 0.01;
+  std::vector<std::size_t> sent(2);
+  on_ranks(2, [&](comm::Communicator& c) {
+    GradientExchange ex(c, spec, make_segments(two_layers(), spec, 25), kTotal);
+    ex.set_density(0.25);
+    std::vector<float> g = gradient(c.rank(), 0);
+    sent[static_cast<std::size_t>(c.rank())] = ex.exchange(g, 0).entries_sent;
+  });
+  CHECK(sent[0] == static_cast<std::size_t>(compress::topk_count(0.25, kTotal)));
+  CHECK(sent[1] == sent[0]);
+}

@@ -26,7 +26,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-ORDER = ["dense", "topk-ef-0.1", "topk-ef-0.01", "topk-ef-mc-0.01", "topk-ef-0.001", "topk-noef-0.001"]
+TOPK_ORDER = ["dense", "topk-ef-0.1", "topk-ef-0.01", "topk-ef-mc-0.01", "topk-ef-0.001", "topk-noef-0.001"]
+# The methods practitioners compare against (tools/train-experiments.sh BASELINES), with dense.
+BASELINE_ORDER = ["dense", "fp16", "bf16", "powersgd-r1", "powersgd-r2", "powersgd-r4", "powersgd-r1-noef",
+                  "powersgd-r2-noef", "powersgd-r4-noef", "ef-signsgd", "signsgd-majority", "qsgd-8bit", "qsgd-4bit",
+                  "qsgd-2bit", "topk-ef-0.001-warmup"]
+ORDER = TOPK_ORDER + [c for c in BASELINE_ORDER if c not in TOPK_ORDER]
 LABEL = {
     "dense": "dense (ring allreduce)",
     "topk-ef-0.1": "Top-K 10% + EF",
@@ -34,6 +39,20 @@ LABEL = {
     "topk-ef-mc-0.01": "Top-K 1% + EF + momentum corr.",
     "topk-ef-0.001": "Top-K 0.1% + EF",
     "topk-noef-0.001": "Top-K 0.1%, no EF",
+    "topk-ef-0.001-warmup": "Top-K 0.1% + EF, DGC warm-up (4 epochs)",
+    "fp16": "fp16 (DDP fp16 hook)",
+    "bf16": "bf16 (DDP bf16 hook)",
+    "powersgd-r1": "PowerSGD r=1 + EF",
+    "powersgd-r2": "PowerSGD r=2 + EF",
+    "powersgd-r4": "PowerSGD r=4 + EF",
+    "powersgd-r1-noef": "PowerSGD r=1, no EF",
+    "powersgd-r2-noef": "PowerSGD r=2, no EF",
+    "powersgd-r4-noef": "PowerSGD r=4, no EF",
+    "ef-signsgd": "EF-signSGD",
+    "signsgd-majority": "signSGD majority vote",
+    "qsgd-8bit": "QSGD 8-bit",
+    "qsgd-4bit": "QSGD 4-bit",
+    "qsgd-2bit": "QSGD 2-bit",
 }
 PHASES = ["compute_s", "wait_s", "compress_s", "communicate_s", "decompress_s", "optimizer_s", "data_s"]
 
@@ -71,10 +90,12 @@ def nets_of(runs):
     return sorted({n for n, _ in runs}, key=lambda n: (n != "loopback", n))
 
 
-def plot_accuracy(runs, out):
+def plot_accuracy(runs, out, configs=TOPK_ORDER, name="accuracy.png"):
+    if not any(c != "dense" and (n, c) in runs for n in nets_of(runs) for c in configs):
+        return
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for net, style in zip(nets_of(runs), ["-", "--", ":"]):
-        for config in ORDER:
+        for config in configs:
             run = runs.get((net, config))
             if not run:
                 continue
@@ -82,7 +103,7 @@ def plot_accuracy(runs, out):
             acc = [100 * float(r["test_accuracy"]) for r in run["epochs"]]
             mb = [int(r["bytes_sent_cumulative"]) / 1e6 for r in run["epochs"]]
             label = f"{LABEL[config]} ({net})"
-            color = f"C{ORDER.index(config)}"  # one colour per configuration, one line style per network
+            color = plt.cm.tab20(configs.index(config) % 20)  # one colour per configuration, one line style per network
             axes[0].plot(ep, acc, style, color=color, marker="o", ms=3, label=label)
             if net == "loopback":
                 axes[1].plot(mb, acc, style, color=color, marker="o", ms=3, label=LABEL[config])
@@ -101,13 +122,13 @@ def plot_accuracy(runs, out):
     for ax in axes:
         ax.set_ylim(bottom=max(0, ax.get_ylim()[0]))
     fig.tight_layout()
-    fig.savefig(os.path.join(out, "accuracy.png"), dpi=120)
+    fig.savefig(os.path.join(out, name), dpi=120)
     plt.close(fig)
 
 
 def plot_loss(runs, out):
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for config in ORDER:
+    for config in TOPK_ORDER:
         run = runs.get(("loopback", config))
         if not run:
             continue
@@ -115,7 +136,7 @@ def plot_loss(runs, out):
         window = 50
         smooth = [sum(loss[max(0, i - window + 1): i + 1]) / len(loss[max(0, i - window + 1): i + 1])
                   for i in range(len(loss))]
-        ax.plot(range(1, len(loss) + 1), smooth, color=f"C{ORDER.index(config)}", label=LABEL[config], lw=1)
+        ax.plot(range(1, len(loss) + 1), smooth, color=f"C{TOPK_ORDER.index(config)}", label=LABEL[config], lw=1)
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (rank 0, mean of 50 steps)")
     ax.set_yscale("log")
@@ -254,6 +275,7 @@ def main():
         sys.stderr.write(f"plot_training.py: no runs under {out}/runs\n")
         return 2
     plot_accuracy(runs, out)
+    plot_accuracy(runs, out, BASELINE_ORDER, "accuracy_baselines.png")
     plot_loss(runs, out)
     plot_breakdown(runs, out)
     with open(os.path.join(out, "table.md"), "w") as f:

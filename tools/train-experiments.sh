@@ -31,7 +31,23 @@ declare -A SETS=(
   [topk-ef-0.001]="--set compression.method=topk --set compression.ratio=0.001 --set compression.error_feedback=true"
   [topk-ef-mc-0.01]="--set compression.method=topk --set compression.ratio=0.01 --set compression.error_feedback=true --set compression.momentum_correction=true"
   [topk-noef-0.001]="--set compression.method=topk --set compression.ratio=0.001 --set compression.error_feedback=false"
+  [topk-ef-0.001-warmup]="--set compression.method=topk --set compression.ratio=0.001 --set compression.warmup_epochs=4"
+  [fp16]="--set compression.method=fp16"
+  [bf16]="--set compression.method=bf16"
+  [powersgd-r1]="--set compression.method=powersgd --set compression.rank=1"
+  [powersgd-r2]="--set compression.method=powersgd --set compression.rank=2"
+  [powersgd-r4]="--set compression.method=powersgd --set compression.rank=4"
+  [powersgd-r1-noef]="--set compression.method=powersgd --set compression.rank=1 --set compression.error_feedback=false"
+  [powersgd-r2-noef]="--set compression.method=powersgd --set compression.rank=2 --set compression.error_feedback=false"
+  [powersgd-r4-noef]="--set compression.method=powersgd --set compression.rank=4 --set compression.error_feedback=false"
+  [ef-signsgd]="--set compression.method=signsgd"
+  [signsgd-majority]="--set compression.method=signsgd --set compression.majority_vote=true"
+  [qsgd-8bit]="--set compression.method=qsgd --set compression.bits=8"
+  [qsgd-4bit]="--set compression.method=qsgd --set compression.bits=4"
+  [qsgd-2bit]="--set compression.method=qsgd --set compression.bits=2"
 )
+# The methods practitioners compare against (issue 12): ONLY="$BASELINES" runs just those.
+BASELINES="fp16 bf16 powersgd-r1 powersgd-r2 powersgd-r4 powersgd-r1-noef powersgd-r2-noef powersgd-r4-noef ef-signsgd signsgd-majority qsgd-8bit qsgd-4bit qsgd-2bit topk-ef-0.001-warmup"
 NAMES=${ONLY:-"dense topk-ef-0.01 topk-ef-mc-0.01 topk-ef-0.1 topk-ef-0.001 topk-noef-0.001"}
 
 for name in $NAMES; do

@@ -2,6 +2,7 @@
 #include "train/loop/gradient_exchange.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace gcsim::train {
@@ -87,6 +88,11 @@ GradientExchange::GradientExchange(comm::Communicator& comm, const CompressionSp
     g.last = i + 1;
   }
   codec_ = m.codec(spec_, segments_, buckets_, total);
+}
+
+double GradientExchange::warmup_density(const CompressionSpec& spec, int epoch) {
+  if (epoch >= spec.warmup_epochs) return spec.ratio;
+  return std::max(spec.ratio, std::pow(0.25, epoch + 1));
 }
 
 std::span<float> GradientExchange::residual() {

@@ -60,6 +60,10 @@ class GradientExchange {
   std::span<const float> local_momentum() const { return codec_->local_momentum(); }
   // The momentum factor m of momentum correction (the optimizer's; set by the trainer).
   void set_momentum(double m) { codec_->set_momentum(m); }
+  // DGC's sparsity warm-up: the density for epoch `epoch` (0-based), max(ratio,
+  // 0.25^(epoch+1)) while epoch < warmup_epochs, else ratio.
+  static double warmup_density(const CompressionSpec& spec, int epoch);
+  void set_density(double rho) { codec_->set_density(rho); }
 
  private:
   comm::Communicator& comm_;

@@ -177,6 +177,8 @@ RunResult Trainer::run(TrainObserver* observer) {
   std::vector<float> images;
   std::vector<std::uint8_t> labels;
   for (int epoch = start_epoch; epoch < epochs; ++epoch) {
+    if (config_.scenario.compression.warmup_epochs > 0)
+      exchange_->set_density(GradientExchange::warmup_density(config_.scenario.compression, epoch));
     double epoch_s = 0.0;
     for (int step = (epoch == start_epoch ? start_step : 0); step < steps_per_epoch; ++step) {
       if (options_.stop_after >= 0 && global_step >= static_cast<std::uint64_t>(options_.stop_after)) {
