@@ -112,12 +112,12 @@ class PowerSgdCodec final : public Codec {
     comm::Communicator& comm = ctx.comm;
     const float inv_p = 1.0f / static_cast<float>(comm.size());
     const std::size_t n = g.size();
-    ctx.stats.entries_sent += sp.u_size + sp.p_size + sp.q_size;
     {
       PhaseTimer t(ctx.stats.compress_s);
       reject_non_finite(g, ctx.where + "gradient of " + st.name);
     }
     if (ctx.step < static_cast<std::uint64_t>(spec_.start_iter)) {  // PyTorch's start_powerSGD_iter
+      ctx.stats.entries_sent += n;
       {
         PhaseTimer t(ctx.stats.communicate_s);
         comm.allreduce_sum(g.data(), n);
@@ -126,6 +126,7 @@ class PowerSgdCodec final : public Codec {
       for (float& v : g) v *= inv_p;
       return;
     }
+    ctx.stats.entries_sent += sp.u_size + sp.p_size + sp.q_size;
     float* e = spec_.error_feedback ? residual_.data() + st.offset : nullptr;
     {
       PhaseTimer t(ctx.stats.compress_s);

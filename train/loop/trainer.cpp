@@ -44,7 +44,7 @@ std::string Trainer::fingerprint_text(const TrainConfig& c) {
   // Options of the newer methods (the string above is what older checkpoints hold).
   for (std::string_view key : compress::method(s.compression.method).options()) {
     if (key == "ratio" || key == "index_bytes" || key == "error_feedback" || key == "momentum_correction" ||
-        key == "granularity" || key == "exchange")
+        key == "granularity" || key == "exchange" || (key == "warmup_epochs" && s.compression.warmup_epochs == 0))
       continue;
     o << ';' << key << '=';
     std::visit([&](const auto& v) { o << v; }, option_value(s.compression, key));
