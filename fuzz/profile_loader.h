@@ -1,8 +1,12 @@
 // Fuzz property of the profile loader (config/profile_loader.h): any text
-// either becomes a Profile holding every kernel op or is rejected with
+// either becomes a Profile holding every required kernel op (and optional
+// ones only from sim/profile.h's op:: names) or is rejected with
 // gcsim::InputError -- never another exception, a crash, a sanitizer report
 // or a hang.
 #pragma once
+
+#include <set>
+#include <string>
 
 #include "config/input_error.h"
 #include "config/profile_loader.h"
@@ -14,7 +18,17 @@ inline bool profile_loader(const std::uint8_t* data, std::size_t size) {
   const std::string path = Sandbox::get().write("profile.toml", data, size);
   try {
     const Profile p = load_profile(path);
-    if (p.kernels.size() != 7) throw PropertyViolation("profile_loader: accepted a profile without every kernel op");
+    for (const char* required : {op::topk, op::ef_topk, op::randomk, op::threshold, op::pack, op::scatter_add,
+                                 op::optimizer})
+      if (p.kernels.count(required) == 0)
+        throw PropertyViolation("profile_loader: accepted a profile without every required kernel op");
+    for (const auto& [name, cost] : p.kernels) {
+      static const std::set<std::string> known = {op::topk,      op::ef_topk,     op::randomk,       op::threshold,
+                                                  op::pack,      op::scatter_add, op::optimizer,     op::cast,
+                                                  op::ef_sign,   op::sign_decode, op::qsgd_quantize, op::qsgd_dequantize,
+                                                  op::matmul,    op::orthogonalize};
+      if (known.count(name) == 0) throw PropertyViolation("profile_loader: accepted an unknown kernel op " + name);
+    }
     return true;
   } catch (const InputError&) {
     return false;
