@@ -42,43 +42,35 @@ InProcessComm::InProcessComm(std::shared_ptr<InProcessHub> hub, int rank) : hub_
   if (rank < 0 || rank >= hub_->size()) throw std::invalid_argument("InProcessComm: rank out of range");
 }
 
-// Three phases: publish the input, read everyone's (into scratch), write back.
-void InProcessComm::allreduce_sum(float* data, std::size_t n) {
+// Three phases: publish the input, read everyone's (into scratch, summed in
+// rank order with `add`), write back.
+template <class T, class Add>
+void InProcessComm::allreduce_in_rank_order(T* data, std::size_t n, std::vector<T>& scratch, Add add) {
   const int p = size();
   hub_->inputs_[rank_] = data;
   hub_->sizes_[rank_] = n;
   hub_->arrive_and_wait("allreduce");
   for (int r = 0; r < p; ++r)
     if (hub_->sizes_[r] != n) throw CommError("allreduce: ranks passed different lengths");
-  scratch_.assign(static_cast<const float*>(hub_->inputs_[0]), static_cast<const float*>(hub_->inputs_[0]) + n);
+  scratch.assign(static_cast<const T*>(hub_->inputs_[0]), static_cast<const T*>(hub_->inputs_[0]) + n);
   for (int r = 1; r < p; ++r) {
-    const auto* in = static_cast<const float*>(hub_->inputs_[r]);
-    for (std::size_t i = 0; i < n; ++i) scratch_[i] += in[i];
+    const auto* in = static_cast<const T*>(hub_->inputs_[r]);
+    for (std::size_t i = 0; i < n; ++i) scratch[i] = add(scratch[i], in[i]);
   }
   hub_->arrive_and_wait("allreduce");
-  std::memcpy(data, scratch_.data(), n * sizeof(float));
+  std::memcpy(data, scratch.data(), n * sizeof(T));
   hub_->arrive_and_wait("allreduce");
-  bytes_sent_ += ring_allreduce_bytes(n, p, rank_);
+  bytes_sent_ += ring_allreduce_bytes(n, p, rank_, sizeof(T));
 }
 
+void InProcessComm::allreduce_sum(float* data, std::size_t n) {
+  allreduce_in_rank_order(data, n, scratch_, [](float a, float b) { return a + b; });
+}
+
+// Each addition rounded in the format, as every partial sum of a ring is.
 void InProcessComm::allreduce_sum_half(std::uint16_t* data, std::size_t n, kernels::HalfFormat format) {
-  const int p = size();
-  hub_->inputs_[rank_] = data;
-  hub_->sizes_[rank_] = n;
-  hub_->arrive_and_wait("allreduce");
-  for (int r = 0; r < p; ++r)
-    if (hub_->sizes_[r] != n) throw CommError("allreduce: ranks passed different lengths");
-  // Rank order, each addition rounded in the format (as every partial sum of a ring is).
-  half_scratch_.assign(static_cast<const std::uint16_t*>(hub_->inputs_[0]),
-                       static_cast<const std::uint16_t*>(hub_->inputs_[0]) + n);
-  for (int r = 1; r < p; ++r) {
-    const auto* in = static_cast<const std::uint16_t*>(hub_->inputs_[r]);
-    for (std::size_t i = 0; i < n; ++i) half_scratch_[i] = kernels::half_sum(half_scratch_[i], in[i], format);
-  }
-  hub_->arrive_and_wait("allreduce");
-  std::memcpy(data, half_scratch_.data(), n * sizeof(std::uint16_t));
-  hub_->arrive_and_wait("allreduce");
-  bytes_sent_ += ring_allreduce_bytes(n, p, rank_, sizeof(std::uint16_t));
+  allreduce_in_rank_order(data, n, half_scratch_,
+                          [format](std::uint16_t a, std::uint16_t b) { return kernels::half_sum(a, b, format); });
 }
 
 void InProcessComm::gather_posted(const std::vector<std::size_t>& counts, std::vector<std::uint8_t>& out) const {

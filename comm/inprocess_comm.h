@@ -63,6 +63,9 @@ class InProcessComm final : public Communicator {
   void gather_posted(const std::vector<std::size_t>& counts, std::vector<std::uint8_t>& out) const;
   std::shared_ptr<InProcessHub> hub_;
   int rank_;
+  template <class T, class Add>
+  void allreduce_in_rank_order(T* data, std::size_t n, std::vector<T>& scratch, Add add);
+
   std::vector<float> scratch_;
   std::vector<std::uint16_t> half_scratch_;
 };

@@ -84,4 +84,12 @@ class Codec {
 // Throws kernels::NonFiniteError(what, count) when g holds NaN or Inf.
 void reject_non_finite(std::span<const float> g, const std::string& what);
 
+// Each bucket's name (its first segment's), for error messages.
+std::vector<std::string> bucket_names(const std::vector<Segment>& segments, const std::vector<BucketLayout>& buckets);
+
+// Allgather of one message of `bytes` bytes from every rank (all the same
+// size, so the byte counts are not exchanged): out holds rank 0's, then rank 1's, ...
+void allgather_equal(comm::Communicator& comm, const void* data, std::size_t bytes, std::vector<std::size_t>& counts,
+                     std::vector<std::uint8_t>& out);
+
 }  // namespace gcsim::compress

@@ -46,9 +46,7 @@ class Dense final : public Method {
   }
   std::unique_ptr<Codec> codec(const CompressionSpec&, const std::vector<Segment>& segments,
                                const std::vector<BucketLayout>& buckets, std::size_t) const override {
-    std::vector<std::string> names;
-    for (const BucketLayout& b : buckets) names.push_back(segments[b.first].name);
-    return std::make_unique<DenseCodec>(std::move(names));
+    return std::make_unique<DenseCodec>(bucket_names(segments, buckets));
   }
 };
 

@@ -74,13 +74,9 @@ class HalfPrecision final : public Method {
 
   std::unique_ptr<Codec> codec(const CompressionSpec&, const std::vector<Segment>& segments,
                                const std::vector<BucketLayout>& buckets, std::size_t) const override {
-    std::vector<std::string> names;
     std::size_t max_bucket = 0;
-    for (const BucketLayout& b : buckets) {
-      names.push_back(segments[b.first].name);
-      max_bucket = std::max(max_bucket, b.size);
-    }
-    return std::make_unique<HalfCodec>(format_, std::move(names), max_bucket);
+    for (const BucketLayout& b : buckets) max_bucket = std::max(max_bucket, b.size);
+    return std::make_unique<HalfCodec>(format_, bucket_names(segments, buckets), max_bucket);
   }
 
  private:

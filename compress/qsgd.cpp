@@ -30,7 +30,7 @@ std::size_t message_bytes(std::size_t n, int bits) { return 4 + kernels::qsgd_by
 class QsgdCodec final : public Codec {
  public:
   QsgdCodec(int bits, const std::vector<Segment>& segments, const std::vector<BucketLayout>& buckets) : bits_(bits) {
-    for (const BucketLayout& b : buckets) names_.push_back(segments[b.first].name);
+    names_ = bucket_names(segments, buckets);
   }
 
   void exchange(std::size_t b, std::span<float> g, ExchangeContext& ctx) override {
@@ -53,8 +53,7 @@ class QsgdCodec final : public Codec {
     ctx.stats.entries_sent += n;
     {
       PhaseTimer t(ctx.stats.communicate_s);
-      counts_.assign(static_cast<std::size_t>(ctx.comm.size()), bytes);
-      ctx.comm.allgatherv_known(wire_.data(), bytes, counts_, gathered_);
+      allgather_equal(ctx.comm, wire_.data(), bytes, counts_, gathered_);
     }
     PhaseTimer t(ctx.stats.decompress_s);
     std::fill(g.begin(), g.end(), 0.0f);

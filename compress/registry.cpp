@@ -59,6 +59,18 @@ void reject_non_finite(std::span<const float> g, const std::string& what) {
   if (bad > 0) throw kernels::NonFiniteError(what, bad);
 }
 
+std::vector<std::string> bucket_names(const std::vector<Segment>& segments, const std::vector<BucketLayout>& buckets) {
+  std::vector<std::string> names;
+  for (const BucketLayout& b : buckets) names.push_back(segments[b.first].name);
+  return names;
+}
+
+void allgather_equal(comm::Communicator& comm, const void* data, std::size_t bytes, std::vector<std::size_t>& counts,
+                     std::vector<std::uint8_t>& out) {
+  counts.assign(static_cast<std::size_t>(comm.size()), bytes);
+  comm.allgatherv_known(data, bytes, counts, out);
+}
+
 }  // namespace gcsim::compress
 
 namespace gcsim {

@@ -53,10 +53,9 @@ class SignCodec final : public Codec {
   SignCodec(const CompressionSpec& spec, const std::vector<Segment>& segments, const std::vector<BucketLayout>& buckets,
             std::size_t total)
       : vote_(spec.majority_vote), ef_(spec.error_feedback && !spec.majority_vote),
-        residual_(ef_ ? total : 0, 0.0f) {
+        residual_(ef_ ? total : 0, 0.0f), names_(bucket_names(segments, buckets)) {
     for (const BucketLayout& b : buckets) {
       tensors_.push_back(tensor_spans(segments, b));
-      names_.push_back(segments[b.first].name);
       offsets_.push_back(b.offset);
     }
   }
@@ -87,8 +86,7 @@ class SignCodec final : public Codec {
     ctx.stats.entries_sent += g.size();
     {
       PhaseTimer t(ctx.stats.communicate_s);
-      counts_.assign(static_cast<std::size_t>(ctx.comm.size()), bytes);
-      ctx.comm.allgatherv_known(wire_.data(), bytes, counts_, gathered_);
+      allgather_equal(ctx.comm, wire_.data(), bytes, counts_, gathered_);
     }
     PhaseTimer t(ctx.stats.decompress_s);
     const int P = ctx.comm.size();

@@ -174,8 +174,7 @@ class SparseCodec final : public Codec {
     if (u) {
       const auto m = static_cast<float>(momentum_);
       for (std::size_t i = 0; i < n; ++i) u[i] = m * u[i] + g[i];
-      const auto bad = static_cast<std::size_t>(std::count_if(u, u + n, [](float v) { return !std::isfinite(v); }));
-      if (bad > 0) throw kernels::NonFiniteError("momentum correction", bad);
+      reject_non_finite({u, n}, "momentum correction");
       g = u;
     }
     const std::size_t k = spec_.error_feedback
