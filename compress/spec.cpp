@@ -17,6 +17,7 @@ OptionValue option_value(const CompressionSpec& s, std::string_view key) {
   if (key == "min_compression_rate") return s.min_compression_rate;
   if (key == "majority_vote") return s.majority_vote;
   if (key == "bits") return std::int64_t{s.bits};
+  if (key == "chunk") return s.chunk;
   if (key == "warmup_epochs") return std::int64_t{s.warmup_epochs};
   throw std::logic_error("option_value: no compression option '" + std::string(key) + "'");
 }

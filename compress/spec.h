@@ -39,6 +39,7 @@ struct CompressionSpec {
   bool majority_vote = false;    // Bernstein et al. 2018: elect the sign, no error feedback
   // qsgd
   int bits = 8;                  // 2, 4 or 8 bits per element (sign + level)
+  std::int64_t chunk = 0;        // entries per norm (the paper's bucket size d); 0: one per bucket
 };
 
 const char* to_string(Granularity);

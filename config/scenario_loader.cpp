@@ -41,6 +41,7 @@ constexpr std::int64_t kFatTreeSwitches = 1'000'000;  // nodes per leaf, spines
 constexpr std::int64_t kBatch = 100'000'000;
 constexpr std::int64_t kIterations = 1'000'000'000;
 constexpr std::int64_t kCompressionRank = 1'000'000;  // PowerSGD's r
+constexpr std::int64_t kQsgdChunk = std::int64_t{1} << 40;  // QSGD's entries per norm
 constexpr std::int64_t kStartIter = 1'000'000'000;    // PowerSGD's start_iter
 }  // namespace bound
 
@@ -214,7 +215,7 @@ ComputeSpec read_compute(const TableReader& c, const Profile& profile) {
 CompressionSpec read_compression(const TableReader& c) {
   c.reject_unknown({"method", "ratio", "index_bytes", "error_feedback", "momentum_correction", "granularity",
                     "exchange", "rank", "start_iter", "warm_start", "min_compression_rate", "majority_vote", "bits",
-                    "warmup_epochs"});
+                    "chunk", "warmup_epochs"});
   CompressionSpec s;
   // Keys a method does not read are accepted (a sweep may set ratio for every
   // point of a method axis); the config hash and outputs name only the
@@ -243,6 +244,7 @@ CompressionSpec read_compression(const TableReader& c) {
   const std::int64_t bits = c.integer("bits", 8);
   if (bits != 2 && bits != 4 && bits != 8) c.fail("bits", "must be 2, 4 or 8 (got " + std::to_string(bits) + ")");
   s.bits = static_cast<int>(bits);
+  s.chunk = int_in_range(c, "chunk", 0, bound::kQsgdChunk, 0);
   if (auto e = m.validate(s)) c.fail(e->key, e->message);
   return s;
 }

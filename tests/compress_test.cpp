@@ -231,6 +231,54 @@ TEST_CASE("qsgd: the exchange is the average of every rank's decoded codes - the
   }
 }
 
+TEST_CASE("qsgd chunks: one norm per d entries bounds each entry by its own chunk - chunk >= n is chunk 0's bits", "[compress]") {
+  const int P = 3;
+  const std::size_t d = 16;
+  for (int bits : {2, 4, 8}) {
+    INFO("bits " << bits);
+    CompressionSpec spec = spec_of("qsgd");
+    spec.bits = bits;
+    spec.chunk = static_cast<std::int64_t>(d);
+    const auto a = run(P, spec, 2);
+    check_identical_on_all_ranks(a);
+    const int s = kernels::qsgd_levels(bits);
+    // Chunk c = [c d, min((c + 1) d, n)) of the 146 entries (the last one has 2).
+    double loose = 0.0, tight = 0.0;
+    for (std::size_t at = 0; at < kTotal; at += d) {
+      const std::size_t end = std::min(at + d, kTotal);
+      double bound = 0.0;
+      for (int r = 0; r < P; ++r) {
+        double norm = 0.0;
+        for (std::size_t i = at; i < end; ++i) norm += static_cast<double>(gradient(r, 0)[i]) * gradient(r, 0)[i];
+        bound += std::sqrt(norm) / P;
+      }
+      for (std::size_t i = at; i < end; ++i) {
+        double exact = 0.0;
+        for (int r = 0; r < P; ++r) exact += gradient(r, 0)[i] / P;
+        REQUIRE(std::abs(a[0].out[0][i]) <= bound * (1 + 1e-6));
+        REQUIRE(std::abs(a[0].out[0][i] - exact) <= bound / s * (1 + 1e-6));
+        tight += std::abs(a[0].out[0][i] - exact);
+      }
+    }
+    // Against one norm per bucket, the chunked codes are closer to the mean on the whole.
+    CompressionSpec whole = spec;
+    whole.chunk = 0;
+    const auto w = run(P, whole, 1);
+    for (std::size_t i = 0; i < kTotal; ++i) {
+      double exact = 0.0;
+      for (int r = 0; r < P; ++r) exact += gradient(r, 0)[i] / P;
+      loose += std::abs(w[0].out[0][i] - exact);
+    }
+    CHECK(tight < loose);
+    // A chunk as long as the bucket is the unchunked format, bit for bit.
+    CompressionSpec one = spec;
+    one.chunk = 160;
+    const auto o = run(P, one, 1);
+    CHECK(o[0].out[0] == w[0].out[0]);
+    CHECK(o[0].bytes[0] == w[0].bytes[0]);
+  }
+}
+
 TEST_CASE("powersgd: a rank-r gradient shared by all ranks is reproduced and leaves no residual", "[compress]") {
   // M = u v^T on every rank (rank 1) in the (6 x 20) tensor; the biases and the (5 x 3)
   // matrix, which rank 1 would not shrink enough (min_compression_rate 2: 8 * 2 >= 15),
@@ -296,10 +344,13 @@ TEST_CASE("every method's codec sends exactly the bytes its plan prices", "[comp
   // ring_allreduce_bytes(B / e); an allgather of B bytes per rank sends (P - 1) B.
   for (const std::string& name : compress::method_names()) {
     if (name == "threshold") continue;  // its k varies per rank (and it exchanges the counts first)
-    for (int P : {2, 3, 5}) {
+    for (int P : {2, 3, 5})
+    for (std::int64_t chunk : {0, 8}) {
+      if (chunk != 0 && name != "qsgd") continue;
       CompressionSpec spec = spec_of(name);
       spec.rank = 2;
-      INFO(name << " P = " << P);
+      spec.chunk = chunk;
+      INFO(name << " P = " << P << " chunk " << chunk);
       const auto runs = run(P, spec, 2);
       const compress::BucketPlan plan = compress::method(name).plan(spec, layers_of(two_layers()), P);
       for (int r = 0; r < P; ++r) {

@@ -367,6 +367,8 @@ TEST_CASE("sweep axes over the new keys", "[config][sweep]") {
 TEST_CASE("compression options of the newer methods are checked where they are read", "[config]") {
   const std::string base = replace(kValid, "method = \"topk\"", "method = \"qsgd\"");
   CHECK(contains(error_of(base, {"compression.bits=3"}), "bits: must be 2, 4 or 8 (got 3)"));
+  CHECK(contains(error_of(base, {"compression.chunk=12"}), "chunk: must be 0 (one norm per bucket) or a multiple of 8"));
+  CHECK(contains(error_of(base, {"compression.chunk=-8"}), "chunk: must be"));
   CHECK(contains(error_of(base, {"compression.rank=0"}), "rank: must be >= 1"));
   CHECK(contains(error_of(base, {"compression.start_iter=-1"}), "start_iter: must be >= 0"));
   CHECK(contains(error_of(base, {"compression.min_compression_rate=0"}), "min_compression_rate: must be in (0, 1e6]"));

@@ -4,10 +4,12 @@
     plot_training.py OUT_DIR [--gcsim PATH [--profile PROFILE.toml]]
 
 Reads OUT_DIR/runs/<net>-<config>/{epochs.csv,steps-rank0.csv,summary.json}
-(net: loopback or shaped<R>; config: dense, topk-ef-<rho>, topk-noef-<rho>)
-and OUT_DIR/runs/<net>-<config>.netstats.csv (tools/netem.sh --stats), and
-writes OUT_DIR/accuracy.png (vs epoch and vs bytes sent), loss.png,
-step_breakdown.png and table.md. With --gcsim, it also asks `gcsim simulate`
+(net: loopback or shaped<R>; config: a name of tools/train-experiments.sh's SETS),
+OUT_DIR/runs/<net>-<config>.netstats.csv (tools/netem.sh --stats) and the
+seed runs OUT_DIR/seeds/loopback-<config>-seed<N>/, and writes
+OUT_DIR/accuracy.png and accuracy_baselines.png (vs epoch and vs bytes sent),
+loss.png, step_breakdown.png (Top-K runs), step_breakdown_baselines.png (the
+shaped runs of the other methods), table.md and seeds.md. With --gcsim, it also asks `gcsim simulate`
 to predict each shaped run (same scenario and compression, the run's measured
 compute time, the shaped rate) and writes prediction.md: measured vs
 predicted communication per step, with the scenario's profile and, given
@@ -18,6 +20,7 @@ import csv
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 
@@ -30,7 +33,7 @@ TOPK_ORDER = ["dense", "topk-ef-0.1", "topk-ef-0.01", "topk-ef-mc-0.01", "topk-e
 # The methods practitioners compare against (tools/train-experiments.sh BASELINES), with dense.
 BASELINE_ORDER = ["dense", "fp16", "bf16", "powersgd-r1", "powersgd-r2", "powersgd-r4", "powersgd-r1-noef",
                   "powersgd-r2-noef", "powersgd-r4-noef", "ef-signsgd", "signsgd-majority", "qsgd-8bit", "qsgd-4bit",
-                  "qsgd-2bit", "topk-ef-0.001-warmup"]
+                  "qsgd-2bit", "qsgd-4bit-d512", "qsgd-2bit-d512", "topk-ef-0.001-warmup"]
 ORDER = TOPK_ORDER + [c for c in BASELINE_ORDER if c not in TOPK_ORDER]
 LABEL = {
     "dense": "dense (ring allreduce)",
@@ -53,6 +56,8 @@ LABEL = {
     "qsgd-8bit": "QSGD 8-bit",
     "qsgd-4bit": "QSGD 4-bit",
     "qsgd-2bit": "QSGD 2-bit",
+    "qsgd-4bit-d512": "QSGD 4-bit, d=512",
+    "qsgd-2bit-d512": "QSGD 2-bit, d=512",
 }
 PHASES = ["compute_s", "wait_s", "compress_s", "communicate_s", "decompress_s", "optimizer_s", "data_s"]
 
@@ -62,9 +67,11 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
-def load_runs(out):
+def load_runs(out, sub="runs"):
     runs = {}
-    root = os.path.join(out, "runs")
+    root = os.path.join(out, sub)
+    if not os.path.isdir(root):
+        return runs
     for name in sorted(os.listdir(root)):
         d = os.path.join(root, name)
         if not os.path.isdir(d) or not os.path.exists(os.path.join(d, "summary.json")):
@@ -148,8 +155,9 @@ def plot_loss(runs, out):
     plt.close(fig)
 
 
-def plot_breakdown(runs, out):
-    keys = [(n, c) for n in nets_of(runs) for c in TOPK_ORDER if (n, c) in runs]  # the runs timed alone on the VM
+def plot_breakdown(runs, out, keys=None, name="step_breakdown.png"):
+    if keys is None:
+        keys = [(n, c) for n in nets_of(runs) for c in TOPK_ORDER if (n, c) in runs]  # the runs timed alone on the VM
     if not keys:
         return
     fig, ax = plt.subplots(figsize=(max(7, 1.1 * len(keys)), 4.8))
@@ -165,7 +173,7 @@ def plot_breakdown(runs, out):
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(os.path.join(out, "step_breakdown.png"), dpi=120)
+    fig.savefig(os.path.join(out, name), dpi=120)
     plt.close(fig)
 
 
@@ -201,6 +209,55 @@ def table(runs):
     return "\n".join(lines) + "\n"
 
 
+def compression_sets(summary):
+    """The run's [compression] settings as --set arguments: every compression.* --set of its command
+    (rank, bits, chunk ... as it ran), or, for a summary without one, method, ratio and error feedback."""
+    words = shlex.split(summary.get("command", ""))
+    sets = [w for a, w in zip(words, words[1:]) if a == "--set" and w.startswith("compression.")]
+    if sets:
+        return sets
+    return [f"compression.method={summary['method']}", f"compression.ratio={summary['ratio']}",
+            f"compression.error_feedback={'true' if summary['error_feedback'] else 'false'}"]
+
+
+def seed_table(runs, seeds):
+    """Final accuracy per seed (seed 1 = the loopback run, seeds 2.. = OUT_DIR/seeds/loopback-CONFIG-seedN),
+    the Δ against dense's run of the same seed, and mean ± sd over the seeds a configuration has."""
+    acc = {}
+    for (net, config), run in runs.items():
+        if net == "loopback":
+            acc.setdefault(config, {})[1] = 100 * run["summary"]["final_test_accuracy"]
+    for (net, name), run in seeds.items():
+        m = re.fullmatch(r"(.+)-seed(\d+)", name)
+        if net == "loopback" and m:
+            acc.setdefault(m.group(1), {})[int(m.group(2))] = 100 * run["summary"]["final_test_accuracy"]
+    dense = acc.get("dense", {})
+    all_seeds = sorted({k for a in acc.values() for k in a})
+    lines = ["| run | " + " | ".join(f"seed {k}" for k in all_seeds) + " | mean ± sd | mean Δ vs dense (same seeds) |",
+             "|---|" + "---|" * len(all_seeds) + "---|---|"]
+    for config in ORDER:
+        a = acc.get(config)
+        if not a or len(a) < 2:
+            continue
+        cells = []
+        for k in all_seeds:
+            if k not in a:
+                cells.append("")
+            elif config != "dense" and k in dense:
+                cells.append(f"{a[k]:.2f} ({a[k] - dense[k]:+.2f})")
+            else:
+                cells.append(f"{a[k]:.2f}")
+        v = list(a.values())
+        mean = sum(v) / len(v)
+        sd = (sum((x - mean) ** 2 for x in v) / (len(v) - 1)) ** 0.5
+        common = [k for k in a if k in dense]
+        delta = ""
+        if config != "dense" and common:
+            delta = f"{sum(a[k] - dense[k] for k in common) / len(common):+.2f} pt ({len(common)} seeds)"
+        lines.append(f"| {LABEL[config]} | " + " | ".join(cells) + f" | {mean:.2f} ± {sd:.2f} % | {delta} |")
+    return "\n".join(lines) + "\n"
+
+
 def simulate(gcsim, scenario, sets):
     cmd = [gcsim, "simulate", scenario, "--format", "json"]
     for x in sets:
@@ -230,9 +287,8 @@ def predictions(runs, gcsim, scenario, profile=None):
         ms = s["mean_step"]
         rate_gbps = float(m.group(1)) / 1000.0
         compute_ms = 1e3 * (ms["compute_s"] + ms["optimizer_s"] + ms["data_s"])
-        sets = [f"compute.forward_backward_ms={compute_ms:.4f}", f"cluster.inter_node.bandwidth_gbps={rate_gbps}",
-                f"compression.method={s['method']}", f"compression.ratio={s['ratio']}",
-                f"compression.error_feedback={'true' if s['error_feedback'] else 'false'}"]
+        sets = [f"compute.forward_backward_ms={compute_ms:.4f}", f"cluster.inter_node.bandwidth_gbps={rate_gbps}"]
+        sets += compression_sets(s)
         pred = simulate(gcsim, scenario, sets)
         cal = simulate(gcsim, scenario, sets + [f"profile={os.path.abspath(profile)}"]) if profile else None
         if pred is None or (profile and cal is None):
@@ -278,8 +334,14 @@ def main():
     plot_accuracy(runs, out, BASELINE_ORDER, "accuracy_baselines.png")
     plot_loss(runs, out)
     plot_breakdown(runs, out)
+    plot_breakdown(runs, out, [(n, c) for n in nets_of(runs) if n != "loopback" for c in BASELINE_ORDER
+                               if (n, c) in runs], "step_breakdown_baselines.png")
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table(runs))
+    seeds = load_runs(out, "seeds")
+    if seeds:
+        with open(os.path.join(out, "seeds.md"), "w") as f:
+            f.write(seed_table(runs, seeds))
     if gcsim:
         scenario = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios", "train",
                                 "fashion-p4.toml")
