@@ -11,8 +11,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "tools", "plot_training.py")
 
 
-def make_run(root, name, accs, bytes_per_step, step_s):
-    d = os.path.join(root, "runs", name)
+def make_run(root, name, accs, bytes_per_step, step_s, sub="runs"):
+    d = os.path.join(root, sub, name)
     os.makedirs(d)
     with open(os.path.join(d, "epochs.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -87,6 +87,46 @@ class PlotTraining(unittest.TestCase):
                                capture_output=True, text=True)
             self.assertEqual(r.returncode, 2)
             self.assertIn("no such file", r.stderr)
+
+    def test_predictions_take_the_compression_sets_of_the_command(self):
+        with tempfile.TemporaryDirectory() as root:
+            make_run(root, "shaped100-powersgd-r1", [0.84], 14_808, 0.04)
+            summary = os.path.join(root, "runs", "shaped100-powersgd-r1", "summary.json")
+            s = json.load(open(summary))
+            s.update(method="powersgd", ratio=0.01, error_feedback=False,
+                     command="gcsim train x.toml --set compression.method=powersgd --set compression.rank=1 "
+                             "--set compression.error_feedback=false --set training.epochs=1 --out d")
+            json.dump(s, open(summary, "w"))
+            fake = os.path.join(root, "fake-gcsim")
+            log = os.path.join(root, "calls.txt")
+            with open(fake, "w") as f:
+                f.write(f"#!{sys.executable}\nimport json, sys\nopen({log!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+                        "print(json.dumps({'exposed_comm_s': 0.004, 'exposed_compression_s': 0.0,"
+                        " 'iteration_time_s': 0.03, 'bytes_sent_per_worker': 14808}))\n")
+            os.chmod(fake, 0o755)
+            r = subprocess.run([sys.executable, SCRIPT, root, "--gcsim", fake], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            call = open(log).read()
+            for want in ["compression.method=powersgd", "compression.rank=1", "compression.error_feedback=false"]:
+                self.assertIn(want, call)
+            self.assertNotIn("training.epochs", call)
+            self.assertNotIn("compression.ratio", call)
+
+    def test_seed_table_means_and_deltas_against_the_same_seeds(self):
+        with tempfile.TemporaryDirectory() as root:
+            make_run(root, "loopback-dense", [0.90], 1_200_000, 0.05)
+            make_run(root, "loopback-fp16", [0.91], 600_000, 0.05)
+            make_run(root, "loopback-dense-seed2", [0.92], 1_200_000, 0.05, sub="seeds")
+            make_run(root, "loopback-fp16-seed2", [0.89], 600_000, 0.05, sub="seeds")
+            make_run(root, "loopback-fp16-seed3", [0.90], 600_000, 0.05, sub="seeds")
+            r = subprocess.run([sys.executable, SCRIPT, root], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            rows = open(os.path.join(root, "seeds.md")).read().splitlines()
+            self.assertIn("| seed 1 | seed 2 | seed 3 |", rows[0])
+            self.assertIn("| dense (ring allreduce) | 90.00 | 92.00 |  | 91.00 ± 1.41 % |  |", rows)
+            fp16 = next(line for line in rows if line.startswith("| fp16"))
+            # Seed 3 has no dense run: its accuracy counts in the mean, not in the Δ.
+            self.assertIn("| 91.00 (+1.00) | 89.00 (-3.00) | 90.00 | 90.00 ± 1.00 % | -1.00 pt (2 seeds) |", fp16)
 
     def test_no_runs_is_an_error(self):
         with tempfile.TemporaryDirectory() as root:
