@@ -10,6 +10,19 @@ void Communicator::check_known_counts(std::size_t bytes, const std::vector<std::
     throw std::invalid_argument(name() + " allgatherv_known: counts do not match the ranks or this rank's bytes");
 }
 
+void Communicator::check_peer(const char* op, int peer) const {
+  if (peer < 0 || peer >= size() || peer == rank())
+    throw std::invalid_argument(name() + " " + op + ": peer " + std::to_string(peer) + " is not another rank of " +
+                                std::to_string(size()));
+}
+
+void Communicator::sendrecv_sized(int peer, const void* out, std::size_t out_bytes, std::vector<std::uint8_t>& in) {
+  std::uint64_t mine = out_bytes, theirs = 0;
+  sendrecv(peer, &mine, sizeof mine, &theirs, sizeof theirs);
+  in.resize(static_cast<std::size_t>(theirs));
+  sendrecv(peer, out, out_bytes, in.data(), in.size());
+}
+
 std::uint64_t ring_allreduce_bytes(std::size_t n, int ranks, int rank, std::size_t element_bytes) {
   if (ranks <= 1) return 0;
   // Chunk c holds elements [c n / P, (c + 1) n / P). In the reduce-scatter a

@@ -56,6 +56,20 @@ class Communicator {
 
   virtual void barrier() = 0;
 
+  // Point to point, between two ranks only (the sparse exchanges of
+  // compress/exchange/: gTop-k's tree, recursive doubling). Not collective:
+  // only the two ranks named take part, and both know the size. Messages from
+  // one rank to another arrive in the order sent. send may wait until the
+  // peer has posted the matching recv (Gloo's sends are rendezvous), so two
+  // ranks that both send and receive use sendrecv. A 0-byte message is not sent.
+  virtual void send(int peer, const void* data, std::size_t bytes) = 0;
+  virtual void recv(int peer, void* data, std::size_t bytes) = 0;
+  // Both directions with one peer at once: `out` goes to it, `in` comes from it.
+  virtual void sendrecv(int peer, const void* out, std::size_t out_bytes, void* in, std::size_t in_bytes) = 0;
+  // The same when the peer's size is not known: an 8-byte size goes first
+  // (counted in bytes_sent), then the bytes; `in` is resized to what came.
+  void sendrecv_sized(int peer, const void* out, std::size_t out_bytes, std::vector<std::uint8_t>& in);
+
   // Bytes this rank has put on the wire so far, by the algorithm's schedule
   // (payload only: no TCP/IP headers).
   std::uint64_t bytes_sent() const { return bytes_sent_; }
@@ -64,6 +78,8 @@ class Communicator {
   // allgatherv_known's precondition on this rank's side: one count per rank,
   // and this rank's own equal to `bytes`; throws std::invalid_argument.
   void check_known_counts(std::size_t bytes, const std::vector<std::size_t>& counts) const;
+  // std::invalid_argument unless peer is another rank of this group.
+  void check_peer(const char* op, int peer) const;
 
   std::uint64_t bytes_sent_ = 0;
 };

@@ -12,6 +12,7 @@
 #include <gloo/rendezvous/file_store.h>
 #include <gloo/rendezvous/prefix_store.h>
 #include <gloo/transport/tcp/device.h>
+#include <gloo/transport/unbound_buffer.h>
 
 #include "kernels/half.h"
 
@@ -49,7 +50,9 @@ void sum_halves(void* c, const void* a, const void* b, std::size_t n) {
 
 }  // namespace
 
-GlooComm::GlooComm(int rank, int size, const GlooOptions& options) : rank_(rank), size_(size) {
+GlooComm::GlooComm(int rank, int size, const GlooOptions& options)
+    : rank_(rank), size_(size), timeout_(options.timeout), sent_to_(size > 0 ? size : 0, 0),
+      received_from_(size > 0 ? size : 0, 0) {
   if (size < 1 || rank < 0 || rank >= size) throw std::invalid_argument("GlooComm: bad rank/size");
   // A peer that died closes its sockets: writing to them must be an error
   // (CommError: "lost its peers"), not a SIGPIPE that kills this process too
@@ -155,6 +158,36 @@ void GlooComm::gather_parts(const void* data, std::size_t bytes, const std::vect
   opts.setOutput(out.empty() ? &dummy : out.data(), counts);
   opts.setTag(next_tag());
   gloo::allgatherv(opts);
+}
+
+namespace {
+constexpr std::uint8_t kPointToPointSlot = 0x7f;
+}
+
+void GlooComm::send(int peer, const void* data, std::size_t bytes) { sendrecv(peer, data, bytes, nullptr, 0); }
+
+void GlooComm::recv(int peer, void* data, std::size_t bytes) { sendrecv(peer, nullptr, 0, data, bytes); }
+
+void GlooComm::sendrecv(int peer, const void* out, std::size_t out_bytes, void* in, std::size_t in_bytes) {
+  check_peer("sendrecv", peer);
+  guarded("send/recv", [&] {
+    std::unique_ptr<gloo::transport::UnboundBuffer> rbuf, sbuf;
+    if (in_bytes > 0) {
+      rbuf = context_->createUnboundBuffer(in, in_bytes);
+      rbuf->recv(peer, gloo::Slot::build(kPointToPointSlot, received_from_[peer]++));
+    }
+    if (out_bytes > 0) {
+      sbuf = context_->createUnboundBuffer(const_cast<void*>(out), out_bytes);
+      sbuf->send(peer, gloo::Slot::build(kPointToPointSlot, sent_to_[peer]++));
+    }
+    if (sbuf && !sbuf->waitSend(timeout_))
+      throw CommError("gloo send to rank " + std::to_string(peer) + ": timed out after " +
+                      std::to_string(timeout_.count()) + " ms");
+    if (rbuf && !rbuf->waitRecv(timeout_))
+      throw CommError("gloo recv from rank " + std::to_string(peer) + ": timed out after " +
+                      std::to_string(timeout_.count()) + " ms");
+  });
+  bytes_sent_ += out_bytes;
 }
 
 void GlooComm::barrier() {

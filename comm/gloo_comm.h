@@ -10,6 +10,8 @@
 // allgatherv first allgathers the per-rank byte counts, then the bytes
 // (Gloo's ring allgatherv); allgatherv_known only the bytes. A dead peer closes its sockets: Gloo raises an
 // IoException, which becomes CommError; a stalled peer hits the timeout.
+// Point to point: Gloo's unbound buffers; the n-th message from rank a to
+// rank b uses slot (0x7f, n), which no collective's tag reaches.
 #pragma once
 
 #include <chrono>
@@ -47,6 +49,10 @@ class GlooComm final : public Communicator {
   void allgatherv_known(const void* data, std::size_t bytes, const std::vector<std::size_t>& counts,
                         std::vector<std::uint8_t>& out) override;
   void barrier() override;
+  // Gloo unbound buffers, one slot per message and direction of a pair.
+  void send(int peer, const void* data, std::size_t bytes) override;
+  void recv(int peer, void* data, std::size_t bytes) override;
+  void sendrecv(int peer, const void* out, std::size_t out_bytes, void* in, std::size_t in_bytes) override;
 
  private:
   std::uint32_t next_tag() { return tag_++; }
@@ -57,6 +63,8 @@ class GlooComm final : public Communicator {
   std::shared_ptr<gloo::Context> context_;
   std::uint32_t tag_ = 1;
   std::vector<std::uint64_t> count_scratch_;
+  std::chrono::milliseconds timeout_;
+  std::vector<std::uint32_t> sent_to_, received_from_;  // point-to-point messages per peer: their slots
 };
 
 }  // namespace gcsim::comm

@@ -115,4 +115,43 @@ void InProcessComm::allgatherv_known(const void* data, std::size_t bytes, const 
 
 void InProcessComm::barrier() { hub_->arrive_and_wait("barrier"); }
 
+void InProcessComm::send(int peer, const void* data, std::size_t bytes) {
+  check_peer("send", peer);
+  if (bytes == 0) return;
+  const auto* in = static_cast<const std::uint8_t*>(data);
+  {
+    std::lock_guard lock(hub_->mu_);
+    if (hub_->aborted_) throw CommError("send: another rank failed");
+    hub_->mail_[{rank_, peer}].emplace_back(in, in + bytes);
+  }
+  hub_->cv_.notify_all();
+  bytes_sent_ += bytes;
+}
+
+void InProcessComm::recv(int peer, void* data, std::size_t bytes) {
+  check_peer("recv", peer);
+  if (bytes == 0) return;
+  std::unique_lock lock(hub_->mu_);
+  auto& box = hub_->mail_[{peer, rank_}];
+  const bool came = hub_->cv_.wait_for(lock, hub_->timeout_, [&] { return !box.empty() || hub_->aborted_; });
+  if (hub_->aborted_) throw CommError("recv: another rank failed");
+  if (!came) {
+    hub_->aborted_ = true;
+    hub_->cv_.notify_all();
+    throw CommError("recv from rank " + std::to_string(peer) + ": timed out after " +
+                    std::to_string(hub_->timeout_.count()) + " ms");
+  }
+  std::vector<std::uint8_t> msg = std::move(box.front());
+  box.pop_front();
+  if (msg.size() != bytes)
+    throw std::logic_error("InProcessComm::recv: rank " + std::to_string(peer) + " sent " + std::to_string(msg.size()) +
+                           " bytes, " + std::to_string(bytes) + " expected");
+  std::memcpy(data, msg.data(), bytes);
+}
+
+void InProcessComm::sendrecv(int peer, const void* out, std::size_t out_bytes, void* in, std::size_t in_bytes) {
+  send(peer, out, out_bytes);
+  recv(peer, in, in_bytes);
+}
+
 }  // namespace gcsim::comm

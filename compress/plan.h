@@ -22,13 +22,18 @@ struct KernelUse {
   double k = 0.0;   // its "selected" count (what that is, each op says)
 };
 
-enum class CollectiveKind { Allreduce, Allgather };
+// Allreduce: dense, by the scenario's algorithm; Allgather: ring allgather(v);
+// GlobalTopK: gTop-k's tree of merges and broadcast; SparseAllreduce:
+// recursive doubling with fill-in (compress/exchange/).
+enum class CollectiveKind { Allreduce, Allgather, GlobalTopK, SparseAllreduce };
 
 struct CollectiveUse {
   CollectiveKind kind = CollectiveKind::Allreduce;
-  double bytes = 0.0;      // allreduce: the buffer; allgather: each rank's part
+  double bytes = 0.0;      // allreduce: the buffer; the others: each rank's message
   int element_bytes = 4;   // of the reduced type (allreduce: 4 fp32, 2 fp16/bf16)
   std::string label;       // what it carries, e.g. "P", "Q", "dense", "bits"
+  double entries = 0.0;    // GlobalTopK, SparseAllreduce: the bucket's n the pairs index
+  double selected = 0.0;   // ... and each rank's k pairs
 };
 
 struct Phase {

@@ -88,6 +88,8 @@ const char* to_string(Exchange e) {
   switch (e) {
     case Exchange::Allgather: return "allgather";
     case Exchange::Dense: return "dense";
+    case Exchange::Gtopk: return "gtopk";
+    case Exchange::SparseAllreduce: return "sparse-allreduce";
   }
   return "?";
 }

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "kernels/wire_format.h"
+#include "compress/exchange/sparse_exchange.h"
 #include "sim/profile.h"
 
 namespace gcsim::compress {
@@ -26,7 +26,7 @@ std::string Sparsifier::label(const CompressionSpec& spec) const {
   std::string l = std::string(name()) + pct;
   if (!spec.error_feedback) l += " no-EF";
   if (spec.momentum_correction) l += " +MC";
-  if (spec.exchange == Exchange::Dense) l += " dense-exchange";
+  if (spec.exchange != Exchange::Allgather) l += std::string(" ") + to_string(spec.exchange) + "-exchange";
   if (spec.index_bytes == 8) l += " int64";
   if (spec.granularity == Granularity::Layer) l += " per-layer";
   if (spec.warmup_epochs > 0) l += " warmup=" + std::to_string(spec.warmup_epochs);
@@ -53,18 +53,14 @@ BucketPlan Sparsifier::plan(const CompressionSpec& spec, const std::vector<Layer
     k = topk_count(spec.ratio, params);
     ph.before.push_back({sel, n, static_cast<double>(k)});
   }
-  const double kd = static_cast<double>(k);
   p.selected = k;
-  if (spec.exchange == Exchange::Allgather) {
-    ph.before.push_back({op::pack, 0.0, kd});
-    ph.collective = {CollectiveKind::Allgather, kd * (4.0 + spec.index_bytes), 4, "pairs"};
-    p.after.push_back({op::scatter_add, n, kd * P});
-  } else {
-    ph.before.push_back({op::scatter_add, n, kd});  // local decompression to a dense buffer
-    ph.collective = {CollectiveKind::Allreduce, 4.0 * n, 4, "dense"};
-  }
+  sparse_exchange(spec.exchange).plan(spec, n, static_cast<double>(k), P, ph, p);
   p.phases.push_back(std::move(ph));
   return p;
+}
+
+std::optional<OptionError> Sparsifier::validate(const CompressionSpec& spec) const {
+  return sparse_exchange(spec.exchange).validate(spec, fixed_k());
 }
 
 namespace {
@@ -81,7 +77,7 @@ class SparseCodec final : public Codec {
     for (const BucketLayout& b : buckets_) max_bucket = std::max(max_bucket, b.size);
     values_.resize(2 * max_bucket);
     indices_.resize(2 * max_bucket);
-    dense_.resize(max_bucket);
+    exchanger_ = sparse_exchange(spec.exchange).exchanger();
   }
 
   std::span<float> residual() override { return residual_; }
@@ -97,9 +93,8 @@ class SparseCodec final : public Codec {
     float* g = grads.data();
     const std::size_t n = bl.size;
     kernels::Backend& kb = ctx.kernels;
-    comm::Communicator& comm = ctx.comm;
 
-    // ---- compress: each segment's entries, then pack ----
+    // ---- compress: each segment's entries ----
     std::size_t k = 0, k_fixed = 0;
     {
       PhaseTimer t(ctx.stats.compress_s);
@@ -117,49 +112,18 @@ class SparseCodec final : public Codec {
         k += ks;
         k_fixed += seg.k;
       }
-      if (spec_.exchange == Exchange::Allgather) {
-        wire_.resize(kernels::wire_bytes(n, k));
-        kb.pack(values_.data(), indices_.data(), k, n, wire_.data());
-      } else {
-        std::fill(dense_.begin(), dense_.begin() + static_cast<std::ptrdiff_t>(n), 0.0f);
-        for (std::size_t j = 0; j < k; ++j) dense_[indices_[j]] = values_[j];
-      }
     }
     ctx.stats.entries_sent += k;
 
-    // ---- communicate: one collective for the bucket ----
-    {
-      PhaseTimer t(ctx.stats.communicate_s);
-      if (spec_.exchange == Exchange::Dense) {
-        comm.allreduce_sum(dense_.data(), n);
-      } else if (!m_.fixed_k()) {
-        comm.allgatherv(wire_.data(), wire_.size(), gathered_, counts_);
-      } else {
-        counts_.assign(static_cast<std::size_t>(comm.size()), kernels::wire_bytes(n, k_fixed));
-        comm.allgatherv_known(wire_.data(), wire_.size(), counts_, gathered_);
-      }
-    }
-
-    // ---- decompress: g = (sum of all ranks' sparse parts) / P ----
-    PhaseTimer t(ctx.stats.decompress_s);
-    if (spec_.exchange == Exchange::Allgather) {
-      std::fill(g, g + n, 0.0f);
-      std::size_t at = 0;
-      for (int r = 0; r < comm.size(); ++r) {
-        const std::size_t kr = kernels::wire_entry_count(counts_[r], n);
-        part_values_.resize(kr);
-        part_indices_.resize(kr);
-        kb.unpack(reinterpret_cast<const std::byte*>(gathered_.data() + at), counts_[r], n, part_values_.data(),
-                  part_indices_.data());
-        const kernels::SparseRef part{part_values_.data(), part_indices_.data(), kr};
-        kb.scatter_add(&part, 1, g, n);
-        at += counts_[r];
-      }
-    } else {
-      std::copy(dense_.begin(), dense_.begin() + static_cast<std::ptrdiff_t>(n), g);
-    }
-    const float inv_p = 1.0f / static_cast<float>(comm.size());
-    for (std::size_t i = 0; i < n; ++i) g[i] *= inv_p;
+    // ---- exchange: compress/exchange/, one collective for the bucket ----
+    SparseBucket sb;
+    sb.values = values_.data();
+    sb.indices = indices_.data();
+    sb.k = k;
+    sb.k_fixed = m_.fixed_k() ? k_fixed : 0;
+    sb.n = n;
+    if (spec_.error_feedback) sb.residual = std::span<float>(residual_).subspan(bl.offset, n);
+    exchanger_->exchange(sb, {g, n}, ctx);
   }
 
  private:
@@ -191,11 +155,9 @@ class SparseCodec final : public Codec {
   std::vector<BucketLayout> buckets_;
   std::vector<float> residual_, local_momentum_;
   double momentum_ = 0.9;
-  std::vector<float> values_, dense_, part_values_;
-  std::vector<kernels::Index> indices_, part_indices_;
-  std::vector<std::byte> wire_;
-  std::vector<std::uint8_t> gathered_;
-  std::vector<std::size_t> counts_;
+  std::vector<float> values_;
+  std::vector<kernels::Index> indices_;
+  std::unique_ptr<SparseExchanger> exchanger_;
 };
 
 }  // namespace

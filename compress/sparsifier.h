@@ -7,16 +7,16 @@
 //   momentum_correction (DGC, Lin et al., ICLR 2018, section 3.2): the worker
 //                       keeps the momentum, u = m u + g, and error feedback
 //                       accumulates u instead of g; u is cleared where sent.
-//   exchange allgather: pack the bucket's pairs (indices within the bucket)
-//                       into the wire format (kernels/wire_format.h), allgather(v),
-//                       unpack each rank's part and scatter-add, / P
-//   exchange dense:     scatter the k values into a zero vector and allreduce
-//                       it (the baseline that sends zeros)
+//   exchange            how the pairs (indices within the bucket) travel and
+//                       become the average: compress/exchange/ (allgather,
+//                       dense, gtopk, sparse-allreduce), each with its plan
+//                       and its real exchange
 //   warmup_epochs       (DGC's sparsity warm-up, section 3.3) the trainer sets a
 //                       higher density for the first epochs (Codec::set_density)
 //
 // Wire bytes per rank and bucket: allgather k (4 + index_bytes), of which
-// each rank receives (P-1) k (4 + index_bytes) (ring allgather); dense 4N.
+// each rank receives (P-1) k (4 + index_bytes) (ring allgather); dense 4N;
+// the others in compress/exchange/ and docs/wire-formats.md.
 #pragma once
 
 #include "compress/method.h"
@@ -29,6 +29,8 @@ class Sparsifier : public Method {
     return {"ratio", "index_bytes", "error_feedback", "momentum_correction", "granularity", "exchange", "warmup_epochs"};
   }
   bool sparsifies() const override { return true; }
+  // The exchange's own conditions (compress/exchange/sparse_exchange.h).
+  std::optional<OptionError> validate(const CompressionSpec& spec) const override;
   std::string label(const CompressionSpec& spec) const override;
   BucketPlan plan(const CompressionSpec& spec, const std::vector<Layer>& bucket, int P) const override;
   std::unique_ptr<Codec> codec(const CompressionSpec& spec, const std::vector<Segment>& segments,

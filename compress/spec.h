@@ -12,9 +12,11 @@ namespace gcsim {
 // The unit a sparsifying or quantizing method works on: each layer, each
 // bucket (DDP's), or the whole model as one bucket.
 enum class Granularity { Layer, Bucket, Model };
-// How a sparsifier's (value, index) pairs travel: allgather of the packed
-// pairs, or scattered into a dense buffer that is allreduced (no bytes saved).
-enum class Exchange { Allgather, Dense };
+// How a sparsifier's (value, index) pairs travel (compress/exchange/): an
+// allgather of the packed pairs; scattered into a dense buffer that is
+// allreduced (no bytes saved); gTop-k's tree of merges; SparCML's sparse
+// recursive doubling.
+enum class Exchange { Allgather, Dense, Gtopk, SparseAllreduce };
 
 struct CompressionSpec {
   std::string method = "none";   // a name from compress::method_names()

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
+#include <string>
 #include <utility>
 #include <stdexcept>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "sim/training/buckets.h"
 #include "sim/training/compression_cost.h"
 #include "sim/training/compute_time.h"
+#include "sim/training/phase_collective.h"
 
 namespace gcsim {
 
@@ -48,38 +51,6 @@ constexpr double kBytesPerIteration = 72;
 }
 
 std::string gib(double bytes) { return format_number(std::round(bytes / (1024.0 * 1024 * 1024) * 10) / 10) + " GiB"; }
-
-int log2_floor(int P) {
-  int l = 0;
-  while ((2LL << l) <= P) ++l;
-  return l;
-}
-
-// Messages of one collective over P ranks, and the (src, dst) pairs it routes.
-struct CollectiveSize {
-  double messages = 0, pairs = 0, in_flight = 0;
-};
-
-CollectiveSize collective_size(const Scenario& s, const PhaseCost& c) {
-  const double P = s.cluster.workers, C = s.collective.chunks;
-  const double G = std::min(s.cluster.gpus_per_node, s.cluster.workers), M = s.cluster.nodes();
-  if (c.sparse) return {(P - 1) * P * C, P, P * C};
-  switch (c.algorithm) {
-    case Algorithm::Ring: return {2 * (P - 1) * P * C, P, P * C};
-    case Algorithm::Tree: return {4 * (P - 1) * C, 4 * P, 2 * P * C};
-    case Algorithm::HalvingDoubling: {
-      const double levels = log2_floor(s.cluster.workers);
-      return {2 * P * (levels + 1), P * (levels + 2), 2 * P};
-    }
-    case Algorithm::Hierarchical: return {P * C * (2 * (G - 1) + 2 * (M - 1)) + P, 3 * P, P * C};
-    case Algorithm::ParameterServer: {
-      const double S = s.collective.servers;
-      return {2 * S * P, 2 * S * P, 2 * S * P};
-    }
-    case Algorithm::Auto: break;
-  }
-  throw std::logic_error("collective_size: unresolved algorithm");
-}
 
 // Vertices, directed links and spines of the cluster graph (topology/builders.h).
 void topology_size(const ClusterSpec& c, DesEstimate& e) {
@@ -185,15 +156,13 @@ DesEstimate estimate_des(const Scenario& s) {
   e.buckets = nb;
   double per_iteration = 0, in_flight = 0;
   if (s.cluster.workers > 1) {
-    std::vector<bool> seen(8, false);  // per algorithm (+ sparse): routes are cached across buckets
+    std::set<std::string> seen;  // per collective: routes are cached across buckets
     for (const Bucket& b : buckets) {
       for (const PhaseCost& c : bucket_cost(s, fabric, b).phases) {
-        const CollectiveSize z = collective_size(s, c);
+        const MessageCount z = phase_collective(c.use.kind).messages(s, c);
         per_iteration += z.messages;
         in_flight = std::max(in_flight, z.in_flight);
-        const int kind = c.sparse ? 7 : static_cast<int>(c.algorithm);
-        if (!seen[kind]) e.routes += z.pairs;
-        seen[kind] = true;
+        if (seen.insert(collective_name(c)).second) e.routes += z.pairs;
       }
     }
   }

@@ -362,13 +362,13 @@ TEST_CASE("bucket_cost: sparse exchange wire bytes are k(4+idx) - dense exchange
     const Fabric f = one_class(P, 0.0, 1e9);
     s.compression.exchange = gcsim::Exchange::Allgather;
     const auto sp = gcsim::bucket_cost(s, f, b);
-    CHECK(sp.phases[0].sparse);
+    CHECK(sp.phases[0].use.kind == gcsim::compress::CollectiveKind::Allgather);
     CHECK(sp.selected == 10'000);
     CHECK(sp.phases[0].wire_bytes == exact(10'000 * 8.0));
     CHECK(sp.phases[0].collective.bytes_sent == exact((P - 1.0) * 80'000.0));
     s.compression.exchange = gcsim::Exchange::Dense;
     const auto de = gcsim::bucket_cost(s, f, b);
-    CHECK_FALSE(de.phases[0].sparse);
+    CHECK(de.phases[0].use.kind == gcsim::compress::CollectiveKind::Allreduce);
     CHECK(de.phases[0].wire_bytes == exact(4e6));
     CHECK(de.phases[0].collective.bytes_sent == exact(2.0 * (P - 1.0) / P * 4e6));
     if (P <= 100)

@@ -5,6 +5,7 @@
 // bytes its plan() tells the simulator (the wire formats of docs/wire-formats.md).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -367,6 +368,123 @@ TEST_CASE("every method's codec sends exactly the bytes its plan prices", "[comp
       }
     }
   }
+}
+
+namespace {
+
+// Rank r's Top-K of gradient(r, 0) (no residual yet at step 0): k largest |g|, sorted by index.
+std::map<std::int64_t, float> top_k_of(const std::vector<float>& g, std::size_t k) {
+  std::vector<std::size_t> order(g.size());
+  for (std::size_t i = 0; i < g.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return std::abs(g[a]) > std::abs(g[b]); });
+  std::map<std::int64_t, float> out;
+  for (std::size_t j = 0; j < k; ++j) out[static_cast<std::int64_t>(order[j])] = g[order[j]];
+  return out;
+}
+
+// mine + theirs on a shared index, in that order.
+std::map<std::int64_t, float> add(std::map<std::int64_t, float> mine, const std::map<std::int64_t, float>& theirs) {
+  for (const auto& [i, v] : theirs) {
+    auto it = mine.find(i);
+    if (it == mine.end()) mine[i] = v;
+    else it->second = it->second + v;
+  }
+  return mine;
+}
+
+std::map<std::int64_t, float> keep_top(const std::map<std::int64_t, float>& v, std::size_t k) {
+  std::vector<std::pair<std::int64_t, float>> e(v.begin(), v.end());
+  std::sort(e.begin(), e.end(), [](const auto& a, const auto& b) { return std::abs(a.second) > std::abs(b.second); });
+  e.resize(std::min(k, e.size()));
+  return {e.begin(), e.end()};
+}
+
+}  // namespace
+
+TEST_CASE("gtopk exchange: the tree's top k of the sum on every rank - unsent-back entries return to the residual", "[compress]") {
+  for (int P : {2, 3, 4, 5, 7, 8}) {
+    INFO("P = " << P);
+    CompressionSpec spec = spec_of("topk");
+    spec.exchange = Exchange::Gtopk;
+    const std::size_t k = 15;  // ceil(0.1 * 146)
+    const auto runs = run(P, spec, 2);
+    check_identical_on_all_ranks(runs);
+    // The reference: binomial tree, receiver r merges r + 2^j into its own and keeps the top k.
+    std::vector<std::map<std::int64_t, float>> cur(static_cast<std::size_t>(P)), sent(static_cast<std::size_t>(P));
+    for (int r = 0; r < P; ++r) sent[r] = cur[r] = top_k_of(gradient(r, 0), k);
+    for (int d = 1; d < P; d *= 2)
+      for (int r = 0; r + d < P; r += 2 * d) cur[r] = keep_top(add(cur[r], cur[r + d]), k);
+    const std::map<std::int64_t, float>& G = cur[0];
+    REQUIRE(G.size() == k);
+    std::vector<float> want(kTotal, 0.0f);
+    for (const auto& [i, v] : G) want[static_cast<std::size_t>(i)] = v * (1.0f / static_cast<float>(P));
+    CHECK(runs[0].out[0] == want);
+    for (int r = 0; r < P; ++r) {
+      const std::vector<float> g = gradient(r, 0);
+      for (std::size_t i = 0; i < kTotal; ++i) {
+        const bool delivered = sent[r].count(static_cast<std::int64_t>(i)) && G.count(static_cast<std::int64_t>(i));
+        REQUIRE(runs[static_cast<std::size_t>(r)].residual[0][i] == (delivered ? 0.0f : g[i]));
+      }
+    }
+    // Bytes: 2 (P - 1) messages of k (4 + 4) bytes in all, as the plan prices on average.
+    std::uint64_t total = 0;
+    for (const RankRun& rr : runs) total += rr.bytes[1];
+    CHECK(total == 2 * static_cast<std::uint64_t>(P - 1) * k * 8);
+    const compress::BucketPlan plan = compress::method("topk").plan(spec, layers_of(two_layers()), P);
+    CHECK(plan.phases[0].collective.kind == compress::CollectiveKind::GlobalTopK);
+    CHECK(plan.phases[0].collective.bytes == 8.0 * k);
+  }
+}
+
+TEST_CASE("sparse-allreduce exchange: the exact sum in the butterfly's order - dense once it fills in", "[compress]") {
+  for (double ratio : {0.05, 0.2, 0.5}) {
+    for (int P : {2, 3, 4, 5, 6, 8}) {
+      INFO("ratio " << ratio << " P = " << P);
+      CompressionSpec spec = spec_of("topk");
+      spec.ratio = ratio;
+      spec.exchange = Exchange::SparseAllreduce;
+      const std::size_t k = static_cast<std::size_t>(std::ceil(ratio * kTotal - 1e-9));
+      const auto runs = run(P, spec, 1);
+      check_identical_on_all_ranks(runs);
+      // The reference on dense vectors: fold the extra ranks in, then s_x = s_x + s_(x XOR d).
+      int pof2 = 1;
+      while (pof2 * 2 <= P) pof2 *= 2;
+      std::vector<std::vector<float>> s(static_cast<std::size_t>(P), std::vector<float>(kTotal, 0.0f));
+      for (int r = 0; r < P; ++r)
+        for (const auto& [i, v] : top_k_of(gradient(r, 0), k)) s[r][static_cast<std::size_t>(i)] = v;
+      for (int i = 0; i + pof2 < P; ++i)
+        for (std::size_t e = 0; e < kTotal; ++e) s[i][e] = s[i][e] + s[i + pof2][e];
+      for (int d = 1; d < pof2; d *= 2) {
+        std::vector<std::vector<float>> next = s;
+        for (int x = 0; x < pof2; ++x)
+          for (std::size_t e = 0; e < kTotal; ++e) next[x][e] = s[x][e] + s[x ^ d][e];
+        s = next;
+      }
+      std::vector<float> want(kTotal);
+      for (std::size_t e = 0; e < kTotal; ++e) want[e] = s[0][e] * (1.0f / static_cast<float>(P));
+      CHECK(runs[0].out[0] == want);
+      // Error feedback loses nothing: every sent entry arrived, the rest stays in the residual.
+      for (int r = 0; r < P; ++r) {
+        const auto sent = top_k_of(gradient(r, 0), k);
+        for (std::size_t i = 0; i < kTotal; ++i)
+          REQUIRE(runs[static_cast<std::size_t>(r)].residual[0][i] ==
+                  (sent.count(static_cast<std::int64_t>(i)) ? 0.0f : gradient(r, 0)[i]));
+      }
+    }
+  }
+}
+
+TEST_CASE("gtopk needs every rank to send the same k and no momentum correction", "[compress]") {
+  CompressionSpec spec = spec_of("threshold");
+  spec.exchange = Exchange::Gtopk;
+  REQUIRE(compress::method("threshold").validate(spec));
+  CHECK(compress::method("threshold").validate(spec)->key == "exchange");
+  spec.method = "topk";
+  CHECK_FALSE(compress::method("topk").validate(spec));
+  spec.momentum_correction = true;
+  CHECK(compress::method("topk").validate(spec));
+  spec.exchange = Exchange::SparseAllreduce;
+  CHECK_FALSE(compress::method("topk").validate(spec));
 }
 
 TEST_CASE("topk sparsity warm-up: 25 % then 6.25 % ... down to the ratio - every rank sends the warm-up k", "[compress]") {

@@ -142,6 +142,45 @@ TEST_CASE("every compression method: des agrees with analytic without contention
     }
 }
 
+TEST_CASE("every sparse exchange: des agrees with analytic without contention", "[des-training]") {
+  for (const char* exchange : {"allgather", "dense", "gtopk", "sparse-allreduce"})
+    for (const char* ratio : {"0.001", "0.05"})
+      for (int P : {2, 3, 5, 16}) {
+        const Scenario s = load("scenarios/h100-cluster.toml",
+                                {"compression.method=\"topk\"", std::string("compression.ratio=") + ratio,
+                                 std::string("compression.exchange=\"") + exchange + "\"",
+                                 "cluster.workers=" + std::to_string(P), "training.iterations=2"});
+        const IterationResult a = simulate_analytic(s);
+        const DesRun d = simulate_des(s);
+        INFO(exchange << " rho " << ratio << " P = " << P);
+        CHECK(rel_diff(d.result.iteration_time_s, a.iteration_time_s) < 1e-9);
+        CHECK(rel_diff(d.result.bytes_sent_per_worker, a.bytes_sent_per_worker) < 1e-9);
+        CHECK(a.algorithm.find(exchange == std::string("allgather") ? "ring-allgather"
+                               : exchange == std::string("dense")   ? "ring"
+                                                                    : exchange) != std::string::npos);
+      }
+}
+
+TEST_CASE("gtopk and sparse-allreduce stay cheap as P grows where the allgather grows with P", "[des-training]") {
+  auto bytes = [](const char* exchange, int P, const char* method = "topk") {
+    return simulate_analytic(load("scenarios/h100-cluster.toml",
+                                  {std::string("compression.method=\"") + method + "\"", "compression.ratio=0.001",
+                                   "model.name=\"resnet50\"",
+                                   std::string("compression.exchange=\"") + exchange + "\"",
+                                   "cluster.workers=" + std::to_string(P)}))
+        .bytes_sent_per_worker;
+  };
+  // Allgather: (P - 1) messages of k pairs; gtopk: 2 (P - 1) / P of one, whatever P.
+  CHECK(bytes("allgather", 256) / bytes("allgather", 8) == Approx(255.0 / 7.0).epsilon(1e-9));
+  CHECK(bytes("gtopk", 256) / bytes("gtopk", 8) == Approx((2.0 * 255 / 256) / (2.0 * 7 / 8)).epsilon(1e-9));
+  CHECK(bytes("gtopk", 256) < bytes("allgather", 256) / 50);
+  // Sparse allreduce: log2 P rounds of a vector that fills in, at most a dense one each.
+  CHECK(bytes("sparse-allreduce", 256) < bytes("allgather", 256));
+  CHECK(bytes("sparse-allreduce", 256) > bytes("sparse-allreduce", 8));
+  // rho = 0.1 %: sum over s < 8 of 8 N (1 - 0.999^(2^s)) = 1.96 N bytes, against the ring's 7.97 N.
+  CHECK(bytes("sparse-allreduce", 256) < bytes("allgather", 256, "none") / 3);
+}
+
 TEST_CASE("powersgd and fp16 keep allreduce's bytes per worker as P grows - signsgd and qsgd allgathers grow with P",
           "[des-training]") {
   auto bytes = [](const char* method, int P) {

@@ -68,7 +68,7 @@ const std::vector<int> kRanks = {2, 3, 4, 5, 6, 7, 8, 12, 13, 16, 31, 64, 100, 2
 
 }  // namespace
 
-TEST_CASE("gtopk on P = 2^L: 2 L (alpha + m/B) + L merges, 2 (P-1) m / P bytes per rank", "[collectives]") {
+TEST_CASE("gtopk on P = 2^L: 2 L (alpha + m/B) + L merges - 2 (P-1) m / P bytes per rank", "[collectives]") {
   for (int L : {1, 2, 3, 6, 10}) {
     const int P = 1 << L;
     for (double m : {8.0, 8e3, 8e6})
@@ -83,7 +83,7 @@ TEST_CASE("gtopk on P = 2^L: 2 L (alpha + m/B) + L merges, 2 (P-1) m / P bytes p
   CHECK(gtopk_allreduce(switch_fabric(1), 8e3, 1.0).time_s == 0.0);
 }
 
-TEST_CASE("gtopk for P not a power of two: the deepest subtree sets the reduce, the root's sends the broadcast", "[collectives]") {
+TEST_CASE("gtopk for P not a power of two: the deepest subtree sets the reduce - the root's sends the broadcast", "[collectives]") {
   // P = 3: reduce 2 -> 0 is idle in round 0 (3 does not exist), 1 -> 0 in round 0, 2 -> 0 in round 1:
   // the root merges twice, one message time each; it then sends to 2, then to 1.
   const double m = 8e3, merge = 5e-5, T = kAlphaSw + kLatency + m / kBw;
@@ -166,7 +166,7 @@ TEST_CASE("sparse allreduce on P = 2^L: round s sends the sum of 2^s vectors - d
   CHECK(sparse_allreduce(switch_fabric(64), v, merge).sparse_rounds == 6);  // never switches
 }
 
-TEST_CASE("sparse allreduce for P not a power of two: hand-off, P' core, return", "[collectives]") {
+TEST_CASE("sparse allreduce for P not a power of two: hand-off - P' core - return", "[collectives]") {
   SparseVectorModel v;
   v.entries = 1e5;
   v.selected = 100;
@@ -176,8 +176,9 @@ TEST_CASE("sparse allreduce for P not a power of two: hand-off, P' core, return"
   // 0 returns the c = 3 sum to 2.
   const double t0 = a + v.bytes(1) / kBw + merge.eval(0, 2 * v.support(1));
   const double start = t0;  // 1 waits for 0 (rendezvous)
-  const double t0_end = start + a + v.bytes(1) / kBw + merge.eval(0, v.support(2) + v.support(1));
-  const double t1_end = start + a + v.bytes(2) / kBw + merge.eval(0, v.support(1) + v.support(2));
+  // The round ends for both when the longer message (0's, c = 2) has arrived.
+  const double t0_end = start + a + v.bytes(2) / kBw + merge.eval(0, v.support(2) + v.support(1));
+  const double t1_end = t0_end;
   const double t2_end = t0_end + a + v.bytes(3) / kBw;
   const SparseAllreduceCost c = sparse_allreduce(switch_fabric(3), v, merge);
   CHECK(c.cost.time_s == exact(std::max({t0_end, t1_end, t2_end})));
@@ -186,14 +187,16 @@ TEST_CASE("sparse allreduce for P not a power of two: hand-off, P' core, return"
 
 TEST_CASE("sparse allreduce schedule equals its closed form without contention - also for P not a power of two", "[des]") {
   const KernelCost merge{2e-6, 1e-10, 4e-9};
-  for (double k : {10.0, 1e3, 2e4, 1e6}) {
+  for (double rho : {1e-5, 1e-3, 0.02, 0.05, 0.3, 1.0})
+  for (double N : {1e6, 2.56e7}) {
+    const double k = rho * N;
     SparseVectorModel v;
-    v.entries = 1e6;
+    v.entries = N;
     v.selected = k;
     for (int P : kRanks) {
       const Outcome o = run_schedule(P, [&](const ScheduleContext& c) { return sparse_allreduce_schedule(c, P, v, merge); });
       const SparseAllreduceCost cf = sparse_allreduce(switch_fabric(P), v, merge);
-      INFO("P = " << P << " k = " << k);
+      INFO("P = " << P << " k = " << k << " N = " << N);
       CHECK(rel(o.time, cf.cost.time_s) < 1e-9);
       CHECK(rel(o.sent_per_rank, cf.cost.bytes_sent) < 1e-9);
     }

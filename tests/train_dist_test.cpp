@@ -134,7 +134,62 @@ void check_collectives(Communicator& c) {
   c.barrier();
 }
 
+// Point to point: sized exchanges between partners r XOR 1 (one side empty),
+// then messages in order along a chain, and the bytes they count.
+void check_point_to_point(Communicator& c) {
+  const int p = c.size(), r = c.rank();
+  auto bytes_of = [](int rank) { return static_cast<std::size_t>(rank == 2 ? 0 : 5 + 3 * rank); };
+  const int partner = r ^ 1;
+  if (partner < p) {
+    std::vector<std::uint8_t> out(bytes_of(r)), in;
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>(r * 17 + i);
+    const std::uint64_t before = c.bytes_sent();
+    c.sendrecv_sized(partner, out.data(), out.size(), in);
+    RANK_REQUIRE(in.size() == bytes_of(partner));
+    for (std::size_t i = 0; i < in.size(); ++i) RANK_REQUIRE(in[i] == static_cast<std::uint8_t>(partner * 17 + i));
+    RANK_REQUIRE(c.bytes_sent() - before == 8 + out.size());  // the size, then the bytes
+  }
+  // A chain 0 -> 1 -> ... -> p-1: three messages each, forwarded in order, the last one 0 bytes.
+  const std::vector<std::size_t> sizes = {4, 1000, 0};
+  for (std::size_t m = 0; m < sizes.size(); ++m) {
+    std::vector<float> v(sizes[m] / sizeof(float), static_cast<float>(m + 1));
+    if (r > 0) {
+      std::fill(v.begin(), v.end(), 0.0f);
+      c.recv(r - 1, v.data(), sizes[m]);
+      for (float x : v) RANK_REQUIRE(x == static_cast<float>(m + 1) + static_cast<float>(r - 1));
+      for (float& x : v) x += 1.0f;
+    }
+    if (r + 1 < p) c.send(r + 1, v.data(), sizes[m]);
+  }
+  bool refused = false;
+  try {
+    float x = 0;
+    c.send(r, &x, sizeof x);  // not another rank
+  } catch (const std::invalid_argument&) {
+    refused = true;
+  }
+  RANK_REQUIRE(refused);
+  c.barrier();
+}
+
 }  // namespace
+
+TEST_CASE("point to point: sized exchanges - messages in order - in-process and over Gloo", "[train][comm][gloo]") {
+  on_ranks(4, check_point_to_point);
+  on_ranks(3, check_point_to_point);
+  on_gloo_ranks(3, check_point_to_point);
+  // A receive nobody sends to times out, it does not hang.
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE_THROWS_AS(on_ranks(
+                        2,
+                        [](Communicator& c) {
+                          float x = 0;
+                          if (c.rank() == 0) c.recv(1, &x, sizeof x);
+                        },
+                        300),
+                    CommError);
+  REQUIRE(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+}
 
 TEST_CASE("ring schedules count the bytes each rank sends", "[train][comm]") {
   // 10 floats over 4 ranks: chunks 2,3,2,3; rank 0 skips chunk 1 (3 floats).

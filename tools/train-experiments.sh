@@ -11,8 +11,13 @@
 #
 # Environment: GCSIM (binary, default build/release/gcsim), EPOCHS (loopback
 # runs, default 10), SHAPED_EPOCHS (default 2), RATE_MBIT (default 100),
-# ONLY (a space-separated subset of the run names below), SKIP_SHAPED=1.
+# ONLY (a space-separated subset of the run names below), SKIP_SHAPED=1,
+# SEED (N > 1: the seed-spread runs, loopback only, as
+# OUT_DIR/seeds/loopback-NAME-seedN with --set training.seed=N).
 # Existing run directories are kept and not re-run (delete one to redo it).
+# A run that fails (a method that diverges: gcsim train stops at the first
+# NaN/Inf gradient) leaves DIR.failed with gcsim's message instead of DIR;
+# the script goes on with the next run and keeps the marker like a run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-reports/training}
@@ -21,6 +26,7 @@ EPOCHS=${EPOCHS:-10}
 SHAPED_EPOCHS=${SHAPED_EPOCHS:-2}
 RATE_MBIT=${RATE_MBIT:-100}
 SCENARIO=scenarios/train/fashion-p4.toml
+SEED=${SEED:-1}
 [ -x "$GCSIM" ] || { echo "train-experiments: $GCSIM not built (cmake --preset release && cmake --build build/release)" >&2; exit 2; }
 mkdir -p "$OUT/runs"
 
@@ -45,28 +51,70 @@ declare -A SETS=(
   [qsgd-8bit]="--set compression.method=qsgd --set compression.bits=8"
   [qsgd-4bit]="--set compression.method=qsgd --set compression.bits=4"
   [qsgd-2bit]="--set compression.method=qsgd --set compression.bits=2"
+  [qsgd-4bit-d512]="--set compression.method=qsgd --set compression.bits=4 --set compression.chunk=512"
+  [qsgd-2bit-d512]="--set compression.method=qsgd --set compression.bits=2 --set compression.chunk=512"
 )
 # The methods practitioners compare against (issue 12): ONLY="$BASELINES" runs just those.
-BASELINES="fp16 bf16 powersgd-r1 powersgd-r2 powersgd-r4 powersgd-r1-noef powersgd-r2-noef powersgd-r4-noef ef-signsgd signsgd-majority qsgd-8bit qsgd-4bit qsgd-2bit topk-ef-0.001-warmup"
+BASELINES="fp16 bf16 powersgd-r1 powersgd-r2 powersgd-r4 powersgd-r1-noef powersgd-r2-noef powersgd-r4-noef ef-signsgd signsgd-majority qsgd-8bit qsgd-4bit qsgd-2bit qsgd-4bit-d512 qsgd-2bit-d512 topk-ef-0.001-warmup"
 NAMES=${ONLY:-"dense topk-ef-0.01 topk-ef-mc-0.01 topk-ef-0.1 topk-ef-0.001 topk-noef-0.001"}
 
 for name in $NAMES; do
+  [ -n "${SETS[$name]+x}" ] || { echo "train-experiments: no run named '$name'" >&2; exit 2; }
+done
+
+# Ranks 1..P-1 log the same steps as rank 0 but for their own timings: kept gzipped.
+gzip_ranks() { for f in "$1"/steps-rank[1-9]*.csv; do [ -e "$f" ] && gzip -9 "$f"; done; return 0; }
+
+# train DIR ARGS...: ARGS --out DIR (gcsim train, maybe under netem.sh); on
+# failure DIR.failed holds its last error line. With KEEP_LOG=FILE, its stderr
+# is also kept there.
+train() {
+  local dir=$1 log rc=0
+  shift
+  log=$(mktemp)
+  "$@" --out "$dir" 2> >(tee "$log" >&2) || rc=$?
+  sleep 0.2  # let tee finish
+  [ -n "${KEEP_LOG:-}" ] && cp "$log" "$KEEP_LOG"
+  if [ "$rc" = 0 ]; then
+    gzip_ranks "$dir"
+  else
+    { echo "exit $rc: $*"; grep -v '^$' "$log" | tail -1; } >"$dir.failed"
+    echo "train-experiments: $dir failed (exit $rc), recorded in $dir.failed" >&2
+  fi
+  rm -f "$log"
+}
+done_already() { [ -d "$1" ] || [ -e "$1.failed" ]; }
+
+if [ "$SEED" != 1 ]; then
+  mkdir -p "$OUT/seeds"
+  for name in $NAMES; do
+    dir="$OUT/seeds/loopback-$name-seed$SEED"
+    if done_already "$dir"; then echo "train-experiments: keeping $dir"; continue; fi
+    echo "train-experiments: loopback $name seed $SEED ($EPOCHS epochs)"
+    # shellcheck disable=SC2086
+    train "$dir" "$GCSIM" train "$SCENARIO" ${SETS[$name]} --set training.seed="$SEED" --set training.epochs="$EPOCHS"
+  done
+  exit 0
+fi
+
+for name in $NAMES; do
   dir="$OUT/runs/loopback-$name"
-  if [ -d "$dir" ]; then echo "train-experiments: keeping $dir"; continue; fi
+  if done_already "$dir"; then echo "train-experiments: keeping $dir"; continue; fi
   echo "train-experiments: loopback $name ($EPOCHS epochs)"
   # shellcheck disable=SC2086
-  "$GCSIM" train "$SCENARIO" ${SETS[$name]} --set training.epochs="$EPOCHS" --out "$dir"
+  train "$dir" "$GCSIM" train "$SCENARIO" ${SETS[$name]} --set training.epochs="$EPOCHS"
 done
 
 if [ "${SKIP_SHAPED:-0}" != 1 ]; then
   for name in $NAMES; do
     dir="$OUT/runs/shaped${RATE_MBIT}-$name"
-    if [ -d "$dir" ]; then echo "train-experiments: keeping $dir"; continue; fi
+    if done_already "$dir"; then echo "train-experiments: keeping $dir"; continue; fi
     echo "train-experiments: ${RATE_MBIT} Mbit/s $name ($SHAPED_EPOCHS epochs)"
     # shellcheck disable=SC2086
-    tools/netem.sh --workers 4 --rate-mbit "$RATE_MBIT" --stats "$OUT/runs/shaped${RATE_MBIT}-$name.netstats.csv" -- \
-      "$GCSIM" train "$SCENARIO" ${SETS[$name]} --set training.epochs="$SHAPED_EPOCHS" --out "$dir" \
-      2> >(tee "$OUT/runs/shaped${RATE_MBIT}-$name.netem.log" >&2)
+    KEEP_LOG="$OUT/runs/shaped${RATE_MBIT}-$name.netem.log" train "$dir" tools/netem.sh --workers 4 --rate-mbit "$RATE_MBIT" \
+      --stats "$OUT/runs/shaped${RATE_MBIT}-$name.netstats.csv" -- \
+      "$GCSIM" train "$SCENARIO" ${SETS[$name]} --set training.epochs="$SHAPED_EPOCHS"
+    [ -d "$dir" ] || rm -f "$OUT/runs/shaped${RATE_MBIT}-$name.netstats.csv" "$OUT/runs/shaped${RATE_MBIT}-$name.netem.log"
   done
 fi
 

@@ -7,16 +7,6 @@
 
 namespace gcsim {
 
-double SparseVectorModel::support(double c) const {
-  if (entries <= 0.0) return 0.0;
-  const double miss = 1.0 - std::min(selected, entries) / entries;
-  return entries * (1.0 - std::pow(miss, c));
-}
-
-bool SparseVectorModel::dense(double c) const { return pair_bytes * support(c) >= dense_bytes * entries; }
-
-double SparseVectorModel::bytes(double c) const { return dense(c) ? dense_bytes * entries : pair_bytes * support(c); }
-
 double SparseVectorModel::merge_s(const KernelCost& merge, double c1, double c2) const {
   double k = 0.0;
   for (double c : {c1, c2})
@@ -59,11 +49,12 @@ SparseAllreduceCost sparse_allreduce(const Fabric& f, const SparseVectorModel& v
       if (p < x) continue;
       const double start = std::max(t[x], t[p]);
       const LinkParams link = f.pairwise_link(d);
-      const double tx = start + link.time(v.bytes(c[p])) + v.merge_s(merge, c[x], c[p]);
-      const double tp = start + link.time(v.bytes(c[x])) + v.merge_s(merge, c[p], c[x]);
+      // A round ends for both when both messages have arrived (each rank's
+      // sendrecv waits for its send too), then each merges the same two vectors.
+      const double end = start + std::max(link.time(v.bytes(c[x])), link.time(v.bytes(c[p]))) +
+                         v.merge_s(merge, c[x], c[p]);
       sent += v.bytes(c[x]) + v.bytes(c[p]);
-      t[x] = tx;
-      t[p] = tp;
+      t[x] = t[p] = end;
       c[x] = c[p] = c[x] + c[p];
     }
   }
@@ -87,6 +78,7 @@ class SparseAllreduceSchedule final : public CollectiveSchedule {
     extra_ = P - pof2_;
     reached_.assign(static_cast<std::size_t>(pof2_) * (levels_ + 1), kNaN);
     c_.assign(reached_.size(), 1.0);
+    first_arrival_.assign(reached_.size(), kNaN);
     set_phase_names({"recursive doubling"});
   }
   std::string name() const override { return "sparse-allreduce"; }
@@ -128,9 +120,17 @@ class SparseAllreduceSchedule final : public CollectiveSchedule {
       finish_rank(dst, arrival);
       return;
     }
+    // Round k ends for the pair when both directions have arrived.
     const int k = static_cast<int>(msg);
+    const std::size_t lo = idx(std::min(src, dst), k);
+    if (std::isnan(first_arrival_[lo])) {
+      first_arrival_[lo] = arrival;
+      return;
+    }
     const double mine = c_[idx(dst, k)], theirs = c_[idx(src, k)];
-    enter(dst, k + 1, mine + theirs, arrival + v_.merge_s(merge_, mine, theirs));
+    const Time done = std::max(arrival, first_arrival_[lo]) + v_.merge_s(merge_, mine, theirs);
+    enter(dst, k + 1, mine + theirs, done);
+    enter(src, k + 1, mine + theirs, done);
   }
 
   SparseVectorModel v_;
@@ -138,6 +138,7 @@ class SparseAllreduceSchedule final : public CollectiveSchedule {
   int pof2_ = 1, levels_ = 0, extra_ = 0;
   std::vector<Time> reached_;  // [x][k]: when core rank x was ready for round k
   std::vector<double> c_;      // [x][k]: how many ranks' vectors it held then
+  std::vector<Time> first_arrival_;  // [lower rank of a pair][k]: the first of its two messages
 };
 
 }  // namespace

@@ -10,13 +10,13 @@
 #include "sim/analytic/efficiency.h"
 #include "sim/collectives/allreduce.h"
 #include "sim/collectives/fabric.h"
-#include "sim/collectives/ring_allgather.h"
 #include "sim/des/stragglers.h"
 #include "sim/engine/engine.h"
 #include "sim/network/network.h"
 #include "sim/training/buckets.h"
 #include "sim/training/compression_cost.h"
 #include "sim/training/compute_time.h"
+#include "sim/training/phase_collective.h"
 #include "topology/cluster_topology.h"
 
 namespace gcsim {
@@ -170,11 +170,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     retired_.clear();  // schedules of earlier collectives, finished and no longer referenced
     const PhaseCost& c = costs_[b].phases[phase];
     const ScheduleContext ctx{engine_, network_, s_.profile.collective_alpha_s};
-    if (c.sparse) {
-      current_ = ring_allgather_schedule(ctx, P_, c.wire_bytes, s_.collective.chunks);
-    } else {
-      current_ = dense_allreduce_schedule(c.algorithm, ctx, fabric_, c.wire_bytes, s_.collective);
-    }
+    current_ = phase_collective(c.use.kind).schedule(ctx, s_, fabric_, c);
     algorithms_.insert(current_->name());
     current_bucket_ = b;
     current_phase_ = phase;

@@ -1,7 +1,7 @@
 #include "sim/training/compression_cost.h"
 
 #include "compress/method.h"
-#include "sim/collectives/ring_allgather.h"
+#include "sim/training/phase_collective.h"
 
 namespace gcsim {
 
@@ -29,9 +29,7 @@ double BucketCost::bytes_received() const {
   return b;
 }
 
-std::string collective_name(const PhaseCost& p) {
-  return std::string(to_string(p.algorithm)) + (p.sparse ? "-allgather" : "");
-}
+std::string collective_name(const PhaseCost& p) { return phase_collective(p.use.kind).name(p); }
 
 namespace {
 
@@ -58,17 +56,10 @@ BucketCost bucket_cost(const Scenario& s, const Fabric& f, const Bucket& b) {
   for (const compress::Phase& ph : plan.phases) {
     PhaseCost pc;
     pc.before_s = kernels_s(s.profile, ph.before);
+    pc.use = ph.collective;
     pc.wire_bytes = ph.collective.bytes;
     pc.label = ph.collective.label;
-    if (ph.collective.kind == compress::CollectiveKind::Allgather) {
-      pc.sparse = true;
-      pc.algorithm = Algorithm::Ring;
-      pc.collective = ring_allgather(f, pc.wire_bytes);
-    } else {
-      const AllreduceChoice ar = dense_allreduce(s.algorithm, f, pc.wire_bytes, s.collective);
-      pc.algorithm = ar.algorithm;
-      pc.collective = ar.cost;
-    }
+    phase_collective(pc.use.kind).price(s, f, pc);
     if (f.P > 1) pc.collective.time_s += s.profile.collective_launch_s;
     c.phases.push_back(std::move(pc));
   }

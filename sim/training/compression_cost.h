@@ -4,9 +4,10 @@
 // selected k) and the fabric's closed-form collectives.
 //
 //   kernels       profile.kernel(op).eval(n, k) for each KernelUse
-//   allreduce     the scenario's dense algorithm ("auto" picks the fastest
-//                 closed form) on the buffer's bytes
-//   allgather     ring allgather(v) of each rank's part
+//   collectives   each by its kind (sim/training/phase_collective.h):
+//                 allreduce by the scenario's dense algorithm ("auto" picks
+//                 the fastest closed form), ring allgather(v), gTop-k,
+//                 sparse recursive doubling
 //   every collective also pays the profile's launch cost
 #pragma once
 
@@ -24,9 +25,12 @@ namespace gcsim {
 
 struct PhaseCost {
   double before_s = 0.0;          // kernels before the collective (phase 0: the compression stream)
-  bool sparse = false;            // an allgather (ring allgather(v))
-  double wire_bytes = 0.0;        // allreduce: the buffer; allgather: each rank's part
-  Algorithm algorithm = Algorithm::Ring;  // the allreduce algorithm used (Ring for an allgather)
+  compress::CollectiveUse use;    // the plan's collective: kind, bytes (allreduce: the buffer; else each rank's message)
+  double wire_bytes = 0.0;        // = use.bytes
+  Algorithm algorithm = Algorithm::Ring;  // the allreduce algorithm used (Ring for the others)
+  double merge_s = 0.0;           // gtopk: one merge
+  KernelCost merge;               // sparse-allreduce: the merge kernel
+  int sparse_rounds = 0;          // sparse-allreduce: rounds sent sparse before the dense switch
   CollectiveCost collective;      // includes the launch cost
   std::string label;              // what it carries (compress::CollectiveUse::label)
 };
@@ -48,7 +52,7 @@ struct BucketCost {
 
 BucketCost bucket_cost(const Scenario& s, const Fabric& f, const Bucket& b);
 
-// "Ring", "Ring-allgather", ... : the name of a phase's collective in outputs.
+// "ring", "ring-allgather", "gtopk", ... : the name of a phase's collective in outputs.
 std::string collective_name(const PhaseCost& p);
 
 }  // namespace gcsim

@@ -1,0 +1,60 @@
+// A dense allreduce of a plan: the scenario's algorithm ("auto": the fastest
+// closed form), sim/collectives/allreduce.h.
+#include "sim/collectives/allreduce.h"
+#include "sim/training/compression_cost.h"
+#include "sim/training/phase_collective.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace gcsim {
+
+namespace {
+
+double log2_floor(int P) {
+  int l = 0;
+  while ((2LL << l) <= P) ++l;
+  return l;
+}
+
+class AllreducePhase final : public PhaseCollective {
+ public:
+  void price(const Scenario& s, const Fabric& f, PhaseCost& pc) const override {
+    const AllreduceChoice ar = dense_allreduce(s.algorithm, f, pc.use.bytes, s.collective);
+    pc.algorithm = ar.algorithm;
+    pc.collective = ar.cost;
+  }
+  std::string name(const PhaseCost& pc) const override { return to_string(pc.algorithm); }
+  std::unique_ptr<CollectiveSchedule> schedule(const ScheduleContext& ctx, const Scenario& s, const Fabric& f,
+                                               const PhaseCost& pc) const override {
+    return dense_allreduce_schedule(pc.algorithm, ctx, f, pc.use.bytes, s.collective);
+  }
+  MessageCount messages(const Scenario& s, const PhaseCost& pc) const override {
+    const double P = s.cluster.workers, C = s.collective.chunks;
+    const double G = std::min(s.cluster.gpus_per_node, s.cluster.workers), M = s.cluster.nodes();
+    switch (pc.algorithm) {
+      case Algorithm::Ring: return {2 * (P - 1) * P * C, P, P * C};
+      case Algorithm::Tree: return {4 * (P - 1) * C, 4 * P, 2 * P * C};
+      case Algorithm::HalvingDoubling: {
+        const double levels = log2_floor(s.cluster.workers);
+        return {2 * P * (levels + 1), P * (levels + 2), 2 * P};
+      }
+      case Algorithm::Hierarchical: return {P * C * (2 * (G - 1) + 2 * (M - 1)) + P, 3 * P, P * C};
+      case Algorithm::ParameterServer: {
+        const double S = s.collective.servers;
+        return {2 * S * P, 2 * S * P, 2 * S * P};
+      }
+      case Algorithm::Auto: break;
+    }
+    throw std::logic_error("allreduce phase: unresolved algorithm");
+  }
+};
+
+}  // namespace
+
+const PhaseCollective& allreduce_phase() {
+  static const AllreducePhase p;
+  return p;
+}
+
+}  // namespace gcsim

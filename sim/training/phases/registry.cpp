@@ -1,0 +1,24 @@
+// compress::CollectiveKind -> how the simulator runs it (phase_collective.h).
+// A new kind of collective in a plan is a new file here plus one line below.
+#include <stdexcept>
+
+#include "sim/training/phase_collective.h"
+
+namespace gcsim {
+
+const PhaseCollective& allreduce_phase();
+const PhaseCollective& allgather_phase();
+const PhaseCollective& gtopk_phase();
+const PhaseCollective& sparse_allreduce_phase();
+
+const PhaseCollective& phase_collective(compress::CollectiveKind kind) {
+  switch (kind) {
+    case compress::CollectiveKind::Allreduce: return allreduce_phase();
+    case compress::CollectiveKind::Allgather: return allgather_phase();
+    case compress::CollectiveKind::GlobalTopK: return gtopk_phase();
+    case compress::CollectiveKind::SparseAllreduce: return sparse_allreduce_phase();
+  }
+  throw std::logic_error("phase_collective: unknown collective kind");
+}
+
+}  // namespace gcsim
