@@ -43,6 +43,11 @@ class Method {
   // compression units, the bucket is one segment.
   virtual bool sparsifies() const { return false; }
 
+  // The concrete configurations an "auto" option stands for (a sparsifier's
+  // exchange = "auto": every exchange it can use), among which the simulator
+  // takes the cheapest per bucket; just spec when nothing is "auto".
+  virtual std::vector<CompressionSpec> variants(const CompressionSpec& spec) const { return {spec}; }
+
   // The cost model of one bucket of these layers on P ranks (P >= 2).
   virtual BucketPlan plan(const CompressionSpec& spec, const std::vector<Layer>& bucket, int P) const = 0;
 

@@ -34,6 +34,8 @@ std::string Sparsifier::label(const CompressionSpec& spec) const {
 }
 
 BucketPlan Sparsifier::plan(const CompressionSpec& spec, const std::vector<Layer>& bucket, int P) const {
+  if (spec.exchange == Exchange::Auto)
+    throw std::logic_error("Sparsifier::plan: exchange \"auto\" is resolved by the caller (variants())");
   BucketPlan p;
   const char* sel = select_op(spec);
   double n = 0.0;
@@ -60,7 +62,19 @@ BucketPlan Sparsifier::plan(const CompressionSpec& spec, const std::vector<Layer
 }
 
 std::optional<OptionError> Sparsifier::validate(const CompressionSpec& spec) const {
+  if (spec.exchange == Exchange::Auto) return std::nullopt;  // variants() keeps the ones that validate
   return sparse_exchange(spec.exchange).validate(spec, fixed_k());
+}
+
+std::vector<CompressionSpec> Sparsifier::variants(const CompressionSpec& spec) const {
+  if (spec.exchange != Exchange::Auto) return {spec};
+  std::vector<CompressionSpec> out;
+  for (Exchange e : {Exchange::Allgather, Exchange::Gtopk, Exchange::SparseAllreduce, Exchange::Dense}) {
+    CompressionSpec v = spec;
+    v.exchange = e;
+    if (!sparse_exchange(e).validate(v, fixed_k())) out.push_back(v);
+  }
+  return out;
 }
 
 namespace {
@@ -71,6 +85,8 @@ class SparseCodec final : public Codec {
               std::vector<BucketLayout> buckets, std::size_t total)
       : m_(m), spec_(spec), segments_(std::move(segments)), buckets_(std::move(buckets)),
         residual_(total, 0.0f), local_momentum_(spec.momentum_correction ? total : 0, 0.0f) {
+    if (spec.exchange == Exchange::Auto)
+      throw std::invalid_argument("the trainer needs a concrete exchange, not \"auto\" (resolve it first)");
     if (spec.momentum_correction && !spec.error_feedback)
       throw std::invalid_argument("momentum correction needs error feedback");
     std::size_t max_bucket = 0;

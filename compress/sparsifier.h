@@ -31,6 +31,8 @@ class Sparsifier : public Method {
   bool sparsifies() const override { return true; }
   // The exchange's own conditions (compress/exchange/sparse_exchange.h).
   std::optional<OptionError> validate(const CompressionSpec& spec) const override;
+  // exchange = "auto": one spec per exchange that validates.
+  std::vector<CompressionSpec> variants(const CompressionSpec& spec) const override;
   std::string label(const CompressionSpec& spec) const override;
   BucketPlan plan(const CompressionSpec& spec, const std::vector<Layer>& bucket, int P) const override;
   std::unique_ptr<Codec> codec(const CompressionSpec& spec, const std::vector<Segment>& segments,

@@ -15,8 +15,8 @@ enum class Granularity { Layer, Bucket, Model };
 // How a sparsifier's (value, index) pairs travel (compress/exchange/): an
 // allgather of the packed pairs; scattered into a dense buffer that is
 // allreduced (no bytes saved); gTop-k's tree of merges; SparCML's sparse
-// recursive doubling.
-enum class Exchange { Allgather, Dense, Gtopk, SparseAllreduce };
+// recursive doubling; auto: whichever the simulator prices cheapest.
+enum class Exchange { Allgather, Dense, Gtopk, SparseAllreduce, Auto };
 
 struct CompressionSpec {
   std::string method = "none";   // a name from compress::method_names()

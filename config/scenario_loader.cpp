@@ -159,7 +159,7 @@ const std::vector<std::pair<const char*, Granularity>> kGranularities = {
     {"layer", Granularity::Layer}, {"bucket", Granularity::Bucket}, {"model", Granularity::Model}};
 const std::vector<std::pair<const char*, Exchange>> kExchanges = {
     {"allgather", Exchange::Allgather}, {"dense", Exchange::Dense}, {"gtopk", Exchange::Gtopk},
-    {"sparse-allreduce", Exchange::SparseAllreduce}};
+    {"sparse-allreduce", Exchange::SparseAllreduce}, {"auto", Exchange::Auto}};
 
 template <typename E>
 E read_choice(const TableReader& r, const char* key, const std::vector<std::pair<const char*, E>>& table,

@@ -1,6 +1,8 @@
 // Training keys of a scenario file (see train_loader.h).
 #include "config/train_loader.h"
 
+#include "sim/training/compression_cost.h"
+
 #include <unistd.h>
 
 #include <cmath>
@@ -87,7 +89,10 @@ train::TrainConfig load_train_config(const std::string& path, const std::vector<
       if (m->has(key))
         m->fail(key, "is for gcsim simulate only: gcsim train trains the real SimpleCNN (202,738 parameters); "
                      "remove it (or the --set) to train");
-  train::TrainConfig cfg{build_scenario(src), read_train_settings(src)};
+  train::TrainConfig cfg{build_scenario(src), read_train_settings(src), {}};
+  // compression.exchange = "auto": the exchange the simulator prices cheapest
+  // for this scenario's cluster and profile, the same on every worker.
+  cfg.scenario.compression = resolve_auto(cfg.scenario, &cfg.auto_choice);
   const TableReader root(src.root, "", src.ctx);
   const auto model = root.sub("model", true);
   if (cfg.scenario.model.name != "simplecnn")

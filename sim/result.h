@@ -32,6 +32,7 @@ struct IterationResult {
   std::int64_t selected = 0;         // entries each worker sends per iteration (k summed over units)
   int buckets = 0;
   std::string algorithm;             // collective(s) used, e.g. "ring" or "ring-allgather"
+  std::string choice;                // what an "auto" option chose and why (describe_choice); else empty
 
   double iteration_time_s = 0.0;     // mean over the simulated iterations
   int iterations = 1;

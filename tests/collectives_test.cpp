@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "compress/method.h"
 #include "sim/collectives/allreduce.h"
 #include "sim/collectives/fabric.h"
 #include "sim/collectives/halving_doubling.h"
@@ -383,6 +384,52 @@ TEST_CASE("bucket_cost: sparse exchange wire bytes are k(4+idx) - dense exchange
         gcsim::ring_allreduce(one_class(66, 0.0, 1e9), 4e6).bytes_sent);
   CHECK(gcsim::bucket_cost(s, one_class(67, 0.0, 1e9), b).bytes_sent() >
         gcsim::ring_allreduce(one_class(67, 0.0, 1e9), 4e6).bytes_sent);
+}
+
+TEST_CASE("bucket_cost: exchange auto takes the cheapest exchange per bucket and says what each costs", "[collectives]") {
+  gcsim::Scenario s;
+  s.model.name = "custom";
+  s.model.layers = {{"fc", "linear", 1'000'000, 2e6}};
+  s.compute.forward_backward_s = 1.0;
+  s.profile = zero_profile();
+  s.profile.kernels[gcsim::op::scatter_add] = gcsim::KernelCost{1e-6, 1e-10, 1e-9};
+  s.compression.method = std::string("topk");
+  gcsim::Bucket b;
+  b.layers = {0};
+  b.params = 1'000'000;
+  auto total = [](const gcsim::BucketCost& c) { return c.compress_s + c.exchange_s() + c.decompress_s; };
+  for (double rho : {0.001, 0.01, 0.3})
+    for (int P : {2, 7, 64, 1024}) {
+      INFO("rho " << rho << " P = " << P);
+      s.compression.ratio = rho;
+      const Fabric f = one_class(P, 5e-6, 1.25e9);
+      double best = 1e300;
+      std::string best_exchange;
+      for (auto e : {gcsim::Exchange::Allgather, gcsim::Exchange::Gtopk, gcsim::Exchange::SparseAllreduce,
+                     gcsim::Exchange::Dense}) {
+        s.compression.exchange = e;
+        const double t = total(gcsim::bucket_cost(s, f, b));
+        if (t < best) {
+          best = t;
+          best_exchange = gcsim::compress::method("topk").label(s.compression);
+        }
+      }
+      s.compression.exchange = gcsim::Exchange::Auto;
+      const gcsim::BucketCost a = gcsim::bucket_cost(s, f, b);
+      CHECK(total(a) == best);
+      CHECK(a.alternatives.size() == 4);
+      CHECK(a.chosen == best_exchange);
+      const std::string why = gcsim::describe_choice({a, a});
+      CHECK(why.rfind(a.chosen + " [" + a.chosen + " ", 0) == 0);  // the choice, then it first among the costs
+      CHECK(why.find("sparse-allreduce-exchange") != std::string::npos);
+    }
+  // The allgather grows with P, gtopk with log P: at P = 1024, rho = 0.1 %, it is not the allgather.
+  s.compression.ratio = 0.001;
+  CHECK(gcsim::bucket_cost(s, one_class(1024, 5e-6, 1.25e9), b).chosen.find("-exchange") != std::string::npos);
+  // Threshold sends varying k: no gtopk among its choices.
+  s.compression.method = std::string("threshold");
+  CHECK(gcsim::bucket_cost(s, one_class(8, 5e-6, 1.25e9), b).alternatives.size() == 3);
+  CHECK(gcsim::describe_choice({}).empty());
 }
 
 // ----------------------------------------------------------------- auto ----

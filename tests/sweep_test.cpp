@@ -381,8 +381,12 @@ TEST_CASE("the default sweep simulates dense once per model - P and bandwidth", 
   }
   CHECK(hashes.size() == spec.point_count());
   CHECK(seen.size() == 4 * 9 * 4);
-  // What the plots draw: dense, the two DDP baselines and three Top-K ratios.
-  const std::multiset<std::string> want = {"none", "fp16", "powersgd r=4", "topk 10%", "topk 1%", "topk 0.1%"};
+  // What the plots draw: dense, the two DDP baselines and three Top-K ratios, by allgather and by
+  // the cheapest exchange.
+  const std::multiset<std::string> want = {"none",     "fp16",      "powersgd r=4",
+                                           "topk 10%", "topk 1%",   "topk 0.1%",
+                                           "topk 10% auto-exchange", "topk 1% auto-exchange",
+                                           "topk 0.1% auto-exchange"};
   for (const auto& [key, e] : seen) CHECK(e == want);
 }
 

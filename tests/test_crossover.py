@@ -17,8 +17,8 @@ def write(path, rows):
         w.writerows(rows)
 
 
-def run(path):
-    return subprocess.run([sys.executable, SCRIPT, path], capture_output=True, text=True)
+def run(path, *extra):
+    return subprocess.run([sys.executable, SCRIPT, path, *extra], capture_output=True, text=True)
 
 
 class CrossoverTest(unittest.TestCase):
@@ -45,6 +45,29 @@ class CrossoverTest(unittest.TestCase):
             b = float(lines["mid"].split("below ")[1].split(" Gb/s")[0])
             self.assertTrue(3 < b < 10, lines["mid"])
             self.assertIn("| 2× |", lines["fast"])  # speedup at the lowest bandwidth
+
+    def test_over_workers(self):
+        # dense: T = 1 + P / 100 (no growth of its own); "ag" grows as P: T = 0.5 + P / 40, equal at P = 33.3;
+        # "tree" grows as log P: always faster over the swept P.
+        import math
+        rows = []
+        for P in [2, 4, 8, 16, 32, 64, 128, 256]:
+            for b in [10, 100]:
+                rows += [dict(model="m", workers=P, bandwidth_gbps=b, variant="none", iteration_time_s=1 + P / 100),
+                         dict(model="m", workers=P, bandwidth_gbps=b, variant="ag", iteration_time_s=0.5 + P / 40),
+                         dict(model="m", workers=P, bandwidth_gbps=b, variant="tree",
+                              iteration_time_s=0.5 + math.log2(P) / 100)]
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "r.csv")
+            write(p, rows)
+            r = run(p, "--over", "workers")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("| model | bandwidth | variant |", r.stdout)
+            ag = [l for l in r.stdout.splitlines() if l.startswith("| m | 10 Gb/s | ag |")]
+            self.assertEqual(len(ag), 1, r.stdout)
+            P = float(ag[0].split("below P = ")[1].split(" |")[0])
+            self.assertTrue(32 < P < 64, ag[0])
+            self.assertIn("always", next(l for l in r.stdout.splitlines() if l.startswith("| m | 100 Gb/s | tree |")))
 
     def test_bad_input_exits_2(self):
         with tempfile.TemporaryDirectory() as d:

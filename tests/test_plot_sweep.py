@@ -386,6 +386,43 @@ class VariantTest(unittest.TestCase):
                          ["dense (no compression)", "fp16", "qsgd 4-bit",
                           "powersgd r=4", "topk 1%"])
 
+    def test_auto_exchange_cells_name_the_exchange_chosen(self):
+        rows = variant_rows()
+        auto = []
+        for r in rows:
+            if r["variant"] == "topk 1%":
+                a = dict(r)
+                a["variant"] = "topk 1% auto-exchange"
+                a["exchange"] = "auto"
+                a["point"] = r["point"] + 100000
+                a["config_hash"] = "%016x" % (a["point"] * 7919)
+                a["algorithm_used"] = ("gtopk" if r["workers"] >= 8 else
+                                       "ring-allgather+sparse-allreduce")
+                auto.append(a)
+        header = VHEADER + ["algorithm_used"]
+        for r in rows:
+            r["algorithm_used"] = "ring"
+        fs = self.one_set_with(rows + auto, header)
+        choices = self.ps.auto_choices(fs)
+        key = next(k for k in choices if k[1] == 16)
+        self.assertEqual(choices[key], "gtopk")
+        key2 = next(k for k in choices if k[1] == 2)
+        self.assertEqual(choices[key2], "allgather+sparse-AR")
+        self.assertFalse(any("topk 1%" == k[0] for k in choices))  # only the auto variant
+        panels, cells = self.ps.heatmap_data(fs)
+        fig = self.ps.heatmap_figure(fs, panels, cells)
+        auto_ax = next(a for a in fig.panel_axes if "auto" in a.get_title())
+        texts = [t.get_text() for t in auto_ax.texts]
+        self.assertTrue(any(t.endswith("\ngtopk") for t in texts), texts)
+        plain = next(a for a in fig.panel_axes if a.get_title() == "topk 1%")
+        self.assertFalse(any("\n" in t.get_text() for t in plain.texts))
+
+    def one_set_with(self, rows, header):
+        write_csv(self.csv, rows, header)
+        sets = self.ps.figure_sets(self.csv)
+        self.assertEqual(len(sets), 1, [fs.suffix for fs in sets])
+        return sets[0]
+
     def test_environment_column_still_splits(self):
         rows = variant_rows() + variant_rows({"bucket_mb": 50})
         write_csv(self.csv, rows, VHEADER)

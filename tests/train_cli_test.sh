@@ -57,6 +57,25 @@ for m in powersgd signsgd qsgd; do
   [ "$(bytes "$m")" -lt "$(bytes fp16)" ] || fail "$m sends less than fp16 at P = 2: $(bytes "$m")"
 done
 
+# --- the sparse exchanges over real Gloo processes: P = 3 (not a power of two) -----
+X=(--set cluster.workers=3 --set data.limit_train=384 --set data.limit_test=300 --set training.epochs=1)
+for e in gtopk sparse-allreduce; do
+  $G train $S "${X[@]}" --set "compression.exchange=\"$e\"" --out "$T/x-$e" >"$T/x.txt" 2>"$T/err" || fail "train exchange $e: $(cat "$T/err")"
+  grep -q "replicas identical: yes" "$T/x.txt" || fail "exchange $e: replicas differ"
+  grep -q "\"variant\": \"topk 1% $e-exchange" "$T/x-$e/summary.json" || fail "exchange $e: $(grep variant "$T/x-$e/summary.json")"
+done
+# Rank 0 (epochs.csv's bytes) is gtopk's root: it sends the broadcast, 2 messages of k pairs per step;
+# in the sparse allreduce it sends the 2- and then the 3-rank sum, almost 2k and 3k pairs.
+xbytes() { tail -1 "$T/x-$1/epochs.csv" | cut -d, -f8; }
+[ "$(xbytes gtopk)" -lt "$(xbytes sparse-allreduce)" ] || fail "gtopk sends less than the sparse allreduce"
+# exchange = "auto": the simulator's choice for this cluster, named, then trained
+$G train $S "${X[@]}" --set 'compression.exchange="auto"' --out "$T/x-auto" >"$T/x.txt" 2>"$T/err" || fail "train exchange auto: $(cat "$T/err")"
+grep -q "^auto  .*exchange" "$T/x.txt" || fail "auto: no choice printed: $(head -3 "$T/x.txt")"
+grep -q '"auto_choice": ".*ms' "$T/x-auto/summary.json" || fail "auto: summary lacks the choice"
+expect_error 2 "exchange: \"gtopk\" needs every rank to send the same k" -- \
+  $G train $S "${X[@]}" --set 'compression.method="threshold"' --set 'compression.exchange="gtopk"' --out "$T/x-bad"
+[ ! -e "$T/x-bad" ] || fail "refused gtopk wrote a run"
+
 # --- in-process backend: the same training, threads instead of processes ----------
 $G train $S "${QUICK[@]}" --backend inprocess --out "$T/ip" >/dev/null 2>"$T/err" || fail "inprocess: $(cat "$T/err")"
 grep -q '"backend": "inprocess"' "$T/ip/summary.json" || fail "ran in-process"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Crossover bandwidths from a gcsim sweep's results.csv.
+"""Crossover bandwidths (or worker counts) from a gcsim sweep's results.csv.
 
-Usage: /usr/bin/python3 tools/crossover.py RESULTS_CSV
+Usage: /usr/bin/python3 tools/crossover.py RESULTS_CSV [--over workers]
 
 For every model, P and compression variant (the `variant` column) it finds
 the inter-node bandwidths where the variant's iteration time crosses dense's
@@ -11,7 +11,10 @@ points around each sign change. Prints a Markdown table: the bandwidth below
 which the variant is faster than dense ("< B Gb/s"), "always" / "never" when it
 is faster / slower at every swept bandwidth, or the list of crossings when
 there are several. Also prints the speedup over dense at the lowest and highest
-swept bandwidth. Bad input: one line on stderr, exit 2.
+swept bandwidth. With --over workers the roles swap: per model, bandwidth and
+variant, the worker count P where the variant crosses dense ("below P = 90":
+faster than dense up to about P = 90), interpolated in log P. Bad input: one
+line on stderr, exit 2.
 """
 import collections
 import csv
@@ -25,8 +28,15 @@ def fail(msg):
 
 
 def main(argv):
+    over = "bandwidth_gbps"
+    if len(argv) == 4 and argv[2] == "--over" and argv[3] in ("workers", "bandwidth_gbps"):
+        over = argv[3]
+        argv = argv[:2]
     if len(argv) != 2:
-        fail("usage: crossover.py RESULTS_CSV")
+        fail("usage: crossover.py RESULTS_CSV [--over workers]")
+    fixed = "workers" if over == "bandwidth_gbps" else "bandwidth_gbps"
+    unit = (lambda x: "%.3g Gb/s" % x) if over == "bandwidth_gbps" else (lambda x: "P = %.3g" % x)
+    fixed_text = (lambda x: "%d" % x) if fixed == "workers" else (lambda x: "%g Gb/s" % x)
     try:
         with open(argv[1], newline="") as f:
             rows = list(csv.DictReader(f))
@@ -35,10 +45,10 @@ def main(argv):
     need = {"model", "workers", "bandwidth_gbps", "variant", "iteration_time_s"}
     if not rows or not need <= set(rows[0]):
         fail("%s: needs the columns %s" % (argv[1], ", ".join(sorted(need))))
-    t = collections.defaultdict(dict)  # (model, P, variant) -> {B: T}
+    t = collections.defaultdict(dict)  # (model, fixed value, variant) -> {swept value: T}
     try:
         for r in rows:
-            t[(r["model"], int(r["workers"]), r["variant"])][float(r["bandwidth_gbps"])] = float(r["iteration_time_s"])
+            t[(r["model"], float(r[fixed]), r["variant"])][float(r[over])] = float(r["iteration_time_s"])
     except ValueError as e:
         fail("%s: %s" % (argv[1], e))
     order = []
@@ -46,12 +56,14 @@ def main(argv):
         if key[2] not in order:
             order.append(key[2])
     models = sorted({(k[0], k[1]) for k in t})
-    print("| model | P | variant | faster than dense | speedup at %s | speedup at %s |" % ("lowest B", "highest B"))
+    lo, hi = ("lowest B", "highest B") if over == "bandwidth_gbps" else ("lowest P", "highest P")
+    print("| model | %s | variant | faster than dense | speedup at %s | speedup at %s |"
+          % ("P" if fixed == "workers" else "bandwidth", lo, hi))
     print("|---|---|---|---|---|---|")
     for model, P in models:
         dense = t.get((model, P, "none"))
         if not dense:
-            fail("no dense rows for %s at P = %d" % (model, P))
+            fail("no dense rows for %s at %s = %g" % (model, fixed, P))
         for v in order:
             if v == "none" or (model, P, v) not in t:
                 continue
@@ -66,12 +78,13 @@ def main(argv):
             if not crossings:
                 text = "always (swept range)" if ratio[0] < 0 else "never (swept range)"
             elif len(crossings) == 1 and crossings[0][1] == "down":
-                text = "below %.3g Gb/s" % crossings[0][0]
+                text = "below %s" % unit(crossings[0][0])
             elif len(crossings) == 1:
-                text = "above %.3g Gb/s" % crossings[0][0]
+                text = "above %s" % unit(crossings[0][0])
             else:
                 text = ", ".join("%s at %.3g" % (d, b) for b, d in crossings)
-            print("| %s | %d | %s | %s | %.3g× | %.3g× |" % (model, P, v, text, math.exp(-ratio[0]), math.exp(-ratio[-1])))
+            print("| %s | %s | %s | %s | %.3g× | %.3g× |" % (model, fixed_text(P), v, text, math.exp(-ratio[0]),
+                                                             math.exp(-ratio[-1])))
 
 
 if __name__ == "__main__":

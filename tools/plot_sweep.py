@@ -875,9 +875,33 @@ def draw_break_even(ax, z):
     return bool(segs)
 
 
+# The collective an "auto" exchange chose (the results' algorithm_used), as
+# the heatmap's second line in a cell.
+EXCHANGE_SHORT = {"ring-allgather": "allgather", "gtopk": "gtopk",
+                  "sparse-allreduce": "sparse-AR"}
+
+
+def auto_choices(fs):
+    """{(vkey, P, B): what an "auto" variant ran} for the rows whose variant
+    says auto-exchange: its algorithm_used, shortened ("allgather", "gtopk",
+    "sparse-AR", or "dense" for a dense allreduce), "+"-joined when the
+    buckets differ."""
+    out = {}
+    for r in fs.comp:
+        if "auto-exchange" not in r.get("_vlabel", "") or r["workers"] == 1:
+            continue
+        used = [EXCHANGE_SHORT.get(a, "dense")
+                for a in str(r.get("algorithm_used", "")).split("+") if a]
+        out[(r["_vkey"], r["workers"], r["bandwidth_gbps"])] = \
+            "+".join(sorted(set(used)))
+    return out
+
+
 def heatmap_figure(fs, panels, cells):
     """One panel per entry of panels (heatmap_data); fig.panel_axes lists
-    the panels' axes."""
+    the panels' axes. A cell of an "auto" exchange variant also names the
+    exchange it chose (auto_choices)."""
+    chosen = auto_choices(fs)
     ps = sorted({k[1] for k in cells})
     bws = sorted({k[2] for k in cells})
     vals = np.array(list(cells.values()))
@@ -914,8 +938,10 @@ def heatmap_figure(fs, panels, cells):
                     continue
                 rgba = cmap(norm(v))
                 lum = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2]
-                ax.text(j, i, fmt_x(v), ha="center", va="center",
-                        fontsize=annot_fs,
+                c = chosen.get((vkey, ps[j], bws[i]))
+                ax.text(j, i, fmt_x(v) + ("\n" + c if c else ""),
+                        ha="center", va="center",
+                        fontsize=annot_fs - (2 if c else 0),
                         color="white" if lum < 0.5 else "black")
         draw_break_even(ax, z)
         ax.set_xticks(range(len(ps)))

@@ -30,7 +30,6 @@ namespace {
 class SparseAllreduceExchanger final : public SparseExchanger {
  public:
   void exchange(const SparseBucket& in, std::span<float> g, ExchangeContext& ctx) override {
-    kernels::Backend& kb = ctx.kernels;
     comm::Communicator& comm = ctx.comm;
     const int P = comm.size(), r = comm.rank();
     int pof2 = 1;

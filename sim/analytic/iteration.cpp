@@ -35,11 +35,14 @@ IterationResult simulate_analytic(const Scenario& s) {
   double comm_free = 0.0;
   double exposed_coll = 0.0;  // collective time after backward ends
   std::set<std::string> algorithms;
+  std::vector<BucketCost> costs;
+  costs.reserve(buckets.size());
   const bool communicate = s.cluster.workers > 1;  // one worker exchanges nothing
   for (const auto& b : buckets) {
     if (!communicate) break;
     const double ready = s.training.overlap ? grad_ready[b.layers.back()] : backward_end;
-    const BucketCost c = bucket_cost(s, fabric, b);
+    costs.push_back(bucket_cost(s, fabric, b));
+    const BucketCost& c = costs.back();
     const double comp_end = std::max(ready, comp_free) + c.compress_s;
     comp_free = comp_end;
     // The bucket's collectives run back to back on the communication stream;
@@ -63,6 +66,7 @@ IterationResult simulate_analytic(const Scenario& s) {
   }
   for (const auto& a : algorithms) r.algorithm += (r.algorithm.empty() ? "" : "+") + a;
   if (r.algorithm.empty()) r.algorithm = "none";
+  r.choice = describe_choice(costs);
 
   const double tail = std::max(0.0, std::max(comm_free, comp_free) - backward_end);
   r.forward_s = ct.forward_s;

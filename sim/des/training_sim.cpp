@@ -287,6 +287,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     r.bytes_received_per_worker = received / P_ / iters;
     for (const auto& a : algorithms_) r.algorithm += (r.algorithm.empty() ? "" : "+") + a;
     if (r.algorithm.empty()) r.algorithm = "none";
+    r.choice = describe_choice(costs_);
     r.iteration_time_p1_s = ct_.step_s();
     fill_efficiency(r);
     for (const LinkUsage& u : network_.busiest_links(o_.busiest_links, engine_.now()))

@@ -161,6 +161,7 @@ std::string format_json(const Scenario& s, const IterationResult& r) {
        "\"speedup\": \"P * efficiency_weak\"},\n";
   o << "  \"params\": " << r.params << ",\n  \"selected_per_worker\": " << r.selected << ",\n";
   o << "  \"buckets\": " << r.buckets << ",\n  \"algorithm_used\": \"" << json_escape(r.algorithm) << "\",\n";
+  o << "  \"auto_choice\": \"" << json_escape(r.choice) << "\",\n";
   o << "  \"events\": " << r.events << ",\n  \"messages\": " << r.messages << ",\n";
   o << "  \"busiest_links\": [";
   for (std::size_t i = 0; i < r.busiest_links.size(); ++i) {
@@ -191,7 +192,9 @@ std::string format_table(const Scenario& s, const IterationResult& r) {
                   s.compression.error_feedback ? "on" : "off", to_string(s.compression.exchange));
     o << line;
   }
-  o << "; collective " << r.algorithm << "; backend " << r.backend << "\n\n";
+  o << "; collective " << r.algorithm << "; backend " << r.backend << "\n";
+  if (!r.choice.empty()) o << "auto       " << r.choice << "\n";
+  o << "\n";
 
   auto row = [&](const char* k, const std::string& v) {
     std::snprintf(line, sizeof line, "  %-42s %s\n", k, v.c_str());

@@ -1,6 +1,10 @@
 #include "sim/training/compression_cost.h"
 
+#include <algorithm>
+#include <cstdio>
+
 #include "compress/method.h"
+#include "sim/collectives/fabric.h"
 #include "sim/training/phase_collective.h"
 
 namespace gcsim {
@@ -41,17 +45,17 @@ double kernels_s(const Profile& profile, const std::vector<compress::KernelUse>&
 
 }  // namespace
 
-BucketCost bucket_cost(const Scenario& s, const Fabric& f, const Bucket& b) {
+namespace {
+
+BucketCost price(const Scenario& s, const Fabric& f, const Bucket& b, const compress::Method& m,
+                 const CompressionSpec& spec) {
   BucketCost c;
   c.params = b.params;
   const int P = f.P;
-  // One worker exchanges nothing: its bucket is priced as the dense allreduce
-  // it would be (zero time at P = 1) and no kernels run.
-  const compress::Method& m = compress::method(P > 1 ? s.compression.method : "none");
   std::vector<Layer> layers;
   layers.reserve(b.layers.size());
   for (std::size_t li : b.layers) layers.push_back(s.model.layers[li]);
-  const compress::BucketPlan plan = m.plan(s.compression, layers, std::max(P, 2));
+  const compress::BucketPlan plan = m.plan(spec, layers, std::max(P, 2));
   c.selected = plan.selected;
   for (const compress::Phase& ph : plan.phases) {
     PhaseCost pc;
@@ -66,6 +70,77 @@ BucketCost bucket_cost(const Scenario& s, const Fabric& f, const Bucket& b) {
   c.compress_s = c.phases.empty() ? 0.0 : c.phases[0].before_s;
   c.decompress_s = kernels_s(s.profile, plan.after);
   return c;
+}
+
+double total_s(const BucketCost& c) { return c.compress_s + c.exchange_s() + c.decompress_s; }
+
+}  // namespace
+
+BucketCost bucket_cost(const Scenario& s, const Fabric& f, const Bucket& b) {
+  // One worker exchanges nothing: its bucket is priced as the dense allreduce
+  // it would be (zero time at P = 1) and no kernels run.
+  const compress::Method& m = compress::method(f.P > 1 ? s.compression.method : "none");
+  const std::vector<CompressionSpec> variants = m.variants(s.compression);
+  if (variants.size() == 1) return price(s, f, b, m, variants[0]);
+  BucketCost best;
+  std::vector<std::pair<std::string, double>> alternatives;
+  for (const CompressionSpec& v : variants) {
+    BucketCost c = price(s, f, b, m, v);
+    alternatives.emplace_back(m.label(v), total_s(c));
+    if (alternatives.size() == 1 || total_s(c) < total_s(best)) {
+      best = std::move(c);
+      best.chosen = m.label(v);
+    }
+  }
+  best.alternatives = std::move(alternatives);
+  return best;
+}
+
+CompressionSpec resolve_auto(const Scenario& s, std::string* why) {
+  const compress::Method& m = compress::method(s.compression.method);
+  const std::vector<CompressionSpec> variants = m.variants(s.compression);
+  if (variants.size() <= 1) return variants.empty() ? s.compression : variants[0];
+  const Fabric f = make_fabric(s.cluster, s.profile);
+  const auto buckets = make_buckets(s.model, s.training.bucket_mb * 1024.0 * 1024.0, s.compression.granularity);
+  BucketCost whole;  // one "bucket" holding each variant's summed cost
+  std::size_t best = 0;
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    double t = 0.0;
+    for (const Bucket& b : buckets) t += total_s(price(s, f, b, m, variants[i]));
+    whole.alternatives.emplace_back(m.label(variants[i]), t);
+    if (t < whole.alternatives[best].second) best = i;
+  }
+  whole.chosen = m.label(variants[best]);
+  if (why) *why = describe_choice({whole});
+  return variants[best];
+}
+
+std::string describe_choice(const std::vector<BucketCost>& buckets) {
+  std::vector<std::pair<std::string, double>> sum;
+  std::vector<std::pair<std::string, int>> chosen;
+  for (const BucketCost& b : buckets) {
+    for (const auto& [label, t] : b.alternatives) {
+      auto it = std::find_if(sum.begin(), sum.end(), [&](const auto& e) { return e.first == label; });
+      if (it == sum.end()) sum.emplace_back(label, t);
+      else it->second += t;
+    }
+    if (b.chosen.empty()) continue;
+    auto it = std::find_if(chosen.begin(), chosen.end(), [&](const auto& e) { return e.first == b.chosen; });
+    if (it == chosen.end()) chosen.emplace_back(b.chosen, 1);
+    else ++it->second;
+  }
+  if (sum.empty()) return "";
+  std::stable_sort(sum.begin(), sum.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  std::string out;
+  for (const auto& [label, n] : chosen)
+    out += (out.empty() ? "" : ", ") + label + (chosen.size() > 1 ? " (" + std::to_string(n) + " buckets)" : "");
+  out += " [";
+  for (std::size_t i = 0; i < sum.size(); ++i) {
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.4g ms", sum[i].second * 1e3);
+    out += (i ? ", " : "") + sum[i].first + " " + ms;
+  }
+  return out + "; per iteration, compression + exchange, cheapest first]";
 }
 
 }  // namespace gcsim

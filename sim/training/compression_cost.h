@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compress/plan.h"
@@ -41,6 +42,11 @@ struct BucketCost {
   std::vector<PhaseCost> phases;  // one collective each, in order
   double compress_s = 0.0;        // = phases[0].before_s, on the compression stream
   double decompress_s = 0.0;      // after the last collective
+  // With an "auto" option (compression.exchange = "auto"): every variant the
+  // method offered (compress::Method::variants, by label) and its
+  // compress_s + exchange_s() + decompress_s; this bucket is the cheapest.
+  std::vector<std::pair<std::string, double>> alternatives;
+  std::string chosen;             // the cheapest's label (empty without "auto")
 
   // Kernels between collectives (phases[1..].before_s), on each rank's critical path.
   double between_s() const;
@@ -51,6 +57,18 @@ struct BucketCost {
 };
 
 BucketCost bucket_cost(const Scenario& s, const Fabric& f, const Bucket& b);
+
+// What "auto" chose over the buckets, and why: "topk 1% gtopk-exchange [topk
+// 1% gtopk-exchange 4.51 ms, topk 1% 12.3 ms, ...; per iteration ...]", each
+// variant's time summed over the buckets, cheapest first; empty when no bucket
+// had alternatives.
+std::string describe_choice(const std::vector<BucketCost>& buckets);
+
+// For a run that uses one configuration throughout (gcsim train): the
+// variant of s.compression (compress::Method::variants) whose cost summed over
+// the model's buckets is the least, with describe_choice's reason in *why.
+// s.compression itself when it has no "auto" option.
+CompressionSpec resolve_auto(const Scenario& s, std::string* why);
 
 // "ring", "ring-allgather", "gtopk", ... : the name of a phase's collective in outputs.
 std::string collective_name(const PhaseCost& p);

@@ -34,6 +34,7 @@
 #include <thread>
 
 #include "config/input_error.h"
+#include "compress/method.h"
 #include "config/train_loader.h"
 #include "kernels/backend.h"
 #include "train/loop/checkpoint.h"
@@ -81,6 +82,8 @@ train::RunSummary summary_of(const train::TrainConfig& cfg, const std::string& b
   s.batch_per_worker = cfg.scenario.batch_per_worker;
   s.epochs = cfg.settings.epochs;
   s.method = cfg.scenario.compression.method;
+  s.variant = compress::method(s.method).label(cfg.scenario.compression);
+  s.auto_choice = cfg.auto_choice;
   s.ratio = cfg.scenario.compression.ratio;
   s.error_feedback = cfg.scenario.compression.error_feedback;
   s.momentum_correction = cfg.scenario.compression.momentum_correction;
@@ -639,6 +642,7 @@ int cmd_train(const std::vector<std::string>& args) {
     return worker_main(a, load_train_config(a.scenario, a.sets));
   }
   const train::TrainConfig cfg = load_train_config(a.scenario, a.sets);
+  if (!cfg.auto_choice.empty()) std::cout << "auto       " << cfg.auto_choice << "\n";
 
   // The non-throwing overloads: a path the OS refuses to look at (too long, a
   // loop) is bad input, not a filesystem_error.

@@ -165,7 +165,8 @@ std::string write_summary(const std::string& dir, const RunSummary& s) {
   j.precision(8);
   j << "{\n  \"scenario\": \"" << json_escape(s.scenario) << "\",\n  \"backend\": \"" << s.backend
     << "\",\n  \"device\": \"" << json_escape(s.device) << "\",\n  \"workers\": " << s.workers << ",\n  \"batch_per_worker\": " << s.batch_per_worker
-    << ",\n  \"method\": \"" << s.method << "\",\n  \"ratio\": " << s.ratio
+    << ",\n  \"method\": \"" << s.method << "\",\n  \"variant\": \"" << json_escape(s.variant)
+    << "\",\n  \"auto_choice\": \"" << json_escape(s.auto_choice) << "\",\n  \"ratio\": " << s.ratio
     << ",\n  \"error_feedback\": " << (s.error_feedback ? "true" : "false")
     << ",\n  \"momentum_correction\": " << (s.momentum_correction ? "true" : "false") << ",\n  \"epochs\": " << s.epochs
     << ",\n  \"epochs_run\": " << s.result.epochs.size() << ",\n  \"global_steps\": " << s.result.global_steps
@@ -185,14 +186,15 @@ std::string write_summary(const std::string& dir, const RunSummary& s) {
   t << "scenario        " << s.scenario << "\n";
   t << "model on        " << s.device << "\n";
   std::snprintf(line, sizeof line, "run             %d workers (%s), batch %d per worker, %s", s.workers,
-                s.backend.c_str(), s.batch_per_worker, s.method.c_str());
+                s.backend.c_str(), s.batch_per_worker, (s.variant.empty() ? s.method : s.variant).c_str());
   t << line;
   if (s.method != "none") {
-    std::snprintf(line, sizeof line, " ratio %g, error feedback %s%s", s.ratio, s.error_feedback ? "on" : "off",
+    std::snprintf(line, sizeof line, ", error feedback %s%s", s.error_feedback ? "on" : "off",
                   s.momentum_correction ? ", momentum correction" : "");
     t << line;
   }
   t << "\n";
+  if (!s.auto_choice.empty()) t << "auto            " << s.auto_choice << "\n";
   std::snprintf(line, sizeof line, "progress        %zu of %d epochs, %llu steps%s\n", s.result.epochs.size(),
                 s.epochs, static_cast<unsigned long long>(s.result.global_steps),
                 s.result.stopped ? " (stopped early; checkpoint saved)" : "");

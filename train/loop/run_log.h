@@ -55,6 +55,8 @@ StepBreakdown mean_breakdown(const std::vector<StepRecord>& steps, int warmup = 
 
 struct RunSummary {
   std::string scenario, backend, method;
+  std::string variant;      // the method's label (compress::Method::label), e.g. "topk 1% gtopk-exchange"
+  std::string auto_choice;  // what an "auto" option was resolved to, and why (empty if none)
   std::string device;  // the model engine's description (cpu, or the GPU)
   int workers = 0, batch_per_worker = 0, epochs = 0;
   double ratio = 1.0;

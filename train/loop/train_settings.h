@@ -27,6 +27,8 @@ struct TrainSettings {
 struct TrainConfig {
   Scenario scenario;
   TrainSettings settings;
+  // What an "auto" compression option was resolved to, and why (empty if none).
+  std::string auto_choice;
 };
 
 }  // namespace gcsim::train
