@@ -1004,14 +1004,16 @@ def best_variant_table(fs):
     return table
 
 
-def best_cell_text(cell):
+def best_cell_text(cell, chosen=None):
     """The annotation of a cell: the variant's name and its speedup over
-    dense ("topk 1%\n3.20×"), or "none" where dense is fastest."""
+    dense ("topk 1%\n3.20×"), or "none" where dense is fastest; with
+    chosen (an "auto" variant's exchange, auto_choices) that too."""
     if cell.vkey is None:
         return "none"
+    name = cell.short + ("\n" + chosen if chosen else "")
     if math.isinf(cell.speedup):
-        return "%s\n∞" % cell.short
-    return "%s\n%s" % (cell.short, fmt_x(cell.speedup))
+        return "%s\n∞" % name
+    return "%s\n%s" % (name, fmt_x(cell.speedup))
 
 
 # Colours of the best-variant map: dense grey, the variants in variant_order.
@@ -1022,6 +1024,7 @@ DENSE_COLOR = "#D9D9D9"
 
 def best_figure(fs, table):
     """Categorical map of the fastest configuration over P (log2) x B."""
+    chosen = auto_choices(fs)
     ps = sorted({k[0] for k in table})
     bws = sorted({k[1] for k in table})
     variants = variant_order(fs.comp)
@@ -1064,7 +1067,8 @@ def best_figure(fs, table):
                 continue
             rgba = mcolors.to_rgba(colors[idx[c.vkey]])
             lum = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2]
-            ax.text(lx[j], i, best_cell_text(c), ha="center", va="center",
+            ax.text(lx[j], i, best_cell_text(c, chosen.get((c.vkey, p, b))),
+                    ha="center", va="center",
                     fontsize=7, linespacing=1.1,
                     color="white" if lum < 0.5 else "black")
     ax.set_xlim(xe[0], xe[-1])
