@@ -9,7 +9,8 @@ OUT_DIR/runs/<net>-<config>.netstats.csv (tools/netem.sh --stats) and the
 seed runs OUT_DIR/seeds/loopback-<config>-seed<N>/, and writes
 OUT_DIR/accuracy.png and accuracy_baselines.png (vs epoch and vs bytes sent),
 loss.png, step_breakdown.png (Top-K runs), step_breakdown_baselines.png (the
-shaped runs of the other methods), table.md and seeds.md. With --gcsim, it also asks `gcsim simulate`
+shaped runs of the other methods, after OUT_DIR/same-day/runs/ where that
+holds baselines timed the same day), table.md and seeds.md. With --gcsim, it also asks `gcsim simulate`
 to predict each shaped run (same scenario and compression, the run's measured
 compute time, the shaped rate) and writes prediction.md: measured vs
 predicted communication per step, with the scenario's profile and, given
@@ -334,8 +335,14 @@ def main():
     plot_accuracy(runs, out, BASELINE_ORDER, "accuracy_baselines.png")
     plot_loss(runs, out)
     plot_breakdown(runs, out)
-    plot_breakdown(runs, out, [(n, c) for n in nets_of(runs) if n != "loopback" for c in BASELINE_ORDER
-                               if (n, c) in runs], "step_breakdown_baselines.png")
+    # The baselines' shaped runs, after the same-day dense and Top-K runs where they exist
+    # (OUT_DIR/same-day/runs: made the same day the same way, so the machine's speed matches).
+    same_day = {(n + " same day", c): r for (n, c), r in load_runs(out, os.path.join("same-day", "runs")).items()}
+    merged = {**runs, **same_day}
+    keys = sorted(same_day, key=lambda k: ORDER.index(k[1]) if k[1] in ORDER else len(ORDER))
+    keys += [(n, c) for n in nets_of(runs) if n != "loopback" for c in BASELINE_ORDER
+             if (n, c) in runs and not (c == "dense" and same_day)]
+    plot_breakdown(merged, out, keys, "step_breakdown_baselines.png")
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table(runs))
     seeds = load_runs(out, "seeds")
