@@ -12,57 +12,16 @@
 #include "sim/collectives/gtopk.h"
 #include "sim/collectives/ring_allgather.h"
 #include "sim/collectives/sparse_allreduce.h"
-#include "sim/engine/engine.h"
-#include "sim/network/network.h"
-#include "topology/builders.h"
+#include "schedule_fixture.h"
 
 using namespace gcsim;
+using namespace gcsim::test;
 
 namespace {
 
-constexpr double kAlphaSw = 3.4e-6;
-constexpr double kLatency = 6.2e-6;
-constexpr double kBw = 10e9 / 8.0;
-
 Approx exact(double v) { return Approx(v).epsilon(1e-12); }
-double rel(double a, double b) { return std::abs(a - b) / std::abs(b); }
 
-Fabric switch_fabric(int P) {
-  Fabric f;
-  f.P = P;
-  f.G = 1;
-  f.M = P;
-  f.inter = {kAlphaSw + kLatency, kBw};
-  f.intra = f.inter;
-  return f;
-}
-
-struct Outcome {
-  double time = 0.0;
-  std::uint64_t messages = 0;
-  double sent_per_rank = 0.0;
-  std::vector<double> done;
-};
-
-Outcome run_schedule(int P, const std::function<std::unique_ptr<CollectiveSchedule>(const ScheduleContext&)>& make) {
-  Engine engine;
-  const Topology t = build_switch(P, {kBw, kLatency});
-  Network network(engine, t);
-  const ScheduleContext ctx{engine, network, kAlphaSw};
-  auto s = make(ctx);
-  s->start(0.0);
-  engine.run();
-  REQUIRE(s->finished());
-  REQUIRE(network.active_flows() == 0);
-  Outcome o;
-  o.time = s->end_time();
-  o.messages = s->messages();
-  for (int r = 0; r < P; ++r) {
-    o.sent_per_rank += network.bytes_sent_by(r) / P;
-    o.done.push_back(s->rank_done(r));
-  }
-  return o;
-}
+Outcome run_schedule(int P, const Factory& make) { return run_collective(switch_topology(P), make); }
 
 const std::vector<int> kRanks = {2, 3, 4, 5, 6, 7, 8, 12, 13, 16, 31, 64, 100, 256};
 
