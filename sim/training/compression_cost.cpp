@@ -119,10 +119,10 @@ std::string describe_choice(const std::vector<BucketCost>& buckets) {
   std::vector<std::pair<std::string, double>> sum;
   std::vector<std::pair<std::string, int>> chosen;
   for (const BucketCost& b : buckets) {
-    for (const auto& [label, t] : b.alternatives) {
-      auto it = std::find_if(sum.begin(), sum.end(), [&](const auto& e) { return e.first == label; });
-      if (it == sum.end()) sum.emplace_back(label, t);
-      else it->second += t;
+    for (const auto& alt : b.alternatives) {
+      auto it = std::find_if(sum.begin(), sum.end(), [&](const auto& e) { return e.first == alt.first; });
+      if (it == sum.end()) sum.push_back(alt);
+      else it->second += alt.second;
     }
     if (b.chosen.empty()) continue;
     auto it = std::find_if(chosen.begin(), chosen.end(), [&](const auto& e) { return e.first == b.chosen; });
