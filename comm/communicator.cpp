@@ -23,6 +23,19 @@ void Communicator::sendrecv_sized(int peer, const void* out, std::size_t out_byt
   sendrecv(peer, out, out_bytes, in.data(), in.size());
 }
 
+void Communicator::send_sized(int peer, const void* data, std::size_t bytes) {
+  const std::uint64_t size = bytes;
+  send(peer, &size, sizeof size);
+  send(peer, data, bytes);
+}
+
+void Communicator::recv_sized(int peer, std::vector<std::uint8_t>& in) {
+  std::uint64_t size = 0;
+  recv(peer, &size, sizeof size);
+  in.resize(static_cast<std::size_t>(size));
+  recv(peer, in.data(), in.size());
+}
+
 std::uint64_t ring_allreduce_bytes(std::size_t n, int ranks, int rank, std::size_t element_bytes) {
   if (ranks <= 1) return 0;
   // Chunk c holds elements [c n / P, (c + 1) n / P). In the reduce-scatter a

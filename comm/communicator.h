@@ -69,6 +69,9 @@ class Communicator {
   // The same when the peer's size is not known: an 8-byte size goes first
   // (counted in bytes_sent), then the bytes; `in` is resized to what came.
   void sendrecv_sized(int peer, const void* out, std::size_t out_bytes, std::vector<std::uint8_t>& in);
+  // One direction of it: send_sized's message is what the peer's recv_sized gets.
+  void send_sized(int peer, const void* data, std::size_t bytes);
+  void recv_sized(int peer, std::vector<std::uint8_t>& in);
 
   // Bytes this rank has put on the wire so far, by the algorithm's schedule
   // (payload only: no TCP/IP headers).

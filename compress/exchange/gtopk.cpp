@@ -24,6 +24,7 @@
 
 #include <algorithm>
 
+#include "comm/rank_patterns.h"
 #include "compress/exchange/sparse_vector.h"
 #include "kernels/wire_format.h"
 #include "sim/profile.h"
@@ -32,18 +33,13 @@ namespace gcsim::compress {
 
 namespace {
 
-int ceil_log2(int P) {
-  int l = 0;
-  while ((1 << l) < P) ++l;
-  return l;
-}
-
 class GtopkExchanger final : public SparseExchanger {
  public:
   void exchange(const SparseBucket& in, std::span<float> g, ExchangeContext& ctx) override {
     kernels::Backend& kb = ctx.kernels;
     comm::Communicator& comm = ctx.comm;
-    const int P = comm.size(), r = comm.rank(), L = ceil_log2(P);
+    const int P = comm.size(), r = comm.rank(), L = comm::ceil_log2(P);
+    const int mine = comm::tree_round(r, L);  // the round r sends in (L: the root)
     const std::size_t n = in.n, k = in.k;
     const std::size_t bytes = kernels::wire_bytes(n, k);
     SparseVector cur;
@@ -51,43 +47,38 @@ class GtopkExchanger final : public SparseExchanger {
       PhaseTimer t(ctx.stats.compress_s);
       cur = sorted_pairs(in.values, in.indices, k, n);
     }
-    // ---- reduce: merges up the tree ----
-    int j = 0;
-    for (; j < L; ++j) {
-      const int d = 1 << j;
-      if (r % (2 * d) == d) {
-        encode(kb, cur, ctx);
-        PhaseTimer t(ctx.stats.communicate_s);
-        comm.send(r - d, wire_.data(), bytes);
-        break;
-      }
-      if (r % (2 * d) != 0 || r + d >= P) continue;
+    // ---- reduce: merges up the tree (comm/rank_patterns.h), then my k pairs to my parent ----
+    for (int j = 0; j < mine; ++j) {
+      if (comm::reduce_role(r, j, P) != comm::TreeRole::Receives) continue;
       recv_.resize(bytes);
       {
         PhaseTimer t(ctx.stats.communicate_s);
-        comm.recv(r + d, recv_.data(), bytes);
+        comm.recv(r + (1 << j), recv_.data(), bytes);
       }
       PhaseTimer t(ctx.stats.compress_s);
       const SparseVector theirs = SparseVector::decode(kb, recv_.data(), bytes, n);
       cur = top_k(kb, merge(cur, theirs), k);
     }
-    // ---- broadcast of G down the binomial tree ----
     if (r != 0) {
+      encode(kb, cur, ctx);
+      {
+        PhaseTimer t(ctx.stats.communicate_s);
+        comm.send(r - (1 << mine), wire_.data(), bytes);
+      }
+      // ---- broadcast of G down the binomial tree: from my parent ----
       recv_.resize(bytes);
       {
         PhaseTimer t(ctx.stats.communicate_s);
-        comm.recv(r - (1 << j), recv_.data(), bytes);
+        comm.recv(r - (1 << mine), recv_.data(), bytes);
       }
       PhaseTimer t(ctx.stats.decompress_s);
       cur = SparseVector::decode(kb, recv_.data(), bytes, n);
-    } else {
-      j = L;
     }
-    if (j > 0) {
+    const std::vector<int> children = comm::broadcast_children(r, L, P);
+    if (!children.empty()) {
       encode(kb, cur, ctx);
       PhaseTimer t(ctx.stats.communicate_s);
-      for (int c = j - 1; c >= 0; --c)
-        if (r + (1 << c) < P) comm.send(r + (1 << c), wire_.data(), bytes);
+      for (int j : children) comm.send(r + (1 << j), wire_.data(), bytes);
     }
     // ---- apply G / P; return what G did not carry to the residual ----
     PhaseTimer t(ctx.stats.decompress_s);

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 
+#include "comm/rank_patterns.h"
 #include "compress/exchange/sparse_vector.h"
 #include "compress/fill_in.h"
 #include "sim/profile.h"
@@ -32,8 +33,7 @@ class SparseAllreduceExchanger final : public SparseExchanger {
   void exchange(const SparseBucket& in, std::span<float> g, ExchangeContext& ctx) override {
     comm::Communicator& comm = ctx.comm;
     const int P = comm.size(), r = comm.rank();
-    int pof2 = 1;
-    while (pof2 * 2 <= P) pof2 *= 2;
+    const int pof2 = comm::floor_pow2(P);
     const int extra = P - pof2;
     SparseVector cur;
     {
@@ -68,18 +68,9 @@ class SparseAllreduceExchanger final : public SparseExchanger {
     }
     {
       PhaseTimer t(ctx.stats.communicate_s);
-      if (send && recv) {
-        comm.sendrecv_sized(peer, wire_.data(), wire_.size(), recv_);
-      } else if (send) {
-        const std::uint64_t size = wire_.size();
-        comm.send(peer, &size, sizeof size);
-        comm.send(peer, wire_.data(), wire_.size());
-      } else {
-        std::uint64_t size = 0;
-        comm.recv(peer, &size, sizeof size);
-        recv_.resize(static_cast<std::size_t>(size));
-        comm.recv(peer, recv_.data(), recv_.size());
-      }
+      if (send && recv) comm.sendrecv_sized(peer, wire_.data(), wire_.size(), recv_);
+      else if (send) comm.send_sized(peer, wire_.data(), wire_.size());
+      else comm.recv_sized(peer, recv_);
     }
     if (!recv) return;
     PhaseTimer t(ctx.stats.compress_s);

@@ -5,34 +5,16 @@
 #include <limits>
 #include <vector>
 
-#include "sim/collectives/tree_allreduce.h"  // ceil_log2
+#include "comm/rank_patterns.h"
 
 namespace gcsim {
 
 namespace {
 
-// Rank r's role in reduce round j.
-enum class Role { Sends, Receives, Idle };
-Role role(int r, int j, int P) {
-  const int d = 1 << j;
-  if (r % (2 * d) == d) return Role::Sends;
-  if (r % (2 * d) == 0 && r + d < P) return Role::Receives;
-  return Role::Idle;
-}
-
-// The distances a rank forwards the result over in the broadcast, largest
-// first: below the bit it received on (all of 0 .. L-1 for the root).
-std::vector<int> broadcast_children(int r, int L, int P) {
-  int top = L;
-  if (r != 0) {
-    top = 0;
-    while (((r >> top) & 1) == 0) ++top;
-  }
-  std::vector<int> out;
-  for (int j = top - 1; j >= 0; --j)
-    if (r + (1 << j) < P) out.push_back(j);
-  return out;
-}
+using comm::broadcast_children;
+using comm::ceil_log2;
+using comm::reduce_role;
+using comm::TreeRole;
 
 }  // namespace
 
@@ -44,7 +26,7 @@ CollectiveCost gtopk_allreduce(const Fabric& f, double m, double merge_s) {
   std::vector<double> ready(static_cast<std::size_t>(P), 0.0);
   for (int j = 0; j < L; ++j)
     for (int r = 0; r < P; ++r)
-      if (role(r, j, P) == Role::Receives)
+      if (reduce_role(r, j, P) == TreeRole::Receives)
         ready[r] = std::max(ready[r], ready[r + (1 << j)]) + f.pairwise_link(1 << j).time(m) + merge_s;
   std::vector<double> have(static_cast<std::size_t>(P), 0.0);
   have[0] = ready[0];
@@ -87,13 +69,13 @@ class GtopkSchedule final : public CollectiveSchedule {
   // Rank r has merged everything of rounds < j at time t.
   void advance(int r, int j, Time t) {
     for (; j < L_; ++j) {
-      const Role ro = role(r, j, ranks());
-      if (ro == Role::Idle) continue;
+      const TreeRole ro = reduce_role(r, j, ranks());
+      if (ro == TreeRole::Idle) continue;
       round_[r] = j;
       reached_[r] = t;
-      const int peer = ro == Role::Sends ? r - (1 << j) : r + (1 << j);
+      const int peer = ro == TreeRole::Sends ? r - (1 << j) : r + (1 << j);
       if (round_[peer] == j && !std::isnan(reached_[peer])) {  // rendezvous: both ends are here
-        const int src = ro == Role::Sends ? r : peer;
+        const int src = ro == TreeRole::Sends ? r : peer;
         send(src, src - (1 << j), bytes_, std::max(t, reached_[peer]), static_cast<std::uint64_t>(j), 0);
       }
       return;

@@ -1,12 +1,13 @@
 #include "sim/collectives/halving_doubling.h"
 
+#include "comm/rank_patterns.h"
+
 namespace gcsim {
 
 CollectiveCost halving_doubling_allreduce(const Fabric& f, double bytes) {
   CollectiveCost c;
   if (f.P <= 1 || bytes <= 0) return c;
-  int pof2 = 1;
-  while (pof2 * 2 <= f.P) pof2 *= 2;
+  const int pof2 = comm::floor_pow2(f.P);
   const int extra = f.P - pof2;
 
   double t = 0.0;

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "comm/rank_patterns.h"
+
 namespace gcsim {
 
 namespace {
@@ -11,8 +13,8 @@ class HalvingDoublingSchedule final : public CollectiveSchedule {
  public:
   HalvingDoublingSchedule(const ScheduleContext& ctx, int P, double bytes)
       : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha_s), bytes_(bytes) {
-    while (pof2_ * 2 <= P) pof2_ *= 2;
-    while ((1 << levels_) < pof2_) ++levels_;
+    pof2_ = comm::floor_pow2(P);
+    levels_ = comm::ceil_log2(pof2_);
     extra_ = P - pof2_;
     reached_.assign(static_cast<std::size_t>(pof2_) * steps(), std::numeric_limits<Time>::quiet_NaN());
     set_phase_names({"halving", "doubling"});

@@ -5,6 +5,8 @@
 #include <limits>
 #include <vector>
 
+#include "comm/rank_patterns.h"
+
 namespace gcsim {
 
 double SparseVectorModel::merge_s(const KernelCost& merge, double c1, double c2) const {
@@ -15,20 +17,10 @@ double SparseVectorModel::merge_s(const KernelCost& merge, double c1, double c2)
   return merge.eval(any_dense ? entries : 0.0, k);
 }
 
-namespace {
-
-int floor_pof2(int P) {
-  int p = 1;
-  while (p * 2 <= P) p *= 2;
-  return p;
-}
-
-}  // namespace
-
 SparseAllreduceCost sparse_allreduce(const Fabric& f, const SparseVectorModel& v, const KernelCost& merge) {
   SparseAllreduceCost out;
   const int P = f.P;
-  const int pof2 = floor_pof2(std::max(P, 1));
+  const int pof2 = comm::floor_pow2(std::max(P, 1));
   for (int d = 1; d < pof2; d *= 2) ++out.rounds;
   if (P <= 1) return out;
   const int extra = P - pof2;
@@ -73,8 +65,8 @@ class SparseAllreduceSchedule final : public CollectiveSchedule {
  public:
   SparseAllreduceSchedule(const ScheduleContext& ctx, int P, const SparseVectorModel& v, const KernelCost& merge)
       : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha_s), v_(v), merge_(merge) {
-    pof2_ = floor_pof2(P);
-    while ((1 << levels_) < pof2_) ++levels_;
+    pof2_ = comm::floor_pow2(P);
+    levels_ = comm::ceil_log2(pof2_);
     extra_ = P - pof2_;
     reached_.assign(static_cast<std::size_t>(pof2_) * (levels_ + 1), kNaN);
     c_.assign(reached_.size(), 1.0);

@@ -2,12 +2,6 @@
 
 namespace gcsim {
 
-int ceil_log2(int P) {
-  int l = 0;
-  while ((1 << l) < P) ++l;
-  return l;
-}
-
 CollectiveCost tree_allreduce(const Fabric& f, double bytes) {
   CollectiveCost c;
   if (f.P <= 1 || bytes <= 0) return c;

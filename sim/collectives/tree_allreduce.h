@@ -8,6 +8,7 @@
 //   T = 2 * ceil(log2 P) * alpha + 2 * n / B
 #pragma once
 
+#include "comm/rank_patterns.h"
 #include "sim/collectives/collective_cost.h"
 #include "sim/collectives/fabric.h"
 
@@ -16,7 +17,7 @@ namespace gcsim {
 CollectiveCost tree_allreduce(const Fabric& f, double bytes);
 // The schedule face: tree_schedule.h.
 
-// ceil(log2(P)) for P >= 1.
-int ceil_log2(int P);
+// ceil(log2(P)) for P >= 1 (comm/rank_patterns.h).
+using comm::ceil_log2;
 
 }  // namespace gcsim

@@ -43,10 +43,6 @@ double kernels_s(const Profile& profile, const std::vector<compress::KernelUse>&
   return t;
 }
 
-}  // namespace
-
-namespace {
-
 BucketCost price(const Scenario& s, const Fabric& f, const Bucket& b, const compress::Method& m,
                  const CompressionSpec& spec) {
   BucketCost c;

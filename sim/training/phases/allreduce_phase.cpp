@@ -1,5 +1,6 @@
 // A dense allreduce of a plan: the scenario's algorithm ("auto": the fastest
 // closed form), sim/collectives/allreduce.h.
+#include "comm/rank_patterns.h"
 #include "sim/collectives/allreduce.h"
 #include "sim/training/compression_cost.h"
 #include "sim/training/phase_collective.h"
@@ -10,12 +11,6 @@
 namespace gcsim {
 
 namespace {
-
-double log2_floor(int P) {
-  int l = 0;
-  while ((2LL << l) <= P) ++l;
-  return l;
-}
 
 class AllreducePhase final : public PhaseCollective {
  public:
@@ -36,7 +31,7 @@ class AllreducePhase final : public PhaseCollective {
       case Algorithm::Ring: return {2 * (P - 1) * P * C, P, P * C};
       case Algorithm::Tree: return {4 * (P - 1) * C, 4 * P, 2 * P * C};
       case Algorithm::HalvingDoubling: {
-        const double levels = log2_floor(s.cluster.workers);
+        const double levels = comm::ceil_log2(comm::floor_pow2(s.cluster.workers));
         return {2 * P * (levels + 1), P * (levels + 2), 2 * P};
       }
       case Algorithm::Hierarchical: return {P * C * (2 * (G - 1) + 2 * (M - 1)) + P, 3 * P, P * C};

@@ -2,6 +2,7 @@
 // (sim/collectives/sparse_allreduce.h): the fill-in model of
 // compress/fill_in.h for k of the bucket's n entries per rank, merges priced
 // as the profile's scatter_add.
+#include "comm/rank_patterns.h"
 #include "sim/collectives/sparse_allreduce.h"
 #include "sim/training/compression_cost.h"
 #include "sim/training/phase_collective.h"
@@ -34,11 +35,7 @@ class SparseAllreducePhase final : public PhaseCollective {
   }
   MessageCount messages(const Scenario& s, const PhaseCost&) const override {
     const int P = s.cluster.workers;
-    int pof2 = 1, levels = 0;
-    while (pof2 * 2 <= P) {
-      pof2 *= 2;
-      ++levels;
-    }
+    const int pof2 = comm::floor_pow2(P), levels = comm::ceil_log2(pof2);
     return {static_cast<double>(pof2) * levels + 2.0 * (P - pof2), static_cast<double>(pof2) * levels + 2.0 * (P - pof2),
             static_cast<double>(P)};
   }
