@@ -66,19 +66,19 @@ done
 gzip_ranks() { for f in "$1"/steps-rank[1-9]*.csv; do [ -e "$f" ] && gzip -9 "$f"; done; return 0; }
 
 # train DIR ARGS...: ARGS --out DIR (gcsim train, maybe under netem.sh); on
-# failure DIR.failed holds its last error line. With KEEP_LOG=FILE, its stderr
-# is also kept there.
+# failure DIR.failed holds its last error line. Its stderr is shown when it
+# ends; with KEEP_LOG=FILE it is also kept there.
 train() {
   local dir=$1 log rc=0
   shift
   log=$(mktemp)
-  "$@" --out "$dir" 2> >(tee "$log" >&2) || rc=$?
-  sleep 0.2  # let tee finish
+  "$@" --out "$dir" 2>"$log" || rc=$?
+  cat "$log" >&2
   [ -n "${KEEP_LOG:-}" ] && cp "$log" "$KEEP_LOG"
   if [ "$rc" = 0 ]; then
     gzip_ranks "$dir"
   else
-    { echo "exit $rc: $*"; grep -v '^$' "$log" | tail -1; } >"$dir.failed"
+    { echo "exit $rc: $*"; grep -v -e '^$' -e '^netem: ' "$log" | tail -1; } >"$dir.failed"
     echo "train-experiments: $dir failed (exit $rc), recorded in $dir.failed" >&2
   fi
   rm -f "$log"
