@@ -346,18 +346,33 @@ TEST_CASE("sparse allgather beats the dense ring at small P and loses past P = 1
   }
 }
 
-TEST_CASE("bucket_cost: sparse exchange wire bytes are k(4+idx) - dense exchange is 4n", "[collectives]") {
+namespace {
+
+// One 1M-parameter layer in one bucket, Top-K, on the zero-cost profile.
+gcsim::Scenario one_layer_topk() {
   gcsim::Scenario s;
   s.model.name = "custom";
   s.model.layers = {{"fc", "linear", 1'000'000, 2e6}};
   s.compute.forward_backward_s = 1.0;
   s.profile = zero_profile();
   s.compression.method = std::string("topk");
-  s.compression.ratio = 0.01;
-  s.compression.index_bytes = 4;
+  return s;
+}
+
+gcsim::Bucket the_bucket() {
   gcsim::Bucket b;
   b.layers = {0};
   b.params = 1'000'000;
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("bucket_cost: sparse exchange wire bytes are k(4+idx) - dense exchange is 4n", "[collectives]") {
+  gcsim::Scenario s = one_layer_topk();
+  s.compression.ratio = 0.01;
+  s.compression.index_bytes = 4;
+  const gcsim::Bucket b = the_bucket();
   for (int P : {2, 100, 101, 400}) {
     INFO("P=" << P);
     const Fabric f = one_class(P, 0.0, 1e9);
@@ -387,16 +402,9 @@ TEST_CASE("bucket_cost: sparse exchange wire bytes are k(4+idx) - dense exchange
 }
 
 TEST_CASE("bucket_cost: exchange auto takes the cheapest exchange per bucket and says what each costs", "[collectives]") {
-  gcsim::Scenario s;
-  s.model.name = "custom";
-  s.model.layers = {{"fc", "linear", 1'000'000, 2e6}};
-  s.compute.forward_backward_s = 1.0;
-  s.profile = zero_profile();
+  gcsim::Scenario s = one_layer_topk();
   s.profile.kernels[gcsim::op::scatter_add] = gcsim::KernelCost{1e-6, 1e-10, 1e-9};
-  s.compression.method = std::string("topk");
-  gcsim::Bucket b;
-  b.layers = {0};
-  b.params = 1'000'000;
+  const gcsim::Bucket b = the_bucket();
   auto total = [](const gcsim::BucketCost& c) { return c.compress_s + c.exchange_s() + c.decompress_s; };
   for (double rho : {0.001, 0.01, 0.3})
     for (int P : {2, 7, 64, 1024}) {

@@ -33,6 +33,22 @@ def make_run(root, name, accs, bytes_per_step, step_s, sub="runs"):
                    "mean_step": phases, "images_per_s": 128 / step_s}, f)
 
 
+def fake_gcsim(root, result, calibrated_comm_s=None):
+    """A stand-in for `gcsim simulate` that prints `result` as JSON (exposed_comm_s =
+    calibrated_comm_s when a profile= is set) and logs its arguments to ROOT/calls.txt;
+    returns (its path, the log's path)."""
+    fake = os.path.join(root, "fake-gcsim")
+    log = os.path.join(root, "calls.txt")
+    with open(fake, "w") as f:
+        f.write(f"#!{sys.executable}\nimport json, sys\nopen({log!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+                f"r = {result!r}\n"
+                f"if {calibrated_comm_s!r} is not None and any(a.startswith('profile=') for a in sys.argv):\n"
+                f"    r['exposed_comm_s'] = {calibrated_comm_s!r}\n"
+                "print(json.dumps(r))\n")
+    os.chmod(fake, 0o755)
+    return fake, log
+
+
 class PlotTraining(unittest.TestCase):
     def test_writes_plots_and_table(self):
         with tempfile.TemporaryDirectory() as root:
@@ -60,15 +76,9 @@ class PlotTraining(unittest.TestCase):
             s = json.load(open(summary))
             s.update(method="topk", ratio=0.01, error_feedback=True)
             json.dump(s, open(summary, "w"))
-            # A stand-in for gcsim simulate: 4 ms of communication, 12 ms with a profile set; logs its arguments.
-            fake = os.path.join(root, "fake-gcsim")
-            log = os.path.join(root, "calls.txt")
-            with open(fake, "w") as f:
-                f.write(f"#!{sys.executable}\nimport json, sys\nopen({log!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
-                        "cal = any(a.startswith('profile=') for a in sys.argv)\n"
-                        "print(json.dumps({'exposed_comm_s': 0.012 if cal else 0.004, 'exposed_compression_s': 0.0,"
-                        " 'iteration_time_s': 0.03, 'bytes_sent_per_worker': 48700}))\n")
-            os.chmod(fake, 0o755)
+            # 4 ms of communication, 12 ms with a profile set.
+            fake, log = fake_gcsim(root, {"exposed_comm_s": 0.004, "exposed_compression_s": 0.0,
+                                          "iteration_time_s": 0.03, "bytes_sent_per_worker": 48700}, 0.012)
             profile = os.path.join(root, "cal.toml")
             open(profile, "w").write("# a profile\n")
             r = subprocess.run([sys.executable, SCRIPT, root, "--gcsim", fake, "--profile", profile],
@@ -97,13 +107,8 @@ class PlotTraining(unittest.TestCase):
                      command="gcsim train x.toml --set compression.method=powersgd --set compression.rank=1 "
                              "--set compression.error_feedback=false --set training.epochs=1 --out d")
             json.dump(s, open(summary, "w"))
-            fake = os.path.join(root, "fake-gcsim")
-            log = os.path.join(root, "calls.txt")
-            with open(fake, "w") as f:
-                f.write(f"#!{sys.executable}\nimport json, sys\nopen({log!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
-                        "print(json.dumps({'exposed_comm_s': 0.004, 'exposed_compression_s': 0.0,"
-                        " 'iteration_time_s': 0.03, 'bytes_sent_per_worker': 14808}))\n")
-            os.chmod(fake, 0o755)
+            fake, log = fake_gcsim(root, {"exposed_comm_s": 0.004, "exposed_compression_s": 0.0,
+                                          "iteration_time_s": 0.03, "bytes_sent_per_worker": 14808})
             r = subprocess.run([sys.executable, SCRIPT, root, "--gcsim", fake], capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stderr)
             call = open(log).read()
