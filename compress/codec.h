@@ -33,6 +33,18 @@ struct BucketLayout {
   std::size_t first = 0, last = 0;   // its segments [first, last)
 };
 
+// One merge of the sparse allreduce (compress/exchange/sparse_allreduce.cpp):
+// after it this rank holds the sum of `ranks` ranks' vectors of bucket
+// `bucket` (n entries, k of them this rank's own selection), with `nonzeros`
+// entries: the measured fill-in that compress/fill_in.h predicts. dense: it
+// travels dense from here on.
+struct MergeSize {
+  std::size_t bucket = 0, n = 0, k = 0;
+  int ranks = 0;
+  std::size_t nonzeros = 0;
+  bool dense = false;
+};
+
 // Seconds spent in each phase of one exchange, and the bytes this rank sent.
 struct ExchangeStats {
   double compress_s = 0.0;    // error feedback + encoding (selection, cast, quantization, P = MQ ...)
@@ -40,6 +52,7 @@ struct ExchangeStats {
   double decompress_s = 0.0;  // decoding and averaging
   std::uint64_t bytes_sent = 0;
   std::size_t entries_sent = 0;  // values this rank put on the wire
+  std::vector<MergeSize> merges;  // the sparse allreduce's fill-in, merge by merge
 };
 
 // Accumulates wall time into one of the stats' phases.
@@ -61,6 +74,7 @@ struct ExchangeContext {
   ExchangeStats& stats;
   std::uint64_t step = 0;     // 0-based optimizer step
   std::string where;          // prefix of error messages, e.g. "step 12: "
+  std::size_t bucket = 0;     // the bucket being exchanged
 };
 
 class Codec {

@@ -67,6 +67,12 @@ done
 # Rank 0 (epochs.csv's bytes) is gtopk's root: it sends the broadcast, 2 messages of k pairs per step;
 # in the sparse allreduce it sends the 2- and then the 3-rank sum, almost 2k and 3k pairs.
 xbytes() { tail -1 "$T/x-$1/epochs.csv" | cut -d, -f8; }
+# The sparse allreduce's measured fill-in: rank 0 merges the hand-off (2 ranks) then round 0 (3 ranks), every step.
+F="$T/x-sparse-allreduce/fill-in.csv"
+[ "$(head -1 "$F")" = "global_step,bucket,n,k,ranks,nonzeros,dense" ] || fail "fill-in.csv header: $(head -1 "$F")"
+[ "$(awk -F, 'NR > 1 && $5 == 3' "$F" | wc -l)" = "$(awk -F, 'NR > 1 && $5 == 2' "$F" | wc -l)" ] || fail "fill-in.csv: a 2- and a 3-rank merge per step"
+awk -F, 'NR > 1 && ($6 < $4 || $6 > $5 * $4) { exit 1 }' "$F" || fail "fill-in.csv: nonzeros outside [k, ranks k]"
+[ ! -e "$T/x-gtopk/fill-in.csv" ] || fail "gtopk wrote a fill-in.csv"
 [ "$(xbytes gtopk)" -lt "$(xbytes sparse-allreduce)" ] || fail "gtopk sends less than the sparse allreduce"
 # exchange = "auto": the simulator's choice for this cluster, named, then trained
 $G train $S "${X[@]}" --set 'compression.exchange="auto"' --out "$T/x-auto" >"$T/x.txt" 2>"$T/err" || fail "train exchange auto: $(cat "$T/err")"

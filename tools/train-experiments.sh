@@ -30,6 +30,7 @@ SEED=${SEED:-1}
 [ -x "$GCSIM" ] || { echo "train-experiments: $GCSIM not built (cmake --preset release && cmake --build build/release)" >&2; exit 2; }
 mkdir -p "$OUT/runs"
 
+P8="--set cluster.workers=8 --set model.batch_per_worker=16"
 declare -A SETS=(
   [dense]="--set compression.method=none"
   [topk-ef-0.1]="--set compression.method=topk --set compression.ratio=0.1 --set compression.error_feedback=true"
@@ -53,9 +54,20 @@ declare -A SETS=(
   [qsgd-2bit]="--set compression.method=qsgd --set compression.bits=2"
   [qsgd-4bit-d512]="--set compression.method=qsgd --set compression.bits=4 --set compression.chunk=512"
   [qsgd-2bit-d512]="--set compression.method=qsgd --set compression.bits=2 --set compression.chunk=512"
+  [topk-ef-0.01-gtopk]="--set compression.method=topk --set compression.ratio=0.01 --set compression.exchange=gtopk"
+  [topk-ef-0.01-sparse-allreduce]="--set compression.method=topk --set compression.ratio=0.01 --set compression.exchange=sparse-allreduce"
+  # P = 8 (issue 13: where the exchanges part from allgather), the same global batch of 128
+  [dense-p8]="$P8 --set compression.method=none"
+  [topk-ef-0.01-p8]="$P8 --set compression.method=topk --set compression.ratio=0.01"
+  [topk-ef-0.01-gtopk-p8]="$P8 --set compression.method=topk --set compression.ratio=0.01 --set compression.exchange=gtopk"
+  [topk-ef-0.01-sparse-allreduce-p8]="$P8 --set compression.method=topk --set compression.ratio=0.01 --set compression.exchange=sparse-allreduce"
 )
 # The methods practitioners compare against (issue 12): ONLY="$BASELINES" runs just those.
 BASELINES="fp16 bf16 powersgd-r1 powersgd-r2 powersgd-r4 powersgd-r1-noef powersgd-r2-noef powersgd-r4-noef ef-signsgd signsgd-majority qsgd-8bit qsgd-4bit qsgd-2bit qsgd-4bit-d512 qsgd-2bit-d512 topk-ef-0.001-warmup"
+# The sparse exchanges (issue 13): ONLY="$EXCHANGES".
+EXCHANGES="topk-ef-0.01-gtopk topk-ef-0.01-sparse-allreduce dense-p8 topk-ef-0.01-p8 topk-ef-0.01-gtopk-p8 topk-ef-0.01-sparse-allreduce-p8"
+# A run's worker count (netem.sh needs one namespace per worker).
+workers_of() { case $1 in *-p8) echo 8 ;; *) echo 4 ;; esac; }
 NAMES=${ONLY:-"dense topk-ef-0.01 topk-ef-mc-0.01 topk-ef-0.1 topk-ef-0.001 topk-noef-0.001"}
 
 for name in $NAMES; do
@@ -111,7 +123,7 @@ if [ "${SKIP_SHAPED:-0}" != 1 ]; then
     if done_already "$dir"; then echo "train-experiments: keeping $dir"; continue; fi
     echo "train-experiments: ${RATE_MBIT} Mbit/s $name ($SHAPED_EPOCHS epochs)"
     # shellcheck disable=SC2086
-    KEEP_LOG="$OUT/runs/shaped${RATE_MBIT}-$name.netem.log" train "$dir" tools/netem.sh --workers 4 --rate-mbit "$RATE_MBIT" \
+    KEEP_LOG="$OUT/runs/shaped${RATE_MBIT}-$name.netem.log" train "$dir" tools/netem.sh --workers "$(workers_of "$name")" --rate-mbit "$RATE_MBIT" \
       --stats "$OUT/runs/shaped${RATE_MBIT}-$name.netstats.csv" -- \
       "$GCSIM" train "$SCENARIO" ${SETS[$name]} --set training.epochs="$SHAPED_EPOCHS"
     [ -d "$dir" ] || rm -f "$OUT/runs/shaped${RATE_MBIT}-$name.netstats.csv" "$OUT/runs/shaped${RATE_MBIT}-$name.netem.log"

@@ -41,12 +41,24 @@ class SparseAllreduceExchanger final : public SparseExchanger {
       cur = sorted_pairs(in.values, in.indices, in.k, in.n);
       cur.make_dense_if_larger();
     }
+    // How many ranks' vectors a core rank's block of `size` core ranks holds
+    // (core rank i < extra holds two after the hand-off).
+    const auto ranks_in = [&](int size) {
+      const int lo = r & ~(size - 1);
+      return size + std::max(0, std::min(lo + size, extra) - lo);
+    };
     if (r >= pof2) {  // an extra rank: hand off, get the sum back
       swap(comm, r - pof2, cur, /*send=*/true, /*recv=*/false, ctx);
       swap(comm, r - pof2, cur, false, true, ctx);
     } else {
-      if (r < extra) swap(comm, r + pof2, cur, false, true, ctx, /*merge=*/true);
-      for (int d = 1; d < pof2; d *= 2) swap(comm, r ^ d, cur, true, true, ctx, true);
+      if (r < extra) {
+        swap(comm, r + pof2, cur, false, true, ctx, /*merge=*/true);
+        record(in, ranks_in(1), cur, ctx);
+      }
+      for (int d = 1; d < pof2; d *= 2) {
+        swap(comm, r ^ d, cur, true, true, ctx, true);
+        record(in, ranks_in(2 * d), cur, ctx);
+      }
       if (r < extra) swap(comm, r + pof2, cur, true, false, ctx);
     }
     PhaseTimer t(ctx.stats.decompress_s);
@@ -57,6 +69,14 @@ class SparseAllreduceExchanger final : public SparseExchanger {
   }
 
  private:
+  // The fill-in after a merge, before it may go dense: the support of the sum.
+  static void record(const SparseBucket& in, int ranks, const SparseVector& cur, ExchangeContext& ctx) {
+    std::size_t nonzeros = cur.indices.size();
+    if (cur.dense) nonzeros = static_cast<std::size_t>(
+        std::count_if(cur.values.begin(), cur.values.end(), [](float v) { return v != 0.0f; }));
+    ctx.stats.merges.push_back({ctx.bucket, in.n, in.k, ranks, nonzeros, cur.dense});
+  }
+
   // Sends cur to peer and/or receives the peer's vector; with merge, cur
   // becomes cur + theirs, else theirs.
   void swap(comm::Communicator& comm, int peer, SparseVector& cur, bool send, bool recv, ExchangeContext& ctx,

@@ -716,7 +716,9 @@ int cmd_train(const std::vector<std::string>& args) {
   fs::rename(run_dir, a.out);
   std::ifstream summary(fs::path(a.out) / "summary.txt");
   std::cout << summary.rdbuf();
-  std::cout << "run written to " << a.out << "/ (epochs.csv, steps-rank*.csv, summary.json, checkpoint/)\n";
+  const bool fill_in = fs::exists(fs::path(a.out) / "fill-in.csv");
+  std::cout << "run written to " << a.out << "/ (epochs.csv, steps-rank*.csv, " << (fill_in ? "fill-in.csv, " : "")
+            << "summary.json, checkpoint/)\n";
   return kExitOk;
 }
 

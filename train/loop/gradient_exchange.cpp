@@ -107,8 +107,10 @@ ExchangeStats GradientExchange::exchange(std::span<float> grads, std::uint64_t s
   ExchangeStats st;
   const std::uint64_t bytes_before = comm_.bytes_sent();
   compress::ExchangeContext ctx{comm_, *kernels_, st, step, "step " + std::to_string(step + 1) + ": "};
-  for (std::size_t b = 0; b < buckets_.size(); ++b)
+  for (std::size_t b = 0; b < buckets_.size(); ++b) {
+    ctx.bucket = b;
     codec_->exchange(b, grads.subspan(buckets_[b].offset, buckets_[b].size), ctx);
+  }
   st.bytes_sent = comm_.bytes_sent() - bytes_before;
   return st;
 }

@@ -19,6 +19,7 @@ namespace {
 constexpr const char* kStepsHeader =
     "epoch,step,global_step,samples,loss,correct,data_s,compute_s,wait_s,compress_s,communicate_s,"
     "decompress_s,optimizer_s,step_s,bytes_sent,entries_sent\n";
+constexpr const char* kFillInHeader = "global_step,bucket,n,k,ranks,nonzeros,dense\n";
 constexpr const char* kEpochsHeader =
     "epoch,global_step,train_loss,train_accuracy,test_loss,test_accuracy,epoch_s,bytes_sent_cumulative\n";
 
@@ -70,6 +71,7 @@ std::string seconds(double s) {
 RunLog::RunLog(const std::string& dir, int rank) : rank_(rank) {
   namespace fs = std::filesystem;
   steps_path_ = (fs::path(dir) / ("steps-rank" + std::to_string(rank) + ".csv")).string();
+  fill_in_path_ = (fs::path(dir) / "fill-in.csv").string();
   steps_file_ = open_csv(steps_path_);
   put(steps_file_, steps_path_, kStepsHeader);
   if (rank == 0) {
@@ -110,6 +112,7 @@ void RunLog::on_resume(const ResumeRecord& r) {
 RunLog::~RunLog() {
   if (steps_file_) std::fclose(steps_file_);
   if (epochs_file_) std::fclose(epochs_file_);
+  if (fill_in_file_) std::fclose(fill_in_file_);
 }
 
 void RunLog::on_step(const StepRecord& r) {
@@ -120,6 +123,19 @@ void RunLog::on_step(const StepRecord& r) {
                 r.data_s, r.compute_s, r.wait_s, r.compress_s, r.communicate_s, r.decompress_s, r.optimizer_s,
                 r.step_s, static_cast<unsigned long long>(r.bytes_sent), r.entries_sent);
   put(steps_file_, steps_path_, line);
+  steps_.back().merges.clear();  // written below, not kept
+  if (rank_ != 0 || r.merges.empty()) return;
+  if (!fill_in_file_) {
+    fill_in_file_ = open_csv(fill_in_path_);
+    put(fill_in_file_, fill_in_path_, kFillInHeader);
+  }
+  std::string rows;
+  for (const compress::MergeSize& m : r.merges) {
+    std::snprintf(line, sizeof line, "%llu,%zu,%zu,%zu,%d,%zu,%d\n", static_cast<unsigned long long>(r.global_step),
+                  m.bucket, m.n, m.k, m.ranks, m.nonzeros, m.dense ? 1 : 0);
+    rows += line;
+  }
+  put(fill_in_file_, fill_in_path_, rows);
 }
 
 void RunLog::on_epoch(const EpochRecord& r) {

@@ -1,6 +1,9 @@
 // The record of a training run on disk:
 //   steps-rank<R>.csv  one row per step of rank R (every rank writes its own)
 //   epochs.csv         one row per epoch (rank 0): train/test loss and accuracy, bytes, time
+//   fill-in.csv        one row per merge of the sparse allreduce (rank 0, that
+//                      exchange only): the measured fill-in (compress/fill_in.h);
+//                      a resumed run's starts at the checkpoint's step
 //   summary.json / summary.txt   end-of-run summary (rank 0)
 // Rows are flushed as they are written, so a crashed run leaves its log; a
 // row that cannot be written (a full disk) throws. A resumed run's logs start
@@ -37,9 +40,10 @@ class RunLog final : public TrainObserver {
  private:
   void put(std::FILE* f, const std::string& path, const std::string& row);
   int rank_;
-  std::string steps_path_, epochs_path_;
+  std::string steps_path_, epochs_path_, fill_in_path_;
   std::FILE* steps_file_ = nullptr;
   std::FILE* epochs_file_ = nullptr;
+  std::FILE* fill_in_file_ = nullptr;  // opened at the first merge
   std::vector<StepRecord> steps_;
   std::vector<EpochRecord> epochs_;
 };

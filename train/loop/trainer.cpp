@@ -210,12 +210,13 @@ RunResult Trainer::run(TrainObserver* observer) {
       comm_.barrier();
       rec.wait_s = since(t0);
 
-      const ExchangeStats ex = exchange_->exchange(model_->grads(), global_step);
+      ExchangeStats ex = exchange_->exchange(model_->grads(), global_step);
       rec.compress_s = ex.compress_s;
       rec.communicate_s = ex.communicate_s;
       rec.decompress_s = ex.decompress_s;
       rec.bytes_sent = ex.bytes_sent;
       rec.entries_sent = ex.entries_sent;
+      rec.merges = std::move(ex.merges);
 
       t0 = Clock::now();
       sgd_->step(model_->params(), model_->grads());

@@ -32,6 +32,7 @@ struct StepRecord {
          optimizer_s = 0.0, step_s = 0.0;
   std::uint64_t bytes_sent = 0;   // this step
   std::size_t entries_sent = 0;
+  std::vector<compress::MergeSize> merges;  // the sparse allreduce's fill-in (run_log.h: fill-in.csv)
 };
 
 struct EpochRecord {
