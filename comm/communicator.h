@@ -56,16 +56,21 @@ class Communicator {
 
   virtual void barrier() = 0;
 
-  // Point to point, between two ranks only (the sparse exchanges of
-  // compress/exchange/: gTop-k's tree, recursive doubling). Not collective:
-  // only the two ranks named take part, and both know the size. Messages from
+  // Point to point (the sparse exchanges of compress/exchange/: gTop-k's
+  // tree, recursive doubling, the hierarchical exchange's rings). Not
+  // collective: only the ranks named take part, and both know the size. Messages from
   // one rank to another arrive in the order sent. send may wait until the
   // peer has posted the matching recv (Gloo's sends are rendezvous), so two
   // ranks that both send and receive use sendrecv. A 0-byte message is not sent.
   virtual void send(int peer, const void* data, std::size_t bytes) = 0;
   virtual void recv(int peer, void* data, std::size_t bytes) = 0;
-  // Both directions with one peer at once: `out` goes to it, `in` comes from it.
-  virtual void sendrecv(int peer, const void* out, std::size_t out_bytes, void* in, std::size_t in_bytes) = 0;
+  // Both at once: `out` goes to rank `to`, `in` comes from rank `from` (a
+  // ring's step: to the successor, from the predecessor; MPI_Sendrecv).
+  virtual void sendrecv(int to, const void* out, std::size_t out_bytes, int from, void* in, std::size_t in_bytes) = 0;
+  // Both directions with one peer.
+  void sendrecv(int peer, const void* out, std::size_t out_bytes, void* in, std::size_t in_bytes) {
+    sendrecv(peer, out, out_bytes, peer, in, in_bytes);
+  }
   // The same when the peer's size is not known: an 8-byte size goes first
   // (counted in bytes_sent), then the bytes; `in` is resized to what came.
   void sendrecv_sized(int peer, const void* out, std::size_t out_bytes, std::vector<std::uint8_t>& in);

@@ -164,27 +164,28 @@ namespace {
 constexpr std::uint8_t kPointToPointSlot = 0x7f;
 }
 
-void GlooComm::send(int peer, const void* data, std::size_t bytes) { sendrecv(peer, data, bytes, nullptr, 0); }
+void GlooComm::send(int peer, const void* data, std::size_t bytes) { sendrecv(peer, data, bytes, peer, nullptr, 0); }
 
-void GlooComm::recv(int peer, void* data, std::size_t bytes) { sendrecv(peer, nullptr, 0, data, bytes); }
+void GlooComm::recv(int peer, void* data, std::size_t bytes) { sendrecv(peer, nullptr, 0, peer, data, bytes); }
 
-void GlooComm::sendrecv(int peer, const void* out, std::size_t out_bytes, void* in, std::size_t in_bytes) {
-  check_peer("sendrecv", peer);
+void GlooComm::sendrecv(int to, const void* out, std::size_t out_bytes, int from, void* in, std::size_t in_bytes) {
+  check_peer("sendrecv", to);
+  check_peer("sendrecv", from);
   guarded("send/recv", [&] {
     std::unique_ptr<gloo::transport::UnboundBuffer> rbuf, sbuf;
     if (in_bytes > 0) {
       rbuf = context_->createUnboundBuffer(in, in_bytes);
-      rbuf->recv(peer, gloo::Slot::build(kPointToPointSlot, received_from_[peer]++));
+      rbuf->recv(from, gloo::Slot::build(kPointToPointSlot, received_from_[from]++));
     }
     if (out_bytes > 0) {
       sbuf = context_->createUnboundBuffer(const_cast<void*>(out), out_bytes);
-      sbuf->send(peer, gloo::Slot::build(kPointToPointSlot, sent_to_[peer]++));
+      sbuf->send(to, gloo::Slot::build(kPointToPointSlot, sent_to_[to]++));
     }
     if (sbuf && !sbuf->waitSend(timeout_))
-      throw CommError("gloo send to rank " + std::to_string(peer) + ": timed out after " +
+      throw CommError("gloo send to rank " + std::to_string(to) + ": timed out after " +
                       std::to_string(timeout_.count()) + " ms");
     if (rbuf && !rbuf->waitRecv(timeout_))
-      throw CommError("gloo recv from rank " + std::to_string(peer) + ": timed out after " +
+      throw CommError("gloo recv from rank " + std::to_string(from) + ": timed out after " +
                       std::to_string(timeout_.count()) + " ms");
   });
   bytes_sent_ += out_bytes;

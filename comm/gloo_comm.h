@@ -52,7 +52,8 @@ class GlooComm final : public Communicator {
   // Gloo unbound buffers, one slot per message and direction of a pair.
   void send(int peer, const void* data, std::size_t bytes) override;
   void recv(int peer, void* data, std::size_t bytes) override;
-  void sendrecv(int peer, const void* out, std::size_t out_bytes, void* in, std::size_t in_bytes) override;
+  using Communicator::sendrecv;
+  void sendrecv(int to, const void* out, std::size_t out_bytes, int from, void* in, std::size_t in_bytes) override;
 
  private:
   std::uint32_t next_tag() { return tag_++; }

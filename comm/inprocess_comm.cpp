@@ -149,9 +149,10 @@ void InProcessComm::recv(int peer, void* data, std::size_t bytes) {
   std::memcpy(data, msg.data(), bytes);
 }
 
-void InProcessComm::sendrecv(int peer, const void* out, std::size_t out_bytes, void* in, std::size_t in_bytes) {
-  send(peer, out, out_bytes);
-  recv(peer, in, in_bytes);
+void InProcessComm::sendrecv(int to, const void* out, std::size_t out_bytes, int from, void* in,
+                             std::size_t in_bytes) {
+  send(to, out, out_bytes);
+  recv(from, in, in_bytes);
 }
 
 }  // namespace gcsim::comm

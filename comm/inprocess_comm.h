@@ -62,7 +62,8 @@ class InProcessComm final : public Communicator {
   // Buffered: send never waits; recv checks the size against what was sent.
   void send(int peer, const void* data, std::size_t bytes) override;
   void recv(int peer, void* data, std::size_t bytes) override;
-  void sendrecv(int peer, const void* out, std::size_t out_bytes, void* in, std::size_t in_bytes) override;
+  using Communicator::sendrecv;
+  void sendrecv(int to, const void* out, std::size_t out_bytes, int from, void* in, std::size_t in_bytes) override;
   // Makes every rank's pending and future calls throw (a rank failed).
   void abort() { hub_->abort(); }
 

@@ -24,8 +24,14 @@ struct KernelUse {
 
 // Allreduce: dense, by the scenario's algorithm; Allgather: ring allgather(v);
 // GlobalTopK: gTop-k's tree of merges and broadcast; SparseAllreduce:
-// recursive doubling with fill-in (compress/exchange/).
-enum class CollectiveKind { Allreduce, Allgather, GlobalTopK, SparseAllreduce };
+// recursive doubling with fill-in (compress/exchange/). The hierarchical
+// exchange's three: IntraNodeReduceScatter and IntraNodeAllgather, a dense
+// ring inside every node at once (bytes: the whole buffer); InterNodeAllgather,
+// G rings at once, local rank l of every node, sharing the NICs (bytes: each
+// rank's message).
+enum class CollectiveKind {
+  Allreduce, Allgather, GlobalTopK, SparseAllreduce, IntraNodeReduceScatter, InterNodeAllgather, IntraNodeAllgather
+};
 
 struct CollectiveUse {
   CollectiveKind kind = CollectiveKind::Allreduce;

@@ -90,6 +90,7 @@ const char* to_string(Exchange e) {
     case Exchange::Dense: return "dense";
     case Exchange::Gtopk: return "gtopk";
     case Exchange::SparseAllreduce: return "sparse-allreduce";
+    case Exchange::Hierarchical: return "hierarchical";
     case Exchange::Auto: return "auto";
   }
   return "?";

@@ -69,7 +69,9 @@ std::optional<OptionError> Sparsifier::validate(const CompressionSpec& spec) con
 std::vector<CompressionSpec> Sparsifier::variants(const CompressionSpec& spec) const {
   if (spec.exchange != Exchange::Auto) return {spec};
   std::vector<CompressionSpec> out;
-  for (Exchange e : {Exchange::Allgather, Exchange::Gtopk, Exchange::SparseAllreduce, Exchange::Dense}) {
+  for (Exchange e : {Exchange::Allgather, Exchange::Gtopk, Exchange::SparseAllreduce, Exchange::Hierarchical,
+                     Exchange::Dense}) {
+    if (e == Exchange::Hierarchical && spec.node_size < 2) continue;  // one rank per node: nothing to split
     CompressionSpec v = spec;
     v.exchange = e;
     if (!sparse_exchange(e).validate(v, fixed_k())) out.push_back(v);
@@ -180,6 +182,7 @@ class SparseCodec final : public Codec {
 
 std::unique_ptr<Codec> Sparsifier::codec(const CompressionSpec& spec, const std::vector<Segment>& segments,
                                          const std::vector<BucketLayout>& buckets, std::size_t total) const {
+  if (auto own = sparse_exchange(spec.exchange).codec(*this, spec, segments, buckets, total)) return own;
   return std::make_unique<SparseCodec>(*this, spec, segments, buckets, total);
 }
 

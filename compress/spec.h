@@ -15,8 +15,10 @@ enum class Granularity { Layer, Bucket, Model };
 // How a sparsifier's (value, index) pairs travel (compress/exchange/): an
 // allgather of the packed pairs; scattered into a dense buffer that is
 // allreduced (no bytes saved); gTop-k's tree of merges; SparCML's sparse
-// recursive doubling; auto: whichever the simulator prices cheapest.
-enum class Exchange { Allgather, Dense, Gtopk, SparseAllreduce, Auto };
+// recursive doubling; hierarchical: a dense reduce-scatter in the node, the
+// shards' pairs between nodes, a dense allgather in the node; auto: whichever
+// the simulator prices cheapest.
+enum class Exchange { Allgather, Dense, Gtopk, SparseAllreduce, Hierarchical, Auto };
 
 struct CompressionSpec {
   std::string method = "none";   // a name from compress::method_names()
@@ -42,6 +44,10 @@ struct CompressionSpec {
   // qsgd
   int bits = 8;                  // 2, 4 or 8 bits per element (sign + level)
   std::int64_t chunk = 0;        // entries per norm (the paper's bucket size d); 0: one per bucket
+  // Not a key: the ranks of one node (cluster.gpus_per_node, at most the
+  // workers), which the hierarchical exchange splits a bucket over. The
+  // simulator's pricing and the trainer fill it in from the cluster.
+  int node_size = 1;
 };
 
 const char* to_string(Granularity);

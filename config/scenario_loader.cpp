@@ -159,7 +159,8 @@ const std::vector<std::pair<const char*, Granularity>> kGranularities = {
     {"layer", Granularity::Layer}, {"bucket", Granularity::Bucket}, {"model", Granularity::Model}};
 const std::vector<std::pair<const char*, Exchange>> kExchanges = {
     {"allgather", Exchange::Allgather}, {"dense", Exchange::Dense}, {"gtopk", Exchange::Gtopk},
-    {"sparse-allreduce", Exchange::SparseAllreduce}, {"auto", Exchange::Auto}};
+    {"sparse-allreduce", Exchange::SparseAllreduce}, {"hierarchical", Exchange::Hierarchical},
+    {"auto", Exchange::Auto}};
 
 template <typename E>
 E read_choice(const TableReader& r, const char* key, const std::vector<std::pair<const char*, E>>& table,
@@ -352,6 +353,9 @@ Scenario build_scenario(const ScenarioSource& src) {
 
   if (const auto coll = r.sub("collective", false)) read_collective(*coll, s.cluster, s);
   if (const auto comp = r.sub("compression", false)) s.compression = read_compression(*comp);
+  s.compression.node_size = std::max(1, std::min(s.cluster.gpus_per_node, s.cluster.workers));
+  if (s.compression.exchange == Exchange::Hierarchical && s.cluster.gpus_per_node < 2)
+    r.sub("compression", true)->fail("exchange", "\"hierarchical\" needs a two-level cluster (cluster.gpus_per_node > 1)");
   if (const auto tr = r.sub("training", false)) s.training = read_training(*tr);
   if (const auto st = r.sub("stragglers", false)) s.stragglers = read_stragglers(*st, s.cluster);
 

@@ -434,6 +434,17 @@ TEST_CASE("bucket_cost: exchange auto takes the cheapest exchange per bucket and
   // The allgather grows with P, gtopk with log P: at P = 1024, rho = 0.1 %, it is not the allgather.
   s.compression.ratio = 0.001;
   CHECK(gcsim::bucket_cost(s, one_class(1024, 5e-6, 1.25e9), b).chosen.find("-exchange") != std::string::npos);
+  // On two-level nodes the hierarchical exchange joins the candidates, priced on the node's shards.
+  const Fabric nodes = two_level(64, 8, 1, {1e-6, 1e11}, {5e-6, 1.25e9});
+  s.compression.ratio = 0.01;
+  const gcsim::BucketCost h = gcsim::bucket_cost(s, nodes, b);
+  CHECK(h.alternatives.size() == 5);
+  CHECK(gcsim::describe_choice({h}).find("hierarchical-exchange") != std::string::npos);
+  s.compression.exchange = gcsim::Exchange::Hierarchical;
+  const gcsim::BucketCost only = gcsim::bucket_cost(s, nodes, b);
+  REQUIRE(only.phases.size() == 3);
+  CHECK(only.phases[1].collective.bytes_sent == Approx(7.0 * 8.0 * std::ceil(0.01 * b.params) / 8.0).epsilon(1e-3));
+  s.compression.exchange = gcsim::Exchange::Auto;
   // Threshold sends varying k: no gtopk among its choices.
   s.compression.method = std::string("threshold");
   CHECK(gcsim::bucket_cost(s, one_class(8, 5e-6, 1.25e9), b).alternatives.size() == 3);

@@ -587,6 +587,95 @@ TEST_CASE("sparse-allreduce fill-in on real Fashion-MNIST gradients: at most the
   CHECK(measured > 0.5 * modelled);
 }
 
+TEST_CASE("hierarchical exchange: node reduce-scatter - Top-K of each shard - nodes summed in order - node allgather", "[compress]") {
+  for (Granularity gran : {Granularity::Bucket, Granularity::Layer}) {
+    for (auto [P, G] : {std::pair{2, 2}, std::pair{4, 2}, std::pair{6, 3}, std::pair{8, 4}, std::pair{6, 2},
+                        std::pair{3, 1}}) {
+      INFO("P = " << P << ", G = " << G << ", granularity " << to_string(gran));
+      CompressionSpec spec = spec_of("topk");
+      spec.exchange = Exchange::Hierarchical;
+      spec.granularity = gran;
+      spec.node_size = G;
+      const auto runs = run(P, spec, 1);
+      check_identical_on_all_ranks(runs);
+      const int M = P / G;
+      // Pieces of a shard: the whole shard (bucket), or its part of each layer.
+      std::vector<std::size_t> cuts = {0, kTotal};
+      if (gran == Granularity::Layer) cuts = {0, 126, kTotal};
+      std::vector<float> want(kTotal, 0.0f);
+      std::uint64_t bytes = 0;
+      for (int l = 0; l < G; ++l) {
+        const std::size_t lo = kTotal * l / G, hi = kTotal * (l + 1) / G;
+        std::vector<float> sum(hi - lo, 0.0f);
+        for (int m = 0; m < M; ++m) {
+          // The node's ring: x_(l+1) + x_(l+2) + ... + x_l.
+          std::vector<float> acc(hi - lo);
+          for (int t = 1; t <= G; ++t) {
+            const std::vector<float> x = gradient(m * G + (l + t) % G, 0);
+            for (std::size_t i = lo; i < hi; ++i) acc[i - lo] = t == 1 ? x[i] : acc[i - lo] + x[i];
+          }
+          // Top-K of each piece (no residual yet); the rest stays in rank (m, l)'s residual.
+          std::vector<float> sent(hi - lo, 0.0f);
+          std::vector<bool> was_sent(hi - lo, false);
+          std::size_t k = 0;
+          for (std::size_t c = 0; c + 1 < cuts.size(); ++c) {
+            const std::size_t a = std::max(lo, cuts[c]), b = std::min(hi, cuts[c + 1]);
+            if (a >= b) continue;
+            const std::vector<float> piece(acc.begin() + (a - lo), acc.begin() + (b - lo));
+            const auto kp = static_cast<std::size_t>(compress::topk_count(spec.ratio, static_cast<std::int64_t>(b - a)));
+            for (const auto& [i, v] : top_k_of(piece, kp)) {
+              sent[a - lo + static_cast<std::size_t>(i)] = v;
+              was_sent[a - lo + static_cast<std::size_t>(i)] = true;
+            }
+            k += kp;
+          }
+          for (std::size_t i = 0; i < hi - lo; ++i)
+            if (was_sent[i]) sum[i] = sum[i] + sent[i];
+          const RankRun& rr = runs[static_cast<std::size_t>(m * G + l)];
+          for (std::size_t i = 0; i < kTotal; ++i) {
+            const float e = i >= lo && i < hi && !was_sent[i - lo] ? acc[i - lo] : 0.0f;
+            REQUIRE(rr.residual[0][i] == e);
+          }
+          // Bytes: every chunk but its own in the reduce-scatter, but its successor's in
+          // the allgather, (M - 1) k pairs between nodes.
+          const std::size_t next_lo = kTotal * ((l + 1) % G) / G, next_hi = kTotal * ((l + 1) % G + 1) / G;
+          const std::uint64_t mine = G > 1 ? 4 * (kTotal - (hi - lo)) + 4 * (kTotal - (next_hi - next_lo)) : 0;
+          CHECK(rr.bytes[0] == mine + static_cast<std::uint64_t>(M - 1) * k * 8);
+          bytes += rr.bytes[0];
+        }
+        for (std::size_t i = lo; i < hi; ++i) want[i] = sum[i - lo] * (1.0f / static_cast<float>(P));
+      }
+      CHECK(runs[0].out[0] == want);
+      // The plan: the three collectives, the selection on the shard.
+      const compress::BucketPlan plan = compress::method("topk").plan(spec, layers_of(two_layers()), P);
+      REQUIRE(plan.phases.size() == 3);
+      CHECK(plan.phases[0].collective.kind == compress::CollectiveKind::IntraNodeReduceScatter);
+      CHECK(plan.phases[0].collective.bytes == 4.0 * kTotal);
+      CHECK(plan.phases[1].collective.kind == compress::CollectiveKind::InterNodeAllgather);
+      CHECK(plan.phases[2].collective.kind == compress::CollectiveKind::IntraNodeAllgather);
+      REQUIRE_FALSE(plan.phases[1].before.empty());
+      double selected_n = 0.0;
+      for (const auto& u : plan.phases[1].before)
+        if (u.op != std::string("pack")) selected_n += u.n;
+      CHECK(selected_n == Approx(static_cast<double>(kTotal) / G));
+      CHECK(plan.phases[0].before.empty());
+    }
+  }
+  // A NaN is rejected before the reduce-scatter sends it to the node.
+  std::vector<float> bad(kTotal, 1.0f);
+  bad[7] = std::nanf("");
+  CompressionSpec spec = spec_of("topk");
+  spec.exchange = Exchange::Hierarchical;
+  spec.node_size = 2;
+  try {
+    run(4, spec, 1, &bad);
+    FAIL("NaN accepted");
+  } catch (const kernels::NonFiniteError& e) {
+    CHECK(e.count() == 1);
+    CHECK(std::string(e.what()).find("step 1: gradient of") != std::string::npos);
+  }
+}
+
 TEST_CASE("gtopk needs every rank to send the same k and no momentum correction", "[compress]") {
   CompressionSpec spec = spec_of("threshold");
   spec.exchange = Exchange::Gtopk;

@@ -16,6 +16,7 @@
 #include "sim/collectives/ring_allreduce.h"
 #include "sim/collectives/tree_allreduce.h"
 #include "sim/collectives/tree_schedule.h"
+#include "sim/collectives/two_level_rings.h"
 #include "sim/engine/engine.h"
 #include "sim/network/network.h"
 #include "topology/builders.h"
@@ -159,6 +160,43 @@ TEST_CASE("hierarchical schedule equals its closed form on two-level nodes", "[d
           CHECK(rel(o.sent_per_rank, cf.bytes_sent) < 1e-9);
         }
       }
+}
+
+TEST_CASE("hierarchical exchange rings equal their closed forms on two-level nodes", "[des]") {
+  for (int G : {1, 2, 4, 8})
+    for (int M : {1, 2, 3, 7})
+      for (int nics : {1, 2}) {
+        const int P = G * M;
+        if (P < 2) continue;
+        const ClusterSpec c = two_level_cluster(P, G, nics);
+        const Topology t = build_topology(c, plain_profile());
+        const Fabric f = make_fabric(c, plain_profile());
+        for (double n : kBytes) {
+          INFO("G = " << G << ", M = " << M << ", nics = " << nics << ", n = " << n);
+          const Outcome rs = run_collective(t, [&](auto& ctx) {
+            return intra_node_ring_schedule(ctx, P, G, n, 1, "intra-node reduce-scatter");
+          });
+          const CollectiveCost ring = intra_node_ring(f, n);
+          CHECK(rel(rs.time + 1e-300, ring.time_s + 1e-300) < 1e-9);
+          CHECK(rel(rs.sent_per_rank + 1e-300, ring.bytes_sent + 1e-300) < 1e-9);
+          CHECK(rs.messages == static_cast<std::uint64_t>(P * (G - 1)));
+          const double m = n / 100.0;  // a shard's pairs
+          const Outcome ag = run_collective(t, [&](auto& ctx) { return inter_node_allgather_schedule(ctx, P, G, m, 1); });
+          const CollectiveCost inter = inter_node_allgather(f, m);
+          CHECK(rel(ag.time + 1e-300, inter.time_s + 1e-300) < 1e-9);
+          CHECK(rel(ag.sent_per_rank + 1e-300, inter.bytes_sent + 1e-300) < 1e-9);
+          CHECK(ag.messages == static_cast<std::uint64_t>(P * (M - 1)));
+        }
+      }
+  // Written out for 8 GPUs per node, 4 nodes, one NIC: the G rings share it.
+  const ClusterSpec c = two_level_cluster(32, 8, 1);
+  const Fabric f = make_fabric(c, plain_profile());
+  REQUIRE(f.intra.alpha_s == Approx(kAlphaSw + 1e-6));
+  REQUIRE(f.inter.alpha_s == Approx(kAlphaSw + 5e-6));
+  const double n = 1e8, m = 1e6;
+  CHECK(intra_node_ring(f, n).time_s == Approx(7.0 * (f.intra.alpha_s + n / 8.0 / f.intra.bytes_per_s)).epsilon(1e-12));
+  CHECK(inter_node_allgather(f, m).time_s ==
+        Approx(3.0 * (f.inter.alpha_s + m / (f.inter.bytes_per_s / 8.0))).epsilon(1e-12));
 }
 
 TEST_CASE("contention: two flows through one link take twice as long as one", "[des]") {

@@ -161,6 +161,36 @@ TEST_CASE("every sparse exchange: des agrees with analytic without contention", 
       }
 }
 
+TEST_CASE("hierarchical exchange: des agrees with analytic - compression priced on the shard", "[des-training]") {
+  auto scenario = [](const char* exchange, int P, int G) {
+    return load("scenarios/h100-cluster.toml",
+                {"compression.method=\"topk\"", "compression.ratio=0.01",
+                 std::string("compression.exchange=\"") + exchange + "\"", "cluster.workers=" + std::to_string(P),
+                 "cluster.gpus_per_node=" + std::to_string(G), "cluster.topology=\"two-level\"",
+                 "cluster.intra_node.bandwidth_gbps=3600", "cluster.intra_node.latency_us=1", "training.iterations=2"});
+  };
+  for (int G : {2, 4, 8})
+    for (int M : {1, 2, 3, 8}) {
+      const Scenario s = scenario("hierarchical", G * M, G);
+      const IterationResult a = simulate_analytic(s);
+      const DesRun d = simulate_des(s);
+      INFO("G = " << G << " M = " << M);
+      CHECK(rel_diff(d.result.iteration_time_s, a.iteration_time_s) < 1e-9);
+      CHECK(rel_diff(d.result.bytes_sent_per_worker, a.bytes_sent_per_worker) < 1e-9);
+      CHECK(a.algorithm.find("inter-node-allgather") != std::string::npos);
+    }
+  // The Top-K kernels run on n / G entries: the compression time falls with G
+  // (less than 1/G: the GPU kernels' launch costs stay), the allgather exchange's does not.
+  const IterationResult h2 = simulate_analytic(scenario("hierarchical", 16, 2));
+  const IterationResult h8 = simulate_analytic(scenario("hierarchical", 16, 8));
+  const IterationResult a8 = simulate_analytic(scenario("allgather", 16, 8));
+  CHECK(h8.compression_s < h2.compression_s);
+  CHECK(h8.compression_s < a8.compression_s / 2.0);
+  // A one-GPU-per-node cluster has no node to split over.
+  CHECK_THROWS_WITH(load("scenarios/h100-cluster.toml", {"compression.exchange=\"hierarchical\""}),
+                    Catch::Contains("\"hierarchical\" needs a two-level cluster"));
+}
+
 TEST_CASE("gtopk and sparse-allreduce stay cheap as P grows where the allgather grows with P", "[des-training]") {
   auto bytes = [](const char* exchange, int P, const char* method = "topk") {
     return simulate_analytic(load("scenarios/h100-cluster.toml",

@@ -73,6 +73,13 @@ F="$T/x-sparse-allreduce/fill-in.csv"
 [ "$(awk -F, 'NR > 1 && $5 == 3' "$F" | wc -l)" = "$(awk -F, 'NR > 1 && $5 == 2' "$F" | wc -l)" ] || fail "fill-in.csv: a 2- and a 3-rank merge per step"
 awk -F, 'NR > 1 && ($6 < $4 || $6 > $5 * $4) { exit 1 }' "$F" || fail "fill-in.csv: nonzeros outside [k, ranks k]"
 [ ! -e "$T/x-gtopk/fill-in.csv" ] || fail "gtopk wrote a fill-in.csv"
+# The hierarchical exchange: P = 4 as 2 nodes of 2 (reduce-scatter and allgather between a node's 2 processes)
+H=(--set cluster.workers=4 --set cluster.gpus_per_node=2 --set cluster.intra_node.bandwidth_gbps=100
+   --set cluster.intra_node.latency_us=1 --set data.limit_train=512 --set data.limit_test=300 --set training.epochs=1)
+$G train $S "${H[@]}" --set 'compression.exchange="hierarchical"' --out "$T/x-hier" >"$T/x.txt" 2>"$T/err" || fail "train hierarchical: $(cat "$T/err")"
+grep -q "replicas identical: yes" "$T/x.txt" || fail "hierarchical: replicas differ"
+grep -q '"variant": "topk 1% hierarchical-exchange' "$T/x-hier/summary.json" || fail "hierarchical: $(grep variant "$T/x-hier/summary.json")"
+expect_error 2 "exchange: \"hierarchical\" needs a two-level cluster" -- $G train $S --set 'compression.exchange="hierarchical"' --out "$T/x-no"
 [ "$(xbytes gtopk)" -lt "$(xbytes sparse-allreduce)" ] || fail "gtopk sends less than the sparse allreduce"
 # exchange = "auto": the simulator's choice for this cluster, named, then trained
 $G train $S "${X[@]}" --set 'compression.exchange="auto"' --out "$T/x-auto" >"$T/x.txt" 2>"$T/err" || fail "train exchange auto: $(cat "$T/err")"

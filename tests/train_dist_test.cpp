@@ -161,6 +161,16 @@ void check_point_to_point(Communicator& c) {
     }
     if (r + 1 < p) c.send(r + 1, v.data(), sizes[m]);
   }
+  // A ring: to the successor and from the predecessor at once, twice (the hierarchical exchange's rings).
+  for (int step = 0; step < 2; ++step) {
+    const std::vector<float> out(3 + static_cast<std::size_t>(r), static_cast<float>(10 * r + step));
+    const int prev = (r + p - 1) % p;
+    std::vector<float> in(3 + static_cast<std::size_t>(prev), -1.0f);
+    const std::uint64_t before = c.bytes_sent();
+    c.sendrecv((r + 1) % p, out.data(), out.size() * sizeof(float), prev, in.data(), in.size() * sizeof(float));
+    for (float x : in) RANK_REQUIRE(x == static_cast<float>(10 * prev + step));
+    RANK_REQUIRE(c.bytes_sent() - before == out.size() * sizeof(float));
+  }
   bool refused = false;
   try {
     float x = 0;
@@ -174,7 +184,7 @@ void check_point_to_point(Communicator& c) {
 
 }  // namespace
 
-TEST_CASE("point to point: sized exchanges - messages in order - in-process and over Gloo", "[train][comm][gloo]") {
+TEST_CASE("point to point: sized exchanges - messages in order - rings - in-process and over Gloo", "[train][comm][gloo]") {
   on_ranks(4, check_point_to_point);
   on_ranks(3, check_point_to_point);
   on_gloo_ranks(3, check_point_to_point);

@@ -9,12 +9,15 @@
 //   gtopk             global top k of the sum by a tree of merges      (gtopk.cpp)
 //   sparse-allreduce  the exact sum by recursive doubling, dense once
 //                     it fills in                                      (sparse_allreduce.cpp)
+//   hierarchical      dense reduce-scatter in the node, the shard's
+//                     pairs between nodes, dense allgather in the node  (hierarchical.cpp)
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "compress/codec.h"
 #include "compress/method.h"
@@ -22,6 +25,8 @@
 #include "compress/spec.h"
 
 namespace gcsim::compress {
+
+class Sparsifier;
 
 // One rank's selection for one bucket of n entries.
 struct SparseBucket {
@@ -52,6 +57,13 @@ class SparseExchange {
   // (ph.before holds the selection kernels): ph's collective, and kernels.
   virtual void plan(const CompressionSpec& spec, double n, double k, int P, Phase& ph, BucketPlan& p) const = 0;
   virtual std::unique_ptr<SparseExchanger> exchanger() const = 0;
+  // A codec of its own, for an exchange that moves the selection itself
+  // (hierarchical: onto the node's reduced shard), else nullptr: the
+  // sparsifier's codec, which selects and hands the pairs to exchanger().
+  virtual std::unique_ptr<Codec> codec(const Sparsifier&, const CompressionSpec&, const std::vector<Segment>&,
+                                       const std::vector<BucketLayout>&, std::size_t /*total*/) const {
+    return nullptr;
+  }
 };
 
 const SparseExchange& sparse_exchange(Exchange e);

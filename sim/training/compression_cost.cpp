@@ -70,13 +70,21 @@ BucketCost price(const Scenario& s, const Fabric& f, const Bucket& b, const comp
 
 double total_s(const BucketCost& c) { return c.compress_s + c.exchange_s() + c.decompress_s; }
 
+// The spec as priced on f: the hierarchical exchange splits over the fabric's
+// node, and "auto" offers it only where there are nodes to exchange between.
+CompressionSpec on_fabric(const CompressionSpec& spec, const Fabric& f) {
+  CompressionSpec out = spec;
+  out.node_size = spec.exchange == Exchange::Auto && f.M <= 1 ? 1 : f.G;
+  return out;
+}
+
 }  // namespace
 
 BucketCost bucket_cost(const Scenario& s, const Fabric& f, const Bucket& b) {
   // One worker exchanges nothing: its bucket is priced as the dense allreduce
   // it would be (zero time at P = 1) and no kernels run.
   const compress::Method& m = compress::method(f.P > 1 ? s.compression.method : "none");
-  const std::vector<CompressionSpec> variants = m.variants(s.compression);
+  const std::vector<CompressionSpec> variants = m.variants(on_fabric(s.compression, f));
   if (variants.size() == 1) return price(s, f, b, m, variants[0]);
   BucketCost best;
   std::vector<std::pair<std::string, double>> alternatives;
@@ -94,9 +102,10 @@ BucketCost bucket_cost(const Scenario& s, const Fabric& f, const Bucket& b) {
 
 CompressionSpec resolve_auto(const Scenario& s, std::string* why) {
   const compress::Method& m = compress::method(s.compression.method);
-  const std::vector<CompressionSpec> variants = m.variants(s.compression);
-  if (variants.size() <= 1) return variants.empty() ? s.compression : variants[0];
   const Fabric f = make_fabric(s.cluster, s.profile);
+  const CompressionSpec spec = on_fabric(s.compression, f);
+  const std::vector<CompressionSpec> variants = m.variants(spec);
+  if (variants.size() <= 1) return variants.empty() ? spec : variants[0];
   const auto buckets = make_buckets(s.model, s.training.bucket_mb * 1024.0 * 1024.0, s.compression.granularity);
   BucketCost whole;  // one "bucket" holding each variant's summed cost
   std::size_t best = 0;

@@ -10,6 +10,9 @@ const PhaseCollective& allreduce_phase();
 const PhaseCollective& allgather_phase();
 const PhaseCollective& gtopk_phase();
 const PhaseCollective& sparse_allreduce_phase();
+const PhaseCollective& intra_node_reduce_scatter_phase();
+const PhaseCollective& inter_node_allgather_phase();
+const PhaseCollective& intra_node_allgather_phase();
 
 const PhaseCollective& phase_collective(compress::CollectiveKind kind) {
   switch (kind) {
@@ -17,6 +20,9 @@ const PhaseCollective& phase_collective(compress::CollectiveKind kind) {
     case compress::CollectiveKind::Allgather: return allgather_phase();
     case compress::CollectiveKind::GlobalTopK: return gtopk_phase();
     case compress::CollectiveKind::SparseAllreduce: return sparse_allreduce_phase();
+    case compress::CollectiveKind::IntraNodeReduceScatter: return intra_node_reduce_scatter_phase();
+    case compress::CollectiveKind::InterNodeAllgather: return inter_node_allgather_phase();
+    case compress::CollectiveKind::IntraNodeAllgather: return intra_node_allgather_phase();
   }
   throw std::logic_error("phase_collective: unknown collective kind");
 }
