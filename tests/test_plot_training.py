@@ -69,6 +69,28 @@ class PlotTraining(unittest.TestCase):
             shaped = next(line for line in table if line.startswith("| shaped100"))
             self.assertTrue(shaped.rstrip().endswith("| 5.0 |"), shaped)  # netem tx of all ranks
 
+    def test_p8_runs_are_compared_with_dense_at_p8(self):
+        with tempfile.TemporaryDirectory() as root:
+            make_run(root, "loopback-dense", [0.85, 0.90], 1_200_000, 0.05)
+            make_run(root, "loopback-dense-p8", [0.80, 0.88], 1_400_000, 0.06)
+            make_run(root, "loopback-topk-ef-0.01-gtopk-p8", [0.80, 0.87], 20_000, 0.04)
+            make_run(root, "loopback-topk-ef-0.01-sparse-allreduce", [0.84, 0.89], 60_000, 0.04)
+            make_run(root, "loopback-dense-p8-seed2", [0.86], 1_400_000, 0.06, sub="seeds")
+            make_run(root, "loopback-topk-ef-0.01-gtopk-p8-seed2", [0.84], 20_000, 0.04, sub="seeds")
+            r = subprocess.run([sys.executable, SCRIPT, root], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertGreater(os.path.getsize(os.path.join(root, "accuracy_exchanges.png")), 1000)
+            table = open(os.path.join(root, "table.md")).read()
+            gtopk = next(line for line in table.splitlines() if "gTop-k exchange, P=8" in line)
+            self.assertIn("| 87.00 % | -1.00 pt |", gtopk)  # against dense at P = 8 (88 %), not P = 4 (90 %)
+            sparse = next(line for line in table.splitlines() if "sparse allreduce" in line)
+            self.assertIn("| 89.00 % | -1.00 pt |", sparse)
+            seeds = open(os.path.join(root, "seeds.md")).read()
+            row = next(line for line in seeds.splitlines() if "gTop-k exchange, P=8" in line)
+            self.assertIn("87.00 (-1.00)", row)
+            self.assertIn("84.00 (-2.00)", row)
+            self.assertIn("-1.50 pt (2 seeds)", row)
+
     def test_predictions_with_and_without_a_calibrated_profile(self):
         with tempfile.TemporaryDirectory() as root:
             make_run(root, "shaped100-topk-ef-0.01", [0.84], 48_744, 0.04)

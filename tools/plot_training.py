@@ -35,7 +35,11 @@ TOPK_ORDER = ["dense", "topk-ef-0.1", "topk-ef-0.01", "topk-ef-mc-0.01", "topk-e
 BASELINE_ORDER = ["dense", "fp16", "bf16", "powersgd-r1", "powersgd-r2", "powersgd-r4", "powersgd-r1-noef",
                   "powersgd-r2-noef", "powersgd-r4-noef", "ef-signsgd", "signsgd-majority", "qsgd-8bit", "qsgd-4bit",
                   "qsgd-2bit", "qsgd-4bit-d512", "qsgd-2bit-d512", "topk-ef-0.001-warmup"]
-ORDER = TOPK_ORDER + [c for c in BASELINE_ORDER if c not in TOPK_ORDER]
+# Top-K 1 % by each sparse exchange (tools/train-experiments.sh EXCHANGES), at P = 4 and P = 8.
+EXCHANGE_ORDER = ["dense", "topk-ef-0.01", "topk-ef-0.01-gtopk", "topk-ef-0.01-sparse-allreduce", "dense-p8",
+                  "topk-ef-0.01-p8", "topk-ef-0.01-gtopk-p8", "topk-ef-0.01-sparse-allreduce-p8"]
+ORDER = TOPK_ORDER + [c for c in BASELINE_ORDER + EXCHANGE_ORDER if c not in TOPK_ORDER]
+ORDER = [c for i, c in enumerate(ORDER) if c not in ORDER[:i]]
 LABEL = {
     "dense": "dense (ring allreduce)",
     "topk-ef-0.1": "Top-K 10% + EF",
@@ -59,7 +63,18 @@ LABEL = {
     "qsgd-2bit": "QSGD 2-bit",
     "qsgd-4bit-d512": "QSGD 4-bit, d=512",
     "qsgd-2bit-d512": "QSGD 2-bit, d=512",
+    "topk-ef-0.01-gtopk": "Top-K 1% + EF, gTop-k exchange",
+    "topk-ef-0.01-sparse-allreduce": "Top-K 1% + EF, sparse allreduce",
+    "dense-p8": "dense, P=8",
+    "topk-ef-0.01-p8": "Top-K 1% + EF (allgather), P=8",
+    "topk-ef-0.01-gtopk-p8": "Top-K 1% + EF, gTop-k exchange, P=8",
+    "topk-ef-0.01-sparse-allreduce-p8": "Top-K 1% + EF, sparse allreduce, P=8",
 }
+
+
+def dense_of(config):
+    """The dense run a configuration is compared with: the one with its worker count."""
+    return "dense-p8" if config.endswith("-p8") else "dense"
 PHASES = ["compute_s", "wait_s", "compress_s", "communicate_s", "decompress_s", "optimizer_s", "data_s"]
 
 
@@ -117,7 +132,8 @@ def plot_accuracy(runs, out, configs=TOPK_ORDER, name="accuracy.png"):
                 axes[1].plot(mb, acc, style, color=color, marker="o", ms=3, label=LABEL[config])
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel("test accuracy (%)")
-    axes[0].set_title("Test accuracy vs epoch (P = 4)")
+    axes[0].set_title("Test accuracy vs epoch (P = 4 and 8)" if any(c.endswith("-p8") for c in configs)
+                      else "Test accuracy vs epoch (P = 4)")
     axes[0].axhline(90, color="grey", lw=0.8, ls=":")
     axes[0].grid(alpha=0.3)
     axes[0].legend(fontsize=7)
@@ -179,9 +195,8 @@ def plot_breakdown(runs, out, keys=None, name="step_breakdown.png"):
 
 
 def table(runs):
-    dense = {n: runs.get((n, "dense")) for n in nets_of(runs)}
     lines = [
-        "| network | run | epochs | final test acc | Δ vs dense (same epochs) | best | KB sent/step/worker "
+        "| network | run | epochs | final test acc | Δ vs dense (same epochs, same P) | best | KB sent/step/worker "
         "| step ms | compute | wait | compress | communicate | decompress | images/s | netem tx MB (all ranks) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -193,9 +208,9 @@ def table(runs):
             s = run["summary"]
             m = s["mean_step"]
             acc = 100 * s["final_test_accuracy"]
-            d = dense.get(net)
+            d = runs.get((net, dense_of(config)))
             delta = ""
-            if d and config != "dense":
+            if d and config != dense_of(config):
                 n_ep = len(run["epochs"])
                 if len(d["epochs"]) >= n_ep:
                     delta = f"{acc - 100 * float(d['epochs'][n_ep - 1]['test_accuracy']):+.2f} pt"
@@ -212,9 +227,12 @@ def table(runs):
 
 def compression_sets(summary):
     """The run's [compression] settings as --set arguments: every compression.* --set of its command
-    (rank, bits, chunk ... as it ran), or, for a summary without one, method, ratio and error feedback."""
+    (rank, bits, chunk ... as it ran) and its cluster.workers / model.batch_per_worker, or, for a
+    summary without one, method, ratio and error feedback."""
     words = shlex.split(summary.get("command", ""))
     sets = [w for a, w in zip(words, words[1:]) if a == "--set" and w.startswith("compression.")]
+    sets += [w for a, w in zip(words, words[1:])
+             if a == "--set" and w.startswith(("cluster.workers=", "model.batch_per_worker="))]
     if sets:
         return sets
     return [f"compression.method={summary['method']}", f"compression.ratio={summary['ratio']}",
@@ -232,7 +250,6 @@ def seed_table(runs, seeds):
         m = re.fullmatch(r"(.+)-seed(\d+)", name)
         if net == "loopback" and m:
             acc.setdefault(m.group(1), {})[int(m.group(2))] = 100 * run["summary"]["final_test_accuracy"]
-    dense = acc.get("dense", {})
     all_seeds = sorted({k for a in acc.values() for k in a})
     lines = ["| run | " + " | ".join(f"seed {k}" for k in all_seeds) + " | mean ± sd | mean Δ vs dense (same seeds) |",
              "|---|" + "---|" * len(all_seeds) + "---|---|"]
@@ -240,11 +257,12 @@ def seed_table(runs, seeds):
         a = acc.get(config)
         if not a or len(a) < 2:
             continue
+        dense = acc.get(dense_of(config), {})
         cells = []
         for k in all_seeds:
             if k not in a:
                 cells.append("")
-            elif config != "dense" and k in dense:
+            elif config != dense_of(config) and k in dense:
                 cells.append(f"{a[k]:.2f} ({a[k] - dense[k]:+.2f})")
             else:
                 cells.append(f"{a[k]:.2f}")
@@ -253,7 +271,7 @@ def seed_table(runs, seeds):
         sd = (sum((x - mean) ** 2 for x in v) / (len(v) - 1)) ** 0.5
         common = [k for k in a if k in dense]
         delta = ""
-        if config != "dense" and common:
+        if config != dense_of(config) and common:
             delta = f"{sum(a[k] - dense[k] for k in common) / len(common):+.2f} pt ({len(common)} seeds)"
         lines.append(f"| {LABEL[config]} | " + " | ".join(cells) + f" | {mean:.2f} ± {sd:.2f} % | {delta} |")
     return "\n".join(lines) + "\n"
@@ -333,6 +351,8 @@ def main():
         return 2
     plot_accuracy(runs, out)
     plot_accuracy(runs, out, BASELINE_ORDER, "accuracy_baselines.png")
+    if any(c in EXCHANGE_ORDER[2:] for _, c in runs):
+        plot_accuracy(runs, out, EXCHANGE_ORDER, "accuracy_exchanges.png")
     plot_loss(runs, out)
     plot_breakdown(runs, out)
     # The baselines' shaped runs, after the same-day dense and Top-K runs where they exist
@@ -343,6 +363,11 @@ def main():
     keys += [(n, c) for n in nets_of(runs) if n != "loopback" for c in BASELINE_ORDER
              if (n, c) in runs and not (c == "dense" and same_day)]
     plot_breakdown(merged, out, keys, "step_breakdown_baselines.png")
+    exchange_keys = [(n, c) for n in nets_of(runs) if n != "loopback" for c in EXCHANGE_ORDER
+                     if (n, c) in runs and c in EXCHANGE_ORDER[2:]]
+    if exchange_keys:
+        base = [k for k in keys if k[1] in ("dense", "topk-ef-0.01")]
+        plot_breakdown(merged, out, base + exchange_keys, "step_breakdown_exchanges.png")
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table(runs))
     seeds = load_runs(out, "seeds")
