@@ -18,6 +18,7 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -30,6 +31,7 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #include "comm/gloo_comm.h"
 #include "train/loop/gradient_exchange.h"
 #include "comm/inprocess_comm.h"
+#include "comm/rank_identity.h"
 #include "train/model/memory_estimate.h"
 #include "train/loop/run_log.h"
 #include "train/loop/sgd.h"
@@ -199,6 +201,53 @@ TEST_CASE("point to point: sized exchanges - messages in order - rings - in-proc
                         300),
                     CommError);
   REQUIRE(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+}
+
+TEST_CASE("rank identity: flags - then Slurm - then Open MPI - and one-line errors naming the source", "[train][comm]") {
+  using gcsim::comm::rank_identity;
+  std::map<std::string, std::string> env;
+  const auto get = [&](const char* k) -> const char* {
+    const auto it = env.find(k);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  auto error = [&](std::optional<int> r, std::optional<int> w, const std::string& id = "") {
+    try {
+      rank_identity(r, w, id, get);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error(std::nullopt, std::nullopt).find("no rank: give --rank and --world-size") == 0);
+  env = {{"OMPI_COMM_WORLD_RANK", "3"}, {"OMPI_COMM_WORLD_SIZE", "4"}};
+  auto id = rank_identity(std::nullopt, std::nullopt, "", get);
+  CHECK(id.rank == 3);
+  CHECK(id.world_size == 4);
+  CHECK(id.source == "OMPI_COMM_WORLD_RANK/OMPI_COMM_WORLD_SIZE");
+  CHECK(id.run_id == "gcsim");
+  env["SLURM_PROCID"] = "1";  // Slurm comes before Open MPI
+  env["SLURM_NTASKS"] = "2";
+  env["SLURM_JOB_ID"] = "981";
+  env["SLURM_STEP_ID"] = "0";
+  id = rank_identity(std::nullopt, std::nullopt, "", get);
+  CHECK(id.rank == 1);
+  CHECK(id.world_size == 2);
+  CHECK(id.run_id == "slurm-981.0");
+  id = rank_identity(0, 8, "mine", get);  // flags come first
+  CHECK(id.rank == 0);
+  CHECK(id.world_size == 8);
+  CHECK(id.source == "--rank/--world-size");
+  CHECK(id.run_id == "mine");
+  CHECK(error(5, 4) == "--rank: the rank must be in [0, 4) (got 5)");
+  CHECK(error(0, 0) == "--world-size: the world size must be >= 1 (got 0)");
+  CHECK(error(0, std::nullopt) == "--rank and --world-size go together (one is missing)");
+  CHECK(error(0, 2, "a b") == "--run-id a b: only letters, digits, '-', '_' and '.'");
+  env["SLURM_PROCID"] = "1x";
+  CHECK(error(std::nullopt, std::nullopt) == "SLURM_PROCID=1x: not an integer");
+  env["SLURM_PROCID"] = "2";
+  CHECK(error(std::nullopt, std::nullopt) == "SLURM_PROCID: the rank must be in [0, 2) (got 2)");
+  env.erase("SLURM_NTASKS");
+  CHECK(error(std::nullopt, std::nullopt) == "SLURM_NTASKS is not set, but SLURM_PROCID is");
 }
 
 TEST_CASE("ring schedules count the bytes each rank sends", "[train][comm]") {

@@ -41,6 +41,7 @@
 #include "train/data/dataset.h"
 #include "comm/gloo_comm.h"
 #include "comm/inprocess_comm.h"
+#include "comm/rank_identity.h"
 #include "train/loop/run_log.h"
 #include "train/loop/trainer.h"
 #include "tools/gcsim/cli.h"
@@ -63,6 +64,9 @@ struct TrainArgs {
   // worker mode
   int worker_rank = -1;
   std::string run_dir, run_id, host;
+  // a rank started on its own (--rendezvous)
+  std::string rendezvous;
+  int rank = -1, world_size = -1;
 };
 
 std::string command_line(const std::vector<std::string>& args) {
@@ -224,6 +228,82 @@ int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
   } catch (const std::exception&) {
     return worker_fail(a, current_failure());
   }
+}
+
+// ---- one rank started on its own (--rendezvous) ---------------------------------
+
+// A cluster scheduler (srun, mpirun, or a person) starts every rank: no
+// launcher. The ranks meet in Gloo's file store in the --rendezvous directory
+// (a shared filesystem), under the run id. Each writes into
+// OUT.partial-RUN_ID: one directory on a shared filesystem, one per host
+// otherwise. After the last step rank 0 renames it to OUT, then every other
+// rank whose directory is still there (its host's own) does. A failure is one
+// line on that rank's stderr and its exit code; a checkpointed run keeps its
+// partial directory.
+std::string keep_if_resumable(const std::string& run_dir, const train::TrainConfig& cfg);
+
+int standalone_main(TrainArgs& a, const std::vector<std::string>& args) {
+  comm::RankIdentity id;
+  try {
+    id = comm::rank_identity(a.rank >= 0 ? std::optional<int>(a.rank) : std::nullopt,
+                             a.world_size >= 0 ? std::optional<int>(a.world_size) : std::nullopt, a.run_id,
+                             [](const char* k) { return std::getenv(k); });
+  } catch (const std::invalid_argument& e) {
+    throw InputError(e.what());
+  }
+  if (a.backend != "gloo") throw InputError("--backend " + a.backend, "", "ranks started on their own talk over gloo");
+  if (a.worker_rank >= 0) throw InputError("--worker-rank", "", "is the launcher's; with --rendezvous give --rank");
+  std::error_code ec;
+  if (!fs::is_directory(a.rendezvous, ec))
+    throw InputError("--rendezvous " + a.rendezvous, "", "is not a directory (every rank must see the same one)");
+  const train::TrainConfig cfg = load_train_config(a.scenario, a.sets);
+  if (cfg.scenario.cluster.workers != id.world_size)
+    throw InputError(id.source, "", "world size " + std::to_string(id.world_size) + " but the scenario has cluster.workers = " +
+                                        std::to_string(cfg.scenario.cluster.workers));
+  if (fs::exists(fs::symlink_status(a.out, ec)))
+    throw InputError("--out " + a.out, "", "already exists; gcsim train never overwrites a run");
+  if (!a.resume.empty()) a.resume = fs::absolute(a.resume).string();
+  const std::string out = fs::absolute(a.out).string();
+  const std::string run_dir = out + ".partial-" + id.run_id;
+  fs::create_directories(run_dir, ec);
+  if (ec) throw InputError("--out " + a.out, "", "cannot create " + run_dir + ": " + ec.message());
+  const std::string where = "rank " + std::to_string(id.rank) + ": ";
+  std::string summary;
+  try {
+    const auto data = train::load_fashion_mnist(cfg.settings.data_dir, cfg.settings.limit_train,
+                                                cfg.settings.limit_test);
+    comm::GlooOptions go;
+    go.store_dir = fs::absolute(a.rendezvous).string();
+    go.run_id = id.run_id;
+    go.host = a.host;
+    go.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000));
+    setenv("OPENBLAS_NUM_THREADS", "1", 0);
+    std::unique_ptr<comm::GlooComm> joined;
+    try {
+      joined = std::make_unique<comm::GlooComm>(id.rank, id.world_size, go);
+    } catch (const comm::CommError& e) {
+      throw comm::CommError(std::string(e.what()) + " (not every rank came within the --timeout: start all " +
+                            std::to_string(id.world_size) + " with the same --rendezvous directory and run id, here " +
+                            id.run_id + ")");
+    }
+    comm::GlooComm& comm = *joined;
+    summary = run_rank(comm, data, cfg, a, run_dir, command_line(args), stderr);
+    comm.barrier();  // every rank's logs are written
+    if (id.rank == 0) fs::rename(run_dir, out);
+    comm.barrier();
+    if (id.rank != 0 && fs::exists(run_dir)) fs::rename(run_dir, out);  // not a shared filesystem
+  } catch (const std::exception&) {
+    const RankFailure f = current_failure();
+    const std::string kept = id.rank == 0 ? keep_if_resumable(run_dir, cfg) : "";
+    std::fprintf(stderr, "gcsim train: %s%s%s\n", where.c_str(), f.message.c_str(), kept.c_str());
+    return f.code;
+  }
+  if (id.rank == 0) {
+    std::cout << summary;
+    std::cout << "run written to " << a.out << "/ (rank " << id.rank << " of " << id.world_size << ", " << id.source
+              << ", run id " << id.run_id << ")\n";
+  }
+  return kExitOk;
 }
 
 // ---- launcher -----------------------------------------------------------------
@@ -611,13 +691,22 @@ int cmd_train(const std::vector<std::string>& args) {
       "kernels", po::value<std::string>(&a.kernels)->default_value("cpu"),
       "compression kernels: cpu or cpu-reference")(
       "device", po::value<std::string>(&a.device)->default_value("cpu"),
-      "where forward/backward run: cpu (OpenBLAS) or cuda (cuBLAS + CUDA kernels; rank r on GPU r % count)");
+      "where forward/backward run: cpu (OpenBLAS) or cuda (cuBLAS + CUDA kernels; rank r on GPU r % count)")(
+      "rendezvous", po::value<std::string>(&a.rendezvous)->default_value(""),
+      "run as one rank started on its own (srun, mpirun, by hand; no launcher): the ranks meet in this "
+      "directory, which every rank must see (a shared filesystem); one fresh directory, or --run-id, per run")(
+      "rank", po::value<int>(&a.rank)->default_value(-1),
+      "with --rendezvous: this rank (default SLURM_PROCID, else OMPI_COMM_WORLD_RANK)")(
+      "world-size", po::value<int>(&a.world_size)->default_value(-1),
+      "with --rendezvous: ranks in all, = cluster.workers (default SLURM_NTASKS, else OMPI_COMM_WORLD_SIZE)")(
+      "host", po::value<std::string>(&a.host)->default_value("127.0.0.1"),
+      "with --rendezvous: the address this rank binds, one its peers can reach")(
+      "run-id", po::value<std::string>(&a.run_id)->default_value(""),
+      "with --rendezvous: the run's name in the directory (default slurm-SLURM_JOB_ID, else gcsim)");
   po::options_description internal;  // what the launcher passes to its workers; not in --help
   internal.add_options()(
       "worker-rank", po::value<int>(&a.worker_rank)->default_value(-1), "(internal) run as this rank")(
-      "run-dir", po::value<std::string>(&a.run_dir)->default_value(""), "(internal)")(
-      "run-id", po::value<std::string>(&a.run_id)->default_value(""), "(internal)")(
-      "host", po::value<std::string>(&a.host)->default_value("127.0.0.1"), "(internal)");
+      "run-dir", po::value<std::string>(&a.run_dir)->default_value(""), "(internal)");
   const auto vm = parse_args(args, opts, internal, "scenario");
   if (vm.count("help") || !vm.count("scenario")) {
     std::cout << opts << "\n";
@@ -635,6 +724,9 @@ int cmd_train(const std::vector<std::string>& args) {
   if (a.checkpoint_every < 0) throw InputError("--checkpoint-every", "", "must be >= 0");
   if (a.stop_after < -1) throw InputError("--stop-after", "", "must be >= 0");
 
+  if (!a.rendezvous.empty()) return standalone_main(a, args);
+  if (a.rank >= 0 || a.world_size >= 0)
+    throw InputError("--rank", "", "and --world-size are for ranks started on their own: give --rendezvous DIR");
   if (a.worker_rank >= 0) {
     // (GlooComm ignores SIGPIPE: a write to a dead peer is an error, not a signal.)
     touch(rank_file(a.run_dir, a.worker_rank, "started"));
