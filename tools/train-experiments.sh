@@ -12,6 +12,8 @@
 # Environment: GCSIM (binary, default build/release/gcsim), EPOCHS (loopback
 # runs, default 10), SHAPED_EPOCHS (default 2), RATE_MBIT (default 100),
 # ONLY (a space-separated subset of the run names below), SKIP_SHAPED=1,
+# SKIP_LOOPBACK=1 (the shaped runs only), SKIP_CALIBRATE=1 with
+# CALIBRATED=PROFILE.toml (predict with an earlier calibration, not a new one),
 # SEED (N > 1: the seed-spread runs, loopback only, as
 # OUT_DIR/seeds/loopback-NAME-seedN with --set training.seed=N).
 # Existing run directories are kept and not re-run (delete one to redo it).
@@ -110,6 +112,7 @@ if [ "$SEED" != 1 ]; then
 fi
 
 for name in $NAMES; do
+  [ "${SKIP_LOOPBACK:-0}" = 1 ] && break
   dir="$OUT/runs/loopback-$name"
   if done_already "$dir"; then echo "train-experiments: keeping $dir"; continue; fi
   echo "train-experiments: loopback $name ($EPOCHS epochs)"
@@ -135,15 +138,18 @@ fi
 C="$OUT/collectives"
 mkdir -p "$C"
 CAL=(calibrate collectives --workers 4 --repeats 30 --compute-ms 20 --base reports/kernels/cpu-profile.toml)
-if [ ! -e "$C/loopback-p4-compute20.toml" ]; then
+if [ "${SKIP_CALIBRATE:-0}" = 1 ]; then
+  :
+elif [ ! -e "$C/loopback-p4-compute20.toml" ]; then
   "$GCSIM" "${CAL[@]}" --out "$C/loopback-p4-compute20.toml" --csv "$C/loopback-p4-compute20.csv" \
     >"$C/loopback-p4-compute20.txt"
 fi
-if [ "${SKIP_SHAPED:-0}" != 1 ] && [ ! -e "$C/shaped${RATE_MBIT}-p4-compute20.toml" ]; then
+if [ "${SKIP_SHAPED:-0}" != 1 ] && [ "${SKIP_CALIBRATE:-0}" != 1 ] && [ ! -e "$C/shaped${RATE_MBIT}-p4-compute20.toml" ]; then
   tools/netem.sh --workers 4 --rate-mbit "$RATE_MBIT" -- "$GCSIM" "${CAL[@]}" --rate-mbit "$RATE_MBIT" \
     --out "$C/shaped${RATE_MBIT}-p4-compute20.toml" --csv "$C/shaped${RATE_MBIT}-p4-compute20.csv" \
     >"$C/shaped${RATE_MBIT}-p4-compute20.txt" 2>&1
 fi
 PROFILE=()
-[ -e "$C/shaped${RATE_MBIT}-p4-compute20.toml" ] && PROFILE=(--profile "$C/shaped${RATE_MBIT}-p4-compute20.toml")
+CALIBRATED=${CALIBRATED:-$C/shaped${RATE_MBIT}-p4-compute20.toml}
+[ -e "$CALIBRATED" ] && PROFILE=(--profile "$CALIBRATED")
 /usr/bin/python3 tools/plot_training.py "$OUT" --gcsim "$GCSIM" "${PROFILE[@]}"
