@@ -1,5 +1,6 @@
 // Gloo-backed communicator (see gloo_comm.h).
 #include "comm/gloo_comm.h"
+#include "comm/tcp_store.h"
 
 #include <csignal>
 #include <mutex>
@@ -69,8 +70,15 @@ GlooComm::GlooComm(int rank, int size, const GlooOptions& options)
     throw std::runtime_error("gloo: cannot use address " + options.host + ": " + e.what());
   }
   guarded("rendezvous", [&] {
-    gloo::rendezvous::FileStore file_store(options.store_dir);
-    gloo::rendezvous::PrefixStore store(options.run_id, file_store);
+    std::unique_ptr<gloo::rendezvous::Store> base;
+    if (options.store_addr.empty()) {
+      base = std::make_unique<gloo::rendezvous::FileStore>(options.store_dir);
+    } else {
+      const auto [host, port] = parse_tcp_address(options.store_addr);
+      if (rank == 0) store_server_ = std::make_unique<TcpStoreServer>(host, port);
+      base = std::make_unique<TcpStore>(host, port, options.timeout);
+    }
+    gloo::rendezvous::PrefixStore store(options.run_id, *base);
     auto context = std::make_shared<gloo::rendezvous::Context>(rank, size);
     context->setTimeout(options.timeout);
     context->connectFullMesh(store, device);

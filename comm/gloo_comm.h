@@ -1,8 +1,9 @@
 // Collectives between processes over Gloo's TCP transport.
 //
 // Rendezvous: every rank opens a gloo::rendezvous::FileStore on a directory
-// all ranks can see (the launcher uses OUT/.rendezvous), under a prefix that
-// names the run, and connects a full mesh of TCP pairs. Each rank binds to
+// all ranks can see (the launcher uses OUT/.rendezvous), or a TCP store that
+// rank 0 serves (comm/tcp_store.h), under a prefix that names the run, and
+// connects a full mesh of TCP pairs. Each rank binds to
 // `host` (loopback by default; inside a network namespace, that namespace's
 // address).
 //
@@ -25,9 +26,14 @@ class Context;
 }
 
 namespace gcsim::comm {
+class TcpStoreServer;
+}
+
+namespace gcsim::comm {
 
 struct GlooOptions {
   std::string store_dir;      // shared directory for the file store
+  std::string store_addr;     // or "tcp://HOST:PORT": rank 0 serves a TCP store there (comm/tcp_store.h)
   std::string run_id;         // prefix of the store keys (one per run)
   std::string host = "127.0.0.1";
   std::chrono::milliseconds timeout{60000};
@@ -66,6 +72,7 @@ class GlooComm final : public Communicator {
   std::vector<std::uint64_t> count_scratch_;
   std::chrono::milliseconds timeout_;
   std::vector<std::uint32_t> sent_to_, received_from_;  // point-to-point messages per peer: their slots
+  std::unique_ptr<TcpStoreServer> store_server_;        // rank 0 with a TCP store: serves it while alive
 };
 
 }  // namespace gcsim::comm

@@ -10,6 +10,9 @@
 // The sanitizer runtime's count (GCC ships no allocator_interface.h).
 extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #endif
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -32,6 +35,7 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #include "train/loop/gradient_exchange.h"
 #include "comm/inprocess_comm.h"
 #include "comm/rank_identity.h"
+#include "comm/tcp_store.h"
 #include "train/model/memory_estimate.h"
 #include "train/loop/run_log.h"
 #include "train/loop/sgd.h"
@@ -63,9 +67,25 @@ fs::path fresh_dir(const std::string& name) {
 
 // The same over real Gloo: P threads, each with its own Gloo context over
 // 127.0.0.1, rendezvous through a file store.
-void on_gloo_ranks(int p, const std::function<void(Communicator&)>& body, int timeout_ms = 20000) {
+// A free TCP port on loopback (bound, read, released).
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Runs body on P GlooComm ranks (threads) meeting in a file store, or, with
+// tcp, in a TCP store that rank 0 serves.
+void on_gloo_ranks(int p, const std::function<void(Communicator&)>& body, int timeout_ms = 20000, bool tcp = false) {
   static std::atomic<int> run{0};
   const fs::path store = fresh_dir("gloo-store-" + std::to_string(run++));
+  const std::string addr = tcp ? "tcp://127.0.0.1:" + std::to_string(free_port()) : "";
   std::vector<std::exception_ptr> errors(p);
   std::vector<std::thread> ts;
   for (int r = 0; r < p; ++r)
@@ -73,6 +93,7 @@ void on_gloo_ranks(int p, const std::function<void(Communicator&)>& body, int ti
       try {
         GlooOptions o;
         o.store_dir = store.string();
+        o.store_addr = addr;
         o.run_id = "test";
         o.timeout = std::chrono::milliseconds(timeout_ms);
         GlooComm comm(r, p, o);
@@ -190,6 +211,7 @@ TEST_CASE("point to point: sized exchanges - messages in order - rings - in-proc
   on_ranks(4, check_point_to_point);
   on_ranks(3, check_point_to_point);
   on_gloo_ranks(3, check_point_to_point);
+  on_gloo_ranks(3, check_point_to_point, 20000, /*tcp=*/true);
   // A receive nobody sends to times out, it does not hang.
   const auto t0 = std::chrono::steady_clock::now();
   REQUIRE_THROWS_AS(on_ranks(
@@ -248,6 +270,33 @@ TEST_CASE("rank identity: flags - then Slurm - then Open MPI - and one-line erro
   CHECK(error(std::nullopt, std::nullopt) == "SLURM_PROCID: the rank must be in [0, 2) (got 2)");
   env.erase("SLURM_NTASKS");
   CHECK(error(std::nullopt, std::nullopt) == "SLURM_NTASKS is not set, but SLURM_PROCID is");
+}
+
+TEST_CASE("tcp store: set - get and wait across clients - a missing key or server times out", "[train][comm]") {
+  using gcsim::comm::TcpStore;
+  const int port = free_port();
+  gcsim::comm::TcpStoreServer server("127.0.0.1", port);
+  TcpStore a("127.0.0.1", port, std::chrono::milliseconds(2000));
+  TcpStore b("127.0.0.1", port, std::chrono::milliseconds(2000));
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    a.set("k", {'x', '\0', 'y'});
+  });
+  CHECK(b.get("k") == std::vector<char>{'x', '\0', 'y'});  // waits for it
+  later.join();
+  b.set("big", std::vector<char>(1 << 20, 'z'));
+  CHECK(a.get("big").size() == (1u << 20));
+  a.set("k", {'n'});  // overwritten
+  CHECK(b.get("k") == std::vector<char>{'n'});
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(a.wait({"k", "never"}, std::chrono::milliseconds(200)), Catch::Contains("wait timeout for key never"));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+  CHECK_THROWS_WITH(TcpStore("127.0.0.1", free_port(), std::chrono::milliseconds(200)),
+                    Catch::Contains("cannot connect within 200 ms"));
+  CHECK(gcsim::comm::parse_tcp_address("tcp://node-1:29500") == std::pair<std::string, int>{"node-1", 29500});
+  CHECK(gcsim::comm::parse_tcp_address("tcp://[::1]:7") == std::pair<std::string, int>{"::1", 7});
+  for (const char* bad : {"node:1", "tcp://node", "tcp://:5", "tcp://h:0", "tcp://h:65536", "tcp://h:x1"})
+    CHECK_THROWS_AS(gcsim::comm::parse_tcp_address(bad), std::invalid_argument);
 }
 
 TEST_CASE("ring schedules count the bytes each rank sends", "[train][comm]") {

@@ -3,7 +3,8 @@
 # starts it (--rendezvous; no launcher): ranks by hand from --rank/--world-size,
 # SLURM_PROCID/SLURM_NTASKS and OMPI_COMM_WORLD_RANK/SIZE, meeting in a
 # rendezvous directory; one output directory (a shared filesystem) or one per
-# rank (separate hosts); one-line errors with exit 2. As root, the same with
+# rank (separate hosts); a TCP store that rank 0 serves (no shared
+# filesystem); one-line errors with exit 2. As root, the same with
 # each rank in its own network namespace of tools/netem.sh's emulated cluster,
 # bound to that namespace's address. Usage: train_multihost_test.sh path/to/gcsim
 set -u
@@ -36,7 +37,7 @@ done
 ls -d "$T"/shared.partial-* >/dev/null 2>&1 && fail "shared: a partial directory is left"
 
 # --- one directory per rank, as on hosts without a shared filesystem: mpirun's environment -----
-mkdir "$T/rdv2" "$T/host0" "$T/host1"
+mkdir "$T/rdv2" "$T/host0" "$T/host1" "$T/tcp0" "$T/tcp1"
 OMPI_COMM_WORLD_RANK=1 OMPI_COMM_WORLD_SIZE=2 $G train $S "${Q[@]}" --rendezvous "$T/rdv2" \
   --out "$T/host1/run" >/dev/null 2>"$T/r1.err" &
 r1=$!
@@ -48,6 +49,17 @@ wait $r1 || fail "mpirun rank 1: $(tail -1 "$T/r1.err")"
 cmp -s <(tail -1 "$T/host0/run/steps-rank0.csv" | cut -d, -f1-5) <(tail -1 "$T/host1/run/steps-rank1.csv" | cut -d, -f1-5) &&
   fail "the ranks logged the same batch loss"  # each rank its own shard
 
+# --- no shared filesystem at all: rank 0 serves a TCP store -------------------------------------
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+$G train $S "${Q[@]}" --rendezvous "tcp://127.0.0.1:$PORT" --rank 1 --world-size 2 --out "$T/tcp1/run" \
+  >/dev/null 2>"$T/r1.err" &
+r1=$!
+sleep 0.5  # rank 1 first: it retries until rank 0's store is up
+$G train $S "${Q[@]}" --rendezvous "tcp://127.0.0.1:$PORT" --rank 0 --world-size 2 --out "$T/tcp0/run" \
+  >"$T/r0.out" 2>"$T/r0.err" || fail "tcp rank 0: $(tail -1 "$T/r0.err")"
+wait $r1 || fail "tcp rank 1: $(tail -1 "$T/r1.err")"
+grep -q "replicas identical: yes" "$T/r0.out" || fail "tcp: no summary: $(cat "$T/r0.out")"
+
 # --- bad input: one line, exit 2, nothing written ------------------------------------------
 mkdir "$T/rdv3"
 expect_error 2 "world size 3 but the scenario has cluster.workers = 2" -- \
@@ -58,6 +70,7 @@ expect_error 2 "SLURM_PROCID=x: not an integer" -- env SLURM_PROCID=x SLURM_NTAS
 expect_error 2 "SLURM_NTASKS is not set, but SLURM_PROCID is" -- env -u SLURM_NTASKS SLURM_PROCID=0 $G train $S "${Q[@]}" --rendezvous "$T/rdv3" --out "$T/bad"
 expect_error 2 "no rank: give --rank and --world-size" -- env -u SLURM_PROCID -u SLURM_NTASKS -u OMPI_COMM_WORLD_RANK -u OMPI_COMM_WORLD_SIZE $G train $S "${Q[@]}" --rendezvous "$T/rdv3" --out "$T/bad"
 expect_error 2 "--rendezvous $T/nowhere: is not a directory" -- $G train $S "${Q[@]}" --rendezvous "$T/nowhere" --rank 0 --world-size 2 --out "$T/bad"
+expect_error 2 "--rendezvous: tcp://h:99999: not a TCP address" -- $G train $S "${Q[@]}" --rendezvous tcp://h:99999 --rank 0 --world-size 2 --out "$T/bad"
 expect_error 2 "--rank: and --world-size are for ranks started on their own" -- $G train $S "${Q[@]}" --rank 0 --world-size 2 --out "$T/bad"
 expect_error 2 "--run-id a/b: only letters" -- $G train $S "${Q[@]}" --rendezvous "$T/rdv3" --rank 0 --world-size 2 --run-id a/b --out "$T/bad"
 expect_error 2 "--out $T/shared: already exists" -- $G train $S "${Q[@]}" --rendezvous "$T/rdv3" --rank 0 --world-size 2 --out "$T/shared"
@@ -66,16 +79,16 @@ expect_error 1 "not every rank came within the --timeout: start all 2 with the s
   --world-size 2 --run-id alone --out "$T/bad"
 ls "$T" | grep -q "^bad" && fail "bad input left $(ls -d "$T"/bad*)"
 
-# --- as root: each rank by hand in its own namespace of the emulated cluster -----------------
+# --- as root: each rank by hand in its own namespace of the emulated cluster, meeting at a -------
+# --- TCP store that rank 0 serves at its namespace's address ------------------------------------
 if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add gcsim-mhtest-probe-$$ 2>/dev/null; then
   ip netns del gcsim-mhtest-probe-$$
-  mkdir "$T/rdv4"
   cat >"$T/by-hand.sh" <<SCRIPT
 #!/usr/bin/env bash
 # netem.sh appends --exec-prefix "ip netns exec NS-{rank}" --hosts A0,A1: start each rank there by hand.
 prefix=\$2; IFS=, read -r -a hosts <<<"\$4"
 for r in 1 0; do
-  \${prefix//\{rank\}/\$r} env SLURM_PROCID=\$r SLURM_NTASKS=2 $G train $S ${Q[*]} --rendezvous $T/rdv4 \\
+  \${prefix//\{rank\}/\$r} env SLURM_PROCID=\$r SLURM_NTASKS=2 $G train $S ${Q[*]} --rendezvous tcp://\${hosts[0]}:29517 \\
     --host \${hosts[\$r]} --out $T/netns >$T/ns\$r.out 2>$T/ns\$r.err &
   pids[\$r]=\$!
 done

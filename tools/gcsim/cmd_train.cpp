@@ -42,6 +42,7 @@
 #include "comm/gloo_comm.h"
 #include "comm/inprocess_comm.h"
 #include "comm/rank_identity.h"
+#include "comm/tcp_store.h"
 #include "train/loop/run_log.h"
 #include "train/loop/trainer.h"
 #include "tools/gcsim/cli.h"
@@ -234,7 +235,8 @@ int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
 
 // A cluster scheduler (srun, mpirun, or a person) starts every rank: no
 // launcher. The ranks meet in Gloo's file store in the --rendezvous directory
-// (a shared filesystem), under the run id. Each writes into
+// (a shared filesystem), or in a TCP store that rank 0 serves at
+// --rendezvous tcp://HOST:PORT, under the run id. Each writes into
 // OUT.partial-RUN_ID: one directory on a shared filesystem, one per host
 // otherwise. After the last step rank 0 renames it to OUT, then every other
 // rank whose directory is still there (its host's own) does. A failure is one
@@ -254,8 +256,17 @@ int standalone_main(TrainArgs& a, const std::vector<std::string>& args) {
   if (a.backend != "gloo") throw InputError("--backend " + a.backend, "", "ranks started on their own talk over gloo");
   if (a.worker_rank >= 0) throw InputError("--worker-rank", "", "is the launcher's; with --rendezvous give --rank");
   std::error_code ec;
-  if (!fs::is_directory(a.rendezvous, ec))
-    throw InputError("--rendezvous " + a.rendezvous, "", "is not a directory (every rank must see the same one)");
+  const bool tcp = a.rendezvous.rfind("tcp://", 0) == 0;
+  if (tcp) {
+    try {
+      comm::parse_tcp_address(a.rendezvous);
+    } catch (const std::invalid_argument& e) {
+      throw InputError("--rendezvous", "", e.what());
+    }
+  } else if (!fs::is_directory(a.rendezvous, ec)) {
+    throw InputError("--rendezvous " + a.rendezvous, "", "is not a directory (every rank must see the same one) "
+                                                        "or a tcp://HOST:PORT that rank 0 serves");
+  }
   const train::TrainConfig cfg = load_train_config(a.scenario, a.sets);
   if (cfg.scenario.cluster.workers != id.world_size)
     throw InputError(id.source, "", "world size " + std::to_string(id.world_size) + " but the scenario has cluster.workers = " +
@@ -273,7 +284,8 @@ int standalone_main(TrainArgs& a, const std::vector<std::string>& args) {
     const auto data = train::load_fashion_mnist(cfg.settings.data_dir, cfg.settings.limit_train,
                                                 cfg.settings.limit_test);
     comm::GlooOptions go;
-    go.store_dir = fs::absolute(a.rendezvous).string();
+    if (tcp) go.store_addr = a.rendezvous;
+    else go.store_dir = fs::absolute(a.rendezvous).string();
     go.run_id = id.run_id;
     go.host = a.host;
     go.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000));
@@ -694,7 +706,8 @@ int cmd_train(const std::vector<std::string>& args) {
       "where forward/backward run: cpu (OpenBLAS) or cuda (cuBLAS + CUDA kernels; rank r on GPU r % count)")(
       "rendezvous", po::value<std::string>(&a.rendezvous)->default_value(""),
       "run as one rank started on its own (srun, mpirun, by hand; no launcher): the ranks meet in this "
-      "directory, which every rank must see (a shared filesystem); one fresh directory, or --run-id, per run")(
+      "directory, which every rank must see (a shared filesystem; one fresh directory, or --run-id, per run), "
+      "or at tcp://HOST:PORT, where rank 0 serves them")(
       "rank", po::value<int>(&a.rank)->default_value(-1),
       "with --rendezvous: this rank (default SLURM_PROCID, else OMPI_COMM_WORLD_RANK)")(
       "world-size", po::value<int>(&a.world_size)->default_value(-1),
