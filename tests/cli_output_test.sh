@@ -135,9 +135,12 @@ $G --help | grep -q "calibrate collectives" || fail "top-level --help omits cali
 ch=$($G calibrate --help)
 echo "$ch" | grep -q -- "--device" || fail "calibrate --help omits the kernels options"
 echo "$ch" | grep -q -- "--workers" || fail "calibrate --help omits the collectives options"
+for opt in --rendezvous --rank --world-size --run-id --host; do  # ranks started on their own
+  $G train --help | grep -q -- "$opt" || fail "train --help omits $opt"
+done
 for h in "calibrate --help" "calibrate collectives --help" "train --help"; do
   out=$($G $h) || fail "$h"
-  echo "$out" | grep -qiE -- "worker-rank|run-dir|run-id|internal" && fail "$h lists internal options"
+  echo "$out" | grep -qiE -- "worker-rank|run-dir|internal" && fail "$h lists internal options"
 done
 $G calibrate collectives --help | grep -q -- "--exec-prefix" || fail "calibrate collectives --help lost a public option"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/netem.sh end to end: refusal without root, argument errors, a shaped
 # 3-worker cluster (exec prefix, hosts, reachability, measured bandwidth,
-# nothing in the root namespace, stats), exit status passthrough, and
+# nothing in the root namespace, stats), a two-level cluster (a namespace per
+# node of 2 workers), exit status passthrough, and
 # teardown on failure and on Ctrl-C. Needs root and network namespaces.
 # Exit 0 pass, 1 fail, 77 skip. Usage: tests/netem_test.sh (~10 s)
 set -u
@@ -107,6 +108,33 @@ grep -qE '^netem: total tx [0-9.]+ MB rx [0-9.]+ MB$' "$T/err" || fail "(c) no t
 awk -F, 'NR == 2 {exit !($2 > 0)}' "$T/stats.csv" || fail "(c) rank 0 sent nothing during the command"
 [ -z "$(ns_left ntC$$)" ] || fail "(c) namespaces left: $(ns_left ntC$$)"
 ip -o link show | awk -F': ' '{print $2}' | sort | cmp -s - "$T/links-before" || fail "(c) root namespace links changed"
+
+# --- (c2) two-level: 3 nodes of 2 workers, one namespace (host) per node --------------------------
+cat >"$T/cmd2.sh" <<'EOF'
+#!/usr/bin/env bash
+# Called as: cmd2.sh --exec-prefix PREFIX --hosts H0,...,H5 (two ranks per node address)
+set -u
+IFS=, read -r -a hosts <<<"$4"
+[ "${#hosts[@]}" = 6 ] || { echo "cmd2: want 6 hosts, got $4" >&2; exit 11; }
+[ "${hosts[0]}" = "${hosts[1]}" ] && [ "${hosts[4]}" = "${hosts[5]}" ] && [ "${hosts[1]}" != "${hosts[2]}" ] ||
+  { echo "cmd2: ranks of a node share its address: $4" >&2; exit 12; }
+case $2 in *"{node}"*) ;; *) echo "cmd2: the prefix names the node: $2" >&2; exit 13 ;; esac
+n2=${2//\{node\}/2} n0=${2//\{node\}/0}
+$n2 ip -4 -o addr show dev eth0 | grep -q "inet ${hosts[4]}/24" || { echo "cmd2: node 2 lacks ${hosts[4]}" >&2; exit 14; }
+$n0 python3 "$NETEM_BW" rtt "${hosts[4]}" >/dev/null || { echo "cmd2: node 0 cannot reach node 2" >&2; exit 15; }
+echo cmd2-ok
+EOF
+chmod +x "$T/cmd2.sh"
+NETEM_BW=$ROOT/tools/netem_bandwidth.py \
+  "$NETEM" --workers 6 --gpus-per-node 2 --rate-mbit 50 --no-measure --name ntC2$$ --stats "$T/stats2.csv" -- \
+  "$T/cmd2.sh" >"$T/out" 2>"$T/err" || fail "(c2) exit $?: $(tail -n 3 "$T/err")"
+grep -q cmd2-ok "$T/out" || fail "(c2) command did not run to the end: $(cat "$T/out") $(tail -n 3 "$T/err")"
+grep -q "3 hosts of 2" "$T/err" || fail "(c2) building line: $(head -n 1 "$T/err")"
+[ "$(head -n 1 "$T/stats2.csv" 2>/dev/null)" = node,tx_bytes,rx_bytes ] && [ "$(wc -l <"$T/stats2.csv")" = 4 ] ||
+  fail "(c2) stats per node: $(cat "$T/stats2.csv" 2>/dev/null)"
+[ -z "$(ns_left ntC2$$)" ] || fail "(c2) namespaces left: $(ns_left ntC2$$)"
+bad --workers 6 --gpus-per-node 4 -- true   # not whole nodes
+bad --workers 4 --gpus-per-node 4 -- true   # one node: nothing between hosts
 
 # --- (d) failing command: its status, and cleanup ------------------------------------------------
 "$NETEM" --workers 2 --name ntD$$ --no-measure -- bash -c 'exit 3' x >"$T/out" 2>"$T/err"

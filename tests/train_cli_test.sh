@@ -76,7 +76,12 @@ awk -F, 'NR > 1 && ($6 < $4 || $6 > $5 * $4) { exit 1 }' "$F" || fail "fill-in.c
 # The hierarchical exchange: P = 4 as 2 nodes of 2 (reduce-scatter and allgather between a node's 2 processes)
 H=(--set cluster.workers=4 --set cluster.gpus_per_node=2 --set cluster.intra_node.bandwidth_gbps=100
    --set cluster.intra_node.latency_us=1 --set data.limit_train=512 --set data.limit_test=300 --set training.epochs=1)
-$G train $S "${H[@]}" --set 'compression.exchange="hierarchical"' --out "$T/x-hier" >"$T/x.txt" 2>"$T/err" || fail "train hierarchical: $(cat "$T/err")"
+# (through an exec prefix that records {rank} and {node}: rank / gpus_per_node, as tools/netem.sh --gpus-per-node uses it)
+printf '#!/bin/sh\necho "$1 $2" >>"%s/nodes"\nshift 2\nexec "$@"\n' "$T" >"$T/record.sh"
+chmod +x "$T/record.sh"
+$G train $S "${H[@]}" --set 'compression.exchange="hierarchical"' --exec-prefix "$T/record.sh {rank} {node}" \
+  --out "$T/x-hier" >"$T/x.txt" 2>"$T/err" || fail "train hierarchical: $(cat "$T/err")"
+[ "$(sort "$T/nodes" | tr '\n' ,)" = "0 0,1 0,2 1,3 1," ] || fail "exec prefix {node}: $(cat "$T/nodes")"
 grep -q "replicas identical: yes" "$T/x.txt" || fail "hierarchical: replicas differ"
 grep -q '"variant": "topk 1% hierarchical-exchange' "$T/x-hier/summary.json" || fail "hierarchical: $(grep variant "$T/x-hier/summary.json")"
 expect_error 2 "exchange: \"hierarchical\" needs a two-level cluster" -- $G train $S --set 'compression.exchange="hierarchical"' --out "$T/x-no"

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # netem.sh: emulate a P-host cluster on one machine and run a command on it.
 #
-#   tools/netem.sh --workers P [--rate-mbit R] [--delay-ms D] [--name NAME]
-#                  [--stats FILE] [--no-measure] -- COMMAND [ARGS...]
+#   tools/netem.sh --workers P [--gpus-per-node G] [--rate-mbit R] [--delay-ms D]
+#                  [--name NAME] [--stats FILE] [--no-measure] -- COMMAND [ARGS...]
 #
 # Needs root (network namespaces and tc). Topology, all of it OUTSIDE the
 # root namespace (nothing is added there: no bridge, address or route):
 #
 #   netns gcsim-NAME-sw : bridge br0 (up) with ports p0..p(P-1)
 #   netns gcsim-NAME-r  : eth0 = peer of port p<r>, address $SUBNET.(r+1)/24
+#
+# With --gpus-per-node G > 1 (cluster.topology = "two-level"; P a multiple
+# of G) there is one namespace per NODE instead, gcsim-NAME-m for m = 0 ..
+# P/G - 1, port p<m>, address $SUBNET.(m+1): the node's G workers share its
+# eth0 (one NIC, shaped like the ports above) and talk to each other over the
+# namespace's loopback, unshaped (the intra-node link). The exec prefix then
+# names the node, "ip netns exec gcsim-NAME-{node}", which gcsim train
+# resolves as rank / cluster.gpus_per_node (so the scenario must say the same
+# G), and --hosts lists each rank's node address. Traffic is counted per node.
 #
 # SUBNET defaults to 10.213.0 (override with NETEM_SUBNET=a.b.c). Each run
 # has its own switch namespace, so parallel runs (distinct NAMEs; the
@@ -59,7 +68,7 @@ die() { echo "$PROG: $*" >&2; exit 1; }
 say() { echo "netem: $*" >&2; }
 
 # --- arguments ------------------------------------------------------------------
-WORKERS="" RATE="" DELAY="" NAME="p$$" STATS="" MEASURE=1
+WORKERS="" GPN=1 RATE="" DELAY="" NAME="p$$" STATS="" MEASURE=1
 args=("$@")
 for a in "${args[@]}"; do          # --help wins anywhere before "--", even unprivileged
   [ "$a" = -- ] && break
@@ -76,6 +85,8 @@ while [ $# -gt 0 ]; do
   case $1 in
     --workers)    need_val "$@"; WORKERS=$2; shift 2 ;;
     --workers=*)  WORKERS=${1#*=}; shift ;;
+    --gpus-per-node) need_val "$@"; GPN=$2; shift 2 ;;
+    --gpus-per-node=*) GPN=${1#*=}; shift ;;
     --rate-mbit)  need_val "$@"; RATE=$2; shift 2 ;;
     --rate-mbit=*) RATE=${1#*=}; shift ;;
     --delay-ms)   need_val "$@"; DELAY=$2; shift 2 ;;
@@ -95,6 +106,11 @@ CMD=("$@")
 [[ $WORKERS =~ ^[0-9]+$ ]] && [ "$((10#$WORKERS))" -ge 2 ] && [ "$((10#$WORKERS))" -le 64 ] ||
   die_usage "--workers must be an integer in 2..64, got '$WORKERS'"
 WORKERS=$((10#$WORKERS))
+[[ $GPN =~ ^[0-9]+$ ]] && [ "$((10#$GPN))" -ge 1 ] || die_usage "--gpus-per-node must be an integer >= 1, got '$GPN'"
+GPN=$((10#$GPN))
+[ $((WORKERS % GPN)) = 0 ] && [ $((WORKERS / GPN)) -ge 2 ] ||
+  die_usage "--workers $WORKERS must be at least two nodes of --gpus-per-node $GPN"
+NODES=$((WORKERS / GPN))   # one namespace (host) per node; = WORKERS with one GPU per node
 num_re='^([0-9]+(\.[0-9]*)?|\.[0-9]+)$'
 if [ -n "$RATE" ]; then
   [[ $RATE =~ $num_re ]] && awk -v r="$RATE" 'BEGIN{exit !(r > 0)}' ||
@@ -114,8 +130,8 @@ if [ "$MEASURE" = 1 ]; then command -v python3 >/dev/null || die "python3 not fo
 
 SW=gcsim-$NAME-sw
 ns_of() { echo "gcsim-$NAME-$1"; }
-OUR_NS=("$SW"); for ((r = 0; r < WORKERS; r++)); do OUR_NS+=("$(ns_of $r)"); done
-HOSTS="$SUBNET.1"; for ((r = 1; r < WORKERS; r++)); do HOSTS+=",$SUBNET.$((r + 1))"; done
+OUR_NS=("$SW"); for ((m = 0; m < NODES; m++)); do OUR_NS+=("$(ns_of $m)"); done
+HOSTS="$SUBNET.1"; for ((r = 1; r < WORKERS; r++)); do HOSTS+=",$SUBNET.$((r / GPN + 1))"; done
 
 # Refuse to reuse a name: anything gcsim-NAME-* that exists is not ours.
 existing=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^gcsim-$NAME-" || true)
@@ -220,7 +236,7 @@ capture() {
 }
 
 # --- build the cluster -------------------------------------------------------------------
-say "building $WORKERS-worker cluster '$NAME' ($SUBNET.0/24, rate ${RATE:-unshaped}${RATE:+ Mbit/s}, delay ${DELAY:-0} ms)"
+say "building $WORKERS-worker cluster '$NAME' ($NODES hosts of $GPN, $SUBNET.0/24, rate ${RATE:-unshaped}${RATE:+ Mbit/s}, delay ${DELAY:-0} ms)"
 run ip netns add "$SW"
 no_ipv6 "$SW"
 run ip -n "$SW" link set lo up
@@ -231,7 +247,7 @@ if [ ${#NETEM[@]} -gt 0 ]; then   # fail early and clearly when the kernel lacks
 fi
 run ip -n "$SW" link add br0 type bridge
 run ip -n "$SW" link set br0 up
-for ((r = 0; r < WORKERS; r++)); do
+for ((r = 0; r < NODES; r++)); do   # one host each: a worker, or a node of GPN workers
   ns=$(ns_of $r)
   run ip netns add "$ns"
   no_ipv6 "$ns"
@@ -281,15 +297,17 @@ if [ "$MEASURE" = 1 ]; then
 fi
 
 # --- run the command ------------------------------------------------------------------------
-read_counters() {  # prints "rank tx rx" per worker
+read_counters() {  # prints "rank tx rx" per worker (per node with --gpus-per-node)
   local r ns
-  for ((r = 0; r < WORKERS; r++)); do
+  for ((r = 0; r < NODES; r++)); do
     ns=$(ns_of $r)
     echo "$r $(ip netns exec "$ns" cat /sys/class/net/eth0/statistics/tx_bytes /sys/class/net/eth0/statistics/rx_bytes | tr '\n' ' ')"
   done
 }
 before=$(read_counters)
 PREFIX="ip netns exec gcsim-$NAME-{rank}"
+[ "$GPN" = 1 ] || PREFIX="ip netns exec gcsim-$NAME-{node}"
+UNIT=rank; [ "$GPN" = 1 ] || UNIT=node
 say "running: ${CMD[*]} --exec-prefix \"$PREFIX\" --hosts $HOSTS"
 "${CMD[@]}" --exec-prefix "$PREFIX" --hosts "$HOSTS" &
 CHILD=$!
@@ -303,11 +321,11 @@ report=$(paste -d' ' <(echo "$before") <(echo "$after") |
   awk '{tx = $5 - $2; rx = $6 - $3; T += tx; R += rx; printf "%d %d %d\n", $1, tx, rx}
        END {printf "total %d %d\n", T, R}')
 while read -r rk tx rx; do
-  if [ "$rk" = total ]; then lbl="total"; else lbl="rank $rk"; fi
+  if [ "$rk" = total ]; then lbl="total"; else lbl="$UNIT $rk"; fi
   say "$lbl tx $(awk -v b="$tx" 'BEGIN{printf "%.2f", b / 1e6}') MB rx $(awk -v b="$rx" 'BEGIN{printf "%.2f", b / 1e6}') MB"
 done <<<"$report"
 if [ -n "$STATS" ]; then
-  { echo "rank,tx_bytes,rx_bytes"; echo "$report" | awk '$1 != "total" {print $1 "," $2 "," $3}'; } >"$STATS" ||
+  { echo "$UNIT,tx_bytes,rx_bytes"; echo "$report" | awk '$1 != "total" {print $1 "," $2 "," $3}'; } >"$STATS" ||
     echo "$PROG: warning: could not write --stats file '$STATS'" >&2
 fi
 say "command exited with status $rc"

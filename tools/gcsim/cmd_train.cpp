@@ -404,7 +404,7 @@ Outcome launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, cons
     for (int q = 0; q < upto; ++q) waitpid(pids[q], nullptr, 0);
   };
   for (int r = 0; r < p; ++r) {
-    std::vector<std::string> argv = exec_prefix_words(a.exec_prefix, r);
+    std::vector<std::string> argv = exec_prefix_words(a.exec_prefix, r, cfg.scenario.cluster.gpus_per_node);
     argv.insert(argv.end(), {exe, "train", a.scenario, "--out", a.out, "--worker-rank", std::to_string(r),
                              "--run-dir", run_dir, "--run-id", run_id, "--host", hosts[r], "--timeout",
                              std::to_string(a.timeout_s), "--kernels", a.kernels, "--device", a.device, "--checkpoint-every",
@@ -541,7 +541,7 @@ Outcome launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, cons
   if (never_ran >= 0 && stalled < 0) {
     const int r = never_ran;
     std::string prefix;
-    for (const auto& w : exec_prefix_words(a.exec_prefix, r)) prefix += (prefix.empty() ? "" : " ") + w;
+    for (const auto& w : exec_prefix_words(a.exec_prefix, r, cfg.scenario.cluster.gpus_per_node)) prefix += (prefix.empty() ? "" : " ") + w;
     const std::string what = "rank " + std::to_string(r) + (a.exec_prefix.empty() ? "" : " ('" + prefix + "')") +
                              " " + describe_status(status[r]) + " without running the worker" + log_line(r, true);
     if (!a.exec_prefix.empty()) return {kExitBadInput, "--exec-prefix: " + what};
@@ -694,7 +694,8 @@ int cmd_train(const std::vector<std::string>& args) {
       "hosts", po::value<std::string>(&a.hosts)->default_value(""),
       "comma-separated address per rank to bind (default 127.0.0.1 for all)")(
       "exec-prefix", po::value<std::string>(&a.exec_prefix)->default_value(""),
-      "command put before each worker, {rank} replaced (e.g. \"ip netns exec ns{rank}\"; see tools/netem.sh)")(
+      "command put before each worker, {rank} replaced by its rank and {node} by rank / cluster.gpus_per_node "
+      "(e.g. \"ip netns exec ns{rank}\"; see tools/netem.sh)")(
       "resume", po::value<std::string>(&a.resume)->default_value(""), "continue from a run's checkpoint directory")(
       "checkpoint-every", po::value<int>(&a.checkpoint_every)->default_value(0),
       "also checkpoint every N steps (always at each epoch's end)")(

@@ -1,6 +1,8 @@
 // Worker processes (see worker_processes.h).
 #include "tools/gcsim/worker_processes.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -92,11 +94,13 @@ std::string describe_status(int status) {
   return "stopped";
 }
 
-std::vector<std::string> exec_prefix_words(const std::string& exec_prefix, int rank) {
+std::vector<std::string> exec_prefix_words(const std::string& exec_prefix, int rank, int ranks_per_node) {
   std::vector<std::string> out;
+  const int node = rank / std::max(ranks_per_node, 1);
   for (std::string w : split_list(exec_prefix, ' ')) {
-    for (std::size_t at = w.find("{rank}"); at != std::string::npos; at = w.find("{rank}", at))
-      w.replace(at, 6, std::to_string(rank));
+    for (const auto& [field, value] : {std::pair{std::string("{rank}"), rank}, std::pair{std::string("{node}"), node}})
+      for (std::size_t at = w.find(field); at != std::string::npos; at = w.find(field, at))
+        w.replace(at, field.size(), std::to_string(value));
     out.push_back(w);
   }
   return out;

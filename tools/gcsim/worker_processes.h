@@ -40,7 +40,8 @@ std::string describe_status(int status);
 std::string signal_name(int sig);
 
 // Replaces every "{rank}" in the words of `exec_prefix` (split at spaces)
-// and returns them: the command put before worker `rank`.
-std::vector<std::string> exec_prefix_words(const std::string& exec_prefix, int rank);
+// by the rank and every "{node}" by rank / ranks_per_node (its node, ranks
+// packed node by node) and returns them: the command put before worker `rank`.
+std::vector<std::string> exec_prefix_words(const std::string& exec_prefix, int rank, int ranks_per_node = 1);
 
 }  // namespace gcsim::cli
