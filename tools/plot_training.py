@@ -37,7 +37,8 @@ BASELINE_ORDER = ["dense", "fp16", "bf16", "powersgd-r1", "powersgd-r2", "powers
                   "qsgd-2bit", "qsgd-4bit-d512", "qsgd-2bit-d512", "topk-ef-0.001-warmup"]
 # Top-K 1 % by each sparse exchange (tools/train-experiments.sh EXCHANGES), at P = 4 and P = 8.
 EXCHANGE_ORDER = ["dense", "topk-ef-0.01", "topk-ef-0.01-gtopk", "topk-ef-0.01-sparse-allreduce", "dense-p8",
-                  "topk-ef-0.01-p8", "topk-ef-0.01-gtopk-p8", "topk-ef-0.01-sparse-allreduce-p8"]
+                  "topk-ef-0.01-p8", "topk-ef-0.01-gtopk-p8", "topk-ef-0.01-sparse-allreduce-p8", "dense-2x2",
+                  "topk-ef-0.01-2x2", "topk-ef-0.01-hierarchical-2x2"]
 ORDER = TOPK_ORDER + [c for c in BASELINE_ORDER + EXCHANGE_ORDER if c not in TOPK_ORDER]
 ORDER = [c for i, c in enumerate(ORDER) if c not in ORDER[:i]]
 LABEL = {
@@ -69,12 +70,18 @@ LABEL = {
     "topk-ef-0.01-p8": "Top-K 1% + EF (allgather), P=8",
     "topk-ef-0.01-gtopk-p8": "Top-K 1% + EF, gTop-k exchange, P=8",
     "topk-ef-0.01-sparse-allreduce-p8": "Top-K 1% + EF, sparse allreduce, P=8",
+    "dense-2x2": "dense, 2 nodes of 2",
+    "topk-ef-0.01-2x2": "Top-K 1% + EF (allgather), 2 nodes of 2",
+    "topk-ef-0.01-hierarchical-2x2": "Top-K 1% + EF, hierarchical, 2 nodes of 2",
 }
 
 
 def dense_of(config):
     """The dense run a configuration is compared with: the one with its worker count."""
-    return "dense-p8" if config.endswith("-p8") else "dense"
+    for tail in ("-p8", "-2x2"):
+        if config.endswith(tail):
+            return "dense" + tail
+    return "dense"
 PHASES = ["compute_s", "wait_s", "compress_s", "communicate_s", "decompress_s", "optimizer_s", "data_s"]
 
 
@@ -132,7 +139,7 @@ def plot_accuracy(runs, out, configs=TOPK_ORDER, name="accuracy.png"):
                 axes[1].plot(mb, acc, style, color=color, marker="o", ms=3, label=LABEL[config])
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel("test accuracy (%)")
-    axes[0].set_title("Test accuracy vs epoch (P = 4 and 8)" if any(c.endswith("-p8") for c in configs)
+    axes[0].set_title("Test accuracy vs epoch (P = 4 and 8)" if any(c.endswith(("-p8", "-2x2")) for c in configs)
                       else "Test accuracy vs epoch (P = 4)")
     axes[0].axhline(90, color="grey", lw=0.8, ls=":")
     axes[0].grid(alpha=0.3)
@@ -232,7 +239,8 @@ def compression_sets(summary):
     words = shlex.split(summary.get("command", ""))
     sets = [w for a, w in zip(words, words[1:]) if a == "--set" and w.startswith("compression.")]
     sets += [w for a, w in zip(words, words[1:])
-             if a == "--set" and w.startswith(("cluster.workers=", "model.batch_per_worker="))]
+             if a == "--set" and w.startswith(("cluster.workers=", "model.batch_per_worker=", "cluster.gpus_per_node=",
+                                               "cluster.intra_node."))]
     if sets:
         return sets
     return [f"compression.method={summary['method']}", f"compression.ratio={summary['ratio']}",

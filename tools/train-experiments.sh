@@ -33,6 +33,9 @@ SEED=${SEED:-1}
 mkdir -p "$OUT/runs"
 
 P8="--set cluster.workers=8 --set model.batch_per_worker=16"
+# Two nodes of two (netem.sh --gpus-per-node 2: a node's workers share its NIC and talk over loopback;
+# the intra-node figures only feed the simulator's prediction)
+N2X2="--set cluster.gpus_per_node=2 --set cluster.intra_node.bandwidth_gbps=10 --set cluster.intra_node.latency_us=20"
 declare -A SETS=(
   [dense]="--set compression.method=none"
   [topk-ef-0.1]="--set compression.method=topk --set compression.ratio=0.1 --set compression.error_feedback=true"
@@ -63,13 +66,17 @@ declare -A SETS=(
   [topk-ef-0.01-p8]="$P8 --set compression.method=topk --set compression.ratio=0.01"
   [topk-ef-0.01-gtopk-p8]="$P8 --set compression.method=topk --set compression.ratio=0.01 --set compression.exchange=gtopk"
   [topk-ef-0.01-sparse-allreduce-p8]="$P8 --set compression.method=topk --set compression.ratio=0.01 --set compression.exchange=sparse-allreduce"
+  [dense-2x2]="$N2X2 --set compression.method=none"
+  [topk-ef-0.01-2x2]="$N2X2 --set compression.method=topk --set compression.ratio=0.01"
+  [topk-ef-0.01-hierarchical-2x2]="$N2X2 --set compression.method=topk --set compression.ratio=0.01 --set compression.exchange=hierarchical"
 )
 # The methods practitioners compare against (issue 12): ONLY="$BASELINES" runs just those.
 BASELINES="fp16 bf16 powersgd-r1 powersgd-r2 powersgd-r4 powersgd-r1-noef powersgd-r2-noef powersgd-r4-noef ef-signsgd signsgd-majority qsgd-8bit qsgd-4bit qsgd-2bit qsgd-4bit-d512 qsgd-2bit-d512 topk-ef-0.001-warmup"
 # The sparse exchanges (issue 13): ONLY="$EXCHANGES".
-EXCHANGES="topk-ef-0.01-gtopk topk-ef-0.01-sparse-allreduce dense-p8 topk-ef-0.01-p8 topk-ef-0.01-gtopk-p8 topk-ef-0.01-sparse-allreduce-p8"
-# A run's worker count (netem.sh needs one namespace per worker).
+EXCHANGES="topk-ef-0.01-gtopk topk-ef-0.01-sparse-allreduce dense-p8 topk-ef-0.01-p8 topk-ef-0.01-gtopk-p8 topk-ef-0.01-sparse-allreduce-p8 dense-2x2 topk-ef-0.01-2x2 topk-ef-0.01-hierarchical-2x2"
+# A run's worker count and workers per node (netem.sh's namespaces).
 workers_of() { case $1 in *-p8) echo 8 ;; *) echo 4 ;; esac; }
+per_node_of() { case $1 in *-2x2) echo 2 ;; *) echo 1 ;; esac; }
 NAMES=${ONLY:-"dense topk-ef-0.01 topk-ef-mc-0.01 topk-ef-0.1 topk-ef-0.001 topk-noef-0.001"}
 
 for name in $NAMES; do
@@ -126,7 +133,7 @@ if [ "${SKIP_SHAPED:-0}" != 1 ]; then
     if done_already "$dir"; then echo "train-experiments: keeping $dir"; continue; fi
     echo "train-experiments: ${RATE_MBIT} Mbit/s $name ($SHAPED_EPOCHS epochs)"
     # shellcheck disable=SC2086
-    KEEP_LOG="$OUT/runs/shaped${RATE_MBIT}-$name.netem.log" train "$dir" tools/netem.sh --workers "$(workers_of "$name")" --rate-mbit "$RATE_MBIT" \
+    KEEP_LOG="$OUT/runs/shaped${RATE_MBIT}-$name.netem.log" train "$dir" tools/netem.sh --workers "$(workers_of "$name")" --gpus-per-node "$(per_node_of "$name")" --rate-mbit "$RATE_MBIT" \
       --stats "$OUT/runs/shaped${RATE_MBIT}-$name.netstats.csv" -- \
       "$GCSIM" train "$SCENARIO" ${SETS[$name]} --set training.epochs="$SHAPED_EPOCHS"
     [ -d "$dir" ] || rm -f "$OUT/runs/shaped${RATE_MBIT}-$name.netstats.csv" "$OUT/runs/shaped${RATE_MBIT}-$name.netem.log"
