@@ -77,7 +77,8 @@ LABEL = {
 
 
 def dense_of(config):
-    """The dense run a configuration is compared with: the one with its worker count."""
+    """The dense run a configuration is compared with: the one with its worker count and nodes
+    (on loopback the 2-nodes-of-2 runs fall back to dense: the same ring over the same 4 ranks)."""
     for tail in ("-p8", "-2x2"):
         if config.endswith(tail):
             return "dense" + tail
@@ -215,7 +216,7 @@ def table(runs):
             s = run["summary"]
             m = s["mean_step"]
             acc = 100 * s["final_test_accuracy"]
-            d = runs.get((net, dense_of(config)))
+            d = runs.get((net, dense_of(config))) or (runs.get((net, "dense")) if config.endswith("-2x2") else None)
             delta = ""
             if d and config != dense_of(config):
                 n_ep = len(run["epochs"])
