@@ -16,6 +16,7 @@
 #include "sweep/csv.h"
 #include "sweep/out_dir.h"
 #include "sweep/progress_bar.h"
+#include "sweep/shard.h"
 #include "sweep/thread_pool.h"
 
 namespace gcsim {
@@ -74,7 +75,8 @@ struct Layout {
 // from another sweep or another configuration; drops a torn last row (cut off
 // mid-write, or with the wrong number of fields), which is run again.
 std::map<std::size_t, std::string> read_previous(const std::string& path, const Layout& lay,
-                                                 const std::vector<PointId>& ids, std::size_t& torn) {
+                                                 const std::vector<PointId>& ids, const Shard& shard,
+                                                 std::size_t& torn) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream buf;
   buf << in.rdbuf();
@@ -118,6 +120,9 @@ std::map<std::size_t, std::string> read_previous(const std::string& path, const 
     }
     if (point >= ids.size())
       throw InputError(where, "", "point " + std::to_string(point) + " is not in this sweep; it comes from another sweep");
+    if (!shard.owns(point))
+      throw InputError(where, "", "point " + std::to_string(point) + " is not in shard " + std::to_string(shard.index) +
+                                      "/" + std::to_string(shard.count) + ": this results.csv is another shard's");
     const PointId& want = ids[point];
     // Configuration and axis columns first (the friendlier message), then the hash.
     std::vector<std::pair<std::size_t, std::string>> expect;
@@ -203,10 +208,17 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt, const Sim
   remove_stale_temporaries(opt.out_dir);
   std::map<std::size_t, std::string> done;
   std::error_code ec;
+  const std::string shard_txt = (fs::path(opt.out_dir) / "shard.txt").string();
+  if (opt.resume && fs::exists(shard_txt, ec)) {
+    const Shard was = read_shard_record(shard_txt).shard;
+    if (was.index != opt.shard.index || was.count != opt.shard.count)
+      throw InputError(shard_txt, "", "records shard " + std::to_string(was.index) + "/" + std::to_string(was.count) +
+                                          ", not this run's; resume that one, or use another --out");
+  }
   if (fs::exists(out.results_csv, ec)) {
     if (!fs::is_regular_file(out.results_csv, ec)) throw InputError(out.results_csv, "", "exists and is not a file");
     if (opt.resume) {
-      done = read_previous(out.results_csv, lay, ids, out.torn);
+      done = read_previous(out.results_csv, lay, ids, opt.shard, out.torn);
     } else if (!opt.force) {
       throw InputError(out.results_csv, "", "already exists; pass --resume to continue that sweep or --force to overwrite it");
     }
@@ -218,13 +230,28 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt, const Sim
     for (const auto& [p, row] : done) s += row + "\n";
     return s;
   };
+  if (opt.shard.active()) {  // what `gcsim sweep merge` checks the shards against
+    ShardRecord rec;
+    rec.sweep = spec.name;
+    rec.points = out.points;
+    rec.shard = opt.shard;
+    rec.config_columns = lay.config;
+    rec.metric_columns = lay.metrics;
+    rec.axis_columns = lay.axes;
+    rec.header = lay.header;
+    for (const PointId& id : ids)
+      rec.identities.push_back(point_identity(split_csv_line(id.config_csv), split_csv_line(id.axes_csv), id.hash));
+    write_file_atomically(shard_txt, shard_record_text(rec));
+  }
   write_file_atomically(out.results_csv, ordered_content());  // header + kept rows, nothing half-written
 
   // Points still to do, grouped by identical configuration: one simulation each.
   std::map<std::size_t, std::vector<std::size_t>> groups;
   std::size_t todo = 0;
   for (std::size_t i = 0; i < out.points; ++i)
-    if (!done.count(i)) {
+    if (opt.shard.owns(i)) ++out.shard_points;
+  for (std::size_t i = 0; i < out.points; ++i)
+    if (opt.shard.owns(i) && !done.count(i)) {
       groups[ids[i].group].push_back(i);
       ++todo;
     }

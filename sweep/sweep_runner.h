@@ -14,6 +14,9 @@
 //
 // DIR/.lock is held (flock) for the whole run: a second sweep into the same
 // DIR is refused; the kernel releases the lock when a process dies.
+//
+// With a shard (--shard I/N) it runs and writes only its points, and records
+// DIR/shard.txt for `gcsim sweep merge` (sweep/shard.h).
 #pragma once
 
 #include <cstddef>
@@ -23,6 +26,7 @@
 #include "config/sweep_loader.h"
 #include "sim/result.h"
 #include "sim/scenario.h"
+#include "sweep/shard.h"
 
 namespace gcsim {
 
@@ -32,6 +36,7 @@ struct SweepOptions {
   bool resume = false;      // keep DIR/results.csv rows and skip their points
   bool force = false;       // overwrite an existing DIR/results.csv
   int jobs = 0;             // <= 0: all cores
+  Shard shard;              // run only the points p with p mod count = index (sweep/shard.h)
   bool progress = false;    // draw a progress bar on stderr
   // Extra validation of every point before anything is written (the checks
   // the backend makes when it builds its model of the point, e.g. the
@@ -41,6 +46,7 @@ struct SweepOptions {
 
 struct SweepOutcome {
   std::size_t points = 0;
+  std::size_t shard_points = 0;  // this shard's (= points unsharded)
   std::size_t resumed = 0;  // already in results.csv
   std::size_t ran = 0;      // simulations run
   std::size_t reused = 0;   // rows that took the result of an identical point

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gcsim sweep end to end: configuration identity on --resume, a column per
-# swept key, refused sweep files, output paths, the output lock, torn rows.
+# swept key, refused sweep files, output paths, the output lock, torn rows,
+# --shard I/N and sweep merge (the shards joined equal the whole sweep).
 # Usage: sweep_cli_test.sh path/to/gcsim   (run from the source root)
 set -u
 G=${1:?usage: sweep_cli_test.sh path/to/gcsim}
@@ -93,6 +94,41 @@ cmp -s "$T/o5/results.csv" "$T/o5.full" || fail "resumed file differs from the f
 $G sweep "$T/s1.toml" --out "$T/o5" --resume | grep -q "3 from an earlier run, 1 simulated, a torn last row dropped" \
   || fail "resume of a row with too few fields"
 cmp -s "$T/o5/results.csv" "$T/o5.full" || fail "resumed file differs from the full run (short row)"
+
+# --- 7. --shard I/N on several machines, then merge: byte for byte the whole sweep -------------
+sweep_file s7 '"cluster.workers" = [2, 4, 8]' '"cluster.inter_node.bandwidth_gbps" = [10, 100]' \
+  '"compression.method|compression.ratio" = [["none", 1.0], ["topk", 0.01]]'
+$G sweep "$T/s7.toml" --backend analytic --out "$T/o7/all" >/dev/null 2>"$T/err" || fail "sweep s7: $(cat "$T/err")"
+for i in 0 1 2 3 4; do
+  $G sweep "$T/s7.toml" --backend analytic --shard $i/5 --out "$T/o7/s$i" >"$T/out" 2>"$T/err" || fail "shard $i: $(cat "$T/err")"
+done
+grep -q "12 points (shard 4/5: 2 of them; 0 from an earlier run, 2 simulated)" "$T/out" || fail "shard line: $(cat "$T/out")"
+[ "$(tail -n +2 "$T/o7/s1/results.csv" | cut -d, -f1 | tr '\n' ,)" = "1,6,11," ] || fail "shard 1/5 ran $(cut -d, -f1 "$T/o7/s1/results.csv")"
+$G sweep merge --out "$T/o7/m" "$T/o7/s3" "$T/o7/s0" "$T/o7/s4" "$T/o7/s1" "$T/o7/s2" >/dev/null 2>"$T/err" || fail "merge: $(cat "$T/err")"
+cmp -s "$T/o7/all/results.csv" "$T/o7/m/results.csv" || fail "merged shards differ from the unsharded run"
+# a shard resumes its own points only
+$G sweep "$T/s7.toml" --backend analytic --shard 1/5 --out "$T/o7/s1" --resume | grep -q "3 from an earlier run, 0 simulated" ||
+  fail "shard resume"
+expect_error 2 "shard.txt: records shard 1/5, not this run.s" -- $G sweep "$T/s7.toml" --backend analytic --shard 2/5 --out "$T/o7/s1" --resume
+expect_error 2 "--shard 5/5: expected I/N with 0 <= I < N" -- $G sweep "$T/s7.toml" --shard 5/5 --out "$T/o7/bad"
+expect_error 2 "--shard 1: expected I/N" -- $G sweep "$T/s7.toml" --shard 1 --out "$T/o7/bad"
+# merge refuses: a shard missing, one given twice, another sweep, a tampered or a missing row
+expect_error 2 "shard 2/5 is missing" -- $G sweep merge --out "$T/o7/m2" "$T/o7/s0" "$T/o7/s1" "$T/o7/s3" "$T/o7/s4"
+expect_error 2 "shard 1/5 is also" -- $G sweep merge --out "$T/o7/m2" "$T/o7/s0" "$T/o7/s1" "$T/o7/s1" "$T/o7/s2" "$T/o7/s3"
+expect_error 2 "shard.txt: missing: not the output directory of a" -- $G sweep merge --out "$T/o7/m2" "$T/o7/all"
+sweep_file s8 '"cluster.workers" = [2, 4]'
+$G sweep "$T/s8.toml" --backend analytic --shard 0/5 --out "$T/o7/other" >/dev/null 2>&1 || fail "sweep s8"
+expect_error 2 "comes from another sweep" -- $G sweep merge --out "$T/o7/m2" "$T/o7/s0" "$T/o7/other"
+cp -r "$T/o7/s2" "$T/o7/t2"
+sed -i -E '2s/[0-9a-f]{16}$/0000000000000000/' "$T/o7/t2/results.csv"
+expect_error 2 "t2/results.csv:2: row for point 2 is not that point" -- \
+  $G sweep merge --out "$T/o7/m2" "$T/o7/s0" "$T/o7/s1" "$T/o7/t2" "$T/o7/s3" "$T/o7/s4"
+cp "$T/o7/s2/results.csv" "$T/o7/t2/results.csv"
+sed -i '$d' "$T/o7/t2/results.csv"
+expect_error 2 "t2: point 7 is missing \(an unfinished shard" -- \
+  $G sweep merge --out "$T/o7/m2" "$T/o7/s0" "$T/o7/s1" "$T/o7/t2" "$T/o7/s3" "$T/o7/s4"
+[ ! -e "$T/o7/m2/results.csv" ] || fail "a refused merge wrote results.csv"
+expect_error 2 "m/results.csv: already exists; pass --force" -- $G sweep merge --out "$T/o7/m" "$T/o7/s0" "$T/o7/s1" "$T/o7/s2" "$T/o7/s3" "$T/o7/s4"
 
 if [ "$fails" -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "sweep cli tests passed"

@@ -43,15 +43,46 @@ int run_plot(const std::string& results_csv, const std::string& plot_dir) {
 
 }  // namespace
 
-int cmd_sweep(const std::vector<std::string>& args) {
-  po::options_description opts("gcsim sweep SWEEP.toml --out DIR [options]");
+// gcsim sweep merge --out DIR SHARD_DIR...: the shards' results.csv as one (sweep/shard.h).
+int cmd_sweep_merge(const std::vector<std::string>& args) {
+  po::options_description opts("gcsim sweep merge --out DIR SHARD_DIR... [options]");
   std::string out;
+  opts.add_options()("help,h", "show this help")("out", po::value(&out), "output directory (results.csv)")(
+      "force", "overwrite an existing DIR/results.csv");
+  po::options_description all;
+  all.add(opts).add_options()("shards", po::value<std::vector<std::string>>()->composing());
+  po::positional_options_description pos;
+  pos.add("shards", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts
+              << "\nJoins the results.csv of the shards of one sweep (each run with gcsim sweep --shard I/N\n"
+                 "into its own directory) into DIR/results.csv, in point order: the file the whole sweep\n"
+                 "writes. Refuses shards of different sweeps, a shard missing or given twice, and a\n"
+                 "point missing, doubled or not matching its sweep (each shard's DIR/shard.txt).\n";
+    return kExitOk;
+  }
+  if (out.empty()) throw InputError("gcsim sweep merge", "--out", "is required");
+  if (!vm.count("shards")) throw InputError("gcsim sweep merge", "", "no shard directories given (try --help)");
+  const MergeOutcome r = merge_shards(vm["shards"].as<std::vector<std::string>>(), out, vm.count("force") > 0);
+  std::printf("sweep merge: %zu points from %zu shards -> %s\n", r.points, r.shards, r.results_csv.c_str());
+  return kExitOk;
+}
+
+int cmd_sweep(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "merge") return cmd_sweep_merge({args.begin() + 1, args.end()});
+  po::options_description opts("gcsim sweep SWEEP.toml --out DIR [options]");
+  std::string out, shard;
   int jobs = 0;
   opts.add_options()("help,h", "show this help")("out", po::value(&out), "output directory (results.csv, plots/)")(
       "plot", "draw the plots into DIR/plots (tools/plot_sweep.py, matplotlib)")(
       "resume", "keep the rows of an earlier, interrupted run in DIR/results.csv and skip those points")(
       "force", "overwrite an existing DIR/results.csv")(
       "jobs,j", po::value(&jobs)->default_value(0), "worker threads (0 = all cores)")(
+      "shard", po::value(&shard), "I/N: run only the points p with p mod N = I, for one machine of N; "
+                                  "join the N directories with gcsim sweep merge")(
       "backend", po::value<std::string>()->default_value("des"),
       "des (discrete-event simulator, default) | analytic (closed-form alpha-beta model)");
   const po::variables_map vm = parse_args(args, opts, "sweep");
@@ -61,7 +92,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
                  "every combination is simulated (at most 100000 points; identical ones once). Rows are\n"
                  "appended to DIR/results.csv as points finish: the simulate --format csv columns, one\n"
                  "column per swept key and config_hash (the point's resolved scenario and profile; --resume\n"
-                 "keeps only rows whose hash matches). One sweep at a time per DIR (DIR/.lock).\n";
+                 "keeps only rows whose hash matches). One sweep at a time per DIR (DIR/.lock).\n"
+                 "Over several machines: --shard I/N on each (DIR/shard.txt records it), then\n"
+                 "gcsim sweep merge --out DIR SHARD_DIR... (see gcsim sweep merge --help).\n";
     return kExitOk;
   }
   if (!vm.count("sweep")) throw InputError("gcsim sweep", "", "missing SWEEP.toml (try --help)");
@@ -77,6 +110,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   o.resume = vm.count("resume") > 0;
   o.force = vm.count("force") > 0;
   o.jobs = jobs;
+  if (!shard.empty()) o.shard = parse_shard(shard);
   o.progress = ProgressBar::stderr_is_terminal();
   o.backend = backend;
   // The DES builds the cluster's topology, whose checks (derived link rates
@@ -88,8 +122,10 @@ int cmd_sweep(const std::vector<std::string>& args) {
   std::string extra;
   if (r.reused) extra += ", " + std::to_string(r.reused) + " identical to another point";
   if (r.torn) extra += ", a torn last row dropped";
-  std::printf("sweep %s: %zu points (%zu from an earlier run, %zu simulated%s) -> %s\n", spec.name.c_str(), r.points,
-              r.resumed, r.ran, extra.c_str(), r.results_csv.c_str());
+  const std::string of_shard = o.shard.active() ? "shard " + shard + ": " + std::to_string(r.shard_points) + " of them; "
+                                                  : "";
+  std::printf("sweep %s: %zu points (%s%zu from an earlier run, %zu simulated%s) -> %s\n", spec.name.c_str(), r.points,
+              of_shard.c_str(), r.resumed, r.ran, extra.c_str(), r.results_csv.c_str());
   std::fflush(stdout);
 
   if (vm.count("plot")) {
