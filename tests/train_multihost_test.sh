@@ -72,6 +72,7 @@ expect_error 2 "no rank: give --rank and --world-size" -- env -u SLURM_PROCID -u
 expect_error 2 "--rendezvous $T/nowhere: is not a directory" -- $G train $S "${Q[@]}" --rendezvous "$T/nowhere" --rank 0 --world-size 2 --out "$T/bad"
 expect_error 2 "--rendezvous: tcp://h:99999: not a TCP address" -- $G train $S "${Q[@]}" --rendezvous tcp://h:99999 --rank 0 --world-size 2 --out "$T/bad"
 expect_error 2 "--rank: and --world-size are for ranks started on their own" -- $G train $S "${Q[@]}" --rank 0 --world-size 2 --out "$T/bad"
+expect_error 2 "--hosts: is the launcher's; a rank started on its own binds --host" -- $G train $S "${Q[@]}" --rendezvous "$T/rdv3" --rank 0 --world-size 2 --hosts 127.0.0.1,127.0.0.1 --out "$T/bad"
 expect_error 2 "--run-id a/b: only letters" -- $G train $S "${Q[@]}" --rendezvous "$T/rdv3" --rank 0 --world-size 2 --run-id a/b --out "$T/bad"
 expect_error 2 "--out $T/shared: already exists" -- $G train $S "${Q[@]}" --rendezvous "$T/rdv3" --rank 0 --world-size 2 --out "$T/shared"
 expect_error 1 "not every rank came within the --timeout: start all 2 with the same --rendezvous directory and run id, here alone" -- \

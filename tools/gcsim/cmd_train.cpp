@@ -255,6 +255,9 @@ int standalone_main(TrainArgs& a, const std::vector<std::string>& args) {
   }
   if (a.backend != "gloo") throw InputError("--backend " + a.backend, "", "ranks started on their own talk over gloo");
   if (a.worker_rank >= 0) throw InputError("--worker-rank", "", "is the launcher's; with --rendezvous give --rank");
+  if (!a.hosts.empty() || !a.exec_prefix.empty())
+    throw InputError(a.hosts.empty() ? "--exec-prefix" : "--hosts", "",
+                     "is the launcher's; a rank started on its own binds --host and is started by its scheduler");
   std::error_code ec;
   const bool tcp = a.rendezvous.rfind("tcp://", 0) == 0;
   if (tcp) {
