@@ -136,6 +136,12 @@ grep -q "3 hosts of 2" "$T/err" || fail "(c2) building line: $(head -n 1 "$T/err
 bad --workers 6 --gpus-per-node 4 -- true   # not whole nodes
 bad --workers 4 --gpus-per-node 4 -- true   # one node: nothing between hosts
 
+# --- (c3) tools/netem_capacity.sh: one line per P, the flows' aggregate near the shaped rate ------
+"$ROOT/tools/netem_capacity.sh" --rate-mbit 50 --seconds 1 4 >"$T/cap" 2>"$T/err" || fail "(c3) capacity: $(cat "$T/err")"
+awk 'NR == 2 && $1 == 4 && $2 == 2 && $3 >= 70 && $3 <= 110 {ok = 1} END {exit !ok}' "$T/cap" ||
+  fail "(c3) capacity at 2 x 50 Mbit/s: $(cat "$T/cap")"
+"$ROOT/tools/netem_capacity.sh" 3 >/dev/null 2>"$T/err"; [ $? = 2 ] || fail "(c3) an odd P accepted"
+
 # --- (d) failing command: its status, and cleanup ------------------------------------------------
 "$NETEM" --workers 2 --name ntD$$ --no-measure -- bash -c 'exit 3' x >"$T/out" 2>"$T/err"
 rc=$?
