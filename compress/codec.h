@@ -98,6 +98,10 @@ class Codec {
 // Throws kernels::NonFiniteError(what, count) when g holds NaN or Inf.
 void reject_non_finite(std::span<const float> g, const std::string& what);
 
+// The average from the sum over `ranks` ranks: every g[i] *= 1/ranks (one
+// float reciprocal, so every method rounds the same way).
+void divide_by_ranks(std::span<float> g, int ranks);
+
 // Each bucket's name (its first segment's), for error messages.
 std::vector<std::string> bucket_names(const std::vector<Segment>& segments, const std::vector<BucketLayout>& buckets);
 

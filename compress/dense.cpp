@@ -22,8 +22,7 @@ class DenseCodec final : public Codec {
       ctx.comm.allreduce_sum(g.data(), g.size());
     }
     PhaseTimer t(ctx.stats.decompress_s);
-    const float inv_p = 1.0f / static_cast<float>(ctx.comm.size());
-    for (float& v : g) v *= inv_p;
+    divide_by_ranks(g, ctx.comm.size());
     ctx.stats.entries_sent += g.size();
   }
 

@@ -123,7 +123,7 @@ class PowerSgdCodec final : public Codec {
         comm.allreduce_sum(g.data(), n);
       }
       PhaseTimer t(ctx.stats.decompress_s);
-      for (float& v : g) v *= inv_p;
+      divide_by_ranks(g, comm.size());
       return;
     }
     ctx.stats.entries_sent += sp.u_size + sp.p_size + sp.q_size;
@@ -166,7 +166,7 @@ class PowerSgdCodec final : public Codec {
       comm.allreduce_sum(st.q.data(), sp.q_size);
     }
     PhaseTimer t(ctx.stats.decompress_s);
-    for (float& v : st.q) v *= inv_p;
+    divide_by_ranks(st.q, comm.size());
     for (const Matrix& m : sp.matrices)
       kb.matmul_nt(st.p.data() + m.p_at, st.q.data() + m.q_at, g.data() + m.offset, m.rows, m.cols, m.rank);
     std::size_t at = 0;

@@ -94,8 +94,7 @@ class QsgdCodec final : public Codec {
                                         norm, g.data() + at);
       }
     }
-    const float inv_p = 1.0f / static_cast<float>(P);
-    for (float& v : g) v *= inv_p;
+    divide_by_ranks(g, P);
   }
 
  private:

@@ -59,6 +59,11 @@ void reject_non_finite(std::span<const float> g, const std::string& what) {
   if (bad > 0) throw kernels::NonFiniteError(what, bad);
 }
 
+void divide_by_ranks(std::span<float> g, int ranks) {
+  const float inv = 1.0f / static_cast<float>(ranks);
+  for (float& v : g) v *= inv;
+}
+
 std::vector<std::string> bucket_names(const std::vector<Segment>& segments, const std::vector<BucketLayout>& buckets) {
   std::vector<std::string> names;
   for (const BucketLayout& b : buckets) names.push_back(segments[b.first].name);

@@ -248,13 +248,14 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt, const Sim
   // Points still to do, grouped by identical configuration: one simulation each.
   std::map<std::size_t, std::vector<std::size_t>> groups;
   std::size_t todo = 0;
-  for (std::size_t i = 0; i < out.points; ++i)
-    if (opt.shard.owns(i)) ++out.shard_points;
-  for (std::size_t i = 0; i < out.points; ++i)
-    if (opt.shard.owns(i) && !done.count(i)) {
+  for (std::size_t i = 0; i < out.points; ++i) {
+    if (!opt.shard.owns(i)) continue;
+    ++out.shard_points;
+    if (!done.count(i)) {
       groups[ids[i].group].push_back(i);
       ++todo;
     }
+  }
   std::vector<std::vector<std::size_t>> work;
   for (auto& [g, pts] : groups) work.push_back(std::move(pts));
 

@@ -47,8 +47,7 @@ class AllgatherExchanger final : public SparseExchanger {
       kb.scatter_add(&part, 1, g.data(), n);
       at += counts_[r];
     }
-    const float inv_p = 1.0f / static_cast<float>(comm.size());
-    for (float& v : g) v *= inv_p;
+    divide_by_ranks(g, comm.size());
   }
 
  private:

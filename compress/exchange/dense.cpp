@@ -25,8 +25,7 @@ class DenseExchanger final : public SparseExchanger {
       ctx.comm.allreduce_sum(g.data(), in.n);
     }
     PhaseTimer t(ctx.stats.decompress_s);
-    const float inv_p = 1.0f / static_cast<float>(ctx.comm.size());
-    for (float& v : g) v *= inv_p;
+    divide_by_ranks(g, ctx.comm.size());
   }
 };
 

@@ -93,8 +93,7 @@ class HierarchicalCodec final : public Codec {
         const kernels::SparseRef part{values_.data(), indices_.data(), k};
         kb.scatter_add(&part, 1, out, shard);
       }
-      const float inv_p = 1.0f / static_cast<float>(P);
-      for (std::size_t i = 0; i < shard; ++i) out[i] *= inv_p;
+      divide_by_ranks({out, shard}, P);
     }
     PhaseTimer t(ctx.stats.communicate_s);
     node_allgather(comm, g, n, G, l, node * G);

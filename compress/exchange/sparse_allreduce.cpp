@@ -64,12 +64,12 @@ class SparseAllreduceExchanger final : public SparseExchanger {
     PhaseTimer t(ctx.stats.decompress_s);
     std::fill(g.begin(), g.end(), 0.0f);
     cur.add_to(g.data());
-    const float inv_p = 1.0f / static_cast<float>(P);
-    for (float& v : g) v *= inv_p;
+    divide_by_ranks(g, P);
   }
 
  private:
-  // The fill-in after a merge, before it may go dense: the support of the sum.
+  // The fill-in after a merge: the support of the sum (counted over the values
+  // once the merge has made it dense).
   static void record(const SparseBucket& in, int ranks, const SparseVector& cur, ExchangeContext& ctx) {
     std::size_t nonzeros = cur.indices.size();
     if (cur.dense) nonzeros = static_cast<std::size_t>(
