@@ -196,8 +196,11 @@ ClusterSpec read_cluster(const TableReader& c) {
 }
 
 ComputeSpec read_compute(const TableReader& c, const Profile& profile) {
-  c.reject_unknown({"forward_backward_ms", "gpu", "efficiency"});
+  c.reject_unknown({"forward_backward_ms", "gpu", "efficiency", "emulate", "emulate_steps"});
   ComputeSpec s;
+  s.emulate = c.boolean("emulate", false);
+  if (c.has("emulate_steps") && !s.emulate) c.fail("emulate_steps", "applies only with emulate = true");
+  s.emulate_steps = static_cast<int>(int_in_range(c, "emulate_steps", 1, 100000, 12));
   const bool fb = c.has("forward_backward_ms");
   const bool gpu = c.has("gpu");
   if (fb == gpu)

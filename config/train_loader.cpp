@@ -11,6 +11,7 @@
 
 #include "compress/method.h"
 #include "config/input_error.h"
+#include "config/sweep_loader.h"
 #include "train/data/dataset.h"
 #include "train/model/memory_estimate.h"
 #include "sim/output/result_format.h"
@@ -40,6 +41,24 @@ std::string gigabytes(double bytes) {
   char b[32];
   std::snprintf(b, sizeof b, "%.1f GB", bytes / 1e9);
   return b;
+}
+
+// [compute] emulate = true: any model (the zoo's or a custom one) whose
+// gradients, residuals and buffers the workers can hold in this machine's memory.
+void check_emulated(const train::TrainConfig& cfg, const TableReader& root) {
+  const auto& s = cfg.scenario;
+  const auto& c = s.compression;
+  if (compress::method(c.method).sparsifies() && c.index_bytes == 8)
+    root.sub("compression", true)->fail("index_bytes", "training packs int32 indices (every tensor is < 2^31)");
+  // Per worker: the pristine gradient, the gradient, the residual and the
+  // method's buffers, about six copies of the parameters.
+  const double need = s.cluster.workers * 6.0 * 4.0 * static_cast<double>(s.model.total_params());
+  const double have = physical_memory_bytes();
+  if (have > 0 && need > have)
+    root.sub("compute", true)->fail("emulate", "needs about " + gigabytes(need) + " of memory for " +
+                                                   std::to_string(s.cluster.workers) + " emulated worker(s) of " +
+                                                   s.model.name + ", more than this machine's " + gigabytes(have) +
+                                                   "; lower cluster.workers");
 }
 
 }  // namespace
@@ -82,21 +101,46 @@ train::TrainSettings read_train_settings(const ScenarioSource& src) {
 train::TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& assignments) {
   ScenarioSource src = read_scenario_source(path);
   apply_sets(src, assignments);
+  return load_train_config(src);
+}
+
+train::TrainConfig load_sweep_point_config(const std::string& sweep_path, std::size_t point,
+                                           const std::vector<std::string>& assignments) {
+  const SweepSpec spec = load_sweep(sweep_path);
+  if (point >= spec.point_count())
+    throw InputError("--sweep-point " + std::to_string(point), "",
+                     sweep_path + " has " + std::to_string(spec.point_count()) + " points (0 .. " +
+                         std::to_string(spec.point_count() - 1) + ")");
+  ScenarioSource src = spec.point_source(read_scenario_source(spec.base_path), point);
+  apply_sets(src, assignments);
+  return load_train_config(src);
+}
+
+train::TrainConfig load_train_config(const ScenarioSource& src) {
+  const TableReader raw(src.root, "", src.ctx);
+  const auto compute = raw.sub("compute", false);
+  const bool emulate = compute && compute->has("emulate") && compute->boolean("emulate", false);
   // A custom model's keys describe a model to price, not one train can build:
-  // train always trains the real SimpleCNN, so they would be silently ignored.
-  if (const auto m = TableReader(src.root, "", src.ctx).sub("model", false))
+  // train trains the real SimpleCNN, so they would be silently ignored (the
+  // emulated worker takes any model).
+  if (const auto m = raw.sub("model", false); m && !emulate)
     for (const auto& key : kSimulateOnlyModelKeys)
       if (m->has(key))
         m->fail(key, "is for gcsim simulate only: gcsim train trains the real SimpleCNN (202,738 parameters); "
-                     "remove it (or the --set) to train");
+                     "remove it (or the --set), or set compute.emulate = true to emulate its compute");
   train::TrainConfig cfg{build_scenario(src), read_train_settings(src), {}};
   // compression.exchange = "auto": the exchange the simulator prices cheapest
   // for this scenario's cluster and profile, the same on every worker.
   cfg.scenario.compression = resolve_auto(cfg.scenario, &cfg.auto_choice);
   const TableReader root(src.root, "", src.ctx);
   const auto model = root.sub("model", true);
+  if (cfg.scenario.compute.emulate) {
+    check_emulated(cfg, root);
+    return cfg;
+  }
   if (cfg.scenario.model.name != "simplecnn")
-    model->fail("name", "gcsim train runs the zoo's \"simplecnn\" only (got \"" + cfg.scenario.model.name + "\")");
+    model->fail("name", "gcsim train runs the zoo's \"simplecnn\" only (got \"" + cfg.scenario.model.name +
+                            "\"; set compute.emulate = true to emulate its compute)");
   const auto& c = cfg.scenario.compression;
   if (compress::method(c.method).sparsifies() && c.index_bytes == 8)
     root.sub("compression", true)->fail("index_bytes", "training packs int32 indices (every tensor is < 2^31)");

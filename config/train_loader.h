@@ -18,6 +18,12 @@ train::TrainSettings read_train_settings(const ScenarioSource& src);
 // gcsim can train (simplecnn, no custom-model keys) and that the workers'
 // memory (train/model/memory_estimate.h) fits in this machine's.
 train::TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& assignments = {});
+// The same for an already read source (its --set applied).
+train::TrainConfig load_train_config(const ScenarioSource& src);
+// Point `point` of a sweep file (config/sweep_loader.h), the scenario `gcsim
+// sweep` simulates for it, then `assignments` on top (gcsim validate's runs).
+train::TrainConfig load_sweep_point_config(const std::string& sweep_path, std::size_t point,
+                                           const std::vector<std::string>& assignments = {});
 
 // Keys of [training] that only `train` uses, and the tables only it reads.
 extern const std::vector<std::string> kTrainOnlyTrainingKeys;

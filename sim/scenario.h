@@ -48,6 +48,11 @@ struct ComputeSpec {
   std::optional<double> forward_backward_s;  // whole step of one worker at its batch
   std::string gpu;                           // profile GPU entry for the roofline
   double efficiency = 0.0;                   // fraction of the GPU's peak reached
+  // `gcsim train` only (the simulator prices the same times either way):
+  // sleep these times instead of computing (train/emulate/emulated_trainer.h),
+  // for this many steps.
+  bool emulate = false;
+  int emulate_steps = 12;
 };
 
 

@@ -149,6 +149,14 @@ std::map<std::size_t, std::string> read_previous(const std::string& path, const 
 }  // namespace
 
 SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt, const Simulator& simulate) {
+  IterationResult blank;
+  blank.backend = opt.backend;
+  return run_points(spec, opt, {metric_columns(blank), [&](const Scenario& s, std::size_t) {
+                                  return metric_columns(simulate(s));
+                                }});
+}
+
+SweepOutcome run_points(const SweepSpec& spec, const SweepOptions& opt, const PointRunner& runner) {
   SweepOutcome out;
   out.points = spec.point_count();
 
@@ -185,7 +193,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt, const Sim
     if (i == 0) {
       Columns all{{"point", "0"}};
       all.insert(all.end(), cfg.begin(), cfg.end());
-      const Columns metrics = metric_columns(blank);
+      const Columns& metrics = runner.blank;
       all.insert(all.end(), metrics.begin(), metrics.end());
       for (auto [key, value] : axes) {
         for (const auto& c : all)
@@ -272,8 +280,11 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& opt, const Sim
     }
     if (config_hash_hex(s) != ids[pts.front()].hash)
       throw std::logic_error("sweep: point " + std::to_string(pts.front()) + " resolved differently the second time");
-    const IterationResult r = simulate(s);
-    const std::string metrics = csv_row(metric_columns(r));
+    const Columns values = runner.run(s, pts.front());
+    if (values.size() != runner.blank.size())
+      throw std::logic_error("sweep: point " + std::to_string(pts.front()) + " has " + std::to_string(values.size()) +
+                             " metric columns, the header " + std::to_string(runner.blank.size()));
+    const std::string metrics = csv_row(values);
     {
       std::lock_guard<std::mutex> guard(mu);
       for (const std::size_t p : pts) {

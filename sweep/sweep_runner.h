@@ -24,6 +24,7 @@
 #include <string>
 
 #include "config/sweep_loader.h"
+#include "sim/output/result_format.h"
 #include "sim/result.h"
 #include "sim/scenario.h"
 #include "sweep/shard.h"
@@ -57,5 +58,16 @@ struct SweepOutcome {
 using Simulator = std::function<IterationResult(const Scenario&)>;
 
 SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& options, const Simulator& simulate);
+
+// The same for any row: what follows a point's configuration columns (its
+// metrics) is `blank`'s columns (their names; the header), filled per point
+// by `run` (the same columns, in the same order). run_sweep's are the
+// simulator's (sim/output/result_format.h); gcsim validate's are the
+// prediction beside the measurement (validate/validation_row.h).
+struct PointRunner {
+  Columns blank;
+  std::function<Columns(const Scenario&, std::size_t point)> run;
+};
+SweepOutcome run_points(const SweepSpec& spec, const SweepOptions& options, const PointRunner& runner);
 
 }  // namespace gcsim

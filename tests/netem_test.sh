@@ -2,8 +2,9 @@
 # tools/netem.sh end to end: refusal without root, argument errors, a shaped
 # 3-worker cluster (exec prefix, hosts, reachability, measured bandwidth,
 # nothing in the root namespace, stats), a two-level cluster (a namespace per
-# node of 2 workers), exit status passthrough, and
-# teardown on failure and on Ctrl-C. Needs root and network namespaces.
+# node of 2 workers), a fat-tree (leaves, one spine, oversubscribed uplinks,
+# placement), exit status passthrough, and teardown on failure, on Ctrl-C
+# and after SIGKILL. Needs root and network namespaces.
 # Exit 0 pass, 1 fail, 77 skip. Usage: tests/netem_test.sh (~10 s)
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -136,6 +137,43 @@ grep -q "3 hosts of 2" "$T/err" || fail "(c2) building line: $(head -n 1 "$T/err
 bad --workers 6 --gpus-per-node 4 -- true   # not whole nodes
 bad --workers 4 --gpus-per-node 4 -- true   # one node: nothing between hosts
 
+# --- (c4) fat-tree: 2 leaves of 2 hosts, 2:1 oversubscribed uplinks ---------------------------------
+# Two flows 0->2 and 1->3 at once: packed, both cross leaf 0's uplink (2 x 50 / 2 = 50 Mbit/s),
+# so together they get about 50; spread, both stay on their leaf and get 50 each.
+cat >"$T/cmd4.sh" <<'EOF'
+#!/usr/bin/env bash
+# Called as: cmd4.sh --exec-prefix PREFIX --hosts H0,...,H3; prints the two flows' Mbit/s and the leaves
+set -u
+IFS=, read -r -a h <<<"$4"
+p=$2
+for f in 2 3; do
+  ${p//\{rank\}/$f} python3 "$NETEM_BW" server 53$f --bind "${h[$f]}" --timeout 10 >/dev/null 2>&1 &
+done
+sleep 0.5
+${p//\{rank\}/0} python3 "$NETEM_BW" client "${h[2]}" 532 --seconds 1.5 >"$OUT4.a" &
+${p//\{rank\}/1} python3 "$NETEM_BW" client "${h[3]}" 533 --seconds 1.5 >"$OUT4.b" &
+wait
+ip netns list | awk '{print $1}' | grep -c -- "-leaf" >"$OUT4.leaves"
+EOF
+chmod +x "$T/cmd4.sh"
+for pl in packed spread; do
+  NETEM_BW=$ROOT/tools/netem_bandwidth.py OUT4=$T/ft-$pl \
+    "$NETEM" --workers 4 --rate-mbit 50 --topology fat-tree --nodes-per-leaf 2 --oversubscription 2 \
+    --placement $pl --no-measure --name ntF$pl$$ -- "$T/cmd4.sh" >"$T/out" 2>"$T/err" ||
+    fail "(c4) $pl: exit $?: $(tail -n 3 "$T/err")"
+  sum=$(cat "$T/ft-$pl.a" "$T/ft-$pl.b" 2>/dev/null | awk '/Mbit/ {s += $1; n++} END {if (n == 2) print s}')
+  case $pl in
+    packed) awk -v s="${sum:-0}" 'BEGIN {exit !(s >= 38 && s <= 55)}' || fail "(c4) packed: two cross-leaf flows got $sum Mbit/s, want ~48 (one 50 Mbit/s uplink)" ;;
+    spread) awk -v s="${sum:-0}" 'BEGIN {exit !(s >= 80 && s <= 105)}' || fail "(c4) spread: two in-leaf flows got $sum Mbit/s, want ~96" ;;
+  esac
+  [ "$(cat "$T/ft-$pl.leaves" 2>/dev/null)" -ge 2 ] || fail "(c4) $pl: leaf namespaces missing during the run"
+  grep -q "fat-tree: 2 leaves of 2 ($pl), one spine, 2:1" "$T/err" || fail "(c4) building line: $(head -n 1 "$T/err")"
+  [ -z "$(ns_left ntF$pl$$)" ] || fail "(c4) namespaces left: $(ns_left ntF$pl$$)"
+done
+bad --workers 4 --topology torus -- true
+bad --workers 4 --topology fat-tree --oversubscription 0.5 -- true
+bad --workers 4 --topology fat-tree --placement random -- true
+
 # --- (c3) tools/netem_capacity.sh: one line per P, the flows' aggregate near the shaped rate ------
 "$ROOT/tools/netem_capacity.sh" --rate-mbit 50 --seconds 1 4 >"$T/cap" 2>"$T/err" || fail "(c3) capacity: $(cat "$T/err")"
 awk 'NR == 2 && $1 == 4 && $2 == 2 && $3 >= 70 && $3 <= 110 {ok = 1} END {exit !ok}' "$T/cap" ||
@@ -180,6 +218,23 @@ rc=$?
 [ $((SECONDS - t0)) -le 5 ] || fail "(e) took $((SECONDS - t0)) s to stop after INT"
 [ -z "$(ns_left ntE$$)" ] || fail "(e) namespaces left: $(ns_left ntE$$)"
 for p in $inner; do kill -0 "$p" 2>/dev/null && fail "(e) process $p in rank 1 survived"; done
+
+# --- (f) SIGKILL: no trap runs; the watchdog tears the fat-tree down --------------------------------
+"$NETEM" --workers 4 --topology fat-tree --nodes-per-leaf 2 --name ntK$$ --no-measure -- \
+  bash -c "ip netns exec gcsim-ntK$$-3 sleep 30" x >"$T/out" 2>"$T/err" &
+pid=$!
+for ((i = 0; i < 300; i++)); do
+  [ -n "$(ip netns pids gcsim-ntK$$-3 2>/dev/null)" ] && break
+  sleep 0.1
+done
+[ -n "$(ns_left ntK$$)" ] || fail "(f) cluster never came up: $(cat "$T/err")"
+kill -KILL $pid
+wait $pid 2>/dev/null
+for ((i = 0; i < 50; i++)); do
+  [ -z "$(ns_left ntK$$)" ] && break
+  sleep 0.1
+done
+[ -z "$(ns_left ntK$$)" ] || fail "(f) namespaces left 5 s after SIGKILL: $(ns_left ntK$$)"
 
 echo "netem_test: $((SECONDS - t_start)) s"
 if [ $fails -gt 0 ]; then echo "netem_test: $fails failure(s)"; exit 1; fi

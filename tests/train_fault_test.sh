@@ -134,7 +134,7 @@ wait $launcher; rc=$?
 [ "$rc" -eq 130 ] || fail "interrupted: exit $rc ($(cat "$T/ierr"))"
 ck=$(sed -n 's/.*--resume \([^ ;)]*\).*/\1/p' "$T/ierr")
 [ -n "$ck" ] && [ -s "$ck/rank-1.ckpt" ] || fail "interrupted: no checkpoint kept ($(cat "$T/ierr"))"
-[ -n "$ck" ] && [ "$(ls "$(dirname "$ck")" | tr '\n' ' ')" = "checkpoint epochs.csv steps-rank0.csv steps-rank1.csv " ] \
+[ -n "$ck" ] && [ "$(ls "$(dirname "$ck")" | tr '\n' ' ')" = "buckets-rank0.csv buckets-rank1.csv checkpoint epochs.csv steps-rank0.csv steps-rank1.csv " ] \
   || fail "interrupted: kept $(ls "$(dirname "$ck")" | tr '\n' ' ')"
 
 # --- 6. a resumed run's logs continue the model's --------------------------------

@@ -2,6 +2,8 @@
 # netem.sh: emulate a P-host cluster on one machine and run a command on it.
 #
 #   tools/netem.sh --workers P [--gpus-per-node G] [--rate-mbit R] [--delay-ms D]
+#                  [--topology switch|fat-tree] [--nodes-per-leaf N]
+#                  [--oversubscription X] [--placement packed|spread]
 #                  [--name NAME] [--stats FILE] [--no-measure] -- COMMAND [ARGS...]
 #
 # Needs root (network namespaces and tc). Topology, all of it OUTSIDE the
@@ -18,6 +20,18 @@
 # names the node, "ip netns exec gcsim-NAME-{node}", which gcsim train
 # resolves as rank / cluster.gpus_per_node (so the scenario must say the same
 # G), and --hosts lists each rank's node address. Traffic is counted per node.
+#
+# With --topology fat-tree (cluster.topology = "fat-tree") the hosts (workers,
+# or nodes with --gpus-per-node) hang off leaf switches instead, N per leaf
+# (--nodes-per-leaf, default 16): netns gcsim-NAME-leaf<l> holds bridge br0
+# with the ports of its hosts, and the leaves are joined through one spine,
+# the bridge of gcsim-NAME-sw, by an uplink per leaf (u<l> in the leaf,
+# d<l> in the spine). With --rate-mbit R each uplink is shaped, both
+# directions, at N * R / X Mbit/s (--oversubscription X, default 1): the
+# leaf's hosts can offer X times what leaves the leaf, as the simulator's
+# fat-tree with one spine has it (topology/builders.cpp). --placement packed
+# (default) puts host m on leaf m / N, spread on leaf m mod L (L leaves).
+# One spine only: several would make a loop of bridges.
 #
 # SUBNET defaults to 10.213.0 (override with NETEM_SUBNET=a.b.c). Each run
 # has its own switch namespace, so parallel runs (distinct NAMEs; the
@@ -50,7 +64,8 @@
 #
 # Every exit path (normal, command failure, setup error, INT, TERM) kills the
 # processes left in its namespaces and deletes the namespaces (which deletes
-# the veths). Exit codes: the command's status; 2 bad usage or not root;
+# the veths); after a SIGKILL of this script a watchdog it started (in its
+# own session) does the same within a second. Exit codes: the command's status; 2 bad usage or not root;
 # 1 setup failure; 130 on INT, 143 on TERM. Status lines go to stderr.
 set -euo pipefail
 
@@ -69,6 +84,7 @@ say() { echo "netem: $*" >&2; }
 
 # --- arguments ------------------------------------------------------------------
 WORKERS="" GPN=1 RATE="" DELAY="" NAME="p$$" STATS="" MEASURE=1
+TOPOLOGY=switch PER_LEAF=16 OVERSUB=1 PLACEMENT=packed
 args=("$@")
 for a in "${args[@]}"; do          # --help wins anywhere before "--", even unprivileged
   [ "$a" = -- ] && break
@@ -96,6 +112,14 @@ while [ $# -gt 0 ]; do
     --stats)      need_val "$@"; STATS=$2; shift 2 ;;
     --stats=*)    STATS=${1#*=}; shift ;;
     --no-measure) MEASURE=0; shift ;;
+    --topology)   need_val "$@"; TOPOLOGY=$2; shift 2 ;;
+    --topology=*) TOPOLOGY=${1#*=}; shift ;;
+    --nodes-per-leaf) need_val "$@"; PER_LEAF=$2; shift 2 ;;
+    --nodes-per-leaf=*) PER_LEAF=${1#*=}; shift ;;
+    --oversubscription) need_val "$@"; OVERSUB=$2; shift 2 ;;
+    --oversubscription=*) OVERSUB=${1#*=}; shift ;;
+    --placement)  need_val "$@"; PLACEMENT=$2; shift 2 ;;
+    --placement=*) PLACEMENT=${1#*=}; shift ;;
     --) shift; break ;;
     *) die_usage "unknown argument '$1' (see --help)" ;;
   esac
@@ -119,6 +143,12 @@ fi
 if [ -n "$DELAY" ]; then
   [[ $DELAY =~ $num_re ]] || die_usage "--delay-ms must be a non-negative number, got '$DELAY'"
 fi
+case $TOPOLOGY in switch|fat-tree) ;; *) die_usage "--topology must be switch or fat-tree, got '$TOPOLOGY'" ;; esac
+case $PLACEMENT in packed|spread) ;; *) die_usage "--placement must be packed or spread, got '$PLACEMENT'" ;; esac
+[[ $PER_LEAF =~ ^[0-9]+$ ]] && [ "$((10#$PER_LEAF))" -ge 1 ] || die_usage "--nodes-per-leaf must be an integer >= 1, got '$PER_LEAF'"
+PER_LEAF=$((10#$PER_LEAF))
+[[ $OVERSUB =~ $num_re ]] && awk -v x="$OVERSUB" 'BEGIN{exit !(x >= 1)}' ||
+  die_usage "--oversubscription must be a number >= 1, got '$OVERSUB'"
 [[ $NAME =~ ^[A-Za-z0-9_]{1,32}$ ]] || die_usage "--name must be 1-32 characters [A-Za-z0-9_], got '$NAME'"
 [[ $SUBNET =~ ^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die_usage "NETEM_SUBNET must look like a.b.c, got '$SUBNET'"
 [ ${#CMD[@]} -gt 0 ] || die_usage "no command given (usage: $PROG --workers P [options] -- COMMAND [ARGS...])"
@@ -130,7 +160,16 @@ if [ "$MEASURE" = 1 ]; then command -v python3 >/dev/null || die "python3 not fo
 
 SW=gcsim-$NAME-sw
 ns_of() { echo "gcsim-$NAME-$1"; }
-OUR_NS=("$SW"); for ((m = 0; m < NODES; m++)); do OUR_NS+=("$(ns_of $m)"); done
+LEAVES=0
+[ "$TOPOLOGY" = switch ] || LEAVES=$(((NODES + PER_LEAF - 1) / PER_LEAF))
+leaf_of() {   # the leaf host $1 hangs off
+  if [ "$PLACEMENT" = spread ]; then echo $(($1 % LEAVES)); else echo $(($1 / PER_LEAF)); fi
+}
+port_ns_of() { # the namespace of host $1's switch port
+  if [ "$TOPOLOGY" = switch ]; then echo "$SW"; else echo "gcsim-$NAME-leaf$(leaf_of "$1")"; fi
+}
+OUR_NS=("$SW"); for ((l = 0; l < LEAVES; l++)); do OUR_NS+=("gcsim-$NAME-leaf$l"); done
+for ((m = 0; m < NODES; m++)); do OUR_NS+=("$(ns_of $m)"); done
 HOSTS="$SUBNET.1"; for ((r = 1; r < WORKERS; r++)); do HOSTS+=",$SUBNET.$((r / GPN + 1))"; done
 
 # Refuse to reuse a name: anything gcsim-NAME-* that exists is not ours.
@@ -177,6 +216,7 @@ cleanup() {
     ns_exists "$ns" && { ip netns del "$ns" 2>/dev/null || echo "$PROG: warning: could not delete namespace $ns" >&2; }
   done
   [ -z "$TMP" ] || rm -rf "$TMP"
+  [ -z "${STATE:-}" ] || touch "$STATE/done" 2>/dev/null || true   # the watchdog has nothing left to do
   return 0
 }
 on_signal() { say "caught $1, tearing down"; cleanup; exit "$2"; }
@@ -184,6 +224,24 @@ trap 'rc=$?; cleanup; exit $rc' EXIT
 trap 'on_signal INT 130' INT
 trap 'on_signal TERM 143' TERM
 OWNED=1
+
+# A watchdog in its own session for what no trap sees (SIGKILL, a crash):
+# when this script is gone without having torn down (no STATE/done), it
+# kills what runs in our namespaces and deletes them.
+STATE=$(mktemp -d "${TMPDIR:-/tmp}/netem-state.XXXXXX")
+setsid bash -c '
+  parent=$1 state=$2; shift 2
+  trap "" INT TERM HUP
+  while kill -0 "$parent" 2>/dev/null; do sleep 0.2; done
+  if [ ! -e "$state/done" ]; then
+    for ns in "$@"; do
+      [ -e "/run/netns/$ns" ] || continue
+      pids=$(ip netns pids "$ns" 2>/dev/null)
+      [ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+    done
+    for ns in "$@"; do [ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null; done
+  fi
+  rm -rf "$state"' netem-watchdog $$ "$STATE" "${OUR_NS[@]}" </dev/null >/dev/null 2>&1 &
 
 # run CMD...: run a setup step; on failure, one-line error and exit 1 (EXIT trap tears down).
 run() {
@@ -236,7 +294,9 @@ capture() {
 }
 
 # --- build the cluster -------------------------------------------------------------------
-say "building $WORKERS-worker cluster '$NAME' ($NODES hosts of $GPN, $SUBNET.0/24, rate ${RATE:-unshaped}${RATE:+ Mbit/s}, delay ${DELAY:-0} ms)"
+shape_of=""
+[ "$TOPOLOGY" = switch ] || shape_of=", fat-tree: $LEAVES leaves of $PER_LEAF ($PLACEMENT), one spine, ${OVERSUB}:1"
+say "building $WORKERS-worker cluster '$NAME' ($NODES hosts of $GPN, $SUBNET.0/24, rate ${RATE:-unshaped}${RATE:+ Mbit/s}, delay ${DELAY:-0} ms$shape_of)"
 run ip netns add "$SW"
 no_ipv6 "$SW"
 run ip -n "$SW" link set lo up
@@ -247,17 +307,45 @@ if [ ${#NETEM[@]} -gt 0 ]; then   # fail early and clearly when the kernel lacks
 fi
 run ip -n "$SW" link add br0 type bridge
 run ip -n "$SW" link set br0 up
+if [ "$LEAVES" -gt 0 ]; then       # fat-tree: leaf bridges, each with one uplink to the spine
+  UPLINK_TBF=()
+  if [ -n "$RATE" ]; then
+    UP=$(awk -v r="$RATE" -v n="$PER_LEAF" -v x="$OVERSUB" 'BEGIN{printf "%.6f", r * n / x}')
+    UBURST=$(awk -v r="$UP" 'BEGIN{b = int(r * 1e6 / 8 / 250); if (b < 16000) b = 16000; print b}')
+    UPLINK_TBF=(tbf rate "${UP}mbit" burst "$UBURST" latency 50ms)
+  fi
+  for ((l = 0; l < LEAVES; l++)); do
+    lf=gcsim-$NAME-leaf$l
+    run ip netns add "$lf"
+    no_ipv6 "$lf"
+    run ip -n "$lf" link set lo up
+    run ip -n "$lf" link add br0 type bridge
+    run ip -n "$lf" link set br0 up
+    run ip -n "$lf" link add "u$l" type veth peer name "d$l" netns "$SW"
+    run ip -n "$lf" link set "u$l" master br0
+    run ip -n "$SW" link set "d$l" master br0
+    no_offload "$lf" "u$l"
+    no_offload "$SW" "d$l"
+    if [ ${#UPLINK_TBF[@]} -gt 0 ]; then
+      run tc -n "$lf" qdisc add dev "u$l" root handle 1: "${UPLINK_TBF[@]}"
+      run tc -n "$SW" qdisc add dev "d$l" root handle 1: "${UPLINK_TBF[@]}"
+    fi
+    run ip -n "$lf" link set "u$l" up
+    run ip -n "$SW" link set "d$l" up
+  done
+fi
 for ((r = 0; r < NODES; r++)); do   # one host each: a worker, or a node of GPN workers
   ns=$(ns_of $r)
+  pns=$(port_ns_of $r)
   run ip netns add "$ns"
   no_ipv6 "$ns"
   run ip -n "$ns" link set lo up
   # Created inside the switch ns with the peer placed straight into the
   # worker ns: neither end ever exists in the root namespace.
-  run ip -n "$SW" link add "p$r" type veth peer name eth0 netns "$ns"
-  run ip -n "$SW" link set "p$r" master br0
+  run ip -n "$pns" link add "p$r" type veth peer name eth0 netns "$ns"
+  run ip -n "$pns" link set "p$r" master br0
   run ip -n "$ns" addr add "$SUBNET.$((r + 1))/24" dev eth0
-  no_offload "$SW" "p$r"
+  no_offload "$pns" "p$r"
   no_offload "$ns" eth0
   if [ ${#NETEM[@]} -gt 0 ]; then
     run tc -n "$ns" qdisc add dev eth0 root handle 1: "${NETEM[@]}"
@@ -265,8 +353,8 @@ for ((r = 0; r < NODES; r++)); do   # one host each: a worker, or a node of GPN 
   elif [ ${#TBF[@]} -gt 0 ]; then
     run tc -n "$ns" qdisc add dev eth0 root handle 1: "${TBF[@]}"
   fi
-  [ ${#TBF[@]} -gt 0 ] && run tc -n "$SW" qdisc add dev "p$r" root handle 1: "${TBF[@]}"
-  run ip -n "$SW" link set "p$r" up
+  [ ${#TBF[@]} -gt 0 ] && run tc -n "$pns" qdisc add dev "p$r" root handle 1: "${TBF[@]}"
+  run ip -n "$pns" link set "p$r" up
   run ip -n "$ns" link set eth0 up
 done
 

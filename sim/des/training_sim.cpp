@@ -111,12 +111,21 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     compute_sum_[it] += compute;
 
     wk.compressed.assign(costs_.size(), 0.0);
+    const bool record = w == 0 && it + 1 == s_.training.iterations && communicates();
+    if (record) {
+      spans_start_ = t;
+      spans_.assign(costs_.size(), BucketSpan{});
+    }
     Time comp_free = t;
     for (int b = 0; b < nb(); ++b) {
       const Time ready = s_.training.overlap ? grad_ready[last_layer_[b]] : wk.backward_end;
       const Time begin = std::max(ready, comp_free);
       comp_free = begin + (communicates() ? costs_[b].compress_s : 0.0);
       wk.compressed[b] = comp_free;
+      if (record) {
+        spans_[b].ready_s = ready - t;
+        spans_[b].compressed_s = comp_free - t;
+      }
       if (traced(w) && comp_free > begin)
         o_.trace->span(w + 1, kTidCompression, "compress b" + std::to_string(b), "compression", begin, comp_free);
     }
@@ -150,6 +159,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
         return;
       case kDecompressed: {
         Worker& wk = workers_[w];
+        if (w == 0 && wk.iteration + 1 == s_.training.iterations) spans_[b].end_s = now - spans_start_;
         if (b + 1 < nb()) {
           engine_.schedule(std::max(now, wk.compressed[b + 1]), this, tag(kArrive, w, b + 1));
         } else {
@@ -178,6 +188,8 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     current_->set_observer(this);
     current_->start(now + s_.profile.collective_launch_s);
     collective_arrival_ = now;
+    if (phase == 0 && current_iteration_ + 1 == s_.training.iterations)
+      spans_[b].collective_start_s = now + s_.profile.collective_launch_s - spans_start_;
   }
 
   void on_rank_done(int rank, Time t) override {
@@ -294,6 +306,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
       r.busiest_links.push_back({u.name, u.bytes, u.utilization});
     r.events = engine_.events_processed();
     r.messages = messages_;
+    out.buckets = spans_;
     return out;
   }
 
@@ -322,6 +335,8 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
   std::vector<double> compute_max_, compute_min_, compute_sum_, exposed_comm_;
   double comm_busy_ = 0.0;
   std::uint64_t messages_ = 0;
+  Time spans_start_ = 0.0;          // worker 0's last iteration began
+  std::vector<BucketSpan> spans_;   // its buckets
 };
 
 }  // namespace

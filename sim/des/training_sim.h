@@ -30,9 +30,20 @@ struct DesOptions {
   int busiest_links = 5;
 };
 
+// One bucket of worker 0's last iteration, in seconds since that iteration
+// began (its forward pass): when backward had filled it, when its compression
+// ended, when its first collective started (the last worker had arrived and
+// the launch cost was paid) and when it was decompressed. Buckets in the
+// order they are exchanged (0: the last layers'), as the trainer's
+// buckets-rank<R>.csv `order`.
+struct BucketSpan {
+  double ready_s = 0.0, compressed_s = 0.0, collective_start_s = 0.0, end_s = 0.0;
+};
+
 struct DesRun {
   IterationResult result;
   std::vector<double> iteration_s;  // per iteration
+  std::vector<BucketSpan> buckets;  // worker 0's last iteration (empty without communication)
 };
 
 DesRun simulate_des(const Scenario& s, const DesOptions& options = {});

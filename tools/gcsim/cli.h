@@ -17,6 +17,7 @@ int cmd_report(const std::vector<std::string>& args);
 int cmd_calibrate(const std::vector<std::string>& args);               // kernels; collectives below
 int cmd_calibrate_collectives(const std::vector<std::string>& args);  // args after "collectives"
 int cmd_train(const std::vector<std::string>& args);
+int cmd_validate(const std::vector<std::string>& args);  // predictions against the emulated cluster
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntime = 1;   // something failed while running (a failed write to stdout too)

@@ -45,6 +45,7 @@
 #include "comm/tcp_store.h"
 #include "train/loop/run_log.h"
 #include "train/loop/trainer.h"
+#include "train/emulate/emulated_trainer.h"
 #include "tools/gcsim/cli.h"
 #include "tools/gcsim/train_progress.h"
 #include "tools/gcsim/worker_processes.h"
@@ -68,7 +69,15 @@ struct TrainArgs {
   // a rank started on its own (--rendezvous)
   std::string rendezvous;
   int rank = -1, world_size = -1;
+  // SCENARIO is a sweep file and this its point (gcsim validate)
+  std::int64_t sweep_point = -1;
 };
+
+// The run's configuration: the scenario with its --set, or a sweep's point.
+train::TrainConfig load_config(const TrainArgs& a) {
+  if (a.sweep_point >= 0) return load_sweep_point_config(a.scenario, static_cast<std::size_t>(a.sweep_point), a.sets);
+  return load_train_config(a.scenario, a.sets);
+}
 
 std::string command_line(const std::vector<std::string>& args) {
   std::string c = "gcsim train";
@@ -110,10 +119,36 @@ train::TrainerOptions trainer_options(const TrainArgs& a, const std::string& run
   return o;
 }
 
+// The training data: Fashion-MNIST, or nothing where the compute is emulated.
+train::FashionMnist load_data(const train::TrainConfig& cfg) {
+  if (cfg.scenario.compute.emulate) return {};
+  return train::load_fashion_mnist(cfg.settings.data_dir, cfg.settings.limit_train, cfg.settings.limit_test);
+}
+
+// An emulated-compute rank ([compute] emulate = true): no model, no data.
+std::string run_emulated_rank(comm::Communicator& comm, const train::TrainConfig& cfg, const TrainArgs& a,
+                              const std::string& run_dir, const std::string& command, std::FILE* progress_out) {
+  const auto t0 = std::chrono::steady_clock::now();
+  train::EmulatedTrainer trainer(comm, cfg, a.kernels);
+  train::RunLog log(run_dir, comm.rank());
+  TrainProgress progress(log, 1, cfg.scenario.cluster.workers, comm.rank() == 0, progress_out);
+  const train::RunResult result = trainer.run(&progress);
+  progress.finish();
+  if (!result.replicas_identical)
+    throw std::runtime_error("the ranks' averaged gradients differ (a bug: every rank must get the same average)");
+  if (comm.rank() != 0) return {};
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  train::RunSummary s = summary_of(cfg, comm.name(), trainer.description(), log, result, wall, command);
+  s.epochs = 0;
+  s.emulated = true;
+  return train::write_summary(run_dir, s);
+}
+
 // One rank's whole run; rank 0 also writes the summary. Returns the summary text (rank 0).
 std::string run_rank(comm::Communicator& comm, const train::FashionMnist& data, const train::TrainConfig& cfg,
                      const TrainArgs& a, const std::string& run_dir, const std::string& command,
                      std::FILE* progress_out = stderr) {
+  if (cfg.scenario.compute.emulate) return run_emulated_rank(comm, cfg, a, run_dir, command, progress_out);
   const auto t0 = std::chrono::steady_clock::now();
   train::Trainer trainer(comm, data, cfg, trainer_options(a, run_dir));
   train::RunLog log(run_dir, comm.rank());
@@ -214,8 +249,7 @@ void watch_launcher() {
 int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
   const int rank = a.worker_rank;
   try {
-    const auto data = train::load_fashion_mnist(cfg.settings.data_dir, cfg.settings.limit_train,
-                                                cfg.settings.limit_test);
+    const auto data = load_data(cfg);
     comm::GlooOptions go;
     go.store_dir = (fs::path(a.run_dir) / ".rendezvous").string();
     go.run_id = a.run_id;
@@ -270,7 +304,7 @@ int standalone_main(TrainArgs& a, const std::vector<std::string>& args) {
     throw InputError("--rendezvous " + a.rendezvous, "", "is not a directory (every rank must see the same one) "
                                                         "or a tcp://HOST:PORT that rank 0 serves");
   }
-  const train::TrainConfig cfg = load_train_config(a.scenario, a.sets);
+  const train::TrainConfig cfg = load_config(a);
   if (cfg.scenario.cluster.workers != id.world_size)
     throw InputError(id.source, "", "world size " + std::to_string(id.world_size) + " but the scenario has cluster.workers = " +
                                         std::to_string(cfg.scenario.cluster.workers));
@@ -284,8 +318,7 @@ int standalone_main(TrainArgs& a, const std::vector<std::string>& args) {
   const std::string where = "rank " + std::to_string(id.rank) + ": ";
   std::string summary;
   try {
-    const auto data = train::load_fashion_mnist(cfg.settings.data_dir, cfg.settings.limit_train,
-                                                cfg.settings.limit_test);
+    const auto data = load_data(cfg);
     comm::GlooOptions go;
     if (tcp) go.store_addr = a.rendezvous;
     else go.store_dir = fs::absolute(a.rendezvous).string();
@@ -414,6 +447,7 @@ Outcome launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, cons
                              std::to_string(a.checkpoint_every), "--stop-after", std::to_string(a.stop_after)});
     if (!a.resume.empty()) argv.insert(argv.end(), {"--resume", a.resume});
     for (const auto& s : a.sets) argv.insert(argv.end(), {"--set", s});
+    if (a.sweep_point >= 0) argv.insert(argv.end(), {"--sweep-point", std::to_string(a.sweep_point)});
     {
       std::ofstream room(error_path(run_dir, r));
       room << std::string(kErrorRoom, '\n');
@@ -719,7 +753,9 @@ int cmd_train(const std::vector<std::string>& args) {
       "host", po::value<std::string>(&a.host)->default_value("127.0.0.1"),
       "with --rendezvous: the address this rank binds, one its peers can reach")(
       "run-id", po::value<std::string>(&a.run_id)->default_value(""),
-      "with --rendezvous: the run's name in the directory (default slurm-SLURM_JOB_ID, else gcsim)");
+      "with --rendezvous: the run's name in the directory (default slurm-SLURM_JOB_ID, else gcsim)")(
+      "sweep-point", po::value<std::int64_t>(&a.sweep_point)->default_value(-1),
+      "SCENARIO is a sweep file: train its point N, the scenario gcsim sweep simulates for it (gcsim validate)");
   po::options_description internal;  // what the launcher passes to its workers; not in --help
   internal.add_options()(
       "worker-rank", po::value<int>(&a.worker_rank)->default_value(-1), "(internal) run as this rank")(
@@ -740,6 +776,7 @@ int cmd_train(const std::vector<std::string>& args) {
   if (a.device != "cpu" && a.device != "cuda") throw InputError("--device " + a.device, "", "must be cpu or cuda");
   if (a.checkpoint_every < 0) throw InputError("--checkpoint-every", "", "must be >= 0");
   if (a.stop_after < -1) throw InputError("--stop-after", "", "must be >= 0");
+  if (a.sweep_point < -1) throw InputError("--sweep-point", "", "must be >= 0");
 
   if (!a.rendezvous.empty()) return standalone_main(a, args);
   if (a.rank >= 0 || a.world_size >= 0)
@@ -748,9 +785,9 @@ int cmd_train(const std::vector<std::string>& args) {
     // (GlooComm ignores SIGPIPE: a write to a dead peer is an error, not a signal.)
     touch(rank_file(a.run_dir, a.worker_rank, "started"));
     watch_launcher();
-    return worker_main(a, load_train_config(a.scenario, a.sets));
+    return worker_main(a, load_config(a));
   }
-  const train::TrainConfig cfg = load_train_config(a.scenario, a.sets);
+  const train::TrainConfig cfg = load_config(a);
   if (!cfg.auto_choice.empty()) std::cout << "auto       " << cfg.auto_choice << "\n";
 
   // The non-throwing overloads: a path the OS refuses to look at (too long, a
@@ -765,9 +802,16 @@ int cmd_train(const std::vector<std::string>& args) {
   const fs::path parent = fs::absolute(a.out, fs_ec).parent_path();
   if (fs_ec || !fs::is_directory(parent, fs_ec)) throw InputError("--out " + a.out, "", "its directory does not exist");
   // Validate the data here, before any worker starts (a bad file is exit 2, nothing written).
-  const auto data = train::load_fashion_mnist(cfg.settings.data_dir, cfg.settings.limit_train,
-                                              cfg.settings.limit_test);
-  if (data.train.count < cfg.scenario.cluster.workers)
+  const bool emulate = cfg.scenario.compute.emulate;
+  if (emulate) {  // no model to checkpoint or put on a GPU
+    for (const auto& [flag, set] : {std::pair<const char*, bool>{"--resume", !a.resume.empty()},
+                                    {"--checkpoint-every", a.checkpoint_every > 0},
+                                    {"--stop-after", a.stop_after >= 0},
+                                    {"--device cuda", a.device == "cuda"}})
+      if (set) throw InputError(flag, "", "does not apply to a run with compute.emulate = true (no model is computed)");
+  }
+  const auto data = load_data(cfg);
+  if (!emulate && data.train.count < cfg.scenario.cluster.workers)
     throw InputError(cfg.settings.data_dir, "", "fewer training images than workers");
   if (a.device == "cuda") {  // one line before any worker starts, not P failing workers
     try {

@@ -36,6 +36,8 @@ const char* kUsage =
     "                           P processes, fit the profile's [collective] figures and write a profile\n"
     "  train SCENARIO.toml --out DIR   train SimpleCNN on Fashion-MNIST with cluster.workers processes\n"
     "                           over Gloo (dense or compressed), logging steps, epochs and a summary\n"
+    "  validate SWEEP.toml --out DIR   every point predicted by the DES and measured by train on an\n"
+    "                           emulated cluster (tools/netem.sh, root); errors, summary and plot\n"
     "\n"
     "options: --help (also after a command), --version\n"
     "Paths given on the command line (--set profile=FILE included) are relative to the current\n"
@@ -92,6 +94,7 @@ int run(const std::string& command, const std::vector<std::string>& rest, const 
     if (command == "report") return gcsim::cli::cmd_report(rest);
     if (command == "calibrate") return gcsim::cli::cmd_calibrate(rest);
     if (command == "train") return gcsim::cli::cmd_train(rest);
+    if (command == "validate") return gcsim::cli::cmd_validate(rest);
     std::fprintf(stderr, "gcsim: unknown command '%s' (try gcsim --help)\n", gcsim::one_line(command).c_str());
     return gcsim::cli::kExitBadInput;
   } catch (const gcsim::InputError& e) {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "sim/training/buckets.h"
+
 namespace gcsim::train {
 
 namespace {
@@ -24,24 +26,12 @@ std::vector<TensorShape> shapes_of(const NamedRange& r) {
 std::vector<Segment> make_segments(const std::vector<NamedRange>& layers, const CompressionSpec& spec,
                                    double bucket_mb) {
   if (layers.empty()) throw std::invalid_argument("make_segments: no layers");
-  // Buckets as index ranges [first, last) of layers. Backward produces the
-  // last layer's gradient first; DDP fills buckets in that order and closes
-  // one when it reaches the cap. Granularity "model": one bucket.
-  std::vector<std::pair<std::size_t, std::size_t>> buckets;
-  if (spec.granularity == Granularity::Model) {
-    buckets.push_back({0, layers.size()});
-  } else {
-    const double cap = bucket_mb * 1024.0 * 1024.0;
-    std::size_t last = layers.size();
-    for (std::size_t i = layers.size(); i-- > 0;) {
-      const std::size_t bytes = (layers[last - 1].offset + layers[last - 1].size - layers[i].offset) * sizeof(float);
-      if (static_cast<double>(bytes) >= cap || i == 0) {
-        buckets.push_back({i, last});
-        last = i;
-      }
-    }
-    std::reverse(buckets.begin(), buckets.end());
-  }
+  // Buckets as index ranges [first, last) of layers, DDP's rule, the
+  // simulator's (sim/training/buckets.h); numbered here in forward order.
+  std::vector<std::int64_t> params;
+  for (const auto& l : layers) params.push_back(static_cast<std::int64_t>(l.size));
+  auto buckets = bucket_ranges(params, bucket_mb * 1024.0 * 1024.0, spec.granularity);
+  std::reverse(buckets.begin(), buckets.end());
   const bool per_layer = spec.granularity == Granularity::Layer && compress::method(spec.method).sparsifies();
   std::vector<Segment> out;
   for (std::size_t b = 0; b < buckets.size(); ++b) {
@@ -102,17 +92,39 @@ std::span<float> GradientExchange::residual() {
   return no_residual_;
 }
 
-ExchangeStats GradientExchange::exchange(std::span<float> grads, std::uint64_t step) {
+ExchangeStats GradientExchange::exchange(std::span<float> grads, std::uint64_t step,
+                                        std::vector<BucketTiming>* timings, Clock::time_point step_start) {
   if (grads.size() != total_) throw std::invalid_argument("GradientExchange: gradient length differs");
   ExchangeStats st;
-  const std::uint64_t bytes_before = comm_.bytes_sent();
-  compress::ExchangeContext ctx{comm_, *kernels_, st, step, "step " + std::to_string(step + 1) + ": "};
-  for (std::size_t b = 0; b < buckets_.size(); ++b) {
-    ctx.bucket = b;
-    codec_->exchange(b, grads.subspan(buckets_[b].offset, buckets_[b].size), ctx);
+  if (timings) timings->clear();
+  const double ready = std::chrono::duration<double>(Clock::now() - step_start).count();
+  for (std::size_t b = buckets_.size(); b-- > 0;) {
+    BucketTiming t;
+    t.ready_s = ready;
+    exchange_bucket(b, grads, step, st, t, step_start);
+    if (timings) timings->push_back(t);
   }
-  st.bytes_sent = comm_.bytes_sent() - bytes_before;
   return st;
+}
+
+void GradientExchange::exchange_bucket(std::size_t b, std::span<float> grads, std::uint64_t step,
+                                       ExchangeStats& st, BucketTiming& t, Clock::time_point step_start) {
+  if (grads.size() != total_) throw std::invalid_argument("GradientExchange: gradient length differs");
+  const auto since = [&] { return std::chrono::duration<double>(Clock::now() - step_start).count(); };
+  const std::uint64_t bytes_before = comm_.bytes_sent();
+  const double c0 = st.compress_s, m0 = st.communicate_s, d0 = st.decompress_s;
+  t.bucket = b;
+  t.order = buckets_.size() - 1 - b;
+  t.start_s = since();
+  compress::ExchangeContext ctx{comm_, *kernels_, st, step, "step " + std::to_string(step + 1) + ": "};
+  ctx.bucket = b;
+  codec_->exchange(b, grads.subspan(buckets_[b].offset, buckets_[b].size), ctx);
+  t.end_s = since();
+  t.compress_s = st.compress_s - c0;
+  t.communicate_s = st.communicate_s - m0;
+  t.decompress_s = st.decompress_s - d0;
+  t.bytes_sent = comm_.bytes_sent() - bytes_before;
+  st.bytes_sent += t.bytes_sent;
 }
 
 }  // namespace gcsim::train

@@ -13,6 +13,7 @@
 // naming the step and the segment).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -38,6 +39,19 @@ struct NamedRange {
   std::vector<TensorShape> tensors;
 };
 
+// One bucket's exchange within a step, in seconds since the step's forward
+// pass began (the simulator's iteration start):
+// when backward had filled it (ready), when its exchange began and ended, and
+// what it cost. `order` is its place in DDP's order (0: the bucket of the last
+// layers, exchanged first), the simulator's bucket numbering.
+struct BucketTiming {
+  std::size_t bucket = 0;  // GradientExchange's numbering (forward order of its layers)
+  std::size_t order = 0;   // = buckets() - 1 - bucket
+  double ready_s = 0.0, start_s = 0.0, end_s = 0.0;
+  double compress_s = 0.0, communicate_s = 0.0, decompress_s = 0.0;
+  std::uint64_t bytes_sent = 0;
+};
+
 std::vector<Segment> make_segments(const std::vector<NamedRange>& layers, const CompressionSpec& spec,
                                    double bucket_mb);
 
@@ -46,8 +60,21 @@ class GradientExchange {
   GradientExchange(comm::Communicator& comm, const CompressionSpec& spec, std::vector<Segment> segments,
                    std::size_t total, const std::string& kernel_backend = "cpu");
 
+  using Clock = std::chrono::steady_clock;
+
   // grads (length total): in, this rank's gradient; out, the averaged exchange.
-  ExchangeStats exchange(std::span<float> grads, std::uint64_t step);
+  // Bucket by bucket in DDP's order (the last layers' bucket first). With
+  // `timings`, one entry per bucket in that order, timed from `step_start`
+  // (the forward pass's start; every bucket ready when this is called).
+  ExchangeStats exchange(std::span<float> grads, std::uint64_t step, std::vector<BucketTiming>* timings = nullptr,
+                         Clock::time_point step_start = Clock::now());
+
+  // One bucket of it (what the overlapped pipeline runs as backward fills the
+  // buckets): adds to `stats` and fills `timing`'s start, end, phases, bytes.
+  void exchange_bucket(std::size_t b, std::span<float> grads, std::uint64_t step, ExchangeStats& stats,
+                       BucketTiming& timing, Clock::time_point step_start);
+  // Where bucket b starts in the flat gradient (it ends where b + 1 starts).
+  std::size_t bucket_offset(std::size_t b) const { return buckets_.at(b).offset; }
 
   const std::vector<Segment>& segments() const { return segments_; }
   // Buckets per exchange (each one or more collectives, as the method needs).

@@ -19,6 +19,8 @@ namespace {
 constexpr const char* kStepsHeader =
     "epoch,step,global_step,samples,loss,correct,data_s,compute_s,wait_s,compress_s,communicate_s,"
     "decompress_s,optimizer_s,step_s,bytes_sent,entries_sent\n";
+constexpr const char* kBucketsHeader =
+    "global_step,order,bucket,ready_s,start_s,end_s,compress_s,communicate_s,decompress_s,bytes_sent\n";
 constexpr const char* kFillInHeader = "global_step,bucket,n,k,ranks,nonzeros,dense\n";
 constexpr const char* kEpochsHeader =
     "epoch,global_step,train_loss,train_accuracy,test_loss,test_accuracy,epoch_s,bytes_sent_cumulative\n";
@@ -72,8 +74,11 @@ RunLog::RunLog(const std::string& dir, int rank) : rank_(rank) {
   namespace fs = std::filesystem;
   steps_path_ = (fs::path(dir) / ("steps-rank" + std::to_string(rank) + ".csv")).string();
   fill_in_path_ = (fs::path(dir) / "fill-in.csv").string();
+  buckets_path_ = (fs::path(dir) / ("buckets-rank" + std::to_string(rank) + ".csv")).string();
   steps_file_ = open_csv(steps_path_);
   put(steps_file_, steps_path_, kStepsHeader);
+  buckets_file_ = open_csv(buckets_path_);
+  put(buckets_file_, buckets_path_, kBucketsHeader);
   if (rank == 0) {
     epochs_path_ = (fs::path(dir) / "epochs.csv").string();
     epochs_file_ = open_csv(epochs_path_);
@@ -111,6 +116,7 @@ void RunLog::on_resume(const ResumeRecord& r) {
 
 RunLog::~RunLog() {
   if (steps_file_) std::fclose(steps_file_);
+  if (buckets_file_) std::fclose(buckets_file_);
   if (epochs_file_) std::fclose(epochs_file_);
   if (fill_in_file_) std::fclose(fill_in_file_);
 }
@@ -123,13 +129,22 @@ void RunLog::on_step(const StepRecord& r) {
                 r.data_s, r.compute_s, r.wait_s, r.compress_s, r.communicate_s, r.decompress_s, r.optimizer_s,
                 r.step_s, static_cast<unsigned long long>(r.bytes_sent), r.entries_sent);
   put(steps_file_, steps_path_, line);
-  steps_.back().merges.clear();  // written below, not kept
+  std::string rows;
+  for (const BucketTiming& b : r.buckets) {
+    std::snprintf(line, sizeof line, "%llu,%zu,%zu,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%llu\n",
+                  static_cast<unsigned long long>(r.global_step), b.order, b.bucket, b.ready_s, b.start_s, b.end_s,
+                  b.compress_s, b.communicate_s, b.decompress_s, static_cast<unsigned long long>(b.bytes_sent));
+    rows += line;
+  }
+  if (!rows.empty()) put(buckets_file_, buckets_path_, rows);
+  rows.clear();
+  steps_.back().merges.clear();  // written above and below, not kept
+  steps_.back().buckets.clear();
   if (rank_ != 0 || r.merges.empty()) return;
   if (!fill_in_file_) {
     fill_in_file_ = open_csv(fill_in_path_);
     put(fill_in_file_, fill_in_path_, kFillInHeader);
   }
-  std::string rows;
   for (const compress::MergeSize& m : r.merges) {
     std::snprintf(line, sizeof line, "%llu,%zu,%zu,%zu,%d,%zu,%d\n", static_cast<unsigned long long>(r.global_step),
                   m.bucket, m.n, m.k, m.ranks, m.nonzeros, m.dense ? 1 : 0);
@@ -186,7 +201,7 @@ std::string write_summary(const std::string& dir, const RunSummary& s) {
     << ",\n  \"error_feedback\": " << (s.error_feedback ? "true" : "false")
     << ",\n  \"momentum_correction\": " << (s.momentum_correction ? "true" : "false") << ",\n  \"epochs\": " << s.epochs
     << ",\n  \"epochs_run\": " << s.result.epochs.size() << ",\n  \"global_steps\": " << s.result.global_steps
-    << ",\n  \"stopped_early\": " << (s.result.stopped ? "true" : "false")
+    << ",\n  \"emulated\": " << (s.emulated ? "true" : "false") << ",\n  \"stopped_early\": " << (s.result.stopped ? "true" : "false")
     << ",\n  \"replicas_identical\": " << (s.result.replicas_identical ? "true" : "false")
     << ",\n  \"final_test_accuracy\": " << (last ? last->test_accuracy : 0.0)
     << ",\n  \"best_test_accuracy\": " << best << ",\n  \"final_test_loss\": " << (last ? last->test_loss : 0.0)
@@ -211,9 +226,14 @@ std::string write_summary(const std::string& dir, const RunSummary& s) {
   }
   t << "\n";
   if (!s.auto_choice.empty()) t << "auto            " << s.auto_choice << "\n";
-  std::snprintf(line, sizeof line, "progress        %zu of %d epochs, %llu steps%s\n", s.result.epochs.size(),
-                s.epochs, static_cast<unsigned long long>(s.result.global_steps),
-                s.result.stopped ? " (stopped early; checkpoint saved)" : "");
+  if (s.emulated) {
+    std::snprintf(line, sizeof line, "progress        %llu steps of emulated compute (no model: no accuracy)\n",
+                  static_cast<unsigned long long>(s.result.global_steps));
+  } else {
+    std::snprintf(line, sizeof line, "progress        %zu of %d epochs, %llu steps%s\n", s.result.epochs.size(),
+                  s.epochs, static_cast<unsigned long long>(s.result.global_steps),
+                  s.result.stopped ? " (stopped early; checkpoint saved)" : "");
+  }
   t << line;
   if (last) {
     std::snprintf(line, sizeof line, "test accuracy   %.2f %% (best %.2f %%), test loss %.4f\n",

@@ -1,5 +1,10 @@
 // The record of a training run on disk:
 //   steps-rank<R>.csv  one row per step of rank R (every rank writes its own)
+//   buckets-rank<R>.csv one row per bucket exchange of rank R: when backward
+//                      had filled it, when its exchange began and ended (seconds
+//                      since the step's forward pass began: gradient_exchange.h
+//                      BucketTiming), its phases and bytes; `order` 0 is the first
+//                      exchanged, the simulator's bucket 0. Not carried over a resume.
 //   epochs.csv         one row per epoch (rank 0): train/test loss and accuracy, bytes, time
 //   fill-in.csv        one row per merge of the sparse allreduce (rank 0, that
 //                      exchange only): the measured fill-in (compress/fill_in.h);
@@ -40,8 +45,9 @@ class RunLog final : public TrainObserver {
  private:
   void put(std::FILE* f, const std::string& path, const std::string& row);
   int rank_;
-  std::string steps_path_, epochs_path_, fill_in_path_;
+  std::string steps_path_, buckets_path_, epochs_path_, fill_in_path_;
   std::FILE* steps_file_ = nullptr;
+  std::FILE* buckets_file_ = nullptr;
   std::FILE* epochs_file_ = nullptr;
   std::FILE* fill_in_file_ = nullptr;  // opened at the first merge
   std::vector<StepRecord> steps_;
@@ -70,6 +76,7 @@ struct RunSummary {
   StepBreakdown breakdown;
   double wall_s = 0.0;
   std::string command;
+  bool emulated = false;  // [compute] emulate = true: no model, no accuracy
 };
 
 // Writes dir/summary.json and dir/summary.txt; returns the text.

@@ -76,6 +76,7 @@ Trainer::Trainer(comm::Communicator& comm, const FashionMnist& data, const Train
       make_segments(layer_ranges(*model_, config.scenario.model), config.scenario.compression, config.scenario.training.bucket_mb),
       SimpleCnn::kParams, options_.kernel_backend);
   exchange_->set_momentum(config.settings.momentum);
+  if (config.scenario.training.overlap) overlapped_ = std::make_unique<OverlappedExchange>(*exchange_);
 }
 
 Trainer::~Trainer() = default;
@@ -194,23 +195,44 @@ RunResult Trainer::run(TrainObserver* observer) {
       gather_batch(data_.train, sampler_.batch_indices(epoch, step, batch), images, labels);
       rec.data_s = since(t0);
 
-      t0 = Clock::now();
-      rec.samples = static_cast<int>(labels.size());
-      rec.loss = model_->forward_backward(images.data(), labels.data(), rec.samples, &rec.correct);
-      rec.compute_s = since(t0);
-
-      if (config_.scenario.compression.momentum_correction && config_.settings.weight_decay != 0.0) {
-        const auto wd = static_cast<float>(config_.settings.weight_decay);
+      // With momentum correction the workers fold weight decay into the
+      // gradient before compressing it.
+      const bool fold_wd = config_.scenario.compression.momentum_correction && config_.settings.weight_decay != 0.0;
+      const auto wd = static_cast<float>(config_.settings.weight_decay);
+      const auto fold = [&](std::size_t from, std::size_t to) {
         auto g = model_->grads();
         const auto p = model_->params();
-        for (std::size_t i = 0; i < g.size(); ++i) g[i] += wd * p[i];
+        for (std::size_t i = from; i < to; ++i) g[i] += wd * p[i];
+      };
+      rec.samples = static_cast<int>(labels.size());
+      ExchangeStats ex;
+      if (overlapped_) {
+        // Buckets go to the communication thread as backward fills them.
+        t0 = Clock::now();
+        comm_.barrier();
+        rec.wait_s = since(t0);
+        t0 = Clock::now();
+        overlapped_->begin(model_->grads(), global_step, t0);
+        std::size_t final_from = model_->grads().size();
+        rec.loss = model_->forward_backward(images.data(), labels.data(), rec.samples, &rec.correct,
+                                            [&](std::size_t from) {
+                                              if (from >= final_from) return;
+                                              if (fold_wd) fold(from, final_from);
+                                              final_from = from;
+                                              overlapped_->ready_from(from);
+                                            });
+        rec.compute_s = since(t0);
+        ex = overlapped_->finish(&rec.buckets);
+      } else {
+        const auto t_compute = Clock::now();
+        rec.loss = model_->forward_backward(images.data(), labels.data(), rec.samples, &rec.correct);
+        rec.compute_s = since(t_compute);
+        if (fold_wd) fold(0, model_->grads().size());
+        t0 = Clock::now();
+        comm_.barrier();
+        rec.wait_s = since(t0);
+        ex = exchange_->exchange(model_->grads(), global_step, &rec.buckets, t_compute);
       }
-
-      t0 = Clock::now();
-      comm_.barrier();
-      rec.wait_s = since(t0);
-
-      ExchangeStats ex = exchange_->exchange(model_->grads(), global_step);
       rec.compress_s = ex.compress_s;
       rec.communicate_s = ex.communicate_s;
       rec.decompress_s = ex.decompress_s;

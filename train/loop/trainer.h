@@ -12,6 +12,7 @@
 #include "comm/communicator.h"
 #include "train/data/dataset.h"
 #include "train/loop/gradient_exchange.h"
+#include "train/loop/overlapped_exchange.h"
 #include "train/loop/sgd.h"
 #include "train/model/simplecnn.h"
 #include "train/loop/train_settings.h"
@@ -26,13 +27,17 @@ struct StepRecord {
   int samples = 0;           // this rank's batch
   double loss = 0.0;         // this rank's mean batch loss
   int correct = 0;
-  // wait_s: a barrier before the exchange, so communicate_s is transfer time, not
-  // time spent waiting for slower (or core-sharing) peers to finish their compute.
+  // wait_s: a barrier before the exchange (with training.overlap, before the
+  // step's compute), so communicate_s is transfer time, not time spent
+  // waiting for slower (or core-sharing) peers to finish their compute.
+  // With overlap, compute_s and the exchange's phases overlap: their sum
+  // exceeds step_s by what was hidden.
   double data_s = 0.0, compute_s = 0.0, wait_s = 0.0, compress_s = 0.0, communicate_s = 0.0, decompress_s = 0.0,
          optimizer_s = 0.0, step_s = 0.0;
   std::uint64_t bytes_sent = 0;   // this step
   std::size_t entries_sent = 0;
   std::vector<compress::MergeSize> merges;  // the sparse allreduce's fill-in (run_log.h: fill-in.csv)
+  std::vector<BucketTiming> buckets;        // per bucket, in the order exchanged (run_log.h: buckets-rank<R>.csv)
 };
 
 struct EpochRecord {
@@ -112,6 +117,7 @@ class Trainer {
   std::unique_ptr<SimpleCnn> model_;
   std::unique_ptr<Sgd> sgd_;
   std::unique_ptr<GradientExchange> exchange_;
+  std::unique_ptr<OverlappedExchange> overlapped_;  // training.overlap = true
   ShardSampler sampler_;
   std::uint64_t fingerprint_;
 };

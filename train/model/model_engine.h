@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,12 @@ class ModelEngine {
   virtual double run(const float* images, const std::uint8_t* labels, int batch, int* correct, float* grads) = 0;
   // What computes, for logs: "cpu (OpenBLAS)" or the GPU's name.
   virtual std::string description() const = 0;
+
+  // Called by run() during backward, each time the gradient from flat offset
+  // `from` to the end is final (layer by layer, the last layer first), so an
+  // overlapped exchange can start on it. An engine that learns the gradient
+  // only at the end (a device engine copying it back) calls nothing.
+  std::function<void(std::size_t from)> on_gradient_ready;
 };
 
 // The number of GPUs, after checking that the CUDA runtime and cuBLAS work;

@@ -113,14 +113,21 @@ class CpuEngine final : public ModelEngine {
   // After forward() and loss.forward(): overwrites every block of `grads`.
   void backward(std::span<float> grads, int batch) {
     const auto g = [&](std::size_t begin, std::size_t end) { return grads.subspan(begin, end - begin); };
+    const auto done = [&](std::size_t from) {
+      if (on_gradient_ready) on_gradient_ready(from);
+    };
     const std::span<float> g3 = fc2.backward(p(L::kFc2W, L::kParams), loss.backward(batch), batch, g(L::kFc2W, L::kParams));
+    done(L::kFc2W);
     relu3.backward(a3, g3, batch);
     const std::span<float> g2 = fc1.backward(p(L::kFc1W, L::kFc2W), g3, batch, g(L::kFc1W, L::kFc2W));
+    done(L::kFc1W);
     relu2.backward(a2, g2, batch);
     const std::span<const float> gc2 = pool2.backward(g2, batch);
     const std::span<float> g1 = conv2.backward(p(L::kConv2W, L::kFc1W), gc2, batch, g(L::kConv2W, L::kFc1W));
+    done(L::kConv2W);
     relu1.backward(a1, g1, batch);
     conv1.backward(p(L::kConv1W, L::kConv2W), pool1.backward(g1, batch), batch, g(L::kConv1W, L::kConv2W));
+    done(L::kConv1W);
   }
 
   Conv2d conv1;
@@ -175,11 +182,16 @@ void SimpleCnn::init(std::uint64_t seed) {
   }
 }
 
-double SimpleCnn::forward_backward(const float* images, const std::uint8_t* labels, int batch, int* correct) {
+double SimpleCnn::forward_backward(const float* images, const std::uint8_t* labels, int batch, int* correct,
+                                   const std::function<void(std::size_t)>& on_gradient_ready) {
   check_batch(batch, max_batch_, "SimpleCnn::forward_backward");
   check_labels(labels, batch, "SimpleCnn::forward_backward");
   engine_->load_params(params_.data());
-  return engine_->run(images, labels, batch, correct, grads_.data());
+  engine_->on_gradient_ready = on_gradient_ready;
+  const double loss = engine_->run(images, labels, batch, correct, grads_.data());
+  engine_->on_gradient_ready = nullptr;
+  if (on_gradient_ready) on_gradient_ready(0);  // all of it (an engine that reports nothing on the way)
+  return loss;
 }
 
 EvalResult SimpleCnn::evaluate(const float* images, const std::uint8_t* labels, int count) {

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -62,8 +63,11 @@ class SimpleCnn {
   // Forward + backward on `batch` images (batch * 784 floats) and labels.
   // Overwrites grads() with d(mean cross-entropy over the batch)/d(params)
   // and returns that mean loss. `correct` (optional) receives the number of
-  // argmax hits.
-  double forward_backward(const float* images, const std::uint8_t* labels, int batch, int* correct = nullptr);
+  // argmax hits. `on_gradient_ready` (optional) is called during backward
+  // each time grads() from that offset to the end is final (ModelEngine),
+  // and with 0 at the end.
+  double forward_backward(const float* images, const std::uint8_t* labels, int batch, int* correct = nullptr,
+                          const std::function<void(std::size_t)>& on_gradient_ready = {});
 
   // Forward only: mean loss and accuracy over the whole dataset, in
   // batches of at most max_batch.

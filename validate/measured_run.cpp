@@ -1,0 +1,148 @@
+// Measured points (see measured_run.h).
+#include "validate/measured_run.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace gcsim {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Rows of a CSV with the given header columns, as numbers by column name.
+std::vector<std::map<std::string, double>> read_rows(const std::string& path, const std::vector<std::string>& need) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read (the run did not write it)");
+  std::string line;
+  if (!std::getline(in, line)) throw std::runtime_error(path + ": empty");
+  std::vector<std::string> header;
+  {
+    std::stringstream ss(line);
+    for (std::string f; std::getline(ss, f, ',');) header.push_back(f);
+  }
+  for (const auto& n : need)
+    if (std::find(header.begin(), header.end(), n) == header.end())
+      throw std::runtime_error(path + ": no column '" + n + "'");
+  std::vector<std::map<std::string, double>> rows;
+  int lineno = 1;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    std::stringstream ss(line);
+    std::map<std::string, double> row;
+    std::size_t i = 0;
+    for (std::string f; std::getline(ss, f, ',') && i < header.size(); ++i) {
+      char* end = nullptr;
+      const double v = std::strtod(f.c_str(), &end);
+      if (end == f.c_str() || *end != '\0' || !std::isfinite(v))
+        throw std::runtime_error(path + ":" + std::to_string(lineno) + ": '" + f + "' in column " + header[i] +
+                                 " is not a number");
+      row[header[i]] = v;
+    }
+    if (i != header.size()) throw std::runtime_error(path + ":" + std::to_string(lineno) + ": too few fields");
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+}  // namespace
+
+MeasuredRun read_measured_run(const std::string& run_dir, int workers, int warmup) {
+  MeasuredRun m;
+  std::vector<std::vector<std::map<std::string, double>>> ranks;
+  for (int r = 0; r < workers; ++r)
+    ranks.push_back(read_rows((fs::path(run_dir) / ("steps-rank" + std::to_string(r) + ".csv")).string(),
+                              {"global_step", "compute_s", "wait_s", "compress_s", "communicate_s", "decompress_s",
+                               "optimizer_s", "step_s", "bytes_sent"}));
+  std::size_t steps = ranks[0].size();
+  for (const auto& r : ranks) steps = std::min(steps, r.size());
+  if (steps == 0) throw std::runtime_error(run_dir + ": the run recorded no steps");
+  const std::size_t skip = steps > static_cast<std::size_t>(warmup) ? static_cast<std::size_t>(warmup) : 0;
+  std::vector<double> per_step;
+  double n = 0.0;
+  for (std::size_t i = skip; i < steps; ++i) {
+    double sum = 0.0;
+    for (const auto& r : ranks) {
+      const auto& row = r[i];
+      sum += row.at("step_s") - row.at("wait_s");
+      m.compute_s += row.at("compute_s");
+      m.optimizer_s += row.at("optimizer_s");
+      m.compress_s += row.at("compress_s");
+      m.communicate_s += row.at("communicate_s");
+      m.decompress_s += row.at("decompress_s");
+      m.bytes_per_step += row.at("bytes_sent");
+      n += 1.0;
+    }
+    per_step.push_back(sum / workers);
+  }
+  for (double* v : {&m.compute_s, &m.optimizer_s, &m.compress_s, &m.communicate_s, &m.decompress_s, &m.bytes_per_step})
+    *v /= n;
+  m.steps = static_cast<int>(per_step.size());
+  m.step_s = quantile(per_step, 0.5);
+  m.step_p90_s = quantile(per_step, 0.9);
+
+  const auto rows = read_rows((fs::path(run_dir) / "buckets-rank0.csv").string(),
+                              {"global_step", "order", "ready_s", "start_s", "end_s"});
+  const double first_step = static_cast<double>(ranks[0][skip].at("global_step"));
+  std::map<std::size_t, std::vector<const std::map<std::string, double>*>> by_order;
+  for (const auto& row : rows)
+    if (row.at("global_step") >= first_step) by_order[static_cast<std::size_t>(row.at("order"))].push_back(&row);
+  for (std::size_t b = 0; b < by_order.size(); ++b) {
+    const auto it = by_order.find(b);
+    if (it == by_order.end()) throw std::runtime_error(run_dir + "/buckets-rank0.csv: no rows for bucket order " + std::to_string(b));
+    std::vector<double> ready, start, end;
+    for (const auto* row : it->second) {
+      ready.push_back(row->at("ready_s"));
+      start.push_back(row->at("start_s"));
+      end.push_back(row->at("end_s"));
+    }
+    m.buckets.push_back({quantile(ready, 0.5), quantile(start, 0.5), quantile(end, 0.5)});
+  }
+  return m;
+}
+
+int run_logged(const std::vector<std::string>& argv_s, const std::string& log_path) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  std::vector<std::string> copy = argv_s;
+  std::vector<char*> argv;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("cannot start " + argv_s[0] + ": " + std::strerror(rc));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw std::runtime_error("waitpid: " + std::string(std::strerror(errno)));
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+}  // namespace gcsim
