@@ -196,8 +196,12 @@ ClusterSpec read_cluster(const TableReader& c) {
 }
 
 ComputeSpec read_compute(const TableReader& c, const Profile& profile) {
-  c.reject_unknown({"forward_backward_ms", "gpu", "efficiency", "emulate", "emulate_steps"});
+  c.reject_unknown({"forward_backward_ms", "gpu", "efficiency", "emulate", "emulate_steps", "cores_per_host", "hosts"});
   ComputeSpec s;
+  s.cores_per_host = static_cast<int>(int_in_range(c, "cores_per_host", 0, 1 << 20, 0));
+  s.hosts = static_cast<int>(int_in_range(c, "hosts", 1, bound::kWorkers, std::optional<std::int64_t>(1)));
+  if (!c.has("hosts")) s.hosts = 0;
+  if (c.has("hosts") && s.cores_per_host == 0) c.fail("hosts", "applies only with cores_per_host > 0");
   s.emulate = c.boolean("emulate", false);
   if (c.has("emulate_steps") && !s.emulate) c.fail("emulate_steps", "applies only with emulate = true");
   s.emulate_steps = static_cast<int>(int_in_range(c, "emulate_steps", 1, 100000, 12));
@@ -299,13 +303,14 @@ StragglerSpec read_stragglers(const TableReader& t, const ClusterSpec& cluster) 
 }
 
 TrainingSpec read_training(const TableReader& t) {
-  std::vector<std::string> keys = {"bucket_mb", "overlap", "iterations"};
+  std::vector<std::string> keys = {"bucket_mb", "overlap", "iterations", "compression_stream"};
   keys.insert(keys.end(), kTrainOnlyTrainingKeys.begin(), kTrainOnlyTrainingKeys.end());
   t.reject_unknown(keys);
   TrainingSpec s;
   s.bucket_mb = in_range(t, "bucket_mb", bound::kBucketMb, "MiB", 25.0);
   s.overlap = t.boolean("overlap", true);
   s.iterations = int_at_least(t, "iterations", 1, bound::kIterations, 1);
+  s.shared_compression_stream = t.choice("compression_stream", {"separate", "shared"}, std::string("separate")) == "shared";
   return s;
 }
 
@@ -353,6 +358,9 @@ Scenario build_scenario(const ScenarioSource& src) {
   s.batch_per_worker = int_at_least(*model, "batch_per_worker", 1, bound::kBatch, std::nullopt);
   s.compute = read_compute(*r.sub("compute", true), s.profile);
   s.cluster = read_cluster(*r.sub("cluster", true));
+  if (s.compute.hosts > s.cluster.workers)
+    r.sub("compute", true)->fail("hosts", "must be <= cluster.workers = " + std::to_string(s.cluster.workers) +
+                                              " (got " + std::to_string(s.compute.hosts) + ")");
 
   if (const auto coll = r.sub("collective", false)) read_collective(*coll, s.cluster, s);
   if (const auto comp = r.sub("compression", false)) s.compression = read_compression(*comp);

@@ -48,6 +48,12 @@ struct ComputeSpec {
   std::optional<double> forward_backward_s;  // whole step of one worker at its batch
   std::string gpu;                           // profile GPU entry for the roofline
   double efficiency = 0.0;                   // fraction of the GPU's peak reached
+  // Compression kernels that share CPU cores (sim/training/kernel_sharing.h):
+  // the workers are spread evenly over `hosts` machines (0: one per node),
+  // whose kernels run on `cores_per_host` cores (0: every worker has its own
+  // processor, a GPU: no sharing).
+  int cores_per_host = 0;
+  int hosts = 0;
   // `gcsim train` only (the simulator prices the same times either way):
   // sleep these times instead of computing (train/emulate/emulated_trainer.h),
   // for this many steps.
@@ -77,6 +83,12 @@ struct StragglerSpec {
 struct TrainingSpec {
   double bucket_mb = 25.0;       // MiB (2^20 bytes), as PyTorch DDP's bucket_cap_mb
   bool overlap = true;           // communication overlaps backward compute
+  // Where a bucket's compression kernels run: on a stream of their own, so
+  // bucket b+1 compresses while bucket b's collective runs (a GPU's DDP), or
+  // on the communication stream itself, so each bucket is compressed,
+  // exchanged and decompressed before the next begins (gcsim train's
+  // communication thread, a blocking DDP comm hook).
+  bool shared_compression_stream = false;
   int iterations = 1;
 };
 

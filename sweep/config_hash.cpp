@@ -101,6 +101,10 @@ std::string canonical_config(const Scenario& s) {
   c.add("compute.forward_backward_s", s.compute.forward_backward_s.value_or(0.0));
   c.add("compute.gpu", s.compute.gpu);
   c.add("compute.efficiency", s.compute.efficiency);
+  if (s.compute.cores_per_host > 0) {  // only then: older hashes stay valid
+    c.add("compute.cores_per_host", static_cast<double>(s.compute.cores_per_host));
+    c.add("compute.hosts", static_cast<double>(s.compute.hosts));
+  }
 
   const auto& k = s.cluster;
   c.add("cluster.workers", k.workers);
@@ -130,6 +134,7 @@ std::string canonical_config(const Scenario& s) {
   c.add("training.bucket_mb", s.training.bucket_mb);
   c.add("training.overlap", s.training.overlap);
   c.add("training.iterations", s.training.iterations);
+  if (s.training.shared_compression_stream) c.add("training.compression_stream", std::string("shared"));  // older hashes stay valid
 
   c.add("stragglers.cv", s.stragglers.cv);
   c.add("stragglers.seed", s.stragglers.seed);

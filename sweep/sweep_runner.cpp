@@ -25,9 +25,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// An axis value as a CSV field: strings bare, numbers as the other columns
-// write them, anything else (arrays, inline tables) as TOML on one line.
-std::string value_text(const toml::node& v) {
+}  // namespace
+
+std::string axis_value_text(const toml::node& v) {
   if (const auto* s = v.as_string()) return s->get();
   if (const auto* i = v.as_integer()) return std::to_string(i->get());
   if (const auto* d = v.as_floating_point()) return format_number(d->get());
@@ -46,12 +46,14 @@ std::string value_text(const toml::node& v) {
   return text;
 }
 
+namespace {
+
 // "sweep.toml: point 3 (a = 1 at sweep.toml:4:8, b = 2 at ...)".
 std::string point_where(const SweepSpec& spec, std::size_t point) {
   std::string m = spec.path + ": point " + std::to_string(point) + " (";
   const auto values = spec.point_values(point);
   for (std::size_t i = 0; i < values.size(); ++i)
-    m += (i ? ", " : "") + values[i].key + " = " + value_text(*values[i].value) + " at " + values[i].origin;
+    m += (i ? ", " : "") + values[i].key + " = " + axis_value_text(*values[i].value) + " at " + values[i].origin;
   return m + ")";
 }
 
@@ -186,7 +188,7 @@ SweepOutcome run_points(const SweepSpec& spec, const SweepOptions& opt, const Po
     const Columns cfg = config_columns(s, blank);
     id.config_csv = csv_row(cfg);
     Columns axes;
-    for (const auto& kv : spec.point_values(i)) axes.emplace_back(kv.key, value_text(*kv.value));
+    for (const auto& kv : spec.point_values(i)) axes.emplace_back(kv.key, axis_value_text(*kv.value));
     id.axes_csv = csv_row(axes);
     id.hash = config_hash_hex(s);
     id.group = first_with.emplace(id.hash, i).first->second;

@@ -55,6 +55,11 @@ struct SweepOutcome {
   std::string results_csv;
 };
 
+// An axis value as its results.csv column writes it: strings bare, numbers
+// as the other columns write them, anything else (arrays, inline tables) as
+// TOML on one line.
+std::string axis_value_text(const toml::node& v);
+
 using Simulator = std::function<IterationResult(const Scenario&)>;
 
 SweepOutcome run_sweep(const SweepSpec& spec, const SweepOptions& options, const Simulator& simulate);

@@ -43,6 +43,8 @@ IterationResult simulate_analytic(const Scenario& s) {
     const double ready = s.training.overlap ? grad_ready[b.layers.back()] : backward_end;
     costs.push_back(bucket_cost(s, fabric, b));
     const BucketCost& c = costs.back();
+    // A shared stream: compression waits for the previous bucket's decompression.
+    if (s.training.shared_compression_stream) comp_free = std::max(comp_free, comm_free);
     const double comp_end = std::max(ready, comp_free) + c.compress_s;
     comp_free = comp_end;
     // The bucket's collectives run back to back on the communication stream;

@@ -82,6 +82,8 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     Time backward_end = 0.0;
     Time compression_free = 0.0;
     std::vector<Time> compressed;  // per bucket: compression finished
+    std::vector<Time> ready;       // per bucket: its gradient is complete
+    Time start = 0.0;              // this iteration began
   };
 
   bool communicates() const { return P_ > 1 && !costs_.empty(); }
@@ -116,25 +118,38 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
       spans_start_ = t;
       spans_.assign(costs_.size(), BucketSpan{});
     }
+    wk.ready.assign(costs_.size(), 0.0);
+    for (int b = 0; b < nb(); ++b) wk.ready[b] = s_.training.overlap ? grad_ready[last_layer_[b]] : wk.backward_end;
+    wk.start = t;
+    // On a stream of its own every bucket compresses now, one after another;
+    // on the shared one only the first, the others after the previous
+    // bucket's decompression (on_event, kDecompressed).
     Time comp_free = t;
-    for (int b = 0; b < nb(); ++b) {
-      const Time ready = s_.training.overlap ? grad_ready[last_layer_[b]] : wk.backward_end;
-      const Time begin = std::max(ready, comp_free);
-      comp_free = begin + (communicates() ? costs_[b].compress_s : 0.0);
-      wk.compressed[b] = comp_free;
-      if (record) {
-        spans_[b].ready_s = ready - t;
-        spans_[b].compressed_s = comp_free - t;
-      }
-      if (traced(w) && comp_free > begin)
-        o_.trace->span(w + 1, kTidCompression, "compress b" + std::to_string(b), "compression", begin, comp_free);
-    }
+    for (int b = 0; b < (shared_stream() ? std::min(1, nb()) : nb()); ++b) comp_free = compress(w, b, comp_free);
     wk.compression_free = comp_free;
     if (communicates()) {
       engine_.schedule(wk.compressed[0], this, tag(kArrive, w, 0));
     } else {
       finish_iteration(w, std::max(t, wk.backward_end));
     }
+  }
+
+  bool shared_stream() const { return s_.training.shared_compression_stream; }
+
+  // Compresses worker w's bucket b from `free_at` on (or when it is ready);
+  // returns when it is done.
+  Time compress(int w, int b, Time free_at) {
+    Worker& wk = workers_[w];
+    const Time begin = std::max(wk.ready[b], free_at);
+    const Time done = begin + (communicates() ? costs_[b].compress_s : 0.0);
+    wk.compressed[b] = done;
+    if (w == 0 && wk.iteration + 1 == s_.training.iterations && communicates()) {
+      spans_[b].ready_s = wk.ready[b] - wk.start;
+      spans_[b].compressed_s = done - wk.start;
+    }
+    if (traced(w) && done > begin)
+      o_.trace->span(w + 1, kTidCompression, "compress b" + std::to_string(b), "compression", begin, done);
+    return done;
   }
 
   void finish_iteration(int w, Time after) {
@@ -161,6 +176,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
         Worker& wk = workers_[w];
         if (w == 0 && wk.iteration + 1 == s_.training.iterations) spans_[b].end_s = now - spans_start_;
         if (b + 1 < nb()) {
+          if (shared_stream()) wk.compression_free = compress(w, b + 1, now);
           engine_.schedule(std::max(now, wk.compressed[b + 1]), this, tag(kArrive, w, b + 1));
         } else {
           finish_iteration(w, std::max({now, wk.backward_end, wk.compression_free}));

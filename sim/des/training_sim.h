@@ -1,7 +1,10 @@
 // The DES training model: P workers, each running forward, then backward layer
 // by layer in reverse; a bucket is ready when its last layer's gradient is;
 // the worker's compression stream compresses ready buckets in order; bucket b
-// then waits on the worker's communication stream for its collective. A
+// then waits on the worker's communication stream for its collective. With
+// training.compression_stream = "shared" the compression runs on the
+// communication stream instead: bucket b+1 is compressed only after bucket b
+// was decompressed. A
 // collective starts (after the library's launch cost) when every worker has
 // reached it, runs as a message schedule on the shared network, and each
 // rank then decompresses (scatter-add) on its communication stream. The

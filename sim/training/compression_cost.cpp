@@ -5,6 +5,7 @@
 
 #include "compress/method.h"
 #include "sim/collectives/fabric.h"
+#include "sim/training/kernel_sharing.h"
 #include "sim/training/phase_collective.h"
 
 namespace gcsim {
@@ -37,10 +38,11 @@ std::string collective_name(const PhaseCost& p) { return phase_collective(p.use.
 
 namespace {
 
-double kernels_s(const Profile& profile, const std::vector<compress::KernelUse>& uses) {
+// The kernels' time, stretched where workers share cores (kernel_sharing.h).
+double kernels_s(const Scenario& s, const std::vector<compress::KernelUse>& uses) {
   double t = 0.0;
-  for (const compress::KernelUse& u : uses) t += profile.kernel(u.op).eval(u.n, u.k);
-  return t;
+  for (const compress::KernelUse& u : uses) t += s.profile.kernel(u.op).eval(u.n, u.k);
+  return t * kernel_sharing_factor(s);
 }
 
 BucketCost price(const Scenario& s, const Fabric& f, const Bucket& b, const compress::Method& m,
@@ -55,7 +57,7 @@ BucketCost price(const Scenario& s, const Fabric& f, const Bucket& b, const comp
   c.selected = plan.selected;
   for (const compress::Phase& ph : plan.phases) {
     PhaseCost pc;
-    pc.before_s = kernels_s(s.profile, ph.before);
+    pc.before_s = kernels_s(s, ph.before);
     pc.use = ph.collective;
     pc.wire_bytes = ph.collective.bytes;
     pc.label = ph.collective.label;
@@ -64,7 +66,7 @@ BucketCost price(const Scenario& s, const Fabric& f, const Bucket& b, const comp
     c.phases.push_back(std::move(pc));
   }
   c.compress_s = c.phases.empty() ? 0.0 : c.phases[0].before_s;
-  c.decompress_s = kernels_s(s.profile, plan.after);
+  c.decompress_s = kernels_s(s, plan.after);
   return c;
 }
 

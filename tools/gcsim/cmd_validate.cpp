@@ -16,13 +16,16 @@
 #include <boost/program_options.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "config/input_error.h"
+#include "config/scenario_loader.h"
 #include "config/sweep_loader.h"
 #include "sim/des/training_sim.h"
 #include "sweep/atomic_file.h"
@@ -73,6 +76,51 @@ std::string bucket_comparison_csv(const DesRun& p, const MeasuredRun& m) {
   return out;
 }
 
+// An earlier validate's measurements (--measured-from DIR): its rows by
+// point, each checked against this sweep's point before anything runs.
+struct Earlier {
+  std::string dir, csv;
+  std::vector<std::string> header;
+  std::map<std::size_t, std::vector<std::string>> rows;
+};
+
+Earlier read_earlier(const std::string& dir) {
+  Earlier e;
+  e.dir = dir;
+  e.csv = (fs::path(dir) / "results.csv").string();
+  std::ifstream in(e.csv);
+  if (!in) throw InputError("--measured-from " + dir, "", "has no results.csv (not a gcsim validate directory)");
+  std::string line;
+  if (std::getline(in, line)) e.header = split_csv_line(line);
+  for (int lineno = 2; std::getline(in, line); ++lineno) {
+    if (line.empty()) continue;
+    auto f = split_csv_line(line);
+    if (f.size() != e.header.size() || f.empty())
+      throw InputError(e.csv + ":" + std::to_string(lineno), "", "malformed row");
+    e.rows[static_cast<std::size_t>(std::stoul(f[0]))] = std::move(f);
+  }
+  return e;
+}
+
+// The earlier row of `point` must describe the same point: every
+// configuration column and swept key equal (what was measured; the profile
+// and the model's options are the prediction's and may differ).
+void check_earlier(const Earlier& e, std::size_t point, const Columns& identity) {
+  const auto it = e.rows.find(point);
+  if (it == e.rows.end())
+    throw InputError(e.csv, "", "has no row for point " + std::to_string(point) + ": it was not measured there");
+  for (const auto& [key, value] : identity) {
+    const auto col = std::find(e.header.begin(), e.header.end(), key);
+    const std::string was = col == e.header.end() ? "(no such column)" : it->second[static_cast<std::size_t>(col - e.header.begin())];
+    if (was != value)
+      throw InputError(e.csv, key, "point " + std::to_string(point) + " was measured with '" + was + "', this sweep's has '" +
+                                       value + "': not this sweep's point");
+  }
+  std::error_code ec;
+  if (!fs::is_directory(fs::path(e.dir) / "runs" / ("point-" + std::to_string(point)), ec))
+    throw InputError(e.dir, "", "runs/point-" + std::to_string(point) + " is missing");
+}
+
 int run_plot(const std::string& results_csv, const std::string& png) {
   const std::string log = png + ".log";
   return run_logged({python_interpreter(), source_path("tools/plot_validation.py"), results_csv, "--out", png}, log);
@@ -82,7 +130,7 @@ int run_plot(const std::string& results_csv, const std::string& png) {
 
 int cmd_validate(const std::vector<std::string>& args) {
   po::options_description opts("gcsim validate SWEEP.toml --out DIR [options]");
-  std::string out, netem;
+  std::string out, netem, measured_from;
   int warmup = 2;
   double timeout_s = 120.0;
   opts.add_options()("help,h", "show this help")("out", po::value(&out), "output directory (results.csv, runs/, summary.txt, validation.png)")(
@@ -92,6 +140,9 @@ int cmd_validate(const std::vector<std::string>& args) {
       "timeout", po::value(&timeout_s)->default_value(120.0), "gcsim train --timeout of the measured runs (seconds)")(
       "netem", po::value(&netem)->default_value(source_path("tools/netem.sh")),
       "the emulated-cluster script the runs go through")(
+      "measured-from", po::value(&measured_from),
+      "take each point's measurement from an earlier gcsim validate DIR2 of the same sweep (its runs/point-N) "
+      "instead of measuring: the same measurements predicted again, after a change of the model or the profile")(
       "no-plot", "do not draw DIR/validation.png");
   const po::variables_map vm = parse_args(args, opts, "sweep");
   if (vm.count("help")) {
@@ -111,9 +162,10 @@ int cmd_validate(const std::vector<std::string>& args) {
   if (vm.count("resume") && vm.count("force")) throw InputError("--resume --force", "", "pick one");
   if (warmup < 0) throw InputError("--warmup " + std::to_string(warmup), "", "must be >= 0");
   if (!(timeout_s > 0)) throw InputError("--timeout", "", "must be > 0");
-  if (geteuid() != 0)
+  const bool measure = measured_from.empty();
+  if (measure && geteuid() != 0)
     throw InputError("gcsim validate", "", "needs root: the emulated cluster is network namespaces and tc (tools/netem.sh)");
-  if (access(netem.c_str(), X_OK) != 0) throw InputError("--netem " + netem, "", "is not an executable file");
+  if (measure && access(netem.c_str(), X_OK) != 0) throw InputError("--netem " + netem, "", "is not an executable file");
 
   const std::string sweep_path = vm["sweep"].as<std::string>();
   const SweepSpec spec = load_sweep(sweep_path);
@@ -130,10 +182,27 @@ int cmd_validate(const std::vector<std::string>& args) {
     build_topology(s.cluster, s.profile);
     netem_arguments(s, "check");
   };
+  Earlier earlier;
+  if (!measure) {
+    earlier = read_earlier(measured_from);
+    const ScenarioSource base = read_scenario_source(spec.base_path);
+    IterationResult blank;
+    blank.backend = "des";
+    for (std::size_t i = 0; i < spec.point_count(); ++i) {
+      Columns identity = config_columns(build_scenario(spec.point_source(base, i)), blank);
+      for (const auto& kv : spec.point_values(i)) identity.emplace_back(kv.key, axis_value_text(*kv.value));
+      check_earlier(earlier, i, identity);
+    }
+  }
   PointRunner runner;
   runner.blank = validation_blank();
   runner.run = [&](const Scenario& s, std::size_t point) {
     const DesRun predicted = simulate_des(s);
+    if (!measure) {
+      const std::string run_dir = (fs::path(measured_from) / "runs" / ("point-" + std::to_string(point))).string();
+      const MeasuredRun measured = read_measured_run(run_dir, s.cluster.workers, warmup);
+      return validation_columns(predicted, measured, run_dir);
+    }
     std::error_code ec;
     fs::create_directories(runs, ec);
     if (ec) throw std::runtime_error(runs.string() + ": cannot create: " + ec.message());
@@ -161,8 +230,12 @@ int cmd_validate(const std::vector<std::string>& args) {
     if (!line.empty()) rows.push_back(split_csv_line(line));
   const std::string text = summary_text(summarize_errors(rows), spec.name);
   write_file_atomically((fs::path(out) / "summary.txt").string(), text);
-  std::printf("validate %s: %zu points (%zu from an earlier run, %zu measured) -> %s\n%s", spec.name.c_str(), r.points,
-              r.resumed, r.ran, r.results_csv.c_str(), text.c_str());
+  if (measure)
+    std::printf("validate %s: %zu points (%zu from an earlier run, %zu measured) -> %s\n%s", spec.name.c_str(), r.points,
+                r.resumed, r.ran, r.results_csv.c_str(), text.c_str());
+  else
+    std::printf("validate %s: %zu points (%zu from an earlier run, %zu from %s, predicted again) -> %s\n%s",
+                spec.name.c_str(), r.points, r.resumed, r.ran, measured_from.c_str(), r.results_csv.c_str(), text.c_str());
   std::fflush(stdout);
   if (!vm.count("no-plot")) {
     const std::string png = (fs::path(out) / "validation.png").string();

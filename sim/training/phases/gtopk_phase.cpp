@@ -5,6 +5,8 @@
 #include "sim/training/compression_cost.h"
 #include "sim/training/phase_collective.h"
 
+#include "sim/training/kernel_sharing.h"
+
 namespace gcsim {
 
 namespace {
@@ -13,7 +15,8 @@ class GtopkPhase final : public PhaseCollective {
  public:
   void price(const Scenario& s, const Fabric& f, PhaseCost& pc) const override {
     const double k = pc.use.selected;
-    pc.merge_s = s.profile.kernel(op::scatter_add).eval(0.0, k) + s.profile.kernel(op::topk).eval(2.0 * k, k);
+    pc.merge_s = (s.profile.kernel(op::scatter_add).eval(0.0, k) + s.profile.kernel(op::topk).eval(2.0 * k, k)) *
+                  kernel_sharing_factor(s);
     pc.collective = gtopk_allreduce(f, pc.use.bytes, pc.merge_s);
   }
   std::string name(const PhaseCost&) const override { return "gtopk"; }

@@ -7,6 +7,8 @@
 #include "sim/training/compression_cost.h"
 #include "sim/training/phase_collective.h"
 
+#include "sim/training/kernel_sharing.h"
+
 namespace gcsim {
 
 namespace {
@@ -24,6 +26,8 @@ class SparseAllreducePhase final : public PhaseCollective {
  public:
   void price(const Scenario& s, const Fabric& f, PhaseCost& pc) const override {
     pc.merge = s.profile.kernel(op::scatter_add);
+    const double share = kernel_sharing_factor(s);  // kernel_sharing.h
+    pc.merge = {pc.merge.alpha_s * share, pc.merge.per_element_s * share, pc.merge.per_selected_s * share};
     const SparseAllreduceCost c = sparse_allreduce(f, model_of(pc), pc.merge);
     pc.collective = c.cost;
     pc.sparse_rounds = c.sparse_rounds;
