@@ -59,15 +59,6 @@ std::vector<std::map<std::string, double>> read_rows(const std::string& path, co
   return rows;
 }
 
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
 }  // namespace
 
 MeasuredRun read_measured_run(const std::string& run_dir, int workers, int warmup) {
@@ -122,6 +113,15 @@ MeasuredRun read_measured_run(const std::string& run_dir, int workers, int warmu
     m.buckets.push_back({quantile(ready, 0.5), quantile(start, 0.5), quantile(end, 0.5)});
   }
   return m;
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
 }
 
 int run_logged(const std::vector<std::string>& argv_s, const std::string& log_path) {

@@ -12,15 +12,6 @@ namespace {
 
 double rel_error(double predicted, double measured) { return measured > 0 ? predicted / measured - 1.0 : 0.0; }
 
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
 const char* const kNames[] = {
     "measured_steps",        "predicted_step_s",      "measured_step_s",        "step_error",
     "measured_step_p90_s",   "predicted_compute_s",   "measured_compute_s",     "compute_error",
