@@ -103,8 +103,8 @@ Earlier read_earlier(const std::string& dir) {
 }
 
 // The earlier row of `point` must describe the same point: every
-// configuration column and swept key equal (what was measured; the profile
-// and the model's options are the prediction's and may differ).
+// configuration column and swept key equal (what was measured; the profile,
+// swept or not, and the model's options are the prediction's and may differ).
 void check_earlier(const Earlier& e, std::size_t point, const Columns& identity) {
   const auto it = e.rows.find(point);
   if (it == e.rows.end())
@@ -190,7 +190,8 @@ int cmd_validate(const std::vector<std::string>& args) {
     blank.backend = "des";
     for (std::size_t i = 0; i < spec.point_count(); ++i) {
       Columns identity = config_columns(build_scenario(spec.point_source(base, i)), blank);
-      for (const auto& kv : spec.point_values(i)) identity.emplace_back(kv.key, axis_value_text(*kv.value));
+      for (const auto& kv : spec.point_values(i))
+        if (kv.key != "profile") identity.emplace_back(kv.key, axis_value_text(*kv.value));  // the prediction's input
       check_earlier(earlier, i, identity);
     }
   }
