@@ -2,12 +2,10 @@
 #include "train/emulate/emulated_trainer.h"
 
 #include <chrono>
-#include <cstring>
 #include <stdexcept>
 #include <thread>
 
 #include "train/emulate/synthetic_gradient.h"
-#include "train/loop/checkpoint.h"  // fingerprint_of
 
 namespace gcsim::train {
 
@@ -86,14 +84,8 @@ RunResult EmulatedTrainer::run(TrainObserver* observer) {
       if (overlap && r.size > 0) overlapped_->ready_from(r.offset);
     }
     rec.compute_s = since(t0);
-    const ExchangeStats ex =
-        overlap ? overlapped_->finish(&rec.buckets) : exchange_->exchange(grads_, gstep, &rec.buckets, t0);
-    rec.compress_s = ex.compress_s;
-    rec.communicate_s = ex.communicate_s;
-    rec.decompress_s = ex.decompress_s;
-    rec.bytes_sent = ex.bytes_sent;
-    rec.entries_sent = ex.entries_sent;
-    rec.merges = ex.merges;
+    record_exchange(rec, overlap ? overlapped_->finish(&rec.buckets)
+                                 : exchange_->exchange(grads_, gstep, &rec.buckets, t0));
     const auto t_opt = Clock::now();
     std::this_thread::sleep_until(t_opt + seconds(times_.optimizer_s));
     rec.optimizer_s = since(t_opt);
@@ -102,15 +94,7 @@ RunResult EmulatedTrainer::run(TrainObserver* observer) {
     if (observer) observer->on_step(rec);
   }
   result.global_steps = static_cast<std::uint64_t>(steps);
-  // Every rank must hold the same average (the exchange's contract).
-  const std::uint64_t h =
-      fingerprint_of(std::string(reinterpret_cast<const char*>(grads_.data()), grads_.size() * sizeof(float)));
-  std::vector<std::uint8_t> all;
-  std::vector<std::size_t> counts;
-  comm_.allgatherv(&h, sizeof(h), all, counts);
-  result.replicas_identical = true;
-  for (int q = 0; q < comm_.size(); ++q)
-    if (std::memcmp(all.data() + q * sizeof(h), &h, sizeof(h)) != 0) result.replicas_identical = false;
+  result.replicas_identical = same_on_every_rank(comm_, grads_);  // every rank must hold the same average
   return result;
 }
 

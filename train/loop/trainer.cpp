@@ -30,6 +30,26 @@ std::vector<NamedRange> layer_ranges(const SimpleCnn& m, const ModelSpec& zoo) {
 
 }  // namespace
 
+void record_exchange(StepRecord& rec, ExchangeStats ex) {
+  rec.compress_s = ex.compress_s;
+  rec.communicate_s = ex.communicate_s;
+  rec.decompress_s = ex.decompress_s;
+  rec.bytes_sent = ex.bytes_sent;
+  rec.entries_sent = ex.entries_sent;
+  rec.merges = std::move(ex.merges);
+}
+
+bool same_on_every_rank(comm::Communicator& comm, std::span<const float> values) {
+  const std::uint64_t h =
+      fingerprint_of(std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+  std::vector<std::uint8_t> all;
+  std::vector<std::size_t> counts;
+  comm.allgatherv(&h, sizeof(h), all, counts);
+  for (int q = 0; q < comm.size(); ++q)
+    if (std::memcmp(all.data() + q * sizeof(h), &h, sizeof(h)) != 0) return false;
+  return true;
+}
+
 std::string Trainer::fingerprint_text(const TrainConfig& c) {
   const auto& s = c.scenario;
   const auto& t = c.settings;
@@ -126,17 +146,7 @@ EpochRecord Trainer::evaluate(int epoch, double loss_sum, double correct, double
   return rec;
 }
 
-bool Trainer::replicas_identical() {
-  const auto params = model_->params();
-  const std::uint64_t h =
-      fingerprint_of(std::string(reinterpret_cast<const char*>(params.data()), params.size() * sizeof(float)));
-  std::vector<std::uint8_t> all;
-  std::vector<std::size_t> counts;
-  comm_.allgatherv(&h, sizeof(h), all, counts);
-  for (int q = 0; q < comm_.size(); ++q)
-    if (std::memcmp(all.data() + q * sizeof(h), &h, sizeof(h)) != 0) return false;
-  return true;
-}
+bool Trainer::replicas_identical() { return same_on_every_rank(comm_, model_->params()); }
 
 RunResult Trainer::run(TrainObserver* observer) {
   const int batch = config_.scenario.batch_per_worker;
@@ -233,12 +243,7 @@ RunResult Trainer::run(TrainObserver* observer) {
         rec.wait_s = since(t0);
         ex = exchange_->exchange(model_->grads(), global_step, &rec.buckets, t_compute);
       }
-      rec.compress_s = ex.compress_s;
-      rec.communicate_s = ex.communicate_s;
-      rec.decompress_s = ex.decompress_s;
-      rec.bytes_sent = ex.bytes_sent;
-      rec.entries_sent = ex.entries_sent;
-      rec.merges = std::move(ex.merges);
+      record_exchange(rec, std::move(ex));
 
       t0 = Clock::now();
       sgd_->step(model_->params(), model_->grads());

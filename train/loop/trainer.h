@@ -40,6 +40,12 @@ struct StepRecord {
   std::vector<BucketTiming> buckets;        // per bucket, in the order exchanged (run_log.h: buckets-rank<R>.csv)
 };
 
+// Copies one exchange's phases, bytes and merges into the step's record.
+void record_exchange(StepRecord& rec, ExchangeStats ex);
+
+// Whether every rank holds bitwise these values (one hash each, allgathered).
+bool same_on_every_rank(comm::Communicator& comm, std::span<const float> values);
+
 struct EpochRecord {
   int epoch = 0;                   // 1-based: epochs completed
   std::uint64_t global_step = 0;
