@@ -37,11 +37,6 @@ using namespace gcsim;
 using namespace gcsim::train;
 using namespace gcsim::train::test;
 
-#define RANK_REQUIRE(cond)                                                                                   \
-  do {                                                                                                       \
-    if (!(cond)) throw std::runtime_error(std::string("line ") + std::to_string(__LINE__) + ": " + #cond); \
-  } while (0)
-
 namespace {
 
 fs::path fresh_dir(const std::string& name) {

@@ -48,14 +48,6 @@ using namespace gcsim::train;
 using namespace gcsim::comm;
 using namespace gcsim::train::test;
 
-// Catch2's assertion macros are not thread-safe: code running on rank
-// threads checks with RANK_REQUIRE, which throws; on_ranks rethrows the first
-// failure on the test's thread.
-#define RANK_REQUIRE(cond)                                                                                   \
-  do {                                                                                                       \
-    if (!(cond)) throw std::runtime_error(std::string("line ") + std::to_string(__LINE__) + ": " + #cond); \
-  } while (0)
-
 namespace {
 
 fs::path fresh_dir(const std::string& name) {

@@ -12,12 +12,22 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "train/data/dataset.h"
 #include "comm/inprocess_comm.h"
 #include "train/loop/trainer.h"
+
+// Catch2's assertion macros are not thread-safe: code running on rank
+// threads checks with RANK_REQUIRE, which throws; on_ranks rethrows the first
+// failure on the test's thread.
+#define RANK_REQUIRE(cond)                                                                                   \
+  do {                                                                                                       \
+    if (!(cond)) throw std::runtime_error(std::string("line ") + std::to_string(__LINE__) + ": " + #cond); \
+  } while (0)
 
 namespace gcsim::train::test {
 
