@@ -13,6 +13,7 @@
 #include "calib/collective_sweep.h"
 #include "calib/cost_fit.h"
 #include "calib/kernel_sweep.h"
+#include "calib/nccl_tests_log.h"
 #include "calib/profile_writer.h"
 #include "calib/stats.h"
 #include "config/profile_loader.h"
@@ -316,4 +317,69 @@ TEST_CASE("profiles without the quantization ops still load - those with them ar
   std::ofstream(bad_path) << misspelt;
   CHECK_THROWS_WITH(gcsim::load_profile(bad_path.string()), Catch::Contains("casts"));
   std::filesystem::remove(bad_path);
+}
+
+namespace {
+
+// nccl-tests rows for the ring model: t = launch + steps alpha + wire / B, in us.
+std::vector<std::pair<std::size_t, double>> nccl_rows(bool allreduce, int p, double launch, double alpha, double bw) {
+  std::vector<std::pair<std::size_t, double>> rows;
+  for (std::size_t size = 8 * static_cast<std::size_t>(p); size <= (std::size_t{1} << 30); size *= 4) {
+    const double n = static_cast<double>(size);
+    const double t = allreduce ? launch + 2.0 * (p - 1) * alpha + 2.0 * (p - 1) / p * n / bw
+                               : launch + (p - 1) * alpha + (p - 1) * (n / p) / bw;
+    rows.emplace_back(size, 1e6 * t);
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("nccl-tests logs: the parser and the fit recover the launch - alpha and bandwidth they were made from",
+          "[calib][nccl]") {
+  for (const int p : {2, 8, 16}) {
+    INFO("P = " << p);
+    const double launch = 18e-6, alpha = 4e-6, bw = 45e9;
+    const std::string ar = format_nccl_tests_log("allreduce", p, nccl_rows(true, p, launch, alpha, bw));
+    const std::string ag = format_nccl_tests_log("allgather", p, nccl_rows(false, p, launch, alpha, bw));
+    const NcclTestsLog a = parse_nccl_tests_log(ar, "all_reduce_perf.log");
+    const NcclTestsLog g = parse_nccl_tests_log(ag, "all_gather_perf.log");
+    CHECK(a.op == "allreduce");
+    CHECK(g.op == "allgather");
+    CHECK(a.ranks == p);
+    REQUIRE(a.rows.size() == nccl_rows(true, p, launch, alpha, bw).size());
+    // nccl-tests' sizes: the buffer (allreduce), the P parts together (allgather).
+    const std::size_t largest = nccl_rows(true, p, launch, alpha, bw).back().first;
+    CHECK(a.rows.back().bytes == largest);
+    CHECK(g.rows.back().bytes == largest / static_cast<std::size_t>(p));
+    CHECK(a.rows.back().wire_bytes == Approx(2.0 * (p - 1) / p * static_cast<double>(largest)));
+    CHECK(g.rows.back().wire_bytes == Approx((p - 1.0) / p * static_cast<double>(largest)));
+    std::vector<CollectiveMeasurement> ms = a.rows;
+    ms.insert(ms.end(), g.rows.begin(), g.rows.end());
+    const CollectiveFit f = fit_collectives(ms, p);
+    CHECK(f.bytes_per_s == Approx(bw).epsilon(2e-3));
+    CHECK(f.launch_s == Approx(launch).epsilon(0.02));
+    CHECK(f.step_alpha_s == Approx(alpha).epsilon(0.02));
+  }
+}
+
+TEST_CASE("nccl-tests logs: what is not one fails with a located line", "[calib][nccl]") {
+  const std::string ok = format_nccl_tests_log("allreduce", 4, nccl_rows(true, 4, 1e-5, 1e-6, 1e10));
+  CHECK(parse_nccl_tests_log(ok, "x.log").op == "allreduce");  // from the header nccl-tests prints
+  std::string wrong = ok;
+  const auto at = wrong.rfind("0\n# Out");  // the last row's in-place #wrong
+  REQUIRE(at != std::string::npos);
+  wrong[at] = '3';
+  CHECK_THROWS_WITH(parse_nccl_tests_log(wrong, "w.log"), Catch::Contains("w.log:") && Catch::Contains("#wrong = 3"));
+  CHECK_THROWS_WITH(parse_nccl_tests_log("hello world\n", "h.log"), Catch::Contains("h.log:1"));
+  std::string no_ranks;
+  for (std::size_t i = 0; i < ok.size();) {
+    const std::size_t nl = ok.find('\n', i);
+    const std::string line = ok.substr(i, nl - i + 1);
+    if (line.find("Rank") == std::string::npos) no_ranks += line;
+    i = nl + 1;
+  }
+  CHECK_THROWS_WITH(parse_nccl_tests_log(no_ranks, "all_reduce_perf.log"), Catch::Contains("0 rank(s)"));
+  std::string odd = format_nccl_tests_log("allgather", 4, {{4 * 1024 + 2, 10.0}});
+  CHECK_THROWS_WITH(parse_nccl_tests_log(odd, "all_gather_perf.log"), Catch::Contains("equal parts"));
 }

@@ -137,5 +137,37 @@ expect_error 2 "--hosts: lists 1 addresses for 2 workers" -- $CC --hosts 127.0.0
 expect_error 2 "--min-bytes/--max-bytes: need at least two sizes" -- $G calibrate collectives --max-bytes 8 --out "$T/q.toml"
 [ ! -e "$T/q.toml" ] || fail "refused calibrate collectives wrote a profile"
 
+# --- calibrate collectives --from-nccl-tests: a profile from nccl-tests logs (8 ranks) ----------
+python3 - "$T" <<'PY'
+import sys
+t = sys.argv[1]
+P, launch, alpha, bw = 8, 20e-6, 5e-6, 40e9
+for op, name in (("sum", "all_reduce_perf"), ("none", "all_gather_perf")):
+    with open(f"{t}/{name}.log", "w") as f:
+        f.write(f"# Collective test starting: {name}\n# nThread 1 nGpus 8 minBytes 8 maxBytes 1073741824\n#\n# Using devices\n")
+        for r in range(P):
+            f.write(f"#  Rank {r:2d} Group  0 Pid  {100 + r} on node0 device {r:2d} [0x{16 + r:02x}] NVIDIA H100\n")
+        f.write("#       size         count      type   redop    root     time   algbw   busbw #wrong     time   algbw   busbw #wrong\n")
+        size = 64
+        while size <= 1 << 30:
+            if op == "sum":
+                us = 1e6 * (launch + 2 * (P - 1) * alpha + 2 * (P - 1) / P * size / bw)
+            else:
+                us = 1e6 * (launch + (P - 1) * alpha + (P - 1) * size / P / bw)
+            a = size / us / 1e3
+            f.write(f"{size:12d} {size // 4:12d}     float {op:>6s}      -1 {us:8.2f} {a:6.2f} {a:6.2f}      0 {us:8.2f} {a:6.2f} {a:6.2f}      0\n")
+            size *= 4
+PY
+$G calibrate collectives --from-nccl-tests "$T/all_reduce_perf.log" "$T/all_gather_perf.log" --out "$T/n.toml" >"$T/n.txt" 2>"$T/err" ||
+  fail "calibrate collectives --from-nccl-tests: $(cat "$T/err")"
+grep -qE "^launch_us 2[0-9]\.[0-9]  alpha_us [45]\.[0-9]  achieved 3[0-9]{5} Mbit/s" "$T/n.txt" ||
+  fail "--from-nccl-tests fit (want launch ~20 us, alpha ~5 us, 320000 Mbit/s): $(tail -n 2 "$T/n.txt")"
+grep -q "8 ranks, the nccl-tests logs" "$T/n.toml" || fail "--from-nccl-tests: the profile does not say where it came from"
+expect_error 2 "all_gather_perf" -- $G calibrate collectives --from-nccl-tests "$T/all_reduce_perf.log" --out "$T/n2.toml"
+expect_error 2 "logs have 8 ranks" -- $G calibrate collectives --from-nccl-tests "$T/all_reduce_perf.log" "$T/all_gather_perf.log" --workers 4 --out "$T/n3.toml"
+printf 'garbage\n' >"$T/bad.log"
+expect_error 2 "bad.log:1" -- $G calibrate collectives --from-nccl-tests "$T/bad.log" --out "$T/n4.toml"
+[ ! -e "$T/n2.toml" ] && [ ! -e "$T/n3.toml" ] && [ ! -e "$T/n4.toml" ] || fail "a refused --from-nccl-tests wrote a profile"
+
 if [ "$fails" -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "cli tests passed"

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "calib/collective_sweep.h"
+#include "calib/nccl_tests_log.h"
 #include "calib/profile_writer.h"
 #include "config/input_error.h"
 #include "config/profile_loader.h"
@@ -45,6 +46,7 @@ struct Args {
   std::size_t min_bytes = 4, max_bytes = 4u << 20;
   double rate_mbit = 0.0, timeout_s = 60.0, compute_ms = 0.0;
   std::string out, base, csv, hosts, exec_prefix, refit;
+  std::vector<std::string> nccl_logs;  // --from-nccl-tests
   bool force = false;
   // worker mode
   int worker_rank = -1;
@@ -244,6 +246,9 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
       "csv", po::value(&a.csv), "also write every measurement (median, min, max, spread) to this CSV")(
       "refit", po::value(&a.refit)->default_value(""),
       "measure nothing: fit the measurements of an earlier --csv (taken with the same --workers)")(
+      "from-nccl-tests", po::value(&a.nccl_logs)->multitoken(),
+      "measure nothing: fit nccl-tests logs (all_reduce_perf and all_gather_perf output, one of each at least, "
+      "the same ranks); P comes from their '# Rank' lines")(
       "hosts", po::value(&a.hosts)->default_value(""), "comma-separated address per rank (default 127.0.0.1)")(
       "exec-prefix", po::value(&a.exec_prefix)->default_value(""),
       "command put before each worker, {rank} replaced (tools/netem.sh appends it)")(
@@ -259,7 +264,9 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
     std::cout << opts
               << "\nTimes Gloo's ring allreduce and ring allgather between P worker processes, fits the\n"
                  "profile's [collective] launch_us (per collective) and alpha_us (per ring step), and writes\n"
-                 "the base profile with them. Run it where the training runs, e.g. inside tools/netem.sh.\n";
+                 "the base profile with them. Run it where the training runs, e.g. inside tools/netem.sh.\n"
+                 "With --from-nccl-tests LOG... the same fit comes from nccl-tests' all_reduce_perf and\n"
+                 "all_gather_perf output (out-of-place times; nccl-tests' size and busbw definitions) instead.\n";
     return kExitOk;
   }
   if (vm.count("extra"))
@@ -287,7 +294,35 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   load_profile(a.base);  // a bad base fails now, not after the measurement
 
   std::vector<calib::CollectiveMeasurement> ms;
-  if (a.refit.empty()) {
+  if (!a.nccl_logs.empty()) {
+    if (!a.refit.empty()) throw InputError("--from-nccl-tests --refit", "", "pick one");
+    int ranks = 0;
+    for (const std::string& path : a.nccl_logs) {
+      std::ifstream f(path);
+      if (!f) throw InputError(path, "", "cannot open file");
+      std::stringstream text;
+      text << f.rdbuf();
+      calib::NcclTestsLog log;
+      try {
+        log = calib::parse_nccl_tests_log(text.str(), path);
+      } catch (const std::invalid_argument& e) {
+        throw InputError(e.what());
+      }
+      if (ranks != 0 && log.ranks != ranks)
+        throw InputError(path, "", "has " + std::to_string(log.ranks) + " ranks, " + a.nccl_logs.front() + " has " +
+                                       std::to_string(ranks) + ": fit logs of one run size at a time");
+      ranks = log.ranks;
+      ms.insert(ms.end(), log.rows.begin(), log.rows.end());
+    }
+    if (vm["workers"].defaulted()) a.workers = ranks;
+    if (a.workers != ranks)
+      throw InputError("--workers " + std::to_string(a.workers), "", "the nccl-tests logs have " + std::to_string(ranks) + " ranks");
+    try {
+      calib::fit_collectives(ms, a.workers);
+    } catch (const std::invalid_argument& e) {
+      throw InputError("--from-nccl-tests", "", std::string(e.what()) + " (give an all_reduce_perf and an all_gather_perf log)");
+    }
+  } else if (a.refit.empty()) {
     try {
       ms = measure(a);
     } catch (const Interrupted& i) {
@@ -316,12 +351,16 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
                                       (a.exec_prefix.empty() ? std::string(" on loopback")
                                                              : " via '" + a.exec_prefix + "'")
                                 : "the measurements in " + a.refit;
+  if (!a.nccl_logs.empty()) {
+    rec.network = std::to_string(a.workers) + " ranks, the nccl-tests logs";
+    for (const auto& l : a.nccl_logs) rec.network += " " + l;
+  }
   if (a.rate_mbit > 0) rec.network += ", shaped to " + std::to_string(static_cast<long long>(a.rate_mbit)) + " Mbit/s";
   rec.date = today_utc();
   rec.command = "gcsim calibrate collectives";
   for (const auto& x : args) rec.command += " " + x;
   rec.workers = a.workers;
-  rec.repeats = a.refit.empty() ? a.repeats : ms.front().seconds.count;
+  rec.repeats = a.refit.empty() && a.nccl_logs.empty() ? a.repeats : ms.front().seconds.count;
   rec.launch_us = 1e6 * fit.launch_s;
   rec.alpha_us = 1e6 * fit.step_alpha_s;
   rec.achieved_mbit = 8.0 * fit.bytes_per_s / 1e6;
