@@ -149,5 +149,18 @@ if [ -z "$victim" ]; then fail "no rank-1 worker to kill"; kill "$launcher"; els
   ls -d "$T"/k.partial-* >/dev/null 2>&1 && fail "failed run left its partial directory"
 fi
 
+# --- emulated compute: ResNet-18's real gradient sizes, 3 workers over Gloo, sleeps for compute ------
+E=(--set model.name=resnet18 --set compute.emulate=true --set compute.emulate_steps=3 --set cluster.workers=3
+   --set compute.forward_backward_ms=50 --set training.overlap=true --set compression.granularity=bucket)
+$G train $S "${E[@]}" --out "$T/emu" >"$T/out" 2>"$T/err" || fail "emulated run: $(tail -n 3 "$T/err")"
+grep -q "emulated compute: resnet18 (11689512 parameters)" "$T/out" || fail "emulated run: summary $(cat "$T/out")"
+grep -q "3 steps of emulated compute (no model: no accuracy)" "$T/out" || fail "emulated run: progress line"
+grep -q "replicas identical: yes" "$T/out" || fail "emulated run: the ranks' averages differ"
+[ "$(wc -l <"$T/emu/buckets-rank2.csv")" = 7 ] || fail "emulated run: want 3 steps x 2 buckets in buckets-rank2.csv"
+[ ! -e "$T/emu/checkpoint" ] || [ -z "$(ls "$T/emu/checkpoint")" ] || fail "emulated run wrote checkpoints"
+expect_error 2 "--stop-after: does not apply to a run with compute.emulate" -- $G train $S "${E[@]}" --stop-after 1 --out "$T/emu2"
+expect_error 2 "model.name.*simplecnn.*compute.emulate = true" -- $G train $S --set model.name=resnet18 --out "$T/emu3"
+[ ! -e "$T/emu2" ] && [ ! -e "$T/emu3" ] || fail "a refused emulated run wrote its directory"
+
 if [ "$fails" -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "train cli tests passed"

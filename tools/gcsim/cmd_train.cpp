@@ -119,6 +119,16 @@ train::TrainerOptions trainer_options(const TrainArgs& a, const std::string& run
   return o;
 }
 
+// With compute.emulate there is no model to checkpoint, resume or put on a GPU.
+void refuse_model_flags_when_emulated(const TrainArgs& a, const train::TrainConfig& cfg) {
+  if (!cfg.scenario.compute.emulate) return;
+  for (const auto& [flag, set] : {std::pair<const char*, bool>{"--resume", !a.resume.empty()},
+                                  {"--checkpoint-every", a.checkpoint_every > 0},
+                                  {"--stop-after", a.stop_after >= 0},
+                                  {"--device cuda", a.device == "cuda"}})
+    if (set) throw InputError(flag, "", "does not apply to a run with compute.emulate = true (no model is computed)");
+}
+
 // The training data: Fashion-MNIST, or nothing where the compute is emulated.
 train::FashionMnist load_data(const train::TrainConfig& cfg) {
   if (cfg.scenario.compute.emulate) return {};
@@ -305,6 +315,7 @@ int standalone_main(TrainArgs& a, const std::vector<std::string>& args) {
                                                         "or a tcp://HOST:PORT that rank 0 serves");
   }
   const train::TrainConfig cfg = load_config(a);
+  refuse_model_flags_when_emulated(a, cfg);
   if (cfg.scenario.cluster.workers != id.world_size)
     throw InputError(id.source, "", "world size " + std::to_string(id.world_size) + " but the scenario has cluster.workers = " +
                                         std::to_string(cfg.scenario.cluster.workers));
@@ -803,13 +814,7 @@ int cmd_train(const std::vector<std::string>& args) {
   if (fs_ec || !fs::is_directory(parent, fs_ec)) throw InputError("--out " + a.out, "", "its directory does not exist");
   // Validate the data here, before any worker starts (a bad file is exit 2, nothing written).
   const bool emulate = cfg.scenario.compute.emulate;
-  if (emulate) {  // no model to checkpoint or put on a GPU
-    for (const auto& [flag, set] : {std::pair<const char*, bool>{"--resume", !a.resume.empty()},
-                                    {"--checkpoint-every", a.checkpoint_every > 0},
-                                    {"--stop-after", a.stop_after >= 0},
-                                    {"--device cuda", a.device == "cuda"}})
-      if (set) throw InputError(flag, "", "does not apply to a run with compute.emulate = true (no model is computed)");
-  }
+  refuse_model_flags_when_emulated(a, cfg);
   const auto data = load_data(cfg);
   if (!emulate && data.train.count < cfg.scenario.cluster.workers)
     throw InputError(cfg.settings.data_dir, "", "fewer training images than workers");
@@ -870,8 +875,11 @@ int cmd_train(const std::vector<std::string>& args) {
   std::ifstream summary(fs::path(a.out) / "summary.txt");
   std::cout << summary.rdbuf();
   const bool fill_in = fs::exists(fs::path(a.out) / "fill-in.csv");
-  std::cout << "run written to " << a.out << "/ (epochs.csv, steps-rank*.csv, " << (fill_in ? "fill-in.csv, " : "")
-            << "summary.json, checkpoint/)\n";
+  if (emulate)
+    std::cout << "run written to " << a.out << "/ (steps-rank*.csv, buckets-rank*.csv, summary.json)\n";
+  else
+    std::cout << "run written to " << a.out << "/ (epochs.csv, steps-rank*.csv, buckets-rank*.csv, "
+              << (fill_in ? "fill-in.csv, " : "") << "summary.json, checkpoint/)\n";
   return kExitOk;
 }
 
