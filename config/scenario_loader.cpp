@@ -199,9 +199,10 @@ ComputeSpec read_compute(const TableReader& c, const Profile& profile) {
   c.reject_unknown({"forward_backward_ms", "gpu", "efficiency", "emulate", "emulate_steps", "cores_per_host", "hosts"});
   ComputeSpec s;
   s.cores_per_host = static_cast<int>(int_in_range(c, "cores_per_host", 0, 1 << 20, 0));
-  s.hosts = static_cast<int>(int_in_range(c, "hosts", 1, bound::kWorkers, std::optional<std::int64_t>(1)));
-  if (!c.has("hosts")) s.hosts = 0;
-  if (c.has("hosts") && s.cores_per_host == 0) c.fail("hosts", "applies only with cores_per_host > 0");
+  if (c.has("hosts")) {  // else 0: one host per node
+    if (s.cores_per_host == 0) c.fail("hosts", "applies only with cores_per_host > 0");
+    s.hosts = static_cast<int>(int_in_range(c, "hosts", 1, bound::kWorkers, std::nullopt));
+  }
   s.emulate = c.boolean("emulate", false);
   if (c.has("emulate_steps") && !s.emulate) c.fail("emulate_steps", "applies only with emulate = true");
   s.emulate_steps = static_cast<int>(int_in_range(c, "emulate_steps", 1, 100000, 12));

@@ -269,10 +269,11 @@ no_offload() {  # $1 ns, $2 dev: GSO/TSO/GRO aggregates make tbf see 64 KB "pack
 # - latency 50ms: queue = rate*50ms + burst bytes. Long enough that a TCP
 #   flow's window bursts are queued rather than dropped pathologically, short
 #   enough not to add huge bufferbloat (at 50 Mbit: ~330 kB).
+# tbf_burst R: the burst above for a rate of R Mbit/s (ports and uplinks alike).
+tbf_burst() { awk -v r="$1" 'BEGIN{b = int(r * 1e6 / 8 / 250); if (b < 16000) b = 16000; print b}'; }
 TBF=() NETEM=()
 if [ -n "$RATE" ]; then
-  BURST=$(awk -v r="$RATE" 'BEGIN{b = int(r * 1e6 / 8 / 250); if (b < 16000) b = 16000; print b}')
-  TBF=(tbf rate "${RATE}mbit" burst "$BURST" latency 50ms)
+  TBF=(tbf rate "${RATE}mbit" burst "$(tbf_burst "$RATE")" latency 50ms)
 fi
 if [ -n "$DELAY" ] && awk -v d="$DELAY" 'BEGIN{exit !(d > 0)}'; then
   # netem queue (packets) must hold a bandwidth-delay product: 2x BDP at the
@@ -311,8 +312,7 @@ if [ "$LEAVES" -gt 0 ]; then       # fat-tree: leaf bridges, each with one uplin
   UPLINK_TBF=()
   if [ -n "$RATE" ]; then
     UP=$(awk -v r="$RATE" -v n="$PER_LEAF" -v x="$OVERSUB" 'BEGIN{printf "%.6f", r * n / x}')
-    UBURST=$(awk -v r="$UP" 'BEGIN{b = int(r * 1e6 / 8 / 250); if (b < 16000) b = 16000; print b}')
-    UPLINK_TBF=(tbf rate "${UP}mbit" burst "$UBURST" latency 50ms)
+    UPLINK_TBF=(tbf rate "${UP}mbit" burst "$(tbf_burst "$UP")" latency 50ms)
   fi
   for ((l = 0; l < LEAVES; l++)); do
     lf=gcsim-$NAME-leaf$l

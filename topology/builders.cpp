@@ -163,6 +163,14 @@ Topology build_two_level(int P, int G, int nics, LinkSpec intra, LinkSpec nic) {
   return t;
 }
 
+int fat_tree_spines(int nodes_per_leaf, int nics, int spines, double oversubscription) {
+  if (spines > 0) return spines;
+  // One per leaf uplink port (the small tolerance keeps an exact quotient such
+  // as 16 / 2 from rounding up through float error).
+  const double ports = static_cast<double>(nodes_per_leaf) * nics;
+  return std::max(1, static_cast<int>(std::ceil(ports / oversubscription - 1e-9)));
+}
+
 Topology build_fat_tree(int P, int G, int nics, LinkSpec intra, LinkSpec nic, int nodes_per_leaf, int spines,
                         double oversubscription, Placement placement) {
   const char* shape = "fat-tree";
@@ -177,9 +185,7 @@ Topology build_fat_tree(int P, int G, int nics, LinkSpec intra, LinkSpec nic, in
   const int M = (P + G - 1) / G;
   const int L = (M + nodes_per_leaf - 1) / nodes_per_leaf;
   const double ports = static_cast<double>(nodes_per_leaf) * nics;  // NIC ports under one leaf
-  // The default spine count: one per leaf uplink port (the small tolerance keeps
-  // an exact quotient such as 16 / 2 from rounding up through float error).
-  const int S = spines > 0 ? spines : std::max(1, static_cast<int>(std::ceil(ports / oversubscription - 1e-9)));
+  const int S = fat_tree_spines(nodes_per_leaf, nics, spines, oversubscription);
   const double uplink = ports * nic.bytes_per_s / (oversubscription * S);
 
   Topology t;

@@ -44,6 +44,10 @@ Topology build_two_level(int P, int G, int nics, LinkSpec intra, LinkSpec nic);
 Topology build_fat_tree(int P, int G, int nics, LinkSpec intra, LinkSpec nic, int nodes_per_leaf, int spines,
                         double oversubscription, Placement placement);
 
+// The fat-tree's spine count: `spines` if > 0, else one per leaf uplink port,
+// max(1, ceil(nodes_per_leaf * nics / oversubscription)).
+int fat_tree_spines(int nodes_per_leaf, int nics, int spines, double oversubscription);
+
 // Host i <-> host (i + 1) % P with link.bytes_per_s and the full link.latency_s
 // per hop; routes relay through hosts (hosts_forward()).
 Topology build_ring(int P, LinkSpec link);

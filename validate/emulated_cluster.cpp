@@ -1,10 +1,11 @@
 // The emulated cluster of a scenario (see emulated_cluster.h).
 #include "validate/emulated_cluster.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
+
+#include "topology/builders.h"
 
 namespace gcsim {
 
@@ -41,9 +42,8 @@ std::vector<std::string> netem_arguments(const Scenario& s, const std::string& n
   }
   if (c.topology == TopologyKind::FatTree) {
     // One spine only (bridges in a loop would not forward): the simulator's
-    // spine count, as topology/builders.cpp derives it, must be 1.
-    const double ports = static_cast<double>(c.nodes_per_leaf) * c.nics_per_node;
-    const int spines = c.spines > 0 ? c.spines : std::max(1, static_cast<int>(std::ceil(ports / c.oversubscription - 1e-9)));
+    // spine count must be 1.
+    const int spines = fat_tree_spines(c.nodes_per_leaf, c.nics_per_node, c.spines, c.oversubscription);
     if (spines != 1)
       throw std::invalid_argument("cluster.spines: the emulated fat-tree has one spine; this cluster has " +
                                   std::to_string(spines) + " (set cluster.spines = 1)");

@@ -15,6 +15,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "sim/percentile.h"
+
 extern char** environ;
 
 namespace gcsim {
@@ -92,8 +94,8 @@ MeasuredRun read_measured_run(const std::string& run_dir, int workers, int warmu
   for (double* v : {&m.compute_s, &m.optimizer_s, &m.compress_s, &m.communicate_s, &m.decompress_s, &m.bytes_per_step})
     *v /= n;
   m.steps = static_cast<int>(per_step.size());
-  m.step_s = quantile(per_step, 0.5);
-  m.step_p90_s = quantile(per_step, 0.9);
+  m.step_s = percentile(per_step, 0.5);
+  m.step_p90_s = percentile(per_step, 0.9);
 
   const auto rows = read_rows((fs::path(run_dir) / "buckets-rank0.csv").string(),
                               {"global_step", "order", "ready_s", "start_s", "end_s"});
@@ -110,18 +112,9 @@ MeasuredRun read_measured_run(const std::string& run_dir, int workers, int warmu
       start.push_back(row->at("start_s"));
       end.push_back(row->at("end_s"));
     }
-    m.buckets.push_back({quantile(ready, 0.5), quantile(start, 0.5), quantile(end, 0.5)});
+    m.buckets.push_back({percentile(ready, 0.5), percentile(start, 0.5), percentile(end, 0.5)});
   }
   return m;
-}
-
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
 }
 
 int run_logged(const std::vector<std::string>& argv_s, const std::string& log_path) {

@@ -29,9 +29,6 @@ struct MeasuredRun {
 // std::runtime_error naming the file for a missing or malformed log.
 MeasuredRun read_measured_run(const std::string& run_dir, int workers, int warmup);
 
-// The q-quantile of v (linear between order statistics, as the DES's p50/p99); 0 when empty.
-double quantile(std::vector<double> v, double q);
-
 // Runs argv (argv[0] looked up on PATH) with stdout and stderr into
 // log_path; returns its exit status (128 + signal when killed).
 int run_logged(const std::vector<std::string>& argv, const std::string& log_path);

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "sim/percentile.h"
+
 namespace gcsim {
 
 namespace {
@@ -82,8 +84,8 @@ ErrorSummary summarize_errors(const std::vector<std::vector<std::string>>& rows)
     s.within_20 += v <= 0.20;
   }
   s.points = e.size();
-  s.median = quantile(e, 0.5);
-  s.p90 = quantile(e, 0.9);
+  s.median = percentile(e, 0.5);
+  s.p90 = percentile(e, 0.9);
   return s;
 }
 

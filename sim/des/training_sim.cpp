@@ -13,6 +13,7 @@
 #include "sim/des/stragglers.h"
 #include "sim/engine/engine.h"
 #include "sim/network/network.h"
+#include "sim/percentile.h"
 #include "sim/training/buckets.h"
 #include "sim/training/compression_cost.h"
 #include "sim/training/compute_time.h"
@@ -31,15 +32,6 @@ std::uint64_t tag(Kind k, int worker, int bucket) {
 
 constexpr int kTidCompute = 1, kTidCompression = 2, kTidComm = 3;
 constexpr int kPidCollectives = 0;
-
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);  // linear interpolation between order statistics
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
 
 class TrainingSim final : private EventHandler, private CollectiveObserver {
  public:
@@ -113,14 +105,10 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     compute_sum_[it] += compute;
 
     wk.compressed.assign(costs_.size(), 0.0);
-    const bool record = w == 0 && it + 1 == s_.training.iterations && communicates();
-    if (record) {
-      spans_start_ = t;
-      spans_.assign(costs_.size(), BucketSpan{});
-    }
     wk.ready.assign(costs_.size(), 0.0);
     for (int b = 0; b < nb(); ++b) wk.ready[b] = s_.training.overlap ? grad_ready[last_layer_[b]] : wk.backward_end;
     wk.start = t;
+    if (timeline(w)) spans_.assign(costs_.size(), BucketSpan{});
     // On a stream of its own every bucket compresses now, one after another;
     // on the shared one only the first, the others after the previous
     // bucket's decompression (on_event, kDecompressed).
@@ -135,6 +123,8 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
   }
 
   bool shared_stream() const { return s_.training.shared_compression_stream; }
+  // Whether worker w's current iteration is the one whose buckets DesRun::buckets records.
+  bool timeline(int w) const { return w == 0 && workers_[0].iteration + 1 == s_.training.iterations && communicates(); }
 
   // Compresses worker w's bucket b from `free_at` on (or when it is ready);
   // returns when it is done.
@@ -143,7 +133,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     const Time begin = std::max(wk.ready[b], free_at);
     const Time done = begin + (communicates() ? costs_[b].compress_s : 0.0);
     wk.compressed[b] = done;
-    if (w == 0 && wk.iteration + 1 == s_.training.iterations && communicates()) {
+    if (timeline(w)) {
       spans_[b].ready_s = wk.ready[b] - wk.start;
       spans_[b].compressed_s = done - wk.start;
     }
@@ -174,7 +164,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
         return;
       case kDecompressed: {
         Worker& wk = workers_[w];
-        if (w == 0 && wk.iteration + 1 == s_.training.iterations) spans_[b].end_s = now - spans_start_;
+        if (timeline(w)) spans_[b].end_s = now - wk.start;
         if (b + 1 < nb()) {
           if (shared_stream()) wk.compression_free = compress(w, b + 1, now);
           engine_.schedule(std::max(now, wk.compressed[b + 1]), this, tag(kArrive, w, b + 1));
@@ -204,8 +194,8 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     current_->set_observer(this);
     current_->start(now + s_.profile.collective_launch_s);
     collective_arrival_ = now;
-    if (phase == 0 && current_iteration_ + 1 == s_.training.iterations)
-      spans_[b].collective_start_s = now + s_.profile.collective_launch_s - spans_start_;
+    if (phase == 0 && timeline(0))  // every worker, worker 0 included, has reached this iteration's bucket b
+      spans_[b].collective_start_s = now + s_.profile.collective_launch_s - workers_[0].start;
   }
 
   void on_rank_done(int rank, Time t) override {
@@ -351,8 +341,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
   std::vector<double> compute_max_, compute_min_, compute_sum_, exposed_comm_;
   double comm_busy_ = 0.0;
   std::uint64_t messages_ = 0;
-  Time spans_start_ = 0.0;          // worker 0's last iteration began
-  std::vector<BucketSpan> spans_;   // its buckets
+  std::vector<BucketSpan> spans_;   // worker 0's last iteration's buckets (timeline())
 };
 
 }  // namespace
