@@ -1,6 +1,8 @@
 // Timing Gloo collectives and fitting the profile's collective figures (see collective_sweep.h).
 #include "calib/collective_sweep.h"
 
+#include "calib/communicator_bench.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -9,52 +11,48 @@
 
 namespace gcsim::calib {
 
-namespace {
-
-// Keeps one core busy for `seconds` (arithmetic the compiler cannot drop).
-void busy_for(double seconds) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  volatile double sink = 1.0;
-  while (std::chrono::steady_clock::now() < end)
-    for (int i = 0; i < 1000; ++i) sink = sink * 1.0000001 + 1e-9;
-}
-
-}  // namespace
-
-std::vector<CollectiveMeasurement> run_collective_sweep(comm::Communicator& comm, const CollectiveSweepOptions& opts,
+std::vector<CollectiveMeasurement> run_collective_sweep(CollectiveBench& bench, const CollectiveSweepOptions& opts,
                                                         const std::function<void()>& tick) {
   if (opts.repeats < 1 || opts.warmup < 0) throw std::invalid_argument("collective sweep: repeats >= 1, warmup >= 0");
-  const int p = comm.size();
+  const int p = bench.ranks();
+  const std::vector<std::string> can = bench.collectives();
+  std::vector<std::string> ops = opts.collectives.empty() ? can : opts.collectives;
+  for (const std::string& op : ops) {
+    check_collective(op);
+    if (std::find(can.begin(), can.end(), op) == can.end())
+      throw std::invalid_argument("collective sweep: this backend cannot time " + op);
+  }
   std::vector<CollectiveMeasurement> out;
-  std::vector<float> vec;
-  std::vector<std::uint8_t> part, gathered;
-  for (const char* op : {"allreduce", "allgather"}) {
-    const bool reduce = op == std::string("allreduce");
+  for (const std::string& op : all_collectives()) {  // always in the same order
+    if (std::find(ops.begin(), ops.end(), op) == ops.end()) continue;
     for (const std::size_t bytes : opts.sizes) {
       if (bytes == 0 || bytes % 4 != 0) throw std::invalid_argument("collective sweep: sizes must be positive multiples of 4");
-      vec.assign(bytes / 4, 1.0f);
-      part.assign(bytes, static_cast<std::uint8_t>(comm.rank()));
-      const std::vector<std::size_t> counts(static_cast<std::size_t>(p), bytes);
+      bench.prepare(op, bytes);
       std::vector<double> times;
       for (int i = 0; i < opts.warmup + opts.repeats; ++i) {
-        if (opts.compute_s > 0) busy_for(opts.compute_s);
-        comm.barrier();
-        const auto t0 = std::chrono::steady_clock::now();
-        if (reduce) comm.allreduce_sum(vec.data(), vec.size());
-        else comm.allgatherv_known(part.data(), part.size(), counts, gathered);
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double s = bench.run_timed();
         if (i >= opts.warmup) times.push_back(s);
       }
       CollectiveMeasurement m;
       m.op = op;
       m.bytes = bytes;
-      m.wire_bytes = reduce ? 2.0 * (p - 1) / p * static_cast<double>(bytes) : (p - 1.0) * static_cast<double>(bytes);
+      m.wire_bytes = wire_bytes(op, bytes, p);
       m.seconds = summarize(times);
+      if (opts.check) m.wrong = bench.check();
+      if (m.wrong > 0)
+        throw std::runtime_error("collective sweep: the data check of " + op + " on " + std::to_string(bytes) +
+                                 " bytes found " + std::to_string(m.wrong) + " wrong elements");
       out.push_back(m);
       if (tick) tick();
     }
   }
   return out;
+}
+
+std::vector<CollectiveMeasurement> run_collective_sweep(comm::Communicator& comm, const CollectiveSweepOptions& opts,
+                                                        const std::function<void()>& tick) {
+  CommunicatorBench bench(comm, opts.compute_s);
+  return run_collective_sweep(bench, opts, tick);
 }
 
 namespace {
@@ -114,7 +112,8 @@ CollectiveFit fit_collectives(const std::vector<CollectiveMeasurement>& ms, int 
   std::vector<CostPoint> ar, ag;
   for (const auto& m : ms) {
     if (!(m.seconds.median > 0.0)) throw std::invalid_argument("fit_collectives: a time is not positive");
-    (m.op == "allreduce" ? ar : ag).push_back({m.wire_bytes, 0.0, m.seconds.median});
+    if (m.op == coll::allreduce) ar.push_back({m.wire_bytes, 0.0, m.seconds.median});
+    else if (m.op == coll::allgather) ag.push_back({m.wire_bytes, 0.0, m.seconds.median});
   }
   if (ar.size() < 2 || ag.empty()) throw std::invalid_argument("fit_collectives: needs allreduce and allgather points");
   CollectiveFit f;
@@ -126,6 +125,26 @@ CollectiveFit fit_collectives(const std::vector<CollectiveMeasurement>& ms, int 
   f.step_alpha_s = std::max(0.0, (f.allreduce.alpha_s - f.allgather.alpha_s) / steps);
   f.launch_s = std::max(0.0, f.allgather.alpha_s - steps * f.step_alpha_s);
   f.bytes_per_s = f.allreduce.per_element_s > 0.0 ? 1.0 / f.allreduce.per_element_s : 0.0;
+  return f;
+}
+
+TreeFit fit_tree_allreduce(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s) {
+  if (workers < 2) throw std::invalid_argument("fit_tree_allreduce: needs at least 2 workers");
+  std::vector<CostPoint> ar;
+  for (const auto& m : ms) {
+    if (m.op != coll::allreduce) continue;
+    if (!(m.seconds.median > 0.0)) throw std::invalid_argument("fit_tree_allreduce: a time is not positive");
+    ar.push_back({static_cast<double>(m.bytes), 0.0, m.seconds.median});
+  }
+  if (ar.size() < 2) throw std::invalid_argument("fit_tree_allreduce: needs allreduce points at two sizes at least");
+  TreeFit f;
+  f.workers = workers;
+  f.launch_s = launch_s;
+  f.allreduce = robust_line(ar, upper_half_slope(ar));
+  int levels = 0;
+  while ((1 << levels) < workers) ++levels;
+  f.step_alpha_s = std::max(0.0, (f.allreduce.alpha_s - launch_s) / (2.0 * levels));
+  f.bytes_per_s = f.allreduce.per_element_s > 0.0 ? 2.0 / f.allreduce.per_element_s : 0.0;
   return f;
 }
 

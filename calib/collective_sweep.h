@@ -1,8 +1,9 @@
-// Measuring the collectives a real data-parallel run makes (Gloo's ring
-// allreduce and ring allgather, through comm/communicator.h) and fitting the
-// simulator's collective figures to them: the profile's launch_us (once per
-// collective), alpha_us (once per ring step) and the bandwidth a large message
-// achieves (sim/profile.h).
+// Measuring the collectives a real data-parallel run makes, on any backend
+// (calib/collective_bench.h: Gloo through comm/communicator.h, NCCL on the
+// local GPUs), and fitting the simulator's collective figures to them: the
+// profile's launch_us (once per collective), alpha_us (once per ring step)
+// and the bandwidth a large message achieves (sim/profile.h), for the ring
+// family and, from a tree allreduce's times, for the tree family.
 //
 // Model (what the des and analytic backends charge for a ring, without the
 // scenario's link latency):
@@ -23,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "calib/collective_bench.h"
 #include "calib/cost_fit.h"
 #include "calib/stats.h"
 #include "comm/communicator.h"
@@ -30,7 +32,9 @@
 namespace gcsim::calib {
 
 struct CollectiveSweepOptions {
-  std::vector<std::size_t> sizes;  // bytes: allreduce vector / allgather part (multiples of 4)
+  std::vector<std::size_t> sizes;  // CollectiveMeasurement::bytes (multiples of 4)
+  std::vector<std::string> collectives;  // what to time; empty: every one the bench can
+  bool check = true;               // after the timed repeats, one run with known inputs (nccl-tests' -c 1)
   int warmup = 3;
   int repeats = 15;
   // Seconds of CPU work each rank does before every timed collective, as a
@@ -41,14 +45,20 @@ struct CollectiveSweepOptions {
 };
 
 struct CollectiveMeasurement {
-  std::string op;          // "allreduce" or "allgather"
-  std::size_t bytes = 0;   // allreduce: the vector; allgather: each rank's part
+  std::string op;          // coll:: names (collective_bench.h)
+  std::size_t bytes = 0;   // allreduce, broadcast: the buffer; allgather, reduce_scatter: each rank's part
   double wire_bytes = 0;   // bytes one rank sends (ring schedule)
-  Summary seconds;         // rank 0's times, each after a barrier
+  Summary seconds;         // as the bench reports them (Gloo: rank 0's, each after a barrier)
+  std::uint64_t wrong = 0; // elements the data check found wrong
+  std::string variant;     // what was forced, e.g. "Ring/Simple" (NCCL_ALGO/NCCL_PROTO); "" the default
 };
 
-// Collective: every rank calls it with the same options. `tick` (optional)
-// runs after each measured point.
+// Collective: every rank of the bench calls it with the same options. `tick`
+// (optional) runs after each measured point. A data check that finds a wrong
+// element throws std::runtime_error naming the collective and size.
+std::vector<CollectiveMeasurement> run_collective_sweep(CollectiveBench& bench, const CollectiveSweepOptions& opts,
+                                                        const std::function<void()>& tick = {});
+// The same over a communicator (calib/communicator_bench.h), with opts.compute_s.
 std::vector<CollectiveMeasurement> run_collective_sweep(comm::Communicator& comm, const CollectiveSweepOptions& opts,
                                                         const std::function<void()>& tick = {});
 
@@ -61,8 +71,26 @@ struct CollectiveFit {
   double bytes_per_s = 0.0;      // achieved by large allreduces (1 / allreduce.per_element_s)
 };
 
-// Throws std::invalid_argument without points of both ops or with workers < 2.
+// The ring family, from the allreduce and allgather points of `ms` (others
+// are ignored). Throws std::invalid_argument without points of both ops or
+// with workers < 2.
 CollectiveFit fit_collectives(const std::vector<CollectiveMeasurement>& ms, int workers);
+
+// The tree family, from a tree allreduce's points (NCCL_ALGO=Tree): what the
+// simulator charges for it (sim/collectives/tree_allreduce.cpp) is
+//   launch + 2 ceil(log2 P) alpha + 2 n / B
+// so t is fitted as c + n / (B / 2), robustly as above, and alpha =
+// (c - launch) / (2 ceil(log2 P)) with the ring's launch (one library, one
+// launch cost), clamped at 0.
+struct TreeFit {
+  int workers = 0;
+  CostFit allreduce;           // t over the buffer's bytes
+  double launch_s = 0.0;       // the ring's, as given
+  double step_alpha_s = 0.0;   // per tree level and direction
+  double bytes_per_s = 0.0;    // B
+};
+// Throws std::invalid_argument without two allreduce points or with workers < 2.
+TreeFit fit_tree_allreduce(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s);
 
 // Sizes 4 * 4^i bytes from min_bytes to max_bytes (inclusive where they land).
 std::vector<std::size_t> collective_size_grid(std::size_t min_bytes, std::size_t max_bytes);

@@ -39,8 +39,8 @@ NcclTestsLog parse_nccl_tests_log(const std::string& text, const std::string& na
     for (std::string w; ls >> w;) f.push_back(w);
     if (f.empty()) continue;
     if (f[0][0] == '#') {
-      if (line.find("all_reduce_perf") != std::string::npos) log.op = "allreduce";
-      if (line.find("all_gather_perf") != std::string::npos) log.op = "allgather";
+      for (const std::string& op : all_collectives())
+        if (line.find(nccl_tests_binary(op)) != std::string::npos) log.op = op;
       // "#  Rank  0 Group  0 Pid 123 on host device  0 [0x07] NVIDIA ..."
       if (f.size() >= 3 && (f[0] == "#" ? f[1] == "Rank" : f[0] == "#Rank")) ++log.ranks;
       continue;
@@ -62,26 +62,71 @@ NcclTestsLog parse_nccl_tests_log(const std::string& text, const std::string& na
     if (name.find("all_reduce") != std::string::npos || name.find("allreduce") != std::string::npos) log.op = "allreduce";
     if (name.find("all_gather") != std::string::npos || name.find("allgather") != std::string::npos) log.op = "allgather";
   }
-  if (log.op.empty()) bad(name, "cannot tell the collective (no all_reduce_perf / all_gather_perf in the log or its name)");
+  if (log.op.empty())
+    bad(name, "cannot tell the collective (no all_reduce_perf / all_gather_perf / reduce_scatter_perf / broadcast_perf "
+              "in the log or its name)");
   if (log.ranks < 2) bad(name, "names " + std::to_string(log.ranks) + " rank(s) ('# Rank' lines); a fit needs 2 or more");
   if (rows.empty()) bad(name, "no data rows (not nccl-tests output?)");
   const int P = log.ranks;
+  const bool parted = log.op == coll::allgather || log.op == coll::reduce_scatter;
   for (const Row& r : rows) {
     CollectiveMeasurement m;
     m.op = log.op;
-    if (log.op == "allreduce") {
-      m.bytes = static_cast<std::size_t>(r.size);
-      m.wire_bytes = 2.0 * (P - 1) / P * r.size;
-    } else {
-      const double part = r.size / P;
-      if (part != std::floor(part)) bad(name + ":" + std::to_string(r.line), "an all_gather size that is not " + std::to_string(P) + " equal parts");
-      m.bytes = static_cast<std::size_t>(part);
-      m.wire_bytes = (P - 1) * part;
-    }
+    const double bytes = parted ? r.size / P : r.size;
+    if (bytes != std::floor(bytes))
+      bad(name + ":" + std::to_string(r.line), "a " + log.op + " size that is not " + std::to_string(P) + " equal parts");
+    m.bytes = static_cast<std::size_t>(bytes);
+    m.wire_bytes = wire_bytes(log.op, m.bytes, P);
     m.seconds = summarize({r.us * 1e-6});
     log.rows.push_back(m);
   }
   return log;
+}
+
+const char* nccl_tests_binary(const std::string& op) {
+  check_collective(op);
+  if (op == coll::allreduce) return "all_reduce_perf";
+  if (op == coll::allgather) return "all_gather_perf";
+  if (op == coll::reduce_scatter) return "reduce_scatter_perf";
+  return "broadcast_perf";
+}
+
+std::string format_nccl_tests_table(const std::string& op, int ranks, const std::vector<CollectiveMeasurement>& rows,
+                                    const std::vector<std::string>& devices, const std::string& note) {
+  const bool reduces = op == coll::allreduce || op == coll::reduce_scatter;
+  const bool parted = op == coll::allgather || op == coll::reduce_scatter;
+  std::string out = std::string("# Collective test starting: ") + nccl_tests_binary(op) + "\n";
+  if (!note.empty()) out += "# " + note + "\n";
+  out += "# nThread 1 nGpus " + std::to_string(ranks) + "\n#\n# Using devices\n";
+  char b[320];
+  for (int r = 0; r < ranks; ++r) {
+    const std::string dev = r < static_cast<int>(devices.size()) ? devices[static_cast<std::size_t>(r)] : "unknown";
+    std::snprintf(b, sizeof b, "#  Rank %2d Group  0 Pid  %5d on      node0 device %2d [0x%02x] %s\n", r, 1000 + r, r,
+                  0x10 + r, dev.c_str());
+    out += b;
+  }
+  out += "#\n#                                                              out-of-place                       in-place\n"
+         "#       size         count      type   redop    root     time   algbw   busbw #wrong     time   algbw   busbw #wrong\n"
+         "#        (B)    (elements)                               (us)  (GB/s)  (GB/s)            (us)  (GB/s)  (GB/s)\n";
+  double bus_sum = 0.0;
+  for (const CollectiveMeasurement& m : rows) {
+    if (m.op != op) continue;
+    const std::size_t size = nccl_tests_size(op, m.bytes, ranks);
+    const double us = m.seconds.median * 1e6;
+    const double algbw = static_cast<double>(size) / m.seconds.median / 1e9;
+    const double busbw = algbw * bus_factor(op, ranks);
+    bus_sum += busbw;
+    // in-place: not measured (gcsim times out-of-place only), as nccl-tests prints what it did not check
+    std::snprintf(b, sizeof b, "%12zu  %12zu     float  %6s  %6d  %7.2f  %6.2f  %6.2f  %5llu  %7s  %6s  %6s  %5s\n", size,
+                  size / 4 / (parted ? static_cast<std::size_t>(ranks) : 1), reduces ? "sum" : "none",
+                  op == coll::broadcast ? 0 : -1, us, algbw, busbw, static_cast<unsigned long long>(m.wrong), "N/A",
+                  "N/A", "N/A", "N/A");
+    out += b;
+  }
+  std::snprintf(b, sizeof b, "# Out of bounds values : 0 OK\n# Avg bus bandwidth    : %g \n#\n",
+                rows.empty() ? 0.0 : bus_sum / static_cast<double>(rows.size()));
+  out += b;
+  return out;
 }
 
 std::string format_nccl_tests_log(const std::string& op, int ranks, const std::vector<std::pair<std::size_t, double>>& size_us) {

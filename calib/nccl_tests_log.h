@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "calib/collective_bench.h"
 #include "calib/collective_sweep.h"
 
 namespace gcsim::calib {
@@ -40,8 +41,23 @@ struct NcclTestsLog {
 // (nccl-tests' data check failed: its times are not to be trusted).
 NcclTestsLog parse_nccl_tests_log(const std::string& text, const std::string& name);
 
-// One log line per row in nccl-tests' layout for `op` over P ranks (the
-// inverse of the parser, for tests and examples): times in us, %.2f.
+// nccl-tests' program for `op`: "all_reduce_perf", "all_gather_perf",
+// "reduce_scatter_perf", "broadcast_perf".
+const char* nccl_tests_binary(const std::string& op);
+
+// The rows of `op` among `rows` as that program prints them: its header,
+// one "# Rank" line per rank naming `devices[r]`, a `note` line (what was
+// forced, e.g. "NCCL_ALGO=Tree NCCL_PROTO=Simple"), then size, count, type,
+// redop, root, and the out-of-place time (us, %.2f), algbw, busbw (GB/s,
+// nccl-tests' definitions) and #wrong; the in-place columns say N/A (gcsim
+// times out-of-place only). parse_nccl_tests_log reads it back.
+std::string format_nccl_tests_table(const std::string& op, int ranks, const std::vector<CollectiveMeasurement>& rows,
+                                    const std::vector<std::string>& devices, const std::string& note);
+
+// A log in nccl-tests' layout for `op` ("allreduce" or "allgather") over P
+// ranks from (nccl-tests size, microseconds) pairs, the in-place columns a
+// copy of the out-of-place ones, for tests and examples: any size is
+// printed as given, so a test can make a malformed one.
 std::string format_nccl_tests_log(const std::string& op, int ranks, const std::vector<std::pair<std::size_t, double>>& size_us);
 
 }  // namespace gcsim::calib

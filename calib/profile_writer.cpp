@@ -1,5 +1,6 @@
 #include "calib/profile_writer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
@@ -43,7 +44,13 @@ std::string scalar(const toml::node& v) {
     if (t.find_first_of(".eEn") == std::string::npos) t += ".0";  // keep it a TOML float
     return t;
   }
-  // Profiles hold only strings, numbers and booleans (config/profile_loader.cpp).
+  // Arrays of those: [layer_times.MODEL]'s per-layer lists (config/layer_times_loader.cpp).
+  if (const auto* a = v.as_array()) {
+    std::string o = "[";
+    for (std::size_t i = 0; i < a->size(); ++i) o += (i ? ", " : "") + scalar(*a->get(i));
+    return o + "]";
+  }
+  // Profiles hold nothing else (config/profile_loader.cpp).
   throw std::runtime_error("profile writer: unsupported TOML value at " + source_location(v));
 }
 
@@ -149,8 +156,21 @@ std::string collective_profile_toml(const std::string& base_profile_path, const 
                        " repeats on " + std::to_string(rec.workers) + " workers, fitted t = c + x / B (r2 " +
                        short_number(rec.allreduce_r2) + " / " + short_number(rec.allgather_r2) + "); achieved " +
                        std::to_string(static_cast<long long>(rec.achieved_mbit + 0.5)) + " Mbit/s";
-  if (rec.inter_node_efficiency >= 0.0) coll.insert_or_assign("inter_node_efficiency", rec.inter_node_efficiency);
+  if (rec.inter_node_efficiency >= 0.0) coll.insert_or_assign(rec.link_class + "_efficiency", rec.inter_node_efficiency);
   else source += "; efficiencies from the base";
+  for (const CollectiveRecord::Family& f : rec.families) {
+    toml::table fam;
+    if (const auto* old = coll[f.family].as_table()) fam = *old;
+    fam.insert_or_assign("launch_us", f.launch_us);
+    fam.insert_or_assign("fitted_from", f.fitted_from + " on " + rec.network + ", " + rec.date);
+    toml::table cls;
+    cls.insert_or_assign("alpha_us", f.alpha_us);
+    if (f.efficiency >= 0.0) cls.insert_or_assign("efficiency", std::min(1.0, std::max(1e-3, f.efficiency)));
+    cls.insert_or_assign("bandwidth_gbs", f.bandwidth_gbs);
+    cls.insert_or_assign("r2", std::max(0.0, std::min(1.0, f.r2)));
+    fam.insert_or_assign(rec.link_class, std::move(cls));
+    coll.insert_or_assign(f.family, std::move(fam));
+  }
   coll.insert_or_assign("source", source);
   root.insert_or_assign("collective", std::move(coll));
   return render(root, "# gcsim profile written by `gcsim calibrate collectives` on " + rec.date +

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "calib/cost_fit.h"
 #include "kernels/backend.h"
@@ -36,6 +37,22 @@ struct CollectiveRecord {
   double inter_node_efficiency = -1.0;
   double achieved_mbit = 0.0;
   double allreduce_r2 = 0.0, allgather_r2 = 0.0;
+  // Which link class the measurement describes: "inter_node" (Gloo across
+  // hosts, the default) or "intra_node" (the GPUs of one node); the
+  // efficiency above goes to that class's [collective] entry.
+  std::string link_class = "inter_node";
+
+  // Per-family figures ([collective.<family>] launch_us and
+  // [collective.<family>.<link_class>]), fitted per algorithm.
+  struct Family {
+    std::string family;       // "ring" or "tree" (sim/collective_figures.h)
+    std::string fitted_from;  // e.g. "allreduce + allgather, NCCL_ALGO=Ring"
+    double launch_us = 0.0, alpha_us = 0.0;
+    double efficiency = -1.0;  // < 0: not measured against a rate
+    double bandwidth_gbs = 0.0;
+    double r2 = 0.0;
+  };
+  std::vector<Family> families;
 };
 
 // The base profile with [collective] launch_us / alpha_us (and

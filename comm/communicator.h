@@ -1,7 +1,7 @@
 // The collectives a data-parallel worker needs, behind one interface with
 // three implementations: Gloo over TCP between processes (gloo_comm.h), P
 // threads in one process (inprocess_comm.h, for fast tests), and NCCL on GPUs
-// where built (not yet: see README).
+// where built (nccl_comm.h; comm/choose_backend.h picks one for gcsim train).
 //
 // Every call is collective: all ranks make the same calls in the same order.
 // A peer that dies or stalls makes the call throw CommError within the

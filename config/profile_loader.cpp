@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "config/layer_times_loader.h"
 #include "config/toml_reader.h"
 
 namespace gcsim {
@@ -47,7 +48,7 @@ Profile load_profile(const std::string& path) {
   auto ctx = std::make_shared<TomlContext>();
   ctx->file = path;
   const TableReader r(root, "", ctx);
-  r.reject_unknown({"profile", "collective", "kernels", "gpus"});
+  r.reject_unknown({"profile", "collective", "kernels", "gpus", "layer_times"});
 
   Profile p;
   p.source_path = path;
@@ -58,11 +59,33 @@ Profile load_profile(const std::string& path) {
   p.measured_on = meta->string("measured_on", "");
 
   const auto coll = r.sub("collective", true);
-  coll->reject_unknown({"alpha_us", "launch_us", "intra_node_efficiency", "inter_node_efficiency", "source"});
+  coll->reject_unknown({"alpha_us", "launch_us", "intra_node_efficiency", "inter_node_efficiency", "source",
+                        family::ring, family::tree});
   p.collective_alpha_s = in_range(*coll, "alpha_us", kOverheadUs, "us", 0.0) * 1e-6;
   p.collective_launch_s = in_range(*coll, "launch_us", kOverheadUs, "us", 0.0) * 1e-6;
   p.intra_node_efficiency = in_range(*coll, "intra_node_efficiency", kLinkEfficiency, "", 1.0);
   p.inter_node_efficiency = in_range(*coll, "inter_node_efficiency", kLinkEfficiency, "", 1.0);
+  // [collective.ring] / [collective.tree]: a family's fitted figures; what a
+  // section leaves out is the defaults' above.
+  for (const char* name : {family::ring, family::tree}) {
+    const auto fam = coll->sub(name, false);
+    if (!fam) continue;
+    fam->reject_unknown({"launch_us", "intra_node", "inter_node", "source", "fitted_from"});
+    if (fam->has("fitted_from")) fam->string("fitted_from");
+    CollectiveFigures f = p.collective(name);
+    f.launch_s = in_range(*fam, "launch_us", kOverheadUs, "us", f.launch_s * 1e6) * 1e-6;
+    for (auto [key, cls] : {std::pair{"intra_node", &f.intra}, std::pair{"inter_node", &f.inter}}) {
+      const auto lc = fam->sub(key, false);
+      if (!lc) continue;
+      lc->reject_unknown({"alpha_us", "efficiency", "bandwidth_gbs", "r2"});
+      cls->alpha_s = in_range(*lc, "alpha_us", kOverheadUs, "us", cls->alpha_s * 1e6) * 1e-6;
+      cls->efficiency = in_range(*lc, "efficiency", kLinkEfficiency, "", cls->efficiency);
+      // What the fit measured, for the reader: checked, not used.
+      if (lc->has("bandwidth_gbs")) in_range(*lc, "bandwidth_gbs", kMemoryGbs, "GB/s", std::nullopt);
+      if (lc->has("r2")) in_range(*lc, "r2", kR2, "", std::nullopt);
+    }
+    p.collective_families[name] = f;
+  }
 
   const std::vector<std::string> ops = {op::topk,    op::ef_topk,     op::randomk,  op::threshold,
                                         op::pack,    op::scatter_add, op::optimizer};
@@ -105,6 +128,7 @@ Profile load_profile(const std::string& path) {
       p.gpus[name] = e;
     }
   }
+  p.layer_times = read_layer_times(r, path);  // [layer_times.MODEL]: tools/profile_model.py
   return p;
 }
 

@@ -195,7 +195,9 @@ ClusterSpec read_cluster(const TableReader& c) {
   return s;
 }
 
-ComputeSpec read_compute(const TableReader& c, const Profile& profile) {
+// `measured`: the profile has [layer_times] for the scenario's model, which
+// then gives the step (sim/training/compute_time.cpp), so neither key is needed.
+ComputeSpec read_compute(const TableReader& c, const Profile& profile, bool measured) {
   c.reject_unknown({"forward_backward_ms", "gpu", "efficiency", "emulate", "emulate_steps", "cores_per_host", "hosts"});
   ComputeSpec s;
   s.cores_per_host = static_cast<int>(int_in_range(c, "cores_per_host", 0, 1 << 20, 0));
@@ -208,8 +210,12 @@ ComputeSpec read_compute(const TableReader& c, const Profile& profile) {
   s.emulate_steps = static_cast<int>(int_in_range(c, "emulate_steps", 1, 100000, 12));
   const bool fb = c.has("forward_backward_ms");
   const bool gpu = c.has("gpu");
-  if (fb == gpu)
-    c.fail(fb ? "gpu" : "", "give exactly one of 'forward_backward_ms' or 'gpu' (a roofline from the profile)");
+  if (fb && gpu) c.fail("gpu", "give exactly one of 'forward_backward_ms' or 'gpu' (a roofline from the profile)");
+  if (!fb && !gpu) {
+    if (measured) return s;  // the profile's measured step
+    c.fail("", "give exactly one of 'forward_backward_ms' or 'gpu' (a roofline from the profile), or a profile with "
+               "[layer_times] for the model (tools/profile_model.py)");
+  }
   if (fb) {
     if (c.has("efficiency")) c.fail("efficiency", "applies only with 'gpu'");
     s.forward_backward_s = in_range(c, "forward_backward_ms", bound::kStepMs, "ms") * 1e-3;
@@ -357,7 +363,7 @@ Scenario build_scenario(const ScenarioSource& src) {
   const auto model = r.sub("model", true);
   s.model = read_model(*model);
   s.batch_per_worker = int_at_least(*model, "batch_per_worker", 1, bound::kBatch, std::nullopt);
-  s.compute = read_compute(*r.sub("compute", true), s.profile);
+  s.compute = read_compute(*r.sub("compute", true), s.profile, s.profile.layer_times.count(s.model.name) > 0);
   s.cluster = read_cluster(*r.sub("cluster", true));
   if (s.compute.hosts > s.cluster.workers)
     r.sub("compute", true)->fail("hosts", "must be <= cluster.workers = " + std::to_string(s.cluster.workers) +

@@ -5,6 +5,10 @@
 
 #include <map>
 #include <string>
+#include <string_view>
+
+#include "sim/collective_figures.h"
+#include "sim/layer_times.h"
 
 namespace gcsim {
 
@@ -60,11 +64,18 @@ struct Profile {
   // Fraction of link bandwidth a large message achieves (bus bandwidth / line rate).
   double intra_node_efficiency = 1.0;
   double inter_node_efficiency = 1.0;
+  // Fitted figures per algorithm family ([collective.ring], [collective.tree]),
+  // keyed by family:: names; a family without its own uses the four above.
+  std::map<std::string, CollectiveFigures> collective_families;
 
   std::map<std::string, KernelCost> kernels;  // keyed by op:: names
   std::map<std::string, GpuEntry> gpus;       // keyed by GpuEntry::name
+  // [layer_times.MODEL]: measured per-layer compute, keyed by zoo model name (sim/layer_times.h).
+  std::map<std::string, MeasuredLayers> layer_times;
 
   const KernelCost& kernel(const std::string& name) const;  // throws std::logic_error if absent
+  // The figures collectives of `family` are charged: its own section, else the defaults.
+  CollectiveFigures collective(std::string_view family) const;
 };
 
 }  // namespace gcsim

@@ -62,6 +62,26 @@ void add_profile(Canon& c, const Profile& p) {
   c.add("profile.collective_launch_s", p.collective_launch_s);
   c.add("profile.intra_node_efficiency", p.intra_node_efficiency);
   c.add("profile.inter_node_efficiency", p.inter_node_efficiency);
+  // Only where a profile has them, so that the hashes of profiles without
+  // per-family figures (every result written before they existed) stay.
+  for (const auto& [family, f] : p.collective_families) {
+    const std::string q = "profile.collective." + family;
+    c.add(q + ".launch_s", f.launch_s);
+    c.add(q + ".intra.alpha_s", f.intra.alpha_s);
+    c.add(q + ".intra.efficiency", f.intra.efficiency);
+    c.add(q + ".inter.alpha_s", f.inter.alpha_s);
+    c.add(q + ".inter.efficiency", f.inter.efficiency);
+  }
+  // Measured per-layer compute, likewise only where a profile has it.
+  for (const auto& [model, l] : p.layer_times) {
+    const std::string q = "profile.layer_times." + model;
+    c.add(q + ".batch", static_cast<std::int64_t>(l.batch));
+    c.add(q + ".step_s", l.step_s);
+    for (std::size_t i = 0; i < l.forward_s.size(); ++i) {
+      c.add(q + ".forward_s." + std::to_string(i), l.forward_s[i]);
+      c.add(q + ".backward_s." + std::to_string(i), l.backward_s[i]);
+    }
+  }
   c.add("profile.kernels", static_cast<std::int64_t>(p.kernels.size()));
   for (const auto& [name, k] : p.kernels) {
     const std::string q = "profile.kernels." + name;

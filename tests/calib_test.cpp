@@ -9,8 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 
+#include "calib/collective_csv.h"
 #include "calib/collective_sweep.h"
+#include "calib/communicator_bench.h"
 #include "calib/cost_fit.h"
 #include "calib/kernel_sweep.h"
 #include "calib/nccl_tests_log.h"
@@ -382,4 +385,238 @@ TEST_CASE("nccl-tests logs: what is not one fails with a located line", "[calib]
   CHECK_THROWS_WITH(parse_nccl_tests_log(no_ranks, "all_reduce_perf.log"), Catch::Contains("0 rank(s)"));
   std::string odd = format_nccl_tests_log("allgather", 4, {{4 * 1024 + 2, 10.0}});
   CHECK_THROWS_WITH(parse_nccl_tests_log(odd, "all_gather_perf.log"), Catch::Contains("equal parts"));
+}
+
+// ---- the shared harness: benches, nccl-tests tables, tree fit, CSV, family profiles ----
+
+TEST_CASE("nccl-tests definitions: sizes and bus bandwidth factors of the four collectives", "[calib][nccl]") {
+  CHECK(nccl_tests_size("allreduce", 1024, 8) == 1024);
+  CHECK(nccl_tests_size("broadcast", 1024, 8) == 1024);
+  CHECK(nccl_tests_size("allgather", 1024, 8) == 8192);      // the gathered buffer
+  CHECK(nccl_tests_size("reduce_scatter", 1024, 8) == 8192);  // the input buffer
+  CHECK(bus_factor("allreduce", 8) == Approx(2.0 * 7 / 8));
+  CHECK(bus_factor("allgather", 8) == Approx(7.0 / 8));
+  CHECK(bus_factor("reduce_scatter", 8) == Approx(7.0 / 8));
+  CHECK(bus_factor("broadcast", 8) == 1.0);
+  CHECK(wire_bytes("reduce_scatter", 100, 4) == 300.0);
+  CHECK(wire_bytes("allreduce", 100, 4) == Approx(150.0));
+  CHECK_THROWS_AS(wire_bytes("alltoall", 1, 2), std::invalid_argument);
+}
+
+TEST_CASE("gcsim tables in nccl-tests layout read back through the nccl-tests parser for all four collectives",
+          "[calib][nccl]") {
+  const int p = 8;
+  for (const std::string op : {"allreduce", "allgather", "reduce_scatter", "broadcast"}) {
+    INFO(op);
+    std::vector<CollectiveMeasurement> rows;
+    for (std::size_t bytes : {std::size_t{64}, std::size_t{4096}, std::size_t{1} << 20}) {
+      CollectiveMeasurement m;
+      m.op = op;
+      m.bytes = bytes;
+      m.seconds.median = 1e-5 + static_cast<double>(bytes) / 2e10;
+      rows.push_back(m);
+    }
+    const std::string text = format_nccl_tests_table(op, p, rows, std::vector<std::string>(p, "NVIDIA H200"), "NCCL_ALGO=Tree");
+    CHECK(text.find(nccl_tests_binary(op)) != std::string::npos);
+    const NcclTestsLog log = parse_nccl_tests_log(text, "gcsim.log");
+    CHECK(log.op == op);
+    CHECK(log.ranks == p);
+    REQUIRE(log.rows.size() == rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      CHECK(log.rows[i].bytes == rows[i].bytes);
+      CHECK(log.rows[i].seconds.median == Approx(rows[i].seconds.median).margin(0.006e-6));  // %.2f us
+      CHECK(log.rows[i].wire_bytes == Approx(wire_bytes(op, rows[i].bytes, p)));
+    }
+    // the busbw column is algbw x nccl-tests' factor
+    std::istringstream in(text);
+    int checked = 0;
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      std::istringstream ls(line);
+      double size, count, root, us, algbw, busbw;
+      std::string type, redop;
+      ls >> size >> count >> type >> redop >> root >> us >> algbw >> busbw;
+      CHECK(algbw == Approx(size / (us * 1e-6) / 1e9).epsilon(2e-3).margin(0.006));  // %.2f GB/s
+      CHECK(busbw == Approx(size / (us * 1e-6) / 1e9 * bus_factor(op, p)).epsilon(2e-3).margin(0.006));
+      CHECK(redop == ((op == "allreduce" || op == "reduce_scatter") ? "sum" : "none"));
+      ++checked;
+    }
+    CHECK(checked == 3);
+  }
+}
+
+TEST_CASE("fit_tree_allreduce recovers the tree alpha and bandwidth the simulator charges", "[calib][nccl]") {
+  for (const int p : {2, 8, 16, 12}) {
+    INFO("P = " << p);
+    const double launch = 8e-6, alpha = 3e-6, bw = 150e9;
+    int levels = 0;
+    while ((1 << levels) < p) ++levels;
+    std::vector<CollectiveMeasurement> ms;
+    for (const std::size_t bytes : collective_size_grid(4, std::size_t{1} << 30)) {
+      CollectiveMeasurement m;
+      m.op = "allreduce";
+      m.bytes = bytes;
+      m.seconds.median = launch + 2.0 * levels * alpha + 2.0 * static_cast<double>(bytes) / bw;
+      ms.push_back(m);
+    }
+    const TreeFit t = fit_tree_allreduce(ms, p, launch);
+    CHECK(t.step_alpha_s == Approx(alpha).epsilon(1e-6));
+    CHECK(t.bytes_per_s == Approx(bw).epsilon(1e-6));
+    CHECK(t.launch_s == launch);
+    // a launch larger than the whole fixed cost clamps alpha at 0
+    CHECK(fit_tree_allreduce(ms, p, 1.0).step_alpha_s == 0.0);
+  }
+  CHECK_THROWS_AS(fit_tree_allreduce({}, 4, 0.0), std::invalid_argument);
+}
+
+TEST_CASE("the measurements CSV round-trips with its variant and wrong columns and old files still read", "[calib]") {
+  std::vector<CollectiveMeasurement> ms(2);
+  ms[0].op = "reduce_scatter";
+  ms[0].bytes = 4096;
+  ms[0].wire_bytes = 12288;
+  ms[0].seconds = summarize({1e-5, 2e-5, 3e-5});
+  ms[0].variant = "Tree/LL128";
+  ms[1].op = "allreduce";
+  ms[1].bytes = 64;
+  ms[1].wire_bytes = 96;
+  ms[1].seconds = summarize({4e-6});
+  const auto dir = std::filesystem::temp_directory_path() / ("gcsim_calib_csv_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "m.csv").string();
+  std::ofstream(path) << measurements_csv(ms);
+  const auto back = read_measurements_csv(path);
+  REQUIRE(back.size() == 2);
+  CHECK(back[0].op == "reduce_scatter");
+  CHECK(back[0].variant == "Tree/LL128");
+  CHECK(back[0].seconds.median == Approx(2e-5));
+  CHECK(back[1].variant.empty());
+  CHECK(back[1].bytes == 64);
+  const auto old = (dir / "old.csv").string();
+  std::ofstream(old) << "op,bytes,wire_bytes,median_s,min_s,max_s,spread,repeats\nallgather,16,16,1e-05,1e-05,1e-05,0,3\n";
+  CHECK(read_measurements_csv(old).at(0).op == "allgather");
+  std::ofstream(old) << "op,bytes,wire_bytes,median_s,min_s,max_s,spread,repeats\nalltoall,16,16,1e-05,1e-05,1e-05,0,3\n";
+  CHECK_THROWS_WITH(read_measurements_csv(old), Catch::Contains("old.csv:2"));
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// A bench whose data check finds `wrong` bad elements.
+class FakeBench final : public CollectiveBench {
+ public:
+  explicit FakeBench(std::uint64_t wrong) : wrong_(wrong) {}
+  int ranks() const override { return 4; }
+  std::vector<std::string> collectives() const override { return all_collectives(); }
+  void prepare(const std::string& op, std::size_t bytes) override { prepared.emplace_back(op, bytes); }
+  double run_timed() override { return 1e-5 * ++runs; }
+  std::uint64_t check() override { return wrong_; }
+  std::vector<std::pair<std::string, std::size_t>> prepared;
+  int runs = 0;
+
+ private:
+  std::uint64_t wrong_;
+};
+
+}  // namespace
+
+TEST_CASE("the sweep times what it is asked in a fixed order and stops at a failed data check", "[calib]") {
+  CollectiveSweepOptions o;
+  o.sizes = {16, 256};
+  o.repeats = 2;
+  o.warmup = 1;
+  o.collectives = {"broadcast", "allreduce"};
+  FakeBench good(0);
+  const auto ms = run_collective_sweep(good, o);
+  REQUIRE(ms.size() == 4);
+  CHECK(ms[0].op == "allreduce");  // all_collectives() order, whatever the list's
+  CHECK(ms[3].op == "broadcast");
+  CHECK(good.runs == 4 * 3);
+  CHECK(ms[0].seconds.count == 2);
+  CHECK(ms[0].seconds.median == Approx(2.5e-5));  // runs 2 and 3 of the first point; run 1 was warm-up
+  FakeBench bad(7);
+  CHECK_THROWS_WITH(run_collective_sweep(bad, o), Catch::Contains("allreduce") && Catch::Contains("16 bytes") &&
+                                                      Catch::Contains("7 wrong"));
+  o.check = false;
+  CHECK(run_collective_sweep(bad, o).size() == 4);
+  o.collectives = {"reduce_scatter"};
+  CHECK_THROWS_AS(gcsim::train::test::on_ranks(2, [&](gcsim::comm::Communicator& c) { run_collective_sweep(c, o); }),
+                  std::invalid_argument);  // the communicator bench has allreduce and allgather only
+}
+
+TEST_CASE("the communicator bench checks allreduce and allgather results element by element", "[calib]") {
+  gcsim::train::test::on_ranks(3, [&](gcsim::comm::Communicator& c) {
+    CommunicatorBench bench(c);
+    for (const std::string op : {"allreduce", "allgather"})
+      for (std::size_t bytes : {std::size_t{4}, std::size_t{52}, std::size_t{4096}}) {
+        bench.prepare(op, bytes);
+        bench.run_timed();  // in place: the allreduce's buffer now holds the sum, not the inputs
+        if (bench.check() != 0) throw std::runtime_error(op + ": the data check failed on a correct collective");
+      }
+  });
+}
+
+TEST_CASE("a profile with ring and tree family figures per link class reads back as written", "[calib][nccl]") {
+  const std::string base = std::string(GCSIM_SOURCE_DIR) + "/scenarios/profiles/default.toml";
+  CollectiveRecord rec;
+  rec.network = "8 GPUs (NVIDIA H200), NCCL 2.28.9, one process";
+  rec.date = "2026-12-02";
+  rec.command = "gcsim calibrate collectives --backend nccl";
+  rec.workers = 8;
+  rec.repeats = 20;
+  rec.launch_us = 9.0;
+  rec.alpha_us = 2.5;
+  rec.link_class = "intra_node";
+  rec.inter_node_efficiency = 0.8;  // of the measured class
+  rec.families.push_back({"ring", "allreduce + allgather, NCCL_ALGO=Ring", 9.0, 2.5, 0.8, 360.0, 0.99});
+  rec.families.push_back({"tree", "allreduce, NCCL_ALGO=Tree", 9.0, 4.0, 0.55, 250.0, 0.98});
+  const auto dir = std::filesystem::temp_directory_path() / ("gcsim_calib_fam_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "p.toml").string();
+  std::ofstream(path) << collective_profile_toml(base, rec);
+  const gcsim::Profile p = gcsim::load_profile(path);
+  const gcsim::Profile b = gcsim::load_profile(base);
+  CHECK(p.intra_node_efficiency == Approx(0.8));
+  CHECK(p.inter_node_efficiency == Approx(b.inter_node_efficiency));  // not measured: the base's
+  const gcsim::CollectiveFigures tree = p.collective("tree");
+  CHECK(tree.launch_s == Approx(9e-6));
+  CHECK(tree.intra.alpha_s == Approx(4e-6));
+  CHECK(tree.intra.efficiency == Approx(0.55));
+  CHECK(tree.inter.efficiency == Approx(b.inter_node_efficiency));  // the other class: the defaults
+  const gcsim::CollectiveFigures ring = p.collective("ring");
+  CHECK(ring.intra.alpha_s == Approx(2.5e-6));
+  CHECK(ring.intra.efficiency == Approx(0.8));
+  // A second calibration of the other link class keeps the first one's figures.
+  rec.link_class = "inter_node";
+  rec.families = {{"ring", "ring allreduce + ring allgather", 9.0, 30.0, 0.9, 45.0, 0.97}};
+  const auto path2 = (dir / "p2.toml").string();
+  std::ofstream(path2) << collective_profile_toml(path, rec);
+  const gcsim::Profile q = gcsim::load_profile(path2);
+  CHECK(q.collective("ring").intra.alpha_s == Approx(2.5e-6));
+  CHECK(q.collective("ring").inter.alpha_s == Approx(30e-6));
+  CHECK(q.collective("tree").intra.alpha_s == Approx(4e-6));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("calibrating a profile that has measured layer times keeps them", "[calib]") {
+  const std::string base = std::string(GCSIM_SOURCE_DIR) + "/scenarios/profiles/default.toml";
+  std::ifstream in(base);
+  std::stringstream text;
+  text << in.rdbuf()
+       << "\n[layer_times.simplecnn]\nbatch = 16\nstep_ms = 10.0\nnames = [\"conv1\", \"conv2\", \"fc1\", \"fc2\"]\n"
+          "params = [416, 12832, 188280, 1210]\nforward_ms = [1.0, 1.5, 0.5, 1.0]\nbackward_ms = [1.5, 3.0, 1.0, 0.5]\n";
+  const auto dir = std::filesystem::temp_directory_path() / ("gcsim_calib_layers_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto with_layers = (dir / "base.toml").string();
+  std::ofstream(with_layers) << text.str();
+  CollectiveRecord rec;
+  rec.network = "2 processes";
+  rec.date = "2026-12-02";
+  rec.workers = 2;
+  const auto out = (dir / "out.toml").string();
+  std::ofstream(out) << collective_profile_toml(with_layers, rec);
+  const gcsim::Profile p = gcsim::load_profile(out);
+  REQUIRE(p.layer_times.count("simplecnn") == 1);
+  CHECK(p.layer_times.at("simplecnn").backward_s.at(1) == Approx(3e-3));
+  CHECK(p.layer_times.at("simplecnn").names.at(3) == "fc2");
+  std::filesystem::remove_all(dir);
 }

@@ -115,8 +115,15 @@ if ! $G calibrate kernels --device cuda --help >/dev/null; then fail "calibrate 
 
 # --- calibrate collectives: 2 worker processes over Gloo on loopback ------------------
 CC="$G calibrate collectives --workers 2 --max-bytes 1024 --repeats 2 --warmup 1"
-$CC --out "$T/c.toml" --csv "$T/c.csv" >"$T/cc.txt" 2>"$T/err" || fail "calibrate collectives: $(cat "$T/err")"
-grep -qE "^launch_us [0-9.]+  alpha_us [0-9.]+" "$T/cc.txt" || fail "calibrate collectives prints the fit: $(cat "$T/cc.txt")"
+$CC --out "$T/c.toml" --csv "$T/c.csv" --nccl-tests-out "$T/c-nccl.txt" >"$T/cc.txt" 2>"$T/err" || fail "calibrate collectives: $(cat "$T/err")"
+grep -qE "^ring: launch_us [0-9.]+  alpha_us [0-9.]+" "$T/cc.txt" || fail "calibrate collectives prints the fit: $(cat "$T/cc.txt")"
+grep -q '^\[collective.ring.inter_node\]' "$T/c.toml" || fail "the Gloo fit is not in [collective.ring.inter_node]: $(cat "$T/c.toml")"
+# the tables are nccl-tests': each reads back through --from-nccl-tests
+awk -v d="$T" '/^# Collective test starting/ { n++ } { print > (d "/gloo-table-" n ".log") }' "$T/c-nccl.txt"
+grep -q all_reduce_perf "$T/gloo-table-1.log" && grep -q all_gather_perf "$T/gloo-table-2.log" ||
+  fail "--nccl-tests-out: want an all_reduce_perf then an all_gather_perf table: $(cat "$T/c-nccl.txt")"
+$G calibrate collectives --from-nccl-tests "$T/gloo-table-1.log" "$T/gloo-table-2.log" --out "$T/c3.toml" >/dev/null 2>"$T/err" ||
+  fail "gcsim's own nccl-tests tables do not fit back: $(cat "$T/err")"
 grep -q 'name = "calibrated-collectives"' "$T/c.toml" || fail "collectives profile name"
 [ "$(wc -l <"$T/c.csv")" -eq 11 ] || fail "collectives csv: header + 2 ops x 5 sizes: $(cat "$T/c.csv")"
 $G simulate scenarios/train/fashion-p4.toml --set "profile=$T/c.toml" | grep -q "calibrated-collectives" \
@@ -135,7 +142,15 @@ expect_error 2 "--workers: must be between 2 and 1024" -- $G calibrate collectiv
 expect_error 2 "--compute-ms: must be in \[0, 60000\]" -- $G calibrate collectives --compute-ms -1 --out "$T/q.toml"
 expect_error 2 "--hosts: lists 1 addresses for 2 workers" -- $CC --hosts 127.0.0.1 --out "$T/q.toml"
 expect_error 2 "--min-bytes/--max-bytes: need at least two sizes" -- $G calibrate collectives --max-bytes 8 --out "$T/q.toml"
-[ ! -e "$T/q.toml" ] || fail "refused calibrate collectives wrote a profile"
+expect_error 2 "--collectives: the gloo backend times allreduce and allgather" -- $CC --collectives reduce_scatter --out "$T/q.toml"
+expect_error 2 "--link-class: must be intra or inter" -- $CC --link-class middle --out "$T/q.toml"
+expect_error 2 "--backend: must be gloo or nccl" -- $CC --backend mpi --out "$T/q.toml"
+# --backend nccl: documented; on this GPU-less machine it says why it cannot run, and writes nothing
+$G calibrate collectives --backend nccl --help | grep -q "NCCL_ALGO/NCCL_PROTO" || fail "--backend nccl --help"
+expect_error 2 "--variants: unknown variant 'Bogus'" -- $G calibrate collectives --backend nccl --variants Ring,Bogus --out "$T/q.toml"
+expect_error 2 "--workers: is for --backend gloo" -- $G calibrate collectives --backend nccl --workers 4 --out "$T/q.toml"
+expect_error 2 "--backend nccl: " -- $G calibrate collectives --backend nccl --out "$T/q.toml" --csv "$T/q.csv"
+[ ! -e "$T/q.toml" ] && [ ! -e "$T/q.csv" ] || fail "refused calibrate collectives wrote a profile"
 
 # --- calibrate collectives --from-nccl-tests: a profile from nccl-tests logs (8 ranks) ----------
 python3 - "$T" <<'PY'
@@ -160,7 +175,7 @@ for op, name in (("sum", "all_reduce_perf"), ("none", "all_gather_perf")):
 PY
 $G calibrate collectives --from-nccl-tests "$T/all_reduce_perf.log" "$T/all_gather_perf.log" --out "$T/n.toml" >"$T/n.txt" 2>"$T/err" ||
   fail "calibrate collectives --from-nccl-tests: $(cat "$T/err")"
-grep -qE "^launch_us 2[0-9]\.[0-9]  alpha_us [45]\.[0-9]  achieved 3[0-9]{5} Mbit/s" "$T/n.txt" ||
+grep -qE "^ring: launch_us 2[0-9]\.[0-9]  alpha_us [45]\.[0-9]+  achieved 3[0-9]{5} Mbit/s" "$T/n.txt" ||
   fail "--from-nccl-tests fit (want launch ~20 us, alpha ~5 us, 320000 Mbit/s): $(tail -n 2 "$T/n.txt")"
 grep -q "8 ranks, the nccl-tests logs" "$T/n.toml" || fail "--from-nccl-tests: the profile does not say where it came from"
 expect_error 2 "all_gather_perf" -- $G calibrate collectives --from-nccl-tests "$T/all_reduce_perf.log" --out "$T/n2.toml"

@@ -111,6 +111,30 @@ else
 fi
 expect_error 2 "--device tpu: must be cpu or cuda" -- $G train $S "${QUICK[@]}" --device tpu --out "$T/x"
 
+# --- --comm: gloo always; nccl needs --device cuda, NCCL and a GPU per rank ---------
+expect_error 2 "^gcsim train: --comm bogus: must be auto, gloo or nccl$" -- $G train $S "${QUICK[@]}" --comm bogus --out "$T/x"
+expect_error 2 "^gcsim train: --comm nccl: needs --device cuda" -- $G train $S "${QUICK[@]}" --comm nccl --out "$T/x"
+expect_error 2 "^gcsim train: --comm nccl: needs worker processes" -- \
+  $G train $S "${QUICK[@]}" --backend inprocess --comm nccl --device cuda --out "$T/x"
+expect_error 2 "^gcsim train: --comm nccl: needs --device cuda" -- \
+  $G train $S "${QUICK[@]}" --rendezvous "$T" --rank 0 --world-size 2 --comm nccl --out "$T/x"
+GPUS=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
+if [ "$GPUS" -ge 2 ]; then  # 2 ranks, a GPU each: auto takes NCCL
+  $G train $S "${QUICK[@]}" --device cuda --out "$T/nccl" >/dev/null 2>"$T/err" || fail "--device cuda over nccl: $(cat "$T/err")"
+  grep -q '"backend": "nccl"' "$T/nccl/summary.json" || fail "auto with 2 GPUs: $(grep backend "$T/nccl/summary.json")"
+  grep -q "replicas identical: yes" "$T/nccl/summary.txt" || fail "nccl: replicas differ"
+elif [ "$GPUS" -eq 1 ]; then  # 2 ranks on 1 GPU: NCCL cannot, auto stays on gloo
+  expect_error 2 "^gcsim train: --comm nccl: 2 ranks on this host but 1 GPU " -- \
+    $G train $S "${QUICK[@]}" --device cuda --comm nccl --out "$T/x"
+else
+  expect_error 2 "^gcsim train: --comm nccl: NCCL cannot be used here: " -- \
+    $G train $S "${QUICK[@]}" --device cuda --comm nccl --out "$T/x"
+  expect_error 2 "^gcsim train: --comm nccl: NCCL cannot be used here: " -- \
+    $G train $S "${QUICK[@]}" --device cuda --rendezvous "$T" --rank 0 --world-size 2 --comm nccl --out "$T/x"
+fi
+[ ! -e "$T/x" ] || fail "a refused --comm wrote $T/x"
+ls -d "$T"/x.partial-* >/dev/null 2>&1 && fail "a refused --comm left a partial run directory"
+
 # --- bad input: exit 2, one line, nothing written ---------------------------------
 cp -r "$T/run/summary.txt" "$T/keep.txt"
 expect_error 2 "already exists" -- $G train $S "${QUICK[@]}" --out "$T/run"

@@ -13,6 +13,7 @@ packages=(
   catch2                       # tests (Catch2 v2)
   libbenchmark-dev             # Google Benchmark
   python3 python3-matplotlib   # plots (Debian's python, /usr/bin/python3)
+  python3-torch python3-torchvision  # tools/profile_model.py: measured per-layer compute (tests run it on the CPU)
   libopenblas-dev              # training: CBLAS GEMM for conv and fc layers
   libgloo-dev                  # training: collectives between worker processes (TCP)
   zlib1g-dev                   # training: reading the gzipped IDX files

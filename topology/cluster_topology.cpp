@@ -9,9 +9,10 @@
 
 namespace gcsim {
 
-Topology build_topology(const ClusterSpec& c, const Profile& p) {
-  const LinkSpec nic{c.inter_node.bytes_per_s() * p.inter_node_efficiency, c.inter_node.latency_us * 1e-6};
-  const LinkSpec intra{c.intra_node.bytes_per_s() * p.intra_node_efficiency, c.intra_node.latency_us * 1e-6};
+Topology build_topology(const ClusterSpec& c, const Profile& p, const char* family) {
+  const CollectiveFigures fig = p.collective(family);
+  const LinkSpec nic{c.inter_node.bytes_per_s() * fig.inter.efficiency, c.inter_node.latency_us * 1e-6};
+  const LinkSpec intra{c.intra_node.bytes_per_s() * fig.intra.efficiency, c.intra_node.latency_us * 1e-6};
   if (c.gpus_per_node > 1 && (c.topology == TopologyKind::Switch || c.topology == TopologyKind::Ring))
     throw TopologyError(std::string(c.topology == TopologyKind::Switch ? "switch" : "ring") +
                         ": gpus_per_node must be 1 (got " + std::to_string(c.gpus_per_node) +

@@ -17,6 +17,9 @@ namespace gcsim {
 
 // Switch -> build_switch(P, NIC x nics_per_node); TwoLevel -> build_two_level;
 // FatTree -> build_fat_tree; Ring -> build_ring(P, NIC). Throws TopologyError.
-Topology build_topology(const ClusterSpec& cluster, const Profile& profile);
+// The efficiencies are those of `family` (sim/collective_figures.h: the
+// profile's [collective.<family>] where it has one, else its defaults): the
+// DES builds its links with the family of the scenario's dense algorithm.
+Topology build_topology(const ClusterSpec& cluster, const Profile& profile, const char* family = family::ring);
 
 }  // namespace gcsim

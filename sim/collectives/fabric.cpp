@@ -4,21 +4,49 @@
 
 namespace gcsim {
 
+namespace {
+
+// A family's links, launch and per-message overheads on cluster c.
+Fabric::Figures figures_of(const ClusterSpec& c, const CollectiveFigures& fig) {
+  Fabric::Figures out;
+  out.launch_s = fig.launch_s;
+  out.inter.alpha_s = fig.inter.alpha_s + c.inter_node.latency_us * 1e-6;
+  out.inter.bytes_per_s = c.inter_node.bytes_per_s() * fig.inter.efficiency;
+  if (c.gpus_per_node > 1) {
+    out.intra.alpha_s = fig.intra.alpha_s + c.intra_node.latency_us * 1e-6;
+    out.intra.bytes_per_s = c.intra_node.bytes_per_s() * fig.intra.efficiency;
+    out.overhead = MessageOverhead(fig.intra.alpha_s, fig.inter.alpha_s, std::min(c.gpus_per_node, c.workers));
+  } else {
+    out.intra = out.inter;  // one GPU per host: every peer is over the network
+    out.overhead = MessageOverhead(fig.inter.alpha_s);
+  }
+  return out;
+}
+
+void apply(Fabric& f, const Fabric::Figures& fig) {
+  f.intra = fig.intra;
+  f.inter = fig.inter;
+  f.launch_s = fig.launch_s;
+  f.overhead = fig.overhead;
+}
+
+}  // namespace
+
 Fabric make_fabric(const ClusterSpec& c, const Profile& p) {
   Fabric f;
   f.P = c.workers;
   f.G = std::min(c.gpus_per_node, c.workers);
   f.M = c.nodes();
   f.nics = c.nics_per_node;
-  f.inter.alpha_s = p.collective_alpha_s + c.inter_node.latency_us * 1e-6;
-  f.inter.bytes_per_s = c.inter_node.bytes_per_s() * p.inter_node_efficiency;
-  if (c.gpus_per_node > 1) {
-    f.intra.alpha_s = p.collective_alpha_s + c.intra_node.latency_us * 1e-6;
-    f.intra.bytes_per_s = c.intra_node.bytes_per_s() * p.intra_node_efficiency;
-  } else {
-    f.intra = f.inter;  // one GPU per host: every peer is over the network
-  }
+  apply(f, figures_of(c, p.collective(family::ring)));
+  if (p.collective_families.count(family::tree)) f.tree_figures = figures_of(c, p.collective(family::tree));
   return f;
+}
+
+Fabric Fabric::tree() const {
+  Fabric t = *this;
+  if (tree_figures) apply(t, *tree_figures);
+  return t;
 }
 
 LinkParams Fabric::flat_link() const {

@@ -7,7 +7,16 @@
 // used by Thakur, Rabenseifner & Gropp, "Optimization of Collective
 // Communication Operations in MPICH" (IJHPCA 2005). Links are full duplex, so
 // a rank can send and receive m bytes at the same time in T(m).
+//
+// The library's figures (launch, overhead, efficiency) are the profile's for
+// the ring family; tree() is the same fabric charged the tree family's (the
+// profile's [collective.tree], where it has one: NCCL's tree reaches another
+// bandwidth and pays another overhead than its ring). Every other algorithm
+// is charged the ring family's figures, which are the profile's defaults
+// unless it has [collective.ring].
 #pragma once
+
+#include <optional>
 
 #include "sim/profile.h"
 #include "sim/scenario.h"
@@ -27,6 +36,19 @@ struct Fabric {
   int nics = 1;    // NICs per node
   LinkParams intra;  // GPU <-> GPU inside a node
   LinkParams inter;  // one NIC
+  double launch_s = 0.0;     // the library's fixed cost per collective
+  MessageOverhead overhead;  // its per-message software alpha per link class (what the DES adds)
+
+  // What tree() swaps in: make_fabric sets it where the profile has
+  // [collective.tree]; without it the tree is charged as every other algorithm.
+  struct Figures {
+    LinkParams intra, inter;
+    double launch_s = 0.0;
+    MessageOverhead overhead;
+  };
+  std::optional<Figures> tree_figures;
+  // The same fabric with the tree family's figures.
+  Fabric tree() const;
 
   bool multi_node() const { return M > 1; }
   // The link a flat algorithm (ring, tree, allgather) is charged per message:
@@ -44,5 +66,6 @@ struct Fabric {
 };
 
 Fabric make_fabric(const ClusterSpec& cluster, const Profile& profile);
+
 
 }  // namespace gcsim

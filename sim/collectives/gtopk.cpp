@@ -47,7 +47,7 @@ namespace {
 class GtopkSchedule final : public CollectiveSchedule {
  public:
   GtopkSchedule(const ScheduleContext& ctx, int P, double bytes, double merge_s)
-      : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha_s),
+      : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha),
         bytes_(bytes),
         merge_s_(merge_s),
         L_(ceil_log2(P)),

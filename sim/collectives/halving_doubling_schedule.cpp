@@ -12,7 +12,7 @@ namespace {
 class HalvingDoublingSchedule final : public CollectiveSchedule {
  public:
   HalvingDoublingSchedule(const ScheduleContext& ctx, int P, double bytes)
-      : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha_s), bytes_(bytes) {
+      : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha), bytes_(bytes) {
     pof2_ = comm::floor_pow2(P);
     levels_ = comm::ceil_log2(pof2_);
     extra_ = P - pof2_;

@@ -44,7 +44,7 @@ std::unique_ptr<CollectiveSchedule> hierarchical_allreduce_schedule(const Schedu
   RingStage gather = intra;
   intra.phase = "intra-node reduce-scatter";
   gather.phase = "intra-node allgather";
-  return std::make_unique<RingPassSchedule>(ctx.engine, ctx.network, ctx.alpha_s, "hierarchical",
+  return std::make_unique<RingPassSchedule>(ctx.engine, ctx.network, ctx.alpha, "hierarchical",
                                             std::vector<RingStage>{intra, inter, gather}, chunks);
 }
 

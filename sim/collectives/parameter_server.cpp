@@ -19,7 +19,7 @@ namespace {
 class ParameterServerSchedule final : public CollectiveSchedule {
  public:
   ParameterServerSchedule(const ScheduleContext& ctx, int P, double bytes, int servers)
-      : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha_s),
+      : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha),
         servers_(std::clamp(servers, 1, P)),
         shard_(bytes / servers_),
         pushes_(servers_, 0),

@@ -21,7 +21,7 @@ std::unique_ptr<CollectiveSchedule> ring_allgather_schedule(const ScheduleContex
   ring.steps = P - 1;
   ring.bytes = bytes_per_rank;
   ring.phase = "allgather";
-  return std::make_unique<RingPassSchedule>(ctx.engine, ctx.network, ctx.alpha_s, "ring-allgather",
+  return std::make_unique<RingPassSchedule>(ctx.engine, ctx.network, ctx.alpha, "ring-allgather",
                                             std::vector<RingStage>{ring}, chunks);
 }
 

@@ -24,7 +24,7 @@ std::unique_ptr<CollectiveSchedule> ring_allreduce_schedule(const ScheduleContex
   ring.phase = "reduce-scatter";
   ring.phase_after = "allgather";
   ring.split = P - 1;
-  return std::make_unique<RingPassSchedule>(ctx.engine, ctx.network, ctx.alpha_s, "ring",
+  return std::make_unique<RingPassSchedule>(ctx.engine, ctx.network, ctx.alpha, "ring",
                                             std::vector<RingStage>{ring}, chunks);
 }
 

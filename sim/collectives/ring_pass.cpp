@@ -11,9 +11,9 @@ std::uint64_t encode(int stage, int step, int chunk) {
 }
 }  // namespace
 
-RingPassSchedule::RingPassSchedule(Engine& engine, Network& network, double alpha_s, std::string name,
+RingPassSchedule::RingPassSchedule(Engine& engine, Network& network, MessageOverhead alpha, std::string name,
                                    std::vector<RingStage> stages, int chunks)
-    : CollectiveSchedule(engine, network, stages.empty() ? 1 : static_cast<int>(stages.front().next.size()), alpha_s),
+    : CollectiveSchedule(engine, network, stages.empty() ? 1 : static_cast<int>(stages.front().next.size()), alpha),
       name_(std::move(name)),
       chunks_(chunks) {
   assert(chunks >= 1 && chunks < (1 << 16));

@@ -31,7 +31,7 @@ struct RingStage {
 
 class RingPassSchedule : public CollectiveSchedule {
  public:
-  RingPassSchedule(Engine& engine, Network& network, double alpha_s, std::string name, std::vector<RingStage> stages,
+  RingPassSchedule(Engine& engine, Network& network, MessageOverhead alpha, std::string name, std::vector<RingStage> stages,
                    int chunks);
   std::string name() const override { return name_; }
 

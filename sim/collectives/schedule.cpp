@@ -6,11 +6,11 @@
 
 namespace gcsim {
 
-CollectiveSchedule::CollectiveSchedule(Engine& engine, Network& network, int ranks, double alpha_s)
+CollectiveSchedule::CollectiveSchedule(Engine& engine, Network& network, int ranks, MessageOverhead alpha)
     : engine_(engine),
       network_(network),
       ranks_(ranks),
-      alpha_s_(alpha_s),
+      alpha_(alpha),
       done_at_(ranks, std::numeric_limits<Time>::quiet_NaN()) {}
 
 void CollectiveSchedule::set_phase_names(std::vector<std::string> names) { phase_names_ = std::move(names); }
@@ -63,7 +63,10 @@ void CollectiveSchedule::send(int src, int dst, double bytes, Time at, std::uint
   }
 }
 
-void CollectiveSchedule::launch(std::uint32_t m, Time at) { engine_.schedule(at + alpha_s_, this, m); }
+void CollectiveSchedule::launch(std::uint32_t m, Time at) {
+  const Message& msg = messages_pool_[m];
+  engine_.schedule(at + alpha_.of(msg.src, msg.dst), this, m);
+}
 
 void CollectiveSchedule::on_event(std::uint64_t tag) {
   const Message& msg = messages_pool_[tag];

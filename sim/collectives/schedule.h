@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sim/collective_figures.h"
 #include "sim/engine/engine.h"
 #include "sim/network/network.h"
 
@@ -29,7 +30,7 @@ namespace gcsim {
 struct ScheduleContext {
   Engine& engine;
   Network& network;
-  double alpha_s;  // per-message software overhead (the profile's collective alpha)
+  MessageOverhead alpha;  // per-message software overhead per link class (Fabric::overhead)
 };
 
 class CollectiveObserver {
@@ -49,7 +50,7 @@ struct PhaseSpan {
 
 class CollectiveSchedule : private FlowListener, private EventHandler {
  public:
-  CollectiveSchedule(Engine& engine, Network& network, int ranks, double alpha_s);
+  CollectiveSchedule(Engine& engine, Network& network, int ranks, MessageOverhead alpha);
   CollectiveSchedule(const CollectiveSchedule&) = delete;
   CollectiveSchedule& operator=(const CollectiveSchedule&) = delete;
   virtual ~CollectiveSchedule() = default;
@@ -104,7 +105,7 @@ class CollectiveSchedule : private FlowListener, private EventHandler {
   Engine& engine_;
   Network& network_;
   int ranks_;
-  double alpha_s_;
+  MessageOverhead alpha_;
   CollectiveObserver* observer_ = nullptr;
   std::vector<Message> messages_pool_;
   std::vector<std::uint32_t> free_;

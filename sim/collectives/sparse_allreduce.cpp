@@ -64,7 +64,7 @@ namespace {
 class SparseAllreduceSchedule final : public CollectiveSchedule {
  public:
   SparseAllreduceSchedule(const ScheduleContext& ctx, int P, const SparseVectorModel& v, const KernelCost& merge)
-      : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha_s), v_(v), merge_(merge) {
+      : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha), v_(v), merge_(merge) {
     pof2_ = comm::floor_pow2(P);
     levels_ = comm::ceil_log2(pof2_);
     extra_ = P - pof2_;

@@ -24,7 +24,7 @@ namespace {
 class TreeSchedule final : public CollectiveSchedule {
  public:
   TreeSchedule(const ScheduleContext& ctx, int P, double bytes, int chunks)
-      : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha_s),
+      : CollectiveSchedule(ctx.engine, ctx.network, P, ctx.alpha),
         piece_(bytes / 2.0 / chunks),
         chunks_(chunks),
         from_children_(2 * static_cast<std::size_t>(P) * chunks, 0),

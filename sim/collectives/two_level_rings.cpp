@@ -31,7 +31,7 @@ std::unique_ptr<CollectiveSchedule> intra_node_ring_schedule(const ScheduleConte
   ring.steps = G - 1;
   ring.bytes = bytes / G;
   ring.phase = phase;
-  return std::make_unique<RingPassSchedule>(ctx.engine, ctx.network, ctx.alpha_s, phase, std::vector<RingStage>{ring},
+  return std::make_unique<RingPassSchedule>(ctx.engine, ctx.network, ctx.alpha, phase, std::vector<RingStage>{ring},
                                             chunks);
 }
 
@@ -44,7 +44,7 @@ std::unique_ptr<CollectiveSchedule> inter_node_allgather_schedule(const Schedule
   ring.steps = M - 1;
   ring.bytes = bytes_per_rank;
   ring.phase = "inter-node allgather";
-  return std::make_unique<RingPassSchedule>(ctx.engine, ctx.network, ctx.alpha_s, "inter-node-allgather",
+  return std::make_unique<RingPassSchedule>(ctx.engine, ctx.network, ctx.alpha, "inter-node-allgather",
                                             std::vector<RingStage>{ring}, chunks);
 }
 

@@ -41,7 +41,9 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
         P_(s.cluster.workers),
         ct_(compute_times(s)),
         fabric_(make_fabric(s.cluster, s.profile)),
-        topology_(build_topology(s.cluster, s.profile)),
+        fabric_tree_(fabric_.tree()),
+        topology_(build_topology(s.cluster, s.profile,
+                                 s.algorithm == Algorithm::Tree ? family::tree : family::ring)),
         network_(engine_, topology_),
         stragglers_(s.stragglers, P_),
         workers_(P_) {
@@ -185,17 +187,21 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
   void start_collective(int b, int phase, Time now) {
     retired_.clear();  // schedules of earlier collectives, finished and no longer referenced
     const PhaseCost& c = costs_[b].phases[phase];
-    const ScheduleContext ctx{engine_, network_, s_.profile.collective_alpha_s};
+    // The tree allreduce pays the tree family's overheads (Fabric::tree()).
+    const bool tree = c.algorithm == Algorithm::Tree;
+    const Fabric& charged = tree ? fabric_tree_ : fabric_;
+    const ScheduleContext ctx{engine_, network_, charged.overhead};
+    const double launch_s = charged.launch_s;
     current_ = phase_collective(c.use.kind).schedule(ctx, s_, fabric_, c);
     algorithms_.insert(current_->name());
     current_bucket_ = b;
     current_phase_ = phase;
     current_iteration_ = workers_[0].iteration;  // every worker has reached bucket b of this iteration
     current_->set_observer(this);
-    current_->start(now + s_.profile.collective_launch_s);
+    current_->start(now + launch_s);
     collective_arrival_ = now;
     if (phase == 0 && timeline(0))  // every worker, worker 0 included, has reached this iteration's bucket b
-      spans_[b].collective_start_s = now + s_.profile.collective_launch_s - workers_[0].start;
+      spans_[b].collective_start_s = now + launch_s - workers_[0].start;
   }
 
   void on_rank_done(int rank, Time t) override {
@@ -321,6 +327,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
   int P_;
   ComputeTimes ct_;
   Fabric fabric_;
+  Fabric fabric_tree_;  // the tree allreduce's figures (Fabric::tree())
   Topology topology_;
   Engine engine_;
   Network network_;

@@ -4,6 +4,16 @@
 // forward; Kaplan et al. 2020, "Scaling laws", section 2.1), divided by the
 // GPU's peak FLOP/s x efficiency. Forward takes 1/3 of the step, backward 2/3,
 // each split over layers by FLOPs (by parameters when no layer has FLOPs).
+//
+// Measured layers: when the profile has [layer_times.MODEL] for the
+// scenario's model (tools/profile_model.py; sim/layer_times.h), the step is
+// split by those times instead: forward = the sum of the measured forward
+// times, each layer's backward its measured backward, all scaled by one
+// factor so that they sum to the step. The step is then the scenario's
+// forward_backward_ms when it gives one (the scenario wins on the total),
+// else the measured whole step scaled linearly by batch
+// (step_ms x batch_per_worker / batch): the roofline (gpu, efficiency) is not
+// used. The optimizer step is the profile's optimizer kernel either way.
 #pragma once
 
 #include <vector>

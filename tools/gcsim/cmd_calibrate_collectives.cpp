@@ -1,11 +1,16 @@
-// gcsim calibrate collectives --workers P --out PROFILE.toml [options]
+// gcsim calibrate collectives [--backend gloo|nccl] --out PROFILE.toml [options]
 //
-// Starts P worker processes of this binary (like gcsim train: Gloo over TCP,
-// rendezvous through a file store, optionally each in its own network
-// namespace via --exec-prefix/--hosts, which tools/netem.sh appends), times
-// Gloo's ring allreduce and ring allgather over a range of sizes, fits the
-// profile's [collective] launch_us and alpha_us (calib/collective_sweep.h) and
-// writes a profile: the base profile with those replaced.
+// gloo: starts P worker processes of this binary (like gcsim train: Gloo over
+// TCP, rendezvous through a file store, optionally each in its own network
+// namespace via --exec-prefix/--hosts, which tools/netem.sh appends) and times
+// Gloo's ring allreduce and ring allgather over a range of sizes.
+// nccl: one process per forced NCCL variant drives every local GPU
+// (tools/gcsim/calibrate_nccl.h) and times allreduce, allgather,
+// reduce_scatter and broadcast.
+// Both print nccl-tests' table, fit the ring family's launch and alpha
+// (calib/collective_sweep.h), and for NCCL the tree family's from
+// NCCL_ALGO=Tree, and write the base profile with them: [collective] and
+// [collective.<family>.<link class>].
 #include <boost/program_options.hpp>
 
 #include <signal.h>
@@ -24,6 +29,7 @@
 #include <sstream>
 #include <thread>
 
+#include "calib/collective_csv.h"
 #include "calib/collective_sweep.h"
 #include "calib/nccl_tests_log.h"
 #include "calib/profile_writer.h"
@@ -31,6 +37,7 @@
 #include "config/profile_loader.h"
 #include "comm/gloo_comm.h"
 #include "sweep/atomic_file.h"
+#include "tools/gcsim/calibrate_nccl.h"
 #include "tools/gcsim/cli.h"
 #include "tools/gcsim/worker_processes.h"
 
@@ -48,58 +55,15 @@ struct Args {
   std::string out, base, csv, hosts, exec_prefix, refit;
   std::vector<std::string> nccl_logs;  // --from-nccl-tests
   bool force = false;
+  std::string backend = "gloo", variants = "all", collectives, link_class, nccl_tests_out;
+  int gpus = 0;
+  double rate_gbps = 0.0;
+  bool no_check = false;
+  std::string nccl_variant;  // internal: run as that variant's process
   // worker mode
   int worker_rank = -1;
   std::string run_dir, run_id, host;
 };
-
-const char* const kCsvHeader = "op,bytes,wire_bytes,median_s,min_s,max_s,spread,repeats";
-
-std::string measurements_csv(const std::vector<calib::CollectiveMeasurement>& ms) {
-  std::ostringstream o;
-  o.precision(9);
-  o << kCsvHeader << "\n";
-  for (const auto& m : ms)
-    o << m.op << ',' << m.bytes << ',' << m.wire_bytes << ',' << m.seconds.median << ',' << m.seconds.min << ','
-      << m.seconds.max << ',' << m.seconds.spread << ',' << m.seconds.count << '\n';
-  return o.str();
-}
-
-// Throws InputError naming the file and line.
-std::vector<calib::CollectiveMeasurement> read_measurements(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw InputError(path, "", "cannot open file");
-  std::string line;
-  if (!std::getline(f, line) || line != kCsvHeader)
-    throw InputError(path, "", std::string("not a collectives CSV (its first line must be '") + kCsvHeader + "')");
-  std::vector<calib::CollectiveMeasurement> ms;
-  while (std::getline(f, line)) {
-    std::istringstream in(line);
-    calib::CollectiveMeasurement m;
-    std::string field;
-    std::vector<std::string> v;
-    while (std::getline(in, field, ',')) v.push_back(field);
-    const std::string where = path + ":" + std::to_string(ms.size() + 2);
-    if (v.size() != 8 || (v[0] != "allreduce" && v[0] != "allgather"))
-      throw InputError(where, "", "want op (allreduce or allgather) and 7 numbers, got '" + line + "'");
-    try {
-      m.op = v[0];
-      m.bytes = std::stoull(v[1]);
-      m.wire_bytes = std::stod(v[2]);
-      m.seconds.median = std::stod(v[3]);
-      m.seconds.min = std::stod(v[4]);
-      m.seconds.max = std::stod(v[5]);
-      m.seconds.spread = std::stod(v[6]);
-      m.seconds.count = std::stoi(v[7]);
-    } catch (const std::exception&) {
-      throw InputError(where, "", "a field is not a number: '" + line + "'");
-    }
-    if (!(m.seconds.median > 0.0 && std::isfinite(m.seconds.median) && m.wire_bytes >= 0.0))
-      throw InputError(where, "", "median_s must be a positive number and wire_bytes >= 0");
-    ms.push_back(m);
-  }
-  return ms;
-}
 
 calib::CollectiveSweepOptions sweep_options(const Args& a) {
   calib::CollectiveSweepOptions o;
@@ -107,6 +71,8 @@ calib::CollectiveSweepOptions sweep_options(const Args& a) {
   o.repeats = a.repeats;
   o.warmup = a.warmup;
   o.compute_s = a.compute_ms / 1e3;
+  o.check = !a.no_check;
+  o.collectives = split_list(a.collectives, ',');
   return o;
 }
 
@@ -126,7 +92,7 @@ int worker_main(const Args& a) {
     const auto ms = calib::run_collective_sweep(comm, sweep_options(a));
     if (a.worker_rank == 0) {
       std::ofstream f(fs::path(a.run_dir) / "measurements.csv");
-      f << measurements_csv(ms);
+      f << calib::measurements_csv(ms);
       if (!f) throw std::runtime_error("cannot write the measurements to " + a.run_dir);
     }
     return kExitOk;
@@ -164,7 +130,8 @@ std::string run_workers(const Args& a, const std::string& run_dir) {
                              hosts[static_cast<std::size_t>(r)], "--timeout", std::to_string(a.timeout_s),
                              "--min-bytes", std::to_string(a.min_bytes), "--max-bytes", std::to_string(a.max_bytes),
                              "--repeats", std::to_string(a.repeats), "--warmup", std::to_string(a.warmup),
-                             "--compute-ms", std::to_string(a.compute_ms)});
+                             "--compute-ms", std::to_string(a.compute_ms), "--collectives", a.collectives});
+    if (a.no_check) argv.push_back("--no-check");
     try {
       pids.push_back(spawn(argv));
     } catch (...) {
@@ -215,7 +182,7 @@ std::vector<calib::CollectiveMeasurement> measure(const Args& a) {
                  o.sizes.size(), o.sizes.front(), o.sizes.back(), a.repeats);
     const std::string failure = run_workers(a, run_dir);
     if (!failure.empty()) throw std::runtime_error("the measurement failed: " + failure);
-    ms = read_measurements((fs::path(run_dir) / "measurements.csv").string());
+    ms = calib::read_measurements_csv((fs::path(run_dir) / "measurements.csv").string());
   } catch (...) {
     fs::remove_all(run_dir);
     throw;
@@ -226,62 +193,163 @@ std::vector<calib::CollectiveMeasurement> measure(const Args& a) {
 
 }  // namespace
 
+namespace {
+
+// The measurements a family is fitted from: NCCL's forced variant where it
+// was measured (NCCL_ALGO=Ring / Tree, NCCL's protocol choice), else NCCL's
+// own choice for the ring; Gloo's are unlabelled.
+std::vector<calib::CollectiveMeasurement> of_variant(const std::vector<calib::CollectiveMeasurement>& ms,
+                                                     const std::string& variant) {
+  std::vector<calib::CollectiveMeasurement> out;
+  for (const auto& m : ms)
+    if (m.variant == variant) out.push_back(m);
+  return out;
+}
+
+// nccl-tests' tables, one per variant and collective.
+std::string nccl_tests_tables(const std::vector<calib::CollectiveMeasurement>& ms, int ranks,
+                              const std::vector<std::string>& devices, const std::string& library) {
+  std::vector<std::string> variants;
+  for (const auto& m : ms)
+    if (std::find(variants.begin(), variants.end(), m.variant) == variants.end()) variants.push_back(m.variant);
+  std::string out;
+  for (const std::string& v : variants) {
+    const auto rows = of_variant(ms, v);
+    const auto [algo, proto] = nccl_variant_env(v.empty() ? "default" : v);
+    std::string note = "gcsim calibrate collectives, " + library;
+    if (!v.empty())
+      note += ", " + std::string(algo.empty() ? "NCCL's own algorithm" : "NCCL_ALGO=" + algo) + " " +
+              (proto.empty() ? "its own protocol" : "NCCL_PROTO=" + proto);
+    for (const std::string& op : calib::all_collectives())
+      if (std::any_of(rows.begin(), rows.end(), [&](const auto& m) { return m.op == op; }))
+        out += calib::format_nccl_tests_table(op, ranks, rows, devices, note) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
 int cmd_calibrate_collectives(const std::vector<std::string>& args) {
-  po::options_description opts("gcsim calibrate collectives --workers P --out PROFILE.toml [options]");
+  po::options_description opts("gcsim calibrate collectives [--backend gloo|nccl] --out PROFILE.toml [options]");
   Args a;
   opts.add_options()("help,h", "show this help")(
-      "workers", po::value(&a.workers)->default_value(4), "worker processes (ranks), >= 2")(
+      "backend", po::value(&a.backend)->default_value("gloo"),
+      "gloo: P worker processes over TCP (--workers); nccl: every local GPU from one process, as nccl-tests -g")(
+      "workers", po::value(&a.workers)->default_value(4), "gloo: worker processes (ranks), >= 2")(
+      "gpus", po::value(&a.gpus)->default_value(0), "nccl: GPUs to use (0: all of them)")(
+      "variants", po::value(&a.variants)->default_value("all"),
+      "nccl: what to force in turn, each in its own process: all, or a list of default (NCCL chooses), Ring, Tree "
+      "(NCCL_ALGO), Ring/LL, Ring/LL128, Ring/Simple, Tree/LL, Tree/LL128, Tree/Simple (NCCL_ALGO/NCCL_PROTO)")(
+      "collectives", po::value(&a.collectives)->default_value(""),
+      "comma-separated subset of allreduce, allgather, reduce_scatter, broadcast (default: all the backend has; "
+      "gloo has allreduce and allgather)")(
+      "link-class", po::value(&a.link_class)->default_value(""),
+      "which link the measurement describes: intra (the GPUs of one node; default for nccl) or inter (between "
+      "hosts; default for gloo): the fit goes to [collective.<family>.<class>_node]")(
       "out", po::value(&a.out), "profile to write (refuses to replace an existing file without --force)")(
-      "force", "overwrite --out / --csv if they are regular files")(
+      "force", "overwrite --out / --csv / --nccl-tests-out if they are regular files")(
       "base", po::value(&a.base)->default_value(source_path("scenarios/profiles/default.toml")),
       "profile to copy everything but the measured [collective] figures from")(
       "min-bytes", po::value(&a.min_bytes)->default_value(4), "smallest message (bytes; sizes are 4 * 4^i)")(
-      "max-bytes", po::value(&a.max_bytes)->default_value(4u << 20), "largest message (bytes)")(
+      "max-bytes", po::value(&a.max_bytes)->default_value(4u << 20),
+      "largest message (bytes, at most 1 GiB; nccl: 1 GiB unless given)")(
       "repeats", po::value(&a.repeats)->default_value(15), "timed repeats per size (the median is fitted)")(
       "warmup", po::value(&a.warmup)->default_value(3), "untimed repeats before them")(
+      "no-check", "skip the data check (one run per size with known inputs, compared element by element)")(
       "compute-ms", po::value(&a.compute_ms)->default_value(0.0),
-      "CPU work per rank before each collective, like a training step's compute (matters where cores are shared)")(
+      "gloo: CPU work per rank before each collective, like a training step's compute (matters where cores are shared)")(
       "rate-mbit", po::value(&a.rate_mbit)->default_value(0.0),
-      "the link rate the workers are shaped to (tools/netem.sh --rate-mbit): also fits inter_node_efficiency")(
-      "csv", po::value(&a.csv), "also write every measurement (median, min, max, spread) to this CSV")(
+      "the link rate the ranks are shaped to (tools/netem.sh --rate-mbit): also fits the link class's efficiency")(
+      "rate-gbps", po::value(&a.rate_gbps)->default_value(0.0), "the same in Gbit/s (e.g. 3600 for 450 GB/s NVLink)")(
+      "csv", po::value(&a.csv), "also write every measurement (median, min, max, spread, #wrong, variant) to this CSV")(
+      "nccl-tests-out", po::value(&a.nccl_tests_out),
+      "also write the tables in nccl-tests' layout (size count type redop root time algbw busbw #wrong) to this file")(
       "refit", po::value(&a.refit)->default_value(""),
       "measure nothing: fit the measurements of an earlier --csv (taken with the same --workers)")(
       "from-nccl-tests", po::value(&a.nccl_logs)->multitoken(),
       "measure nothing: fit nccl-tests logs (all_reduce_perf and all_gather_perf output, one of each at least, "
       "the same ranks); P comes from their '# Rank' lines")(
-      "hosts", po::value(&a.hosts)->default_value(""), "comma-separated address per rank (default 127.0.0.1)")(
+      "hosts", po::value(&a.hosts)->default_value(""), "gloo: comma-separated address per rank (default 127.0.0.1)")(
       "exec-prefix", po::value(&a.exec_prefix)->default_value(""),
-      "command put before each worker, {rank} replaced (tools/netem.sh appends it)")(
-      "timeout", po::value(&a.timeout_s)->default_value(60.0), "seconds a collective may wait for a peer");
+      "gloo: command put before each worker, {rank} replaced (tools/netem.sh appends it)")(
+      "timeout", po::value(&a.timeout_s)->default_value(60.0),
+      "seconds a collective may wait for a peer (nccl: seconds per variant's process)");
   po::options_description internal;  // what the launcher passes to its workers; not in --help
   internal.add_options()(
       "worker-rank", po::value(&a.worker_rank)->default_value(-1), "(internal) run as this rank")(
       "run-dir", po::value(&a.run_dir)->default_value(""), "(internal)")(
       "run-id", po::value(&a.run_id)->default_value(""), "(internal)")(
+      "nccl-variant", po::value(&a.nccl_variant)->default_value(""), "(internal) run as this NCCL variant's process")(
       "host", po::value(&a.host)->default_value("127.0.0.1"), "(internal)");
   const po::variables_map vm = parse_args(args, opts, internal, "extra");
   if (vm.count("help")) {
     std::cout << opts
-              << "\nTimes Gloo's ring allreduce and ring allgather between P worker processes, fits the\n"
-                 "profile's [collective] launch_us (per collective) and alpha_us (per ring step), and writes\n"
-                 "the base profile with them. Run it where the training runs, e.g. inside tools/netem.sh.\n"
+              << "\nTimes collectives over a range of sizes, prints them in nccl-tests' layout (algbw and busbw in\n"
+                 "nccl-tests' definitions), fits the profile's figures and writes the base profile with them:\n"
+                 "  [collective] launch_us (per collective), alpha_us (per ring step), <class>_node_efficiency;\n"
+                 "  [collective.ring.<class>_node] and, from NCCL_ALGO=Tree, [collective.tree.<class>_node]:\n"
+                 "  alpha_us, efficiency, bandwidth_gbs, r2, which collective.algorithm = \"ring\" / \"tree\" use.\n"
+                 "--backend gloo: Gloo's ring allreduce and ring allgather between --workers processes; run it where\n"
+                 "the training runs, e.g. inside tools/netem.sh. --backend nccl: one process drives every local GPU\n"
+                 "(ncclCommInitAll and group calls, CUDA events, after warm-up, data check on); each --variants entry\n"
+                 "runs in its own process with NCCL_ALGO/NCCL_PROTO set. One GPU gives only a one-rank check:\n"
+                 "NCCL refuses two ranks on one GPU, so nothing is fitted and no profile is written.\n"
                  "With --from-nccl-tests LOG... the same fit comes from nccl-tests' all_reduce_perf and\n"
                  "all_gather_perf output (out-of-place times; nccl-tests' size and busbw definitions) instead.\n";
     return kExitOk;
   }
   if (vm.count("extra"))
     throw InputError("unexpected argument '" + vm["extra"].as<std::string>() + "'");
+  if (a.backend != "gloo" && a.backend != "nccl") throw InputError("--backend", "", "must be gloo or nccl (got '" + a.backend + "')");
+  const bool nccl = a.backend == "nccl";
+  if (a.link_class.empty()) a.link_class = nccl ? "intra" : "inter";
+  if (a.link_class != "intra" && a.link_class != "inter")
+    throw InputError("--link-class", "", "must be intra or inter (got '" + a.link_class + "')");
+  if (nccl && vm["max-bytes"].defaulted()) a.max_bytes = std::size_t{1} << 30;
   if (a.workers < 2 || a.workers > 1024) throw InputError("--workers", "", "must be between 2 and 1024");
+  if (a.gpus < 0 || a.gpus > 1024) throw InputError("--gpus", "", "must be between 0 (all) and 1024");
   if (a.repeats < 1 || a.repeats > 10000 || a.warmup < 0 || a.warmup > 1000)
     throw InputError("--repeats/--warmup", "", "need 1 <= repeats <= 10000, 0 <= warmup <= 1000");
   if (!(a.timeout_s > 0.0 && a.timeout_s <= 86400.0))
     throw InputError("--timeout", "", "must be > 0 seconds and at most a day (86400)");
-  if (a.min_bytes < 1 || a.max_bytes > (1u << 30) || calib::collective_size_grid(a.min_bytes, a.max_bytes).size() < 2)
+  if (a.min_bytes < 1 || a.max_bytes > (std::size_t{1} << 30) ||
+      calib::collective_size_grid(a.min_bytes, a.max_bytes).size() < 2)
     throw InputError("--min-bytes/--max-bytes", "", "need at least two sizes 4 * 4^i between them (at most 1 GiB)");
   if (!(a.rate_mbit >= 0.0 && std::isfinite(a.rate_mbit))) throw InputError("--rate-mbit", "", "must be >= 0");
+  if (!(a.rate_gbps >= 0.0 && std::isfinite(a.rate_gbps))) throw InputError("--rate-gbps", "", "must be >= 0");
+  if (a.rate_mbit > 0 && a.rate_gbps > 0) throw InputError("--rate-mbit --rate-gbps", "", "give one of them");
+  if (a.rate_gbps > 0) a.rate_mbit = a.rate_gbps * 1e3;
   if (!(a.compute_ms >= 0.0 && a.compute_ms <= 60e3)) throw InputError("--compute-ms", "", "must be in [0, 60000]");
+  a.no_check = vm.count("no-check") > 0;
+  for (const std::string& op : split_list(a.collectives, ',')) {
+    try {
+      calib::check_collective(op);
+    } catch (const std::invalid_argument& e) {
+      throw InputError("--collectives", "", e.what());
+    }
+    if (!nccl && op != calib::coll::allreduce && op != calib::coll::allgather)
+      throw InputError("--collectives", "", "the gloo backend times allreduce and allgather (" + op + " needs --backend nccl)");
+  }
+  const std::vector<std::string> variants = nccl ? parse_nccl_variants(a.variants) : std::vector<std::string>{};
+  NcclCalibration nc;
+  nc.gpus = a.gpus;
+  nc.variants = variants;
+  nc.sweep = sweep_options(a);
+  nc.timeout_s = a.timeout_s;
+  nc.child_args = {"--gpus", std::to_string(a.gpus), "--min-bytes", std::to_string(a.min_bytes), "--max-bytes",
+                   std::to_string(a.max_bytes), "--repeats", std::to_string(a.repeats), "--warmup",
+                   std::to_string(a.warmup), "--collectives", a.collectives};
+  if (a.no_check) nc.child_args.push_back("--no-check");
+  if (!a.nccl_variant.empty()) return nccl_variant_main(nc, a.nccl_variant, a.run_dir);
   if (a.worker_rank >= 0) return worker_main(a);
 
+  if (nccl) {
+    for (const char* gloo_only : {"workers", "hosts", "exec-prefix"})
+      if (!vm[gloo_only].defaulted()) throw InputError(std::string("--") + gloo_only, "", "is for --backend gloo (nccl uses the local GPUs: --gpus)");
+    if (a.compute_ms > 0) throw InputError("--compute-ms", "", "is for --backend gloo");
+    if (!a.nccl_logs.empty() || !a.refit.empty())
+      throw InputError("--backend nccl", "", "measures; --refit and --from-nccl-tests fit earlier measurements (leave --backend out)");
+  }
   if (a.out.empty()) throw InputError("--out", "", "is required");
   const std::vector<std::string> hosts = split_list(a.hosts, ',');
   if (!hosts.empty() && static_cast<int>(hosts.size()) != a.workers)
@@ -290,10 +358,15 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   a.force = vm.count("force") > 0;
   check_output_file(a.out, a.force, "--out");
   if (!a.csv.empty()) check_output_file(a.csv, a.force, "--csv");
-  check_distinct_outputs({{"--out", a.out}, {"--csv", a.csv}});
+  if (!a.nccl_tests_out.empty()) check_output_file(a.nccl_tests_out, a.force, "--nccl-tests-out");
+  check_distinct_outputs({{"--out", a.out}, {"--csv", a.csv}, {"--nccl-tests-out", a.nccl_tests_out}});
   load_profile(a.base);  // a bad base fails now, not after the measurement
+  if (nccl)
+    if (const std::string why = nccl_unavailable(); !why.empty()) throw InputError("--backend nccl", "", why);
 
   std::vector<calib::CollectiveMeasurement> ms;
+  std::vector<std::string> devices;
+  std::string library = "Gloo " + std::string(a.exec_prefix.empty() ? "TCP on loopback" : "TCP");
   if (!a.nccl_logs.empty()) {
     if (!a.refit.empty()) throw InputError("--from-nccl-tests --refit", "", "pick one");
     int ranks = 0;
@@ -322,6 +395,13 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
     } catch (const std::invalid_argument& e) {
       throw InputError("--from-nccl-tests", "", std::string(e.what()) + " (give an all_reduce_perf and an all_gather_perf log)");
     }
+    library = "nccl-tests logs";
+  } else if (nccl) {
+    NcclResult r = run_nccl_calibration(nc);
+    ms = std::move(r.ms);
+    devices = r.devices;
+    library = r.library;
+    a.workers = r.ranks;
   } else if (a.refit.empty()) {
     try {
       ms = measure(a);
@@ -331,18 +411,41 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
       return 128 + i.signal;
     }
   } else {
-    ms = read_measurements(a.refit);
+    ms = calib::read_measurements_csv(a.refit);
     try {
       calib::fit_collectives(ms, a.workers);
     } catch (const std::invalid_argument& e) {
       throw InputError(a.refit, "", e.what());
     }
   }
+  if (devices.empty()) devices.assign(static_cast<std::size_t>(a.workers), a.refit.empty() ? library : a.refit);
+  const std::string tables = nccl_tests_tables(ms, a.workers, devices, library);
+  std::fputs(tables.c_str(), stdout);
 
-  const calib::CollectiveFit fit = calib::fit_collectives(ms, a.workers);
+  if (a.workers < 2) {
+    // One GPU: NCCL's one-rank path (a local copy) checked end to end, no fit.
+    std::printf("one GPU: this is a one-rank check of NCCL only (NCCL refuses two ranks on one GPU, so no "
+                "collective crosses a link): nothing fitted, %s not written\n", a.out.c_str());
+    AtomicFileSet files;
+    if (!a.csv.empty()) files.stage(a.csv, calib::measurements_csv(ms), a.force);
+    if (!a.nccl_tests_out.empty()) files.stage(a.nccl_tests_out, tables, a.force);
+    files.commit();
+    return kExitOk;
+  }
+
+  // The ring: NCCL_ALGO=Ring where measured, else NCCL's own choice; Gloo's as they come.
+  const std::string ring_variant = !nccl ? std::string() : of_variant(ms, "Ring").empty() ? "default" : "Ring";
+  const std::vector<calib::CollectiveMeasurement> ring_ms = nccl ? of_variant(ms, ring_variant) : ms;
+  calib::CollectiveFit fit;
+  try {
+    fit = calib::fit_collectives(ring_ms, a.workers);
+  } catch (const std::invalid_argument& e) {
+    throw InputError("--collectives", "", std::string(e.what()) + " (the ring fit needs allreduce and allgather)");
+  }
   std::printf("%-10s %10s %12s %14s\n", "op", "bytes", "median_us", "fit_us");
-  for (const auto& m : ms) {
-    const calib::CostFit& f = m.op == "allreduce" ? fit.allreduce : fit.allgather;
+  for (const auto& m : ring_ms) {
+    if (m.op != calib::coll::allreduce && m.op != calib::coll::allgather) continue;
+    const calib::CostFit& f = m.op == calib::coll::allreduce ? fit.allreduce : fit.allgather;
     std::printf("%-10s %10zu %12.1f %14.1f\n", m.op.c_str(), m.bytes, 1e6 * m.seconds.median,
                 1e6 * f.eval(m.wire_bytes, 0.0));
   }
@@ -355,6 +458,7 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
     rec.network = std::to_string(a.workers) + " ranks, the nccl-tests logs";
     for (const auto& l : a.nccl_logs) rec.network += " " + l;
   }
+  if (nccl) rec.network = std::to_string(a.workers) + " GPUs (" + devices.front() + "), " + library + ", one process";
   if (a.rate_mbit > 0) rec.network += ", shaped to " + std::to_string(static_cast<long long>(a.rate_mbit)) + " Mbit/s";
   rec.date = today_utc();
   rec.command = "gcsim calibrate collectives";
@@ -364,16 +468,45 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   rec.launch_us = 1e6 * fit.launch_s;
   rec.alpha_us = 1e6 * fit.step_alpha_s;
   rec.achieved_mbit = 8.0 * fit.bytes_per_s / 1e6;
+  rec.link_class = a.link_class + "_node";
   if (a.rate_mbit > 0) rec.inter_node_efficiency = std::min(1.0, rec.achieved_mbit / a.rate_mbit);
   rec.allreduce_r2 = fit.allreduce.r2;
   rec.allgather_r2 = fit.allgather.r2;
-  std::printf("launch_us %.1f  alpha_us %.1f  achieved %.0f Mbit/s%s\n", rec.launch_us, rec.alpha_us,
+  calib::CollectiveRecord::Family ring;
+  ring.family = "ring";
+  ring.fitted_from = nccl ? "allreduce + allgather, " + std::string(ring_variant == "Ring" ? "NCCL_ALGO=Ring" : "NCCL's own algorithm")
+                          : "ring allreduce + ring allgather";
+  ring.launch_us = rec.launch_us;
+  ring.alpha_us = rec.alpha_us;
+  ring.efficiency = rec.inter_node_efficiency;
+  ring.bandwidth_gbs = fit.bytes_per_s / 1e9;
+  ring.r2 = fit.allreduce.r2;
+  rec.families.push_back(ring);
+  std::printf("ring: launch_us %.1f  alpha_us %.2f  achieved %.0f Mbit/s%s\n", rec.launch_us, rec.alpha_us,
               rec.achieved_mbit,
               rec.inter_node_efficiency >= 0 ? (" (efficiency " + std::to_string(rec.inter_node_efficiency) + ")").c_str()
                                              : "");
+  if (const auto tree_ms = of_variant(ms, "Tree"); nccl && !tree_ms.empty()) {
+    try {
+      const calib::TreeFit t = calib::fit_tree_allreduce(tree_ms, a.workers, fit.launch_s);
+      calib::CollectiveRecord::Family tree;
+      tree.family = "tree";
+      tree.fitted_from = "allreduce, NCCL_ALGO=Tree";
+      tree.launch_us = 1e6 * t.launch_s;
+      tree.alpha_us = 1e6 * t.step_alpha_s;
+      tree.bandwidth_gbs = t.bytes_per_s / 1e9;
+      if (a.rate_mbit > 0) tree.efficiency = std::min(1.0, 8.0 * t.bytes_per_s / 1e6 / a.rate_mbit);
+      tree.r2 = t.allreduce.r2;
+      rec.families.push_back(tree);
+      std::printf("tree: alpha_us %.2f per level  bandwidth %.2f GB/s\n", tree.alpha_us, tree.bandwidth_gbs);
+    } catch (const std::invalid_argument& e) {
+      std::printf("tree: not fitted (%s)\n", e.what());
+    }
+  }
   const std::string text = calib::collective_profile_toml(a.base, rec);
-  AtomicFileSet files;  // both or neither
-  if (!a.csv.empty()) files.stage(a.csv, measurements_csv(ms), a.force);
+  AtomicFileSet files;  // all or none
+  if (!a.csv.empty()) files.stage(a.csv, calib::measurements_csv(ms), a.force);
+  if (!a.nccl_tests_out.empty()) files.stage(a.nccl_tests_out, tables, a.force);
   files.stage(a.out, text, a.force);
   files.commit();
   load_profile(a.out);  // what we wrote must read back

@@ -3,11 +3,11 @@
 // The launcher: validates the scenario and the data, then starts
 // cluster.workers worker processes (this same binary with --worker-rank R),
 // which rendezvous through Gloo's file store in the run directory and train
-// over Gloo's TCP transport. It watches them: when one fails, the others get
-// `--timeout` seconds to notice (their next collective fails) before they are
-// killed, and the run fails with the first error; a worker that is stopped
-// (SIGSTOP) or never ran (a bad --exec-prefix) fails the run at once. Workers
-// die with the launcher (parent-death signal, and a watch on its pid). The
+// over Gloo's TCP transport (or NCCL on GPUs: --comm). It watches them: when
+// one fails, the others get `--timeout` seconds to notice (their next
+// collective fails) before they are killed, and the run fails with the first
+// error; a worker that is stopped (SIGSTOP) or never ran (a bad --exec-prefix)
+// fails the run at once. Workers die with the launcher (parent-death signal, and a watch on its pid). The
 // run is written to DIR.partial-<pid> and renamed to DIR only when every
 // worker wrote its completion record; a failed run that checkpointed keeps
 // DIR.partial-<pid> and says how to resume from it.
@@ -39,6 +39,7 @@
 #include "kernels/backend.h"
 #include "train/loop/checkpoint.h"
 #include "train/data/dataset.h"
+#include "comm/choose_backend.h"
 #include "comm/gloo_comm.h"
 #include "comm/inprocess_comm.h"
 #include "comm/rank_identity.h"
@@ -59,6 +60,7 @@ namespace {
 
 struct TrainArgs {
   std::string scenario, out, backend, hosts, exec_prefix, resume, kernels, device;
+  std::string comm = "auto";  // --comm: auto, gloo or nccl (the launcher passes its choice to the workers)
   std::vector<std::string> sets;
   double timeout_s = 60.0;
   int checkpoint_every = 0;
@@ -117,6 +119,16 @@ train::TrainerOptions trainer_options(const TrainArgs& a, const std::string& run
   o.checkpoint_every = a.checkpoint_every;
   o.stop_after = a.stop_after;
   return o;
+}
+
+// --comm resolved for this run's worker processes (comm/choose_backend.h);
+// one that cannot be met is bad input. ranks_on_host: 0 when not known.
+comm::Backend comm_backend(const TrainArgs& a, int ranks_on_host) {
+  try {
+    return comm::choose_backend({a.comm, a.device == "cuda", ranks_on_host, !a.exec_prefix.empty()});
+  } catch (const std::invalid_argument& e) {
+    throw InputError(e.what());
+  }
 }
 
 // With compute.emulate there is no model to checkpoint, resume or put on a GPU.
@@ -265,9 +277,9 @@ int worker_main(const TrainArgs& a, const train::TrainConfig& cfg) {
     go.run_id = a.run_id;
     go.host = a.host;
     go.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000));
-    comm::GlooComm comm(rank, cfg.scenario.cluster.workers, go);
+    const auto comm = comm::make_communicator(comm_backend(a, 0), rank, cfg.scenario.cluster.workers, go);
     const char* command = std::getenv("GCSIM_TRAIN_COMMAND");
-    run_rank(comm, data, cfg, a, a.run_dir, command ? command : "", rank == 0 ? progress_stream() : stderr);
+    run_rank(*comm, data, cfg, a, a.run_dir, command ? command : "", rank == 0 ? progress_stream() : stderr);
     touch(rank_file(a.run_dir, rank, "done"));
     return kExitOk;
   } catch (const std::exception&) {
@@ -316,6 +328,7 @@ int standalone_main(TrainArgs& a, const std::vector<std::string>& args) {
   }
   const train::TrainConfig cfg = load_config(a);
   refuse_model_flags_when_emulated(a, cfg);
+  const comm::Backend backend = comm_backend(a, 0);
   if (cfg.scenario.cluster.workers != id.world_size)
     throw InputError(id.source, "", "world size " + std::to_string(id.world_size) + " but the scenario has cluster.workers = " +
                                         std::to_string(cfg.scenario.cluster.workers));
@@ -337,15 +350,15 @@ int standalone_main(TrainArgs& a, const std::vector<std::string>& args) {
     go.host = a.host;
     go.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(a.timeout_s * 1000));
     setenv("OPENBLAS_NUM_THREADS", "1", 0);
-    std::unique_ptr<comm::GlooComm> joined;
+    std::unique_ptr<comm::Communicator> joined;
     try {
-      joined = std::make_unique<comm::GlooComm>(id.rank, id.world_size, go);
+      joined = comm::make_communicator(backend, id.rank, id.world_size, go);
     } catch (const comm::CommError& e) {
       throw comm::CommError(std::string(e.what()) + " (not every rank came within the --timeout: start all " +
                             std::to_string(id.world_size) + " with the same --rendezvous directory and run id, here " +
                             id.run_id + ")");
     }
-    comm::GlooComm& comm = *joined;
+    comm::Communicator& comm = *joined;
     summary = run_rank(comm, data, cfg, a, run_dir, command_line(args), stderr);
     comm.barrier();  // every rank's logs are written
     if (id.rank == 0) fs::rename(run_dir, out);
@@ -455,7 +468,8 @@ Outcome launch_processes(const TrainArgs& a, const train::TrainConfig& cfg, cons
     argv.insert(argv.end(), {exe, "train", a.scenario, "--out", a.out, "--worker-rank", std::to_string(r),
                              "--run-dir", run_dir, "--run-id", run_id, "--host", hosts[r], "--timeout",
                              std::to_string(a.timeout_s), "--kernels", a.kernels, "--device", a.device, "--checkpoint-every",
-                             std::to_string(a.checkpoint_every), "--stop-after", std::to_string(a.stop_after)});
+                             std::to_string(a.checkpoint_every), "--stop-after", std::to_string(a.stop_after),
+                             "--comm", a.comm});
     if (!a.resume.empty()) argv.insert(argv.end(), {"--resume", a.resume});
     for (const auto& s : a.sets) argv.insert(argv.end(), {"--set", s});
     if (a.sweep_point >= 0) argv.insert(argv.end(), {"--sweep-point", std::to_string(a.sweep_point)});
@@ -753,6 +767,9 @@ int cmd_train(const std::vector<std::string>& args) {
       "compression kernels: cpu or cpu-reference")(
       "device", po::value<std::string>(&a.device)->default_value("cpu"),
       "where forward/backward run: cpu (OpenBLAS) or cuda (cuBLAS + CUDA kernels; rank r on GPU r % count)")(
+      "comm", po::value<std::string>(&a.comm)->default_value("auto"),
+      "how worker processes exchange: gloo (TCP, host buffers), nccl (GPU buffers; needs --device cuda) or auto "
+      "(nccl with --device cuda on 2 or more GPUs, a GPU per rank, no --exec-prefix, where NCCL loads; else gloo)")(
       "rendezvous", po::value<std::string>(&a.rendezvous)->default_value(""),
       "run as one rank started on its own (srun, mpirun, by hand; no launcher): the ranks meet in this "
       "directory, which every rank must see (a shared filesystem; one fresh directory, or --run-id, per run), "
@@ -785,6 +802,8 @@ int cmd_train(const std::vector<std::string>& args) {
   if (a.kernels != "cpu" && a.kernels != "cpu-reference")
     throw InputError("--kernels " + a.kernels, "", "must be cpu or cpu-reference");
   if (a.device != "cpu" && a.device != "cuda") throw InputError("--device " + a.device, "", "must be cpu or cuda");
+  if (a.comm != "auto" && a.comm != "gloo" && a.comm != "nccl")
+    throw InputError("--comm " + a.comm, "", "must be auto, gloo or nccl");
   if (a.checkpoint_every < 0) throw InputError("--checkpoint-every", "", "must be >= 0");
   if (a.stop_after < -1) throw InputError("--stop-after", "", "must be >= 0");
   if (a.sweep_point < -1) throw InputError("--sweep-point", "", "must be >= 0");
@@ -818,6 +837,11 @@ int cmd_train(const std::vector<std::string>& args) {
   const auto data = load_data(cfg);
   if (!emulate && data.train.count < cfg.scenario.cluster.workers)
     throw InputError(cfg.settings.data_dir, "", "fewer training images than workers");
+  if (a.backend == "inprocess" && a.comm == "nccl")
+    throw InputError("--comm nccl", "",
+                     "needs worker processes (--backend gloo); --backend inprocess runs the ranks as threads");
+  if (a.backend == "gloo")  // decided here, once; the workers get it as --comm gloo|nccl
+    a.comm = comm::backend_name(comm_backend(a, cfg.scenario.cluster.workers));
   if (a.device == "cuda") {  // one line before any worker starts, not P failing workers
     try {
       train::usable_cuda_devices();

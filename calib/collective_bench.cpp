@@ -1,0 +1,38 @@
+#include "calib/collective_bench.h"
+
+#include <stdexcept>
+
+namespace gcsim::calib {
+
+const std::vector<std::string>& all_collectives() {
+  static const std::vector<std::string> ops = {coll::allreduce, coll::allgather, coll::reduce_scatter, coll::broadcast};
+  return ops;
+}
+
+void check_collective(const std::string& op) {
+  for (const auto& o : all_collectives())
+    if (o == op) return;
+  throw std::invalid_argument("unknown collective '" + op + "' (want allreduce, allgather, reduce_scatter or broadcast)");
+}
+
+double wire_bytes(const std::string& op, std::size_t bytes, int p) {
+  check_collective(op);
+  const double b = static_cast<double>(bytes);
+  if (op == coll::allreduce) return 2.0 * (p - 1) / p * b;
+  if (op == coll::broadcast) return b;
+  return (p - 1.0) * b;  // allgather, reduce_scatter: P-1 parts
+}
+
+std::size_t nccl_tests_size(const std::string& op, std::size_t bytes, int p) {
+  check_collective(op);
+  return op == coll::allgather || op == coll::reduce_scatter ? bytes * static_cast<std::size_t>(p) : bytes;
+}
+
+double bus_factor(const std::string& op, int p) {
+  check_collective(op);
+  if (op == coll::allreduce) return 2.0 * (p - 1) / p;
+  if (op == coll::broadcast) return 1.0;
+  return (p - 1.0) / p;
+}
+
+}  // namespace gcsim::calib
