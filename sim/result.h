@@ -60,6 +60,9 @@ struct IterationResult {
   std::vector<LinkLoad> busiest_links;
   std::uint64_t events = 0;
   std::uint64_t messages = 0;
+  // des: collectives run, and how many of them were computed without flows
+  // (exclusive rings, sim/collectives/fast_ring.h) rather than message by message.
+  std::uint64_t collectives = 0, fast_collectives = 0;
 };
 
 }  // namespace gcsim

@@ -1,6 +1,9 @@
 #include "sim/collectives/ring_pass.h"
 
 #include <cassert>
+#include <utility>
+
+#include "sim/collectives/fast_ring.h"
 
 namespace gcsim {
 
@@ -33,7 +36,46 @@ RingPassSchedule::RingPassSchedule(Engine& engine, Network& network, MessageOver
 }
 
 void RingPassSchedule::begin(Time t) {
+  if (begin_exclusive(t)) return;
   for (int r = 0; r < ranks(); ++r) enter(r, 0, t);
+}
+
+bool RingPassSchedule::begin_exclusive(Time t) {
+  const int P = ranks();
+  std::vector<std::pair<int, int>> pairs;
+  for (const RingStage& s : stages_)
+    for (int r = 0; r < P; ++r) pairs.emplace_back(r, s.next[r]);
+  std::vector<Network::ExclusivePath> paths;
+  if (pairs.empty() || !network().exclusive_paths(pairs, paths)) return false;
+  std::vector<FastRingStage> fast(stages_.size());
+  for (std::size_t k = 0; k < stages_.size(); ++k) {
+    const RingStage& s = stages_[k];
+    FastRingStage& f = fast[k];
+    f.next = s.next;
+    f.steps = s.steps;
+    f.split = s.split > 0 && s.split < s.steps ? s.split : 0;
+    f.first_phase = phase_base_[k];
+    f.alpha_s.resize(P);
+    f.duration_s.resize(P);
+    f.latency_s.resize(P);
+    const double bytes = s.bytes / chunks_;  // as send_step sends it
+    for (int r = 0; r < P; ++r) {
+      const Network::ExclusivePath& p = paths[k * P + r];
+      f.alpha_s[r] = overhead().of(r, s.next[r]);
+      f.duration_s[r] = bytes <= 0.0 ? 0.0 : bytes / p.bytes_per_s;  // the network's completion: now + remaining / rate
+      f.latency_s[r] = p.latency_s;
+      network().account_messages(r, s.next[r], bytes, static_cast<std::uint64_t>(s.steps) * chunks_);
+    }
+    count_messages(static_cast<std::uint64_t>(s.steps) * chunks_ * P);
+  }
+  int phases = 0;
+  for (std::size_t k = 0; k < stages_.size(); ++k)
+    phases = std::max(phases, phase_base_[k] + (fast[k].split > 0 ? 2 : 1));
+  const FastRingTimes times = fast_ring_times(fast, P, chunks_, t, phases);
+  for (int ph = 0; ph < phases; ++ph) note_phase_end(ph, times.phase_end[ph]);
+  for (int r = 0; r < P; ++r) finish_rank_at(r, times.done[r]);
+  exclusive_ = true;
+  return true;
 }
 
 void RingPassSchedule::enter(int rank, int stage, Time t) {

@@ -68,7 +68,22 @@ void CollectiveSchedule::launch(std::uint32_t m, Time at) {
   engine_.schedule(at + alpha_.of(msg.src, msg.dst), this, m);
 }
 
+void CollectiveSchedule::note_phase_end(int phase, Time arrival) {
+  if (phase < static_cast<int>(phase_end_.size())) phase_end_[phase] = std::max(phase_end_[phase], arrival);
+}
+
+void CollectiveSchedule::finish_rank_at(int rank, Time t) {
+  if (finish_at_.empty()) finish_at_.assign(ranks_, 0.0);
+  finish_at_[rank] = t;
+  engine_.schedule(t, this, kFinishTag | static_cast<std::uint64_t>(rank));
+}
+
 void CollectiveSchedule::on_event(std::uint64_t tag) {
+  if (tag & kFinishTag) {
+    const int rank = static_cast<int>(tag & ~kFinishTag);
+    finish_rank(rank, finish_at_[rank]);
+    return;
+  }
   const Message& msg = messages_pool_[tag];
   network_.start_flow(msg.src, msg.dst, msg.bytes, this, tag);
 }

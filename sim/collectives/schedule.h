@@ -56,6 +56,8 @@ class CollectiveSchedule : private FlowListener, private EventHandler {
   virtual ~CollectiveSchedule() = default;
 
   virtual std::string name() const = 0;
+  // Whether it computed its messages' times itself (fast_ring.h) instead of sending them.
+  virtual bool computed_without_flows() const { return false; }
 
   void set_observer(CollectiveObserver* o) { observer_ = o; }
   void start(Time t);  // all ranks enter at t (>= engine.now())
@@ -80,6 +82,16 @@ class CollectiveSchedule : private FlowListener, private EventHandler {
   void send(int src, int dst, double bytes, Time at, std::uint64_t msg, int phase);
   void finish_rank(int rank, Time t);
   void set_phase_names(std::vector<std::string> names);
+
+  // For a schedule that computes its messages' times itself instead of
+  // sending them (the exclusive-path fast path, fast_ring.h): the network
+  // and the overhead, the messages and phase ends it accounts for, and each
+  // rank's end, delivered as finish_rank(rank, t) by an event at t.
+  Network& network() { return network_; }
+  const MessageOverhead& overhead() const { return alpha_; }
+  void count_messages(std::uint64_t n) { messages_ += n; }
+  void note_phase_end(int phase, Time arrival);
+  void finish_rank_at(int rank, Time t);
 
  private:
   struct Message {
@@ -117,6 +129,8 @@ class CollectiveSchedule : private FlowListener, private EventHandler {
   std::uint64_t messages_ = 0;
   std::vector<std::string> phase_names_{"collective"};
   std::vector<Time> phase_end_;
+  std::vector<Time> finish_at_;  // finish_rank_at's times, per rank
+  static constexpr std::uint64_t kFinishTag = std::uint64_t{1} << 63;
 };
 
 }  // namespace gcsim

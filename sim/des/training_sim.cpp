@@ -61,6 +61,8 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     arrivals_.assign(costs_.size(), 0);
     next_phase_.assign(costs_.size(), 0);
     if (o_.trace != nullptr) name_tracks();
+    // One collective at a time and nothing else on the network: what exclusive paths need.
+    network_.enable_exclusive_paths(o.fast_rings);
   }
 
   DesRun run() {
@@ -235,6 +237,8 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     comm_busy_ += end - start;
     exposed_comm_[it] += std::max(0.0, end - std::max(start, bwd_end_max_[it]));
     messages_ += current_->messages();
+    ++collectives_;
+    if (current_->computed_without_flows()) ++fast_collectives_;
     if (o_.trace != nullptr) {
       const std::string label = current_->name() + " b" + std::to_string(current_bucket_);
       o_.trace->span(kPidCollectives, 1, label, "collective", start, end);
@@ -318,6 +322,8 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
       r.busiest_links.push_back({u.name, u.bytes, u.utilization});
     r.events = engine_.events_processed();
     r.messages = messages_;
+    r.collectives = collectives_;
+    r.fast_collectives = fast_collectives_;
     out.buckets = spans_;
     return out;
   }
@@ -348,6 +354,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
   std::vector<double> compute_max_, compute_min_, compute_sum_, exposed_comm_;
   double comm_busy_ = 0.0;
   std::uint64_t messages_ = 0;
+  std::uint64_t collectives_ = 0, fast_collectives_ = 0;
   std::vector<BucketSpan> spans_;   // worker 0's last iteration's buckets (timeline())
 };
 

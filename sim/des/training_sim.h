@@ -31,6 +31,10 @@ struct DesOptions {
   ChromeTrace* trace = nullptr;  // when set, record a timeline
   int trace_ranks = 16;          // workers with their own tracks (the first ones)
   int busiest_links = 5;
+  // Ring passes whose connections have their links to themselves are
+  // computed without flows (sim/collectives/fast_ring.h): the same times,
+  // bytes and links as message by message, which false forces.
+  bool fast_rings = true;
 };
 
 // One bucket of worker 0's last iteration, in seconds since that iteration

@@ -163,6 +163,7 @@ std::string format_json(const Scenario& s, const IterationResult& r) {
   o << "  \"buckets\": " << r.buckets << ",\n  \"algorithm_used\": \"" << json_escape(r.algorithm) << "\",\n";
   o << "  \"auto_choice\": \"" << json_escape(r.choice) << "\",\n";
   o << "  \"events\": " << r.events << ",\n  \"messages\": " << r.messages << ",\n";
+  o << "  \"collectives\": " << r.collectives << ",\n  \"fast_collectives\": " << r.fast_collectives << ",\n";
   o << "  \"busiest_links\": [";
   for (std::size_t i = 0; i < r.busiest_links.size(); ++i) {
     const LinkLoad& l = r.busiest_links[i];
@@ -226,6 +227,13 @@ std::string format_table(const Scenario& s, const IterationResult& r) {
     std::snprintf(line, sizeof line, "\n%llu events, %llu messages\n", static_cast<unsigned long long>(r.events),
                   static_cast<unsigned long long>(r.messages));
     o << line;
+    if (r.collectives > 0) {
+      // which path ran (sim/collectives/fast_ring.h)
+      std::snprintf(line, sizeof line, "%llu of %llu collectives computed without flows (rings on links of their own), "
+                    "the rest message by message\n", static_cast<unsigned long long>(r.fast_collectives),
+                    static_cast<unsigned long long>(r.collectives));
+      o << line;
+    }
   }
   return o.str();
 }
