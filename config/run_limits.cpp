@@ -162,7 +162,7 @@ DesEstimate estimate_des(const Scenario& s) {
         const MessageCount z = phase_collective(c.use.kind).messages(s, c);
         per_iteration += z.messages;
         const std::string name = collective_name(c);
-        if ((name == "ring" || name == "ring-allgather") &&
+        if ((name == "ring" || name == "ring-allgather" || name == "hierarchical") &&
             (s.cluster.topology == TopologyKind::Switch || s.cluster.topology == TopologyKind::TwoLevel))
           e.fast_ring_messages += z.messages * iters;
         in_flight = std::max(in_flight, z.in_flight);

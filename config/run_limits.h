@@ -32,11 +32,12 @@ struct DesEstimate {
   double routes = 0;                     // distinct (source, destination) pairs routed
   double messages = 0;                   // point-to-point messages over the whole run
   double events = 0;                     // engine events over the whole run, message by message
-  // Messages of flat ring passes on a switch or two-level cluster, whose
-  // connections always have their links to themselves: the DES computes them
-  // without events (sim/collectives/fast_ring.h), at about 1/50 of an
-  // event's cost each (reports/des-benchmark.md); and the run's work in
-  // events with that discount, which the event limit applies to.
+  // Messages of ring passes (ring allreduce and allgather, the hierarchical
+  // allreduce's rings) on a switch or two-level cluster, whose connections
+  // have their links to themselves or share them in lockstep: the DES
+  // computes them without events (sim/collectives/fast_ring.h), at about
+  // 1/50 of an event's cost each (reports/des-benchmark.md); and the run's
+  // work in events with that discount, which the event limit applies to.
   double fast_ring_messages = 0;
   double work_events = 0;
   double topology_bytes = 0, route_bytes = 0, flow_bytes = 0, worker_bytes = 0, iteration_bytes = 0;

@@ -14,6 +14,7 @@
 
 #include "config/scenario_loader.h"
 #include "sim/collectives/fast_ring.h"
+#include "sim/collectives/pattern_rates.h"
 #include "sim/des/training_sim.h"
 
 using namespace gcsim;
@@ -138,4 +139,16 @@ TEST_CASE("fast ring times follow the recurrence on a hand-worked ring", "[des-f
   CHECK(t.done[1] == Approx(15.5));
   CHECK(t.done[2] == Approx(13.5));
   CHECK(t.phase_end[0] == Approx(17.25));
+}
+
+TEST_CASE("pattern rates are max-min fair over the flows active together", "[des-fast]") {
+  // links 0 (capacity 10) and 1 (capacity 4); flow a on 0, flow b on 0 and 1, flow c on 1
+  const std::vector<int> a{0}, b{0, 1}, c{1};
+  const std::vector<double> r = pattern_rates({&a, &b, &c}, {10.0, 4.0});
+  CHECK(r[1] == Approx(2.0));  // b and c split link 1
+  CHECK(r[2] == Approx(2.0));
+  CHECK(r[0] == Approx(8.0));  // a takes what b leaves of link 0
+  // one flow per link: the route's smallest capacity, exactly
+  const std::vector<int> d{0, 1};
+  CHECK(pattern_rates({&d}, {10.0, 4.0})[0] == 4.0);
 }

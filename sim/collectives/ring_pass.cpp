@@ -1,9 +1,11 @@
 #include "sim/collectives/ring_pass.h"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
 #include "sim/collectives/fast_ring.h"
+#include "sim/collectives/pattern_rates.h"
 
 namespace gcsim {
 
@@ -40,14 +42,32 @@ void RingPassSchedule::begin(Time t) {
   for (int r = 0; r < ranks(); ++r) enter(r, 0, t);
 }
 
+namespace {
+
+int find(std::vector<int>& parent, int x) {
+  while (parent[static_cast<std::size_t>(x)] != x) {
+    parent[static_cast<std::size_t>(x)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(x)])];
+    x = parent[static_cast<std::size_t>(x)];
+  }
+  return x;
+}
+
+// A link's use by the connection of `rank` in `stage`.
+struct LinkUse {
+  int link, stage, rank;
+};
+
+}  // namespace
+
 bool RingPassSchedule::begin_exclusive(Time t) {
+  Network& net = network();
+  if (stages_.empty() || !net.computed_schedules_allowed()) return false;
   const int P = ranks();
-  std::vector<std::pair<int, int>> pairs;
-  for (const RingStage& s : stages_)
-    for (int r = 0; r < P; ++r) pairs.emplace_back(r, s.next[r]);
-  std::vector<Network::ExclusivePath> paths;
-  if (pairs.empty() || !network().exclusive_paths(pairs, paths)) return false;
+  std::vector<double> capacity(static_cast<std::size_t>(net.link_count()));
+  for (int l = 0; l < net.link_count(); ++l) capacity[static_cast<std::size_t>(l)] = net.link_capacity(l);
   std::vector<FastRingStage> fast(stages_.size());
+  std::vector<LinkUse> uses;
+  std::vector<int> first_user(capacity.size(), -1), parent(static_cast<std::size_t>(P));
   for (std::size_t k = 0; k < stages_.size(); ++k) {
     const RingStage& s = stages_[k];
     FastRingStage& f = fast[k];
@@ -55,23 +75,63 @@ bool RingPassSchedule::begin_exclusive(Time t) {
     f.steps = s.steps;
     f.split = s.split > 0 && s.split < s.steps ? s.split : 0;
     f.first_phase = phase_base_[k];
+    // this stage's connections: which share links (union-find), and their max-min rates all active together
+    std::vector<const std::vector<int>*> routes(static_cast<std::size_t>(P));
+    std::fill(first_user.begin(), first_user.end(), -1);
+    for (int r = 0; r < P; ++r) parent[static_cast<std::size_t>(r)] = r;
+    for (int r = 0; r < P; ++r) {
+      const Route& route = net.route(r, s.next[r]);
+      routes[static_cast<std::size_t>(r)] = &route.links;
+      for (const int l : route.links) {
+        uses.push_back({l, static_cast<int>(k), r});
+        int& u = first_user[static_cast<std::size_t>(l)];
+        if (u < 0) u = r;
+        else parent[static_cast<std::size_t>(find(parent, r))] = find(parent, u);
+      }
+    }
+    const std::vector<double> rate = pattern_rates(routes, capacity);
     f.alpha_s.resize(P);
     f.duration_s.resize(P);
     f.latency_s.resize(P);
+    f.lockstep_with.resize(P);
     const double bytes = s.bytes / chunks_;  // as send_step sends it
     for (int r = 0; r < P; ++r) {
-      const Network::ExclusivePath& p = paths[k * P + r];
-      f.alpha_s[r] = overhead().of(r, s.next[r]);
-      f.duration_s[r] = bytes <= 0.0 ? 0.0 : bytes / p.bytes_per_s;  // the network's completion: now + remaining / rate
-      f.latency_s[r] = p.latency_s;
-      network().account_messages(r, s.next[r], bytes, static_cast<std::uint64_t>(s.steps) * chunks_);
+      const auto ur = static_cast<std::size_t>(r);
+      f.alpha_s[ur] = overhead().of(r, s.next[r]);
+      f.duration_s[ur] = bytes <= 0.0 ? 0.0 : bytes / rate[ur];  // the network's completion: now + remaining / rate
+      f.latency_s[ur] = net.route(r, s.next[r]).latency_s;
+      f.lockstep_with[ur] = find(parent, r);
     }
-    count_messages(static_cast<std::uint64_t>(s.steps) * chunks_ * P);
   }
   int phases = 0;
   for (std::size_t k = 0; k < stages_.size(); ++k)
     phases = std::max(phases, phase_base_[k] + (fast[k].split > 0 ? 2 : 1));
   const FastRingTimes times = fast_ring_times(fast, P, chunks_, t, phases);
+  if (!times.lockstep) return false;
+  // Connections of different stages on one link must never be busy together
+  // (the same connection in two stages is one FIFO: it never overlaps itself).
+  std::sort(uses.begin(), uses.end(), [](const LinkUse& a, const LinkUse& b) { return a.link < b.link; });
+  for (std::size_t i = 0; i < uses.size();) {
+    std::size_t j = i;
+    while (j < uses.size() && uses[j].link == uses[i].link) ++j;
+    for (std::size_t a = i; a < j; ++a)
+      for (std::size_t b = a + 1; b < j; ++b) {
+        const LinkUse &u = uses[a], &v = uses[b];
+        if (u.stage == v.stage) continue;  // a lockstep group: checked in fast_ring_times
+        if (u.rank == v.rank && stages_[u.stage].next[u.rank] == stages_[v.stage].next[v.rank]) continue;
+        const BusySpan& x = times.busy[u.stage][u.rank];
+        const BusySpan& y = times.busy[v.stage][v.rank];
+        if (!(x.last_done <= y.first_begin || y.last_done <= x.first_begin)) return false;
+      }
+    i = j;
+  }
+  for (std::size_t k = 0; k < stages_.size(); ++k) {
+    const RingStage& s = stages_[k];
+    const double bytes = s.bytes / chunks_;
+    for (int r = 0; r < P; ++r)
+      network().account_messages(r, s.next[r], bytes, static_cast<std::uint64_t>(s.steps) * chunks_);
+    count_messages(static_cast<std::uint64_t>(s.steps) * chunks_ * P);
+  }
   for (int ph = 0; ph < phases; ++ph) note_phase_end(ph, times.phase_end[ph]);
   for (int r = 0; r < P; ++r) finish_rank_at(r, times.done[r]);
   exclusive_ = true;

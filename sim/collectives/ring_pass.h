@@ -42,7 +42,7 @@ class RingPassSchedule : public CollectiveSchedule {
     Time arrival;
   };
   void begin(Time t) override;
-  // The pass without flows where the network allows it (fast_ring.h); false: send the messages.
+  // The pass without flows where that is exact (fast_ring.h); false: send the messages.
   bool begin_exclusive(Time t);
   void on_receive(int src, int dst, std::uint64_t msg, Time arrival) override;
   void enter(int rank, int stage, Time t);

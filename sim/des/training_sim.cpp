@@ -62,7 +62,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     next_phase_.assign(costs_.size(), 0);
     if (o_.trace != nullptr) name_tracks();
     // One collective at a time and nothing else on the network: what exclusive paths need.
-    network_.enable_exclusive_paths(o.fast_rings);
+    network_.enable_computed_schedules(o.fast_rings);
   }
 
   DesRun run() {

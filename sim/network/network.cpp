@@ -214,38 +214,6 @@ void Network::fill_large() {
   }
 }
 
-bool Network::exclusive_paths(const std::vector<std::pair<int, int>>& pairs, std::vector<ExclusivePath>& out) {
-  if (!exclusive_enabled_ || active_ != 0 || reallocation_pending_) return false;
-  if (link_owner_.size() != links_.size()) {
-    link_owner_.assign(links_.size(), 0);
-    link_owner_stamp_.assign(links_.size(), 0);
-  }
-  ++owner_stamp_;
-  out.resize(pairs.size());
-  for (std::size_t i = 0; i < pairs.size(); ++i) {
-    const Route& r = router_.route(pairs[i].first, pairs[i].second);
-    double rate = 0.0;
-    bool first = true;
-    for (const int l : r.links) {
-      const auto owner = static_cast<std::uint32_t>(i + 1);
-      if (link_owner_stamp_[l] == owner_stamp_) {
-        // shared with another pair, unless that pair is this connection again
-        const auto& other = pairs[link_owner_[l] - 1];
-        if (other != pairs[i]) return false;
-      } else {
-        link_owner_stamp_[l] = owner_stamp_;
-        link_owner_[l] = owner;
-      }
-      // progressive filling with one flow per link: each link offers its whole capacity
-      const double share = links_[l].capacity / 1.0;
-      rate = first ? share : std::min(rate, share);
-      first = false;
-    }
-    out[i] = {rate, r.latency_s};
-  }
-  return true;
-}
-
 void Network::account_messages(int src, int dst, double bytes_each, std::uint64_t count) {
   const Route& r = router_.route(src, dst);
   const double total = bytes_each * static_cast<double>(count);

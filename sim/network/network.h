@@ -60,22 +60,16 @@ class Network final : private EventHandler {
   // The `n` links with the highest utilization over [0, span].
   std::vector<LinkUsage> busiest_links(int n, Time span) const;
 
-  // ---- Exclusive paths: what lets a schedule skip the flows (sim/collectives/fast_ring.h).
-  // A flow alone on every link of its route gets the route's smallest
-  // capacity, whatever else happens, so a schedule whose connections cross
-  // pairwise disjoint links, started on an idle network that nothing else
-  // uses until it ends, can compute every message's times itself. The owner
-  // of the network (the DES training loop, which runs one collective at a
-  // time) says whether that holds by enabling it.
-  struct ExclusivePath {
-    double bytes_per_s = 0.0;  // the rate the lone flow gets (max-min with one flow per link)
-    double latency_s = 0.0;    // its route's latency
-  };
-  void enable_exclusive_paths(bool on) { exclusive_enabled_ = on; }
-  // Whether the network is enabled for it and idle, and the routes of the
-  // (src, dst) `pairs` share no directed link (a pair listed twice is one
-  // connection); then `out[i]` is pair i's path. Costs O(total route length).
-  bool exclusive_paths(const std::vector<std::pair<int, int>>& pairs, std::vector<ExclusivePath>& out);
+  // ---- For schedules that compute their messages' times themselves
+  // (sim/collectives/fast_ring.h) where that is exact: the owner of the
+  // network (the DES training loop, which runs one collective at a time and
+  // nothing else on the network) enables it; it then holds while the network
+  // is idle. Routes and capacities are the ones flows would see.
+  void enable_computed_schedules(bool on) { computed_enabled_ = on; }
+  bool computed_schedules_allowed() const { return computed_enabled_ && active_ == 0 && !reallocation_pending_; }
+  const Route& route(int src, int dst) { return router_.route(src, dst); }
+  double link_capacity(int link) const { return links_[static_cast<std::size_t>(link)].capacity; }
+  int link_count() const { return static_cast<int>(links_.size()); }
   // Counts `count` messages of `bytes_each` from src to dst as carried (link,
   // rank and flow counters), as their flows would have.
   void account_messages(int src, int dst, double bytes_each, std::uint64_t count);
@@ -145,10 +139,7 @@ class Network final : private EventHandler {
   bool reallocation_pending_ = false;
   std::vector<double> old_rate_;
   std::vector<FillEntry> fill_heap_;
-  bool exclusive_enabled_ = false;
-  std::vector<std::uint32_t> link_owner_;  // exclusive_paths: the pair (+1) that claimed each link, by stamp
-  std::vector<std::uint32_t> link_owner_stamp_;
-  std::uint32_t owner_stamp_ = 0;
+  bool computed_enabled_ = false;
 };
 
 }  // namespace gcsim
