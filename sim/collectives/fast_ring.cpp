@@ -48,18 +48,19 @@ FastRingTimes fast_ring_times(const std::vector<FastRingStage>& stages, int P, i
         Time* to = cur.data() + ur * C;
         Time* b_out = begins.data() + ur * C;
         Time* d_out = dones.data() + ur * C;
+        if (s == 0) busy[ur].first_begin = std::max(e, f) + alpha;  // its first message's start
         for (int c = 0; c < C; ++c) {
           const Time ready = s == 0 ? e : std::max(from[c], e);
           const Time begin = std::max(ready, f) + alpha;
           const Time done = begin + d;
           f = done;
           to[c] = done + lat;
-          b_out[c] = begin;
-          d_out[c] = done;
+          if (grouped) {  // kept only where a lockstep check reads them
+            b_out[c] = begin;
+            d_out[c] = done;
+          }
           step_last = std::max(step_last, to[c]);
         }
-        if (s == 0) busy[ur].first_begin = b_out[0];
-        busy[ur].last_done = f;
         *free_at[ur] = f;
       }
       if (grouped)
@@ -77,6 +78,7 @@ FastRingTimes fast_ring_times(const std::vector<FastRingStage>& stages, int P, i
       if (phase < phases) out.phase_end[static_cast<std::size_t>(phase)] = std::max(out.phase_end[static_cast<std::size_t>(phase)], step_last);
       prev.swap(cur);
     }
+    for (int r = 0; r < P; ++r) busy[static_cast<std::size_t>(r)].last_done = *free_at[static_cast<std::size_t>(r)];
     // the next stage begins when the predecessor's last pieces have arrived
     for (int r = 0; r < P; ++r) {
       const Time* from = prev.data() + static_cast<std::size_t>(pred[static_cast<std::size_t>(r)]) * C;
