@@ -7,6 +7,10 @@ FAULT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # make_sweep FILE WORKERS...: a DES sweep of the shipped h100 cluster over
 # P x 4 bandwidths x {dense, Top-K 1%}, $FAULT_ITERATIONS (default 5)
 # iterations per point with 10 % stragglers, so that a point takes a while.
+# The dense points use the tree allreduce in 8 chunks: its schedule runs
+# message by message, where a ring's would be computed at once
+# (sim/collectives/fast_ring.h) and the sweep would end before it could be
+# raced or killed.
 make_sweep() {
   local f=$1; shift
   local ws; ws=$(IFS=,; echo "$*")
@@ -16,7 +20,7 @@ base = "$FAULT_ROOT/scenarios/h100-cluster.toml"
 [axes]
 "cluster.workers" = [$ws]
 "cluster.inter_node.bandwidth_gbps" = [1, 10, 25, 100]
-"compression.method|compression.ratio" = [["none", 1.0], ["topk", 0.01]]
+"compression.method|compression.ratio|collective.algorithm|collective.chunks" = [["none", 1.0, "tree", 8], ["topk", 0.01, "ring", 1]]
 "training.iterations|stragglers.cv" = [[${FAULT_ITERATIONS:-5}, 0.1]]
 TOML
 }
