@@ -23,6 +23,19 @@ class CommError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Runs f; an exception other than CommError (Gloo's, a store's) comes out as
+// CommError("<backend> <op>: what"), so callers catch one type.
+template <typename F>
+void as_comm_error(const char* backend, const char* op, F&& f) {
+  try {
+    f();
+  } catch (const CommError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw CommError(std::string(backend) + " " + op + ": " + e.what());
+  }
+}
+
 class Communicator {
  public:
   virtual ~Communicator() = default;

@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <mutex>
+#include <utility>
 
 #include <gloo/allgatherv.h>
 #include <gloo/allreduce.h>
@@ -23,13 +24,7 @@ namespace {
 
 template <typename F>
 void guarded(const char* op, F&& f) {
-  try {
-    f();
-  } catch (const CommError&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw CommError(std::string("gloo ") + op + ": " + e.what());
-  }
+  as_comm_error("gloo", op, std::forward<F>(f));
 }
 
 void sum_floats(void* c, const void* a, const void* b, std::size_t n) {

@@ -1,71 +1,42 @@
 // NCCL loaded with dlopen (see nccl_api.h).
 #include "comm/nccl_api.h"
 
-#include <dlfcn.h>
-#include <limits.h>
-#include <unistd.h>
-
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "comm/communicator.h"  // CommError
+#include "kernels/cuda/shared_library.h"
 
 namespace gcsim::comm::nccl {
 namespace {
 
-template <class F>
-void bind(void* lib, const char* symbol, F& out, const std::string& path) {
-  void* p = dlsym(lib, symbol);
-  if (p == nullptr) throw std::runtime_error(path + " has no symbol " + symbol);
-  out = reinterpret_cast<F>(p);
-}
-
-// The directory of the running executable, or "" when /proc is not there.
-std::string executable_dir() {
-  char buf[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return {};
-  std::string path(buf, static_cast<std::size_t>(n));
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string{} : path.substr(0, slash);
-}
-
 NcclApi load() {
+  namespace so = shared_library;
   const std::string name = "libnccl.so." + std::to_string(NCCL_MAJOR);
   std::vector<std::string> candidates = {name, "/usr/local/cuda/lib/" + name, "/usr/local/cuda/lib64/" + name};
-  if (const std::string dir = executable_dir(); !dir.empty()) candidates.push_back(dir + "/" + name);
-  void* lib = nullptr;
-  std::string path, first_error;
-  for (const std::string& c : candidates) {
-    lib = dlopen(c.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (lib != nullptr) {
-      path = c;
-      break;
-    }
-    const char* e = dlerror();
-    if (first_error.empty() && e != nullptr) first_error = e;
-  }
-  if (lib == nullptr) throw std::runtime_error("cannot load NCCL (" + name + "): " + first_error);
+  if (const std::string dir = so::executable_dir(); !dir.empty()) candidates.push_back(dir + "/" + name);
+  const so::Opened lib = so::open_first(candidates, "NCCL (" + name + ")");
+  const std::string& path = lib.path;
   NcclApi api;
   api.library = path;
-  bind(lib, "ncclGetVersion", api.get_version, path);
-  bind(lib, "ncclGetUniqueId", api.get_unique_id, path);
-  bind(lib, "ncclCommInitRank", api.comm_init_rank, path);
-  bind(lib, "ncclCommInitAll", api.comm_init_all, path);
-  bind(lib, "ncclCommDestroy", api.comm_destroy, path);
-  bind(lib, "ncclCommAbort", api.comm_abort, path);
-  bind(lib, "ncclCommGetAsyncError", api.get_async_error, path);
-  bind(lib, "ncclGetErrorString", api.get_error_string, path);
-  bind(lib, "ncclAllReduce", api.all_reduce, path);
-  bind(lib, "ncclAllGather", api.all_gather, path);
-  bind(lib, "ncclReduceScatter", api.reduce_scatter, path);
-  bind(lib, "ncclBroadcast", api.broadcast, path);
-  bind(lib, "ncclSend", api.send, path);
-  bind(lib, "ncclRecv", api.recv, path);
-  bind(lib, "ncclGroupStart", api.group_start, path);
-  bind(lib, "ncclGroupEnd", api.group_end, path);
+  so::bind(lib, "ncclGetVersion", api.get_version);
+  so::bind(lib, "ncclGetUniqueId", api.get_unique_id);
+  so::bind(lib, "ncclCommInitRank", api.comm_init_rank);
+  so::bind(lib, "ncclCommInitAll", api.comm_init_all);
+  so::bind(lib, "ncclCommDestroy", api.comm_destroy);
+  so::bind(lib, "ncclCommAbort", api.comm_abort);
+  so::bind(lib, "ncclCommGetAsyncError", api.get_async_error);
+  so::bind(lib, "ncclGetErrorString", api.get_error_string);
+  so::bind(lib, "ncclAllReduce", api.all_reduce);
+  so::bind(lib, "ncclAllGather", api.all_gather);
+  so::bind(lib, "ncclReduceScatter", api.reduce_scatter);
+  so::bind(lib, "ncclBroadcast", api.broadcast);
+  so::bind(lib, "ncclSend", api.send);
+  so::bind(lib, "ncclRecv", api.recv);
+  so::bind(lib, "ncclGroupStart", api.group_start);
+  so::bind(lib, "ncclGroupEnd", api.group_end);
   const ncclResult_t r = api.get_version(&api.version);  // needs no GPU
   if (r != ncclSuccess)
     throw std::runtime_error(path + ": ncclGetVersion failed: " + api.get_error_string(r));

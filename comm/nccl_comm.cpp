@@ -8,6 +8,7 @@
 #include <exception>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include <gloo/rendezvous/file_store.h>
 #include <gloo/rendezvous/prefix_store.h>
@@ -22,16 +23,9 @@ namespace {
 
 using nccl::nccl_api;
 
-// The store's failures (a peer that never came) as CommError.
 template <typename F>
 void guarded(const char* op, F&& f) {
-  try {
-    f();
-  } catch (const CommError&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw CommError(std::string("nccl ") + op + ": " + e.what());
-  }
+  as_comm_error("nccl", op, std::forward<F>(f));
 }
 
 std::string key_arrived(int rank) { return "nccl-arrived-" + std::to_string(rank); }

@@ -1,7 +1,7 @@
 // cuBLAS loaded with dlopen (see cublas_api.h).
 #include "kernels/cuda/cublas_api.h"
 
-#include <dlfcn.h>
+#include "kernels/cuda/shared_library.h"
 
 #include <mutex>
 #include <stdexcept>
@@ -10,34 +10,19 @@
 namespace gcsim::kernels::cuda {
 namespace {
 
-template <class F>
-void bind(void* lib, const char* symbol, F& out, const std::string& path) {
-  void* p = dlsym(lib, symbol);
-  if (p == nullptr) throw std::runtime_error(path + " has no symbol " + symbol);
-  out = reinterpret_cast<F>(p);
-}
-
 CublasApi load() {
+  namespace so = shared_library;
   const std::string major = std::to_string(CUBLAS_VER_MAJOR);
-  const std::string candidates[] = {"libcublas.so." + major, "/usr/local/cuda/lib64/libcublas.so." + major};
-  void* lib = nullptr;
-  std::string path, first_error;
-  for (const std::string& c : candidates) {
-    lib = dlopen(c.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (lib != nullptr) {
-      path = c;
-      break;
-    }
-    if (first_error.empty()) first_error = dlerror();
-  }
-  if (lib == nullptr) throw std::runtime_error("cannot load cuBLAS: " + first_error);
+  const so::Opened lib =
+      so::open_first({"libcublas.so." + major, "/usr/local/cuda/lib64/libcublas.so." + major}, "cuBLAS");
+  const std::string& path = lib.path;
   CublasApi api;
   api.library = path;
-  bind(lib, "cublasCreate_v2", api.create, path);
-  bind(lib, "cublasDestroy_v2", api.destroy, path);
-  bind(lib, "cublasSetStream_v2", api.set_stream, path);
-  bind(lib, "cublasSetMathMode", api.set_math_mode, path);
-  bind(lib, "cublasSgemm_v2", api.sgemm, path);
+  so::bind(lib, "cublasCreate_v2", api.create);
+  so::bind(lib, "cublasDestroy_v2", api.destroy);
+  so::bind(lib, "cublasSetStream_v2", api.set_stream);
+  so::bind(lib, "cublasSetMathMode", api.set_math_mode);
+  so::bind(lib, "cublasSgemm_v2", api.sgemm);
   return api;  // the library stays loaded for the life of the process
 }
 
