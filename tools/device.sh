@@ -52,14 +52,16 @@ case "${1:-}" in
     ;;
   run)
     O=${RESULTS:-out/device}
+    if [ -e "$O" ] && [ "${FORCE:-0}" != 1 ]; then echo "device.sh: $O exists; move it away or set FORCE=1" >&2; exit 2; fi
     rm -rf "$O"
     mkdir -p "$O"
     export LD_LIBRARY_PATH="$D/lib:${LD_LIBRARY_PATH:-}"
     # NCCL: the device's own (gcsim loads libnccl.so.2 at run time)
-    nccl_dir=$(dirname "$( (ls /usr/local/cuda/lib*/libnccl.so.2 /usr/lib/x86_64-linux-gnu/libnccl.so.2 2>/dev/null;
+    nccl_lib=$( (ls /usr/local/cuda/lib*/libnccl.so.2 /usr/lib/x86_64-linux-gnu/libnccl.so.2 2>/dev/null;
       python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib", "libnccl.so.2"))' 2>/dev/null;
-      find / -xdev -name libnccl.so.2 2>/dev/null) | head -n 1)" 2>/dev/null || true)
-    [ -n "$nccl_dir" ] && export LD_LIBRARY_PATH="$nccl_dir:$LD_LIBRARY_PATH"
+      find / -xdev -name libnccl.so.2 2>/dev/null) | head -n 1 || true)
+    nccl_dir=""
+    if [ -n "$nccl_lib" ] && [ -e "$nccl_lib" ]; then nccl_dir=$(dirname "$nccl_lib"); export LD_LIBRARY_PATH="$nccl_dir:$LD_LIBRARY_PATH"; fi
     G="$D/bin/gcsim"
     STEP_S=${STEP_S:-150}
     BUDGET_S=${BUDGET_S:-540}
@@ -76,7 +78,8 @@ case "${1:-}" in
       echo "$name: exit $r in $((SECONDS - t0)) s" | tee -a "$O/steps.txt"
       [ "$r" -eq 0 ] || { rc=1; tail -n 5 "$O/$name.log"; }
     }
-    { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; echo "nccl: ${nccl_dir:-not found}"; } \
+    { echo "name: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)"
+      nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; echo "nccl: ${nccl_dir:-not found}"; } \
       >"$O/device.txt" 2>&1 || true
     step gpu-tests "$D/bin/gcsim_gpu_tests" --durations yes
     step kernels-cuda-benchmark "$D/bin/kernels_cuda_benchmark" --out "$O/kernels_cuda.csv"
@@ -108,7 +111,7 @@ case "${1:-}" in
     tarball=${2:?usage: tools/device.sh unpack TARBALL}
     tmp=$(mktemp -d)
     tar -xzf "$tarball" -C "$tmp"
-    name=$(sed -n 2p "$tmp/device.txt" | cut -d, -f1 | tr -c 'A-Za-z0-9._\n-' '-' | sed 's/-*$//')
+    name=$(sed -n 's/^name: //p' "$tmp/device.txt" | head -n 1 | tr -c 'A-Za-z0-9._\n-' '-' | sed 's/-*$//')
     [ -n "$name" ] || name=unknown-gpu
     dest=reports/gpu/$name
     if [ -e "$dest" ]; then echo "device.sh: $dest exists; move it away first" >&2; rm -rf "$tmp"; exit 2; fi

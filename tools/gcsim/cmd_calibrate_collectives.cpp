@@ -436,6 +436,8 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   // The ring: NCCL_ALGO=Ring where measured, else NCCL's own choice; Gloo's as they come.
   const std::string ring_variant = !nccl ? std::string() : of_variant(ms, "Ring").empty() ? "default" : "Ring";
   const std::vector<calib::CollectiveMeasurement> ring_ms = nccl ? of_variant(ms, ring_variant) : ms;
+  if (ring_ms.empty())
+    throw InputError("--variants", "", "the ring fit needs Ring or default among them (got " + a.variants + ")");
   calib::CollectiveFit fit;
   try {
     fit = calib::fit_collectives(ring_ms, a.workers);
