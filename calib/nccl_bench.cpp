@@ -7,20 +7,10 @@
 #include <stdexcept>
 
 #include "comm/nccl_api.h"
+#include "comm/nccl_comm.h"  // nccl_device_count
 #include "kernels/cuda/cuda_check.h"
 
 namespace gcsim::calib {
-
-int cuda_device_count(std::string* why) {
-  int n = 0;
-  const cudaError_t e = cudaGetDeviceCount(&n);
-  if (e != cudaSuccess) {
-    if (why) *why = std::string("no usable GPU: ") + cudaGetErrorString(e);
-    return 0;
-  }
-  if (n == 0 && why) *why = "no GPU found";
-  return n;
-}
 
 struct NcclBench::State {
   const comm::nccl::NcclApi* api = nullptr;
@@ -90,9 +80,12 @@ struct NcclBench::State {
 
 NcclBench::NcclBench(int devices) : s_(std::make_unique<State>()) {
   s_->api = &comm::nccl::nccl_api();  // throws when libnccl cannot be loaded
-  std::string why;
-  const int have = cuda_device_count(&why);
-  if (have == 0) throw std::runtime_error("--backend nccl: " + why);
+  int have = 0;
+  try {
+    have = comm::nccl_device_count();  // the GPUs NCCL can use, or why none
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("--backend nccl: ") + e.what());
+  }
   if (devices > have)
     throw std::runtime_error("--backend nccl: --gpus " + std::to_string(devices) + " but this machine has " +
                              std::to_string(have));

@@ -27,10 +27,6 @@
 
 namespace gcsim::calib {
 
-// The GPUs this process sees (0 where there is no driver or device) and why
-// there are none, for messages.
-int cuda_device_count(std::string* why = nullptr);
-
 class NcclBench final : public CollectiveBench {
  public:
   // devices = 0: all of them. Throws std::runtime_error saying why NCCL or

@@ -1,11 +1,11 @@
 #include "config/layer_times_loader.h"
 
 #include <cmath>
-#include <cstdio>
 #include <optional>
 
 #include "config/input_error.h"
 #include "models/zoo.h"
+#include "sim/output/result_format.h"
 
 namespace gcsim {
 
@@ -13,12 +13,6 @@ namespace {
 
 constexpr double kMaxMs = 1e9;            // 11.6 days: far above any step, below overflow
 constexpr std::int64_t kMaxBatch = 1 << 24;
-
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
-}
 
 // The array at `key`, `n` long; failures located at the array or its element.
 const toml::array& array_of(const TableReader& r, const char* key, std::size_t n) {
@@ -49,7 +43,7 @@ std::vector<double> times_s(const TableReader& r, const char* key, std::size_t n
     if (const auto* k = el.as_integer()) v = static_cast<double>(k->get());
     if (!v) fail_at(r, key, i, el, std::string("expected a number (ms), got ") + toml_type_name(el));
     if (!(*v >= 0.0 && *v <= kMaxMs))
-      fail_at(r, key, i, el, "must be in [0, " + fmt(kMaxMs) + "] ms (got " + fmt(*v) + ")");
+      fail_at(r, key, i, el, "must be in [0, " + format_number(kMaxMs) + "] ms (got " + format_number(*v) + ")");
     out.push_back(*v * 1e-3);
   }
   return out;
@@ -72,7 +66,7 @@ MeasuredLayers read_one(const TableReader& t, const ModelSpec& zoo, const std::s
     t.fail("repeats", "must be >= 1 (got " + std::to_string(t.integer("repeats")) + ")");
   const double step_ms = t.number("step_ms");
   if (!(step_ms > 0.0 && step_ms <= kMaxMs))
-    t.fail("step_ms", "must be in (0, " + fmt(kMaxMs) + "] ms (got " + fmt(step_ms) + ")");
+    t.fail("step_ms", "must be in (0, " + format_number(kMaxMs) + "] ms (got " + format_number(step_ms) + ")");
   m.step_s = step_ms * 1e-3;
 
   const std::size_t n = zoo.layers.size();

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <optional>
 
 #include "config/layer_times_loader.h"
 #include "config/toml_reader.h"
+#include "sim/output/result_format.h"
 
 namespace gcsim {
 
@@ -26,18 +26,12 @@ constexpr double kMemoryGbs[] = {0, 1e6};
 // the slack admits the rounding of 1 - sse / ss_tot.
 constexpr double kR2[] = {-1e-9, 1};
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
-}
-
 double in_range(const TableReader& r, const char* key, const double (&range)[2], const char* unit,
                 std::optional<double> fallback) {
   const double v = r.number(key, fallback);
   if (!(v >= range[0] && v <= range[1]))
-    r.fail(key, "must be in [" + fmt(std::max(range[0], 0.0)) + ", " + fmt(range[1]) + "]" +
-                    (*unit ? std::string(" ") + unit : "") + " (got " + fmt(v) + ")");
+    r.fail(key, "must be in [" + format_number(std::max(range[0], 0.0)) + ", " + format_number(range[1]) + "]" +
+                    (*unit ? std::string(" ") + unit : "") + " (got " + format_number(v) + ")");
   return v;
 }
 

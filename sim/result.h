@@ -61,7 +61,7 @@ struct IterationResult {
   std::uint64_t events = 0;
   std::uint64_t messages = 0;
   // des: collectives run, and how many of them were computed without flows
-  // (exclusive rings, sim/collectives/fast_ring.h) rather than message by message.
+  // (ring passes, sim/collectives/fast_ring.h) rather than message by message.
   std::uint64_t collectives = 0, fast_collectives = 0;
 };
 

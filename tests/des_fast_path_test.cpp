@@ -1,4 +1,4 @@
-// The DES's exclusive-ring fast path (sim/collectives/fast_ring.h) against the
+// The DES's computed ring passes (sim/collectives/fast_ring.h) against the
 // message-by-message DES it replaces: the same iteration times, breakdown,
 // bytes and busiest links within 1e-9 relative, on every shipped scenario and
 // on seeded random ones (topologies, P odd and even, chunks, methods,

@@ -29,6 +29,10 @@ struct LinkParams {
   double time(double bytes) const { return alpha_s + bytes / bytes_per_s; }
 };
 
+// The family whose figures a collective of algorithm `a` pays: the tree
+// allreduce the tree's, every other algorithm the ring's.
+inline const char* charged_family(Algorithm a) { return a == Algorithm::Tree ? family::tree : family::ring; }
+
 struct Fabric {
   int P = 1;       // ranks
   int G = 1;       // ranks per node (packed node by node: rank r lives on node r / G)
@@ -49,6 +53,9 @@ struct Fabric {
   std::optional<Figures> tree_figures;
   // The same fabric with the tree family's figures.
   Fabric tree() const;
+  // The fabric a collective of algorithm `a` is charged on: tree() for the
+  // tree allreduce, this one for every other (charged_family's rule).
+  Fabric charged(Algorithm a) const { return charged_family(a) == family::tree ? tree() : *this; }
 
   bool multi_node() const { return M > 1; }
   // The link a flat algorithm (ring, tree, allgather) is charged per message:
@@ -66,6 +73,7 @@ struct Fabric {
 };
 
 Fabric make_fabric(const ClusterSpec& cluster, const Profile& profile);
+
 
 
 }  // namespace gcsim

@@ -38,7 +38,7 @@ RingPassSchedule::RingPassSchedule(Engine& engine, Network& network, MessageOver
 }
 
 void RingPassSchedule::begin(Time t) {
-  if (begin_exclusive(t)) return;
+  if (begin_computed(t)) return;
   for (int r = 0; r < ranks(); ++r) enter(r, 0, t);
 }
 
@@ -59,7 +59,7 @@ struct LinkUse {
 
 }  // namespace
 
-bool RingPassSchedule::begin_exclusive(Time t) {
+bool RingPassSchedule::begin_computed(Time t) {
   Network& net = network();
   if (stages_.empty() || !net.computed_schedules_allowed()) return false;
   const int P = ranks();
@@ -77,11 +77,13 @@ bool RingPassSchedule::begin_exclusive(Time t) {
     f.first_phase = phase_base_[k];
     // this stage's connections: which share links (union-find), and their max-min rates all active together
     std::vector<const std::vector<int>*> routes(static_cast<std::size_t>(P));
+    f.latency_s.resize(P);
     std::fill(first_user.begin(), first_user.end(), -1);
     for (int r = 0; r < P; ++r) parent[static_cast<std::size_t>(r)] = r;
     for (int r = 0; r < P; ++r) {
       const Route& route = net.route(r, s.next[r]);
       routes[static_cast<std::size_t>(r)] = &route.links;
+      f.latency_s[static_cast<std::size_t>(r)] = route.latency_s;
       for (const int l : route.links) {
         uses.push_back({l, static_cast<int>(k), r});
         int& u = first_user[static_cast<std::size_t>(l)];
@@ -92,14 +94,12 @@ bool RingPassSchedule::begin_exclusive(Time t) {
     const std::vector<double> rate = pattern_rates(routes, capacity);
     f.alpha_s.resize(P);
     f.duration_s.resize(P);
-    f.latency_s.resize(P);
     f.lockstep_with.resize(P);
     const double bytes = s.bytes / chunks_;  // as send_step sends it
     for (int r = 0; r < P; ++r) {
       const auto ur = static_cast<std::size_t>(r);
       f.alpha_s[ur] = overhead().of(r, s.next[r]);
       f.duration_s[ur] = bytes <= 0.0 ? 0.0 : bytes / rate[ur];  // the network's completion: now + remaining / rate
-      f.latency_s[ur] = net.route(r, s.next[r]).latency_s;
       f.lockstep_with[ur] = find(parent, r);
     }
   }
@@ -134,7 +134,7 @@ bool RingPassSchedule::begin_exclusive(Time t) {
   }
   for (int ph = 0; ph < phases; ++ph) note_phase_end(ph, times.phase_end[ph]);
   for (int r = 0; r < P; ++r) finish_rank_at(r, times.done[r]);
-  exclusive_ = true;
+  computed_ = true;
   return true;
 }
 

@@ -34,7 +34,7 @@ class RingPassSchedule : public CollectiveSchedule {
   RingPassSchedule(Engine& engine, Network& network, MessageOverhead alpha, std::string name, std::vector<RingStage> stages,
                    int chunks);
   std::string name() const override { return name_; }
-  bool computed_without_flows() const override { return exclusive_; }
+  bool computed_without_flows() const override { return computed_; }
 
  private:
   struct Early {
@@ -43,7 +43,7 @@ class RingPassSchedule : public CollectiveSchedule {
   };
   void begin(Time t) override;
   // The pass without flows where that is exact (fast_ring.h); false: send the messages.
-  bool begin_exclusive(Time t);
+  bool begin_computed(Time t);
   void on_receive(int src, int dst, std::uint64_t msg, Time arrival) override;
   void enter(int rank, int stage, Time t);
   void received(int rank, int stage, int step, int chunk, Time arrival);
@@ -53,7 +53,7 @@ class RingPassSchedule : public CollectiveSchedule {
   std::vector<RingStage> stages_;
   std::vector<int> phase_base_;  // first phase index of each stage
   int chunks_;
-  bool exclusive_ = false;
+  bool computed_ = false;
   std::vector<int> stage_of_;      // the stage each rank is in (stages_.size() when done)
   std::vector<int> chunks_done_;   // last-step pieces that arrived in the current stage
   std::vector<std::vector<Early>> early_;  // messages for a stage the rank has not entered yet

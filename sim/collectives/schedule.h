@@ -84,7 +84,7 @@ class CollectiveSchedule : private FlowListener, private EventHandler {
   void set_phase_names(std::vector<std::string> names);
 
   // For a schedule that computes its messages' times itself instead of
-  // sending them (the exclusive-path fast path, fast_ring.h): the network
+  // sending them (ring passes computed without flows, fast_ring.h): the network
   // and the overhead, the messages and phase ends it accounts for, and each
   // rank's end, delivered as finish_rank(rank, t) by an event at t.
   Network& network() { return network_; }

@@ -42,8 +42,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
         ct_(compute_times(s)),
         fabric_(make_fabric(s.cluster, s.profile)),
         fabric_tree_(fabric_.tree()),
-        topology_(build_topology(s.cluster, s.profile,
-                                 s.algorithm == Algorithm::Tree ? family::tree : family::ring)),
+        topology_(build_topology(s.cluster, s.profile, charged_family(s.algorithm))),
         network_(engine_, topology_),
         stragglers_(s.stragglers, P_),
         workers_(P_) {
@@ -61,7 +60,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     arrivals_.assign(costs_.size(), 0);
     next_phase_.assign(costs_.size(), 0);
     if (o_.trace != nullptr) name_tracks();
-    // One collective at a time and nothing else on the network: what exclusive paths need.
+    // One collective at a time and nothing else on the network: what computed ring passes need.
     network_.enable_computed_schedules(o.fast_rings);
   }
 
@@ -189,9 +188,8 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
   void start_collective(int b, int phase, Time now) {
     retired_.clear();  // schedules of earlier collectives, finished and no longer referenced
     const PhaseCost& c = costs_[b].phases[phase];
-    // The tree allreduce pays the tree family's overheads (Fabric::tree()).
-    const bool tree = c.algorithm == Algorithm::Tree;
-    const Fabric& charged = tree ? fabric_tree_ : fabric_;
+    // The tree allreduce pays the tree family's overheads (Fabric::charged, kept as fabric_tree_).
+    const Fabric& charged = charged_family(c.algorithm) == family::tree ? fabric_tree_ : fabric_;
     const ScheduleContext ctx{engine_, network_, charged.overhead};
     const double launch_s = charged.launch_s;
     current_ = phase_collective(c.use.kind).schedule(ctx, s_, fabric_, c);

@@ -229,7 +229,7 @@ std::string format_table(const Scenario& s, const IterationResult& r) {
     o << line;
     if (r.collectives > 0) {
       // which path ran (sim/collectives/fast_ring.h)
-      std::snprintf(line, sizeof line, "%llu of %llu collectives computed without flows (rings on links of their own), "
+      std::snprintf(line, sizeof line, "%llu of %llu collectives computed without flows (ring passes, sim/collectives/fast_ring.h), "
                     "the rest message by message\n", static_cast<unsigned long long>(r.fast_collectives),
                     static_cast<unsigned long long>(r.collectives));
       o << line;

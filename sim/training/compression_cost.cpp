@@ -62,7 +62,7 @@ BucketCost price(const Scenario& s, const Fabric& f, const Bucket& b, const comp
     pc.wire_bytes = ph.collective.bytes;
     pc.label = ph.collective.label;
     phase_collective(pc.use.kind).price(s, f, pc);
-    if (f.P > 1) pc.collective.time_s += (pc.algorithm == Algorithm::Tree ? f.tree() : f).launch_s;
+    if (f.P > 1) pc.collective.time_s += f.charged(pc.algorithm).launch_s;
     c.phases.push_back(std::move(pc));
   }
   c.compress_s = c.phases.empty() ? 0.0 : c.phases[0].before_s;

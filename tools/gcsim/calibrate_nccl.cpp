@@ -11,12 +11,12 @@
 #include <thread>
 
 #include "calib/collective_csv.h"
+#include "comm/choose_backend.h"
 #include "config/input_error.h"
 #include "tools/gcsim/cli.h"
 #include "tools/gcsim/worker_processes.h"
 #if GCSIM_HAVE_NCCL
 #include "calib/nccl_bench.h"
-#include "comm/nccl_api.h"
 #endif
 
 namespace fs = std::filesystem;
@@ -52,21 +52,6 @@ std::pair<std::string, std::string> nccl_variant_env(const std::string& variant)
   return {variant.substr(0, slash), variant.substr(slash + 1)};
 }
 
-std::string nccl_unavailable() {
-#if GCSIM_HAVE_NCCL
-  try {
-    comm::nccl::nccl_api();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  std::string why;
-  if (calib::cuda_device_count(&why) == 0) return why;
-  return "";
-#else
-  return "this gcsim was built without CUDA/NCCL (nvcc or nccl.h not found at configure time)";
-#endif
-}
-
 int nccl_variant_main(const NcclCalibration& c, const std::string& variant, const std::string& run_dir) {
   try {
 #if GCSIM_HAVE_NCCL
@@ -87,7 +72,7 @@ int nccl_variant_main(const NcclCalibration& c, const std::string& variant, cons
 #else
     (void)c;
     (void)variant;
-    throw std::runtime_error(nccl_unavailable());
+    throw std::runtime_error(comm::nccl_availability().problem);
 #endif
   } catch (const std::exception& e) {
     std::ofstream(fs::path(run_dir) / "error.txt") << e.what() << "\n";

@@ -36,10 +36,6 @@ struct NcclResult {
   std::vector<calib::CollectiveMeasurement> ms;  // every variant's, labelled
 };
 
-// Why NCCL cannot run here ("" where it can): a build without NCCL, no
-// libnccl, no GPU.
-std::string nccl_unavailable();
-
 // Runs every variant's process in turn; throws std::runtime_error with the
 // first failure in words.
 NcclResult run_nccl_calibration(const NcclCalibration& c);

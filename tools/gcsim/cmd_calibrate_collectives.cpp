@@ -35,6 +35,7 @@
 #include "calib/profile_writer.h"
 #include "config/input_error.h"
 #include "config/profile_loader.h"
+#include "comm/choose_backend.h"
 #include "comm/gloo_comm.h"
 #include "sweep/atomic_file.h"
 #include "tools/gcsim/calibrate_nccl.h"
@@ -362,7 +363,8 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   check_distinct_outputs({{"--out", a.out}, {"--csv", a.csv}, {"--nccl-tests-out", a.nccl_tests_out}});
   load_profile(a.base);  // a bad base fails now, not after the measurement
   if (nccl)
-    if (const std::string why = nccl_unavailable(); !why.empty()) throw InputError("--backend nccl", "", why);
+    if (const std::string why = comm::nccl_availability().problem; !why.empty())
+      throw InputError("--backend nccl", "", why);
 
   std::vector<calib::CollectiveMeasurement> ms;
   std::vector<std::string> devices;
