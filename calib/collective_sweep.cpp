@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 
 namespace gcsim::calib {
@@ -146,6 +147,50 @@ TreeFit fit_tree_allreduce(const std::vector<CollectiveMeasurement>& ms, int wor
   f.step_alpha_s = std::max(0.0, (f.allreduce.alpha_s - launch_s) / (2.0 * levels));
   f.bytes_per_s = f.allreduce.per_element_s > 0.0 ? 2.0 / f.allreduce.per_element_s : 0.0;
   return f;
+}
+
+AllgatherFit fit_allgather(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s) {
+  if (workers < 2) throw std::invalid_argument("fit_allgather: needs at least 2 workers");
+  std::vector<CostPoint> ag;
+  for (const auto& m : ms) {
+    if (m.op != coll::allgather) continue;
+    if (!(m.seconds.median > 0.0)) throw std::invalid_argument("fit_allgather: a time is not positive");
+    ag.push_back({m.wire_bytes, 0.0, m.seconds.median});
+  }
+  if (ag.size() < 2) throw std::invalid_argument("fit_allgather: needs allgather points at two sizes at least");
+  AllgatherFit f;
+  f.workers = workers;
+  f.launch_s = launch_s;
+  f.allgather = robust_line(ag, upper_half_slope(ag));
+  f.step_alpha_s = std::max(0.0, (f.allgather.alpha_s - launch_s) / (workers - 1.0));
+  f.bytes_per_s = f.allgather.per_element_s > 0.0 ? 1.0 / f.allgather.per_element_s : 0.0;
+  return f;
+}
+
+std::vector<EfficiencyPoint> efficiency_curve(const std::vector<CollectiveMeasurement>& ms, const std::string& op,
+                                              double fixed_s, double line_bytes_per_s) {
+  if (!(line_bytes_per_s > 0.0)) throw std::invalid_argument("efficiency_curve: needs a line rate > 0");
+  // The latency regime is left out: a size whose transfer at the line rate
+  // takes less than the fixed part, or than the cheapest collective measured,
+  // has a time that is its fixed part plus noise, and no rate to read.
+  double cheapest_s = std::numeric_limits<double>::infinity();
+  for (const auto& m : ms)
+    if (m.op == op) cheapest_s = std::min(cheapest_s, m.seconds.median);
+  const double floor_s = std::max(fixed_s, cheapest_s);
+  std::vector<EfficiencyPoint> out;
+  for (const auto& m : ms) {
+    if (m.op != op || m.bytes == 0) continue;
+    if (m.wire_bytes / line_bytes_per_s < floor_s) continue;
+    const double transfer_s = m.seconds.median - fixed_s;
+    const double e = transfer_s > 0.0 ? m.wire_bytes / (line_bytes_per_s * transfer_s) : 1.0;
+    out.push_back({static_cast<double>(m.bytes), std::clamp(e, 1e-3, 1.0)});
+  }
+  std::sort(out.begin(), out.end(), [](const EfficiencyPoint& a, const EfficiencyPoint& b) { return a.bytes < b.bytes; });
+  // One point per size (a repeated size keeps its first measurement).
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const EfficiencyPoint& a, const EfficiencyPoint& b) { return a.bytes == b.bytes; }),
+            out.end());
+  return out;
 }
 
 std::vector<std::size_t> collective_size_grid(std::size_t min_bytes, std::size_t max_bytes) {

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/efficiency_curve.h"
+
 #include "calib/collective_bench.h"
 #include "calib/cost_fit.h"
 #include "calib/stats.h"
@@ -91,6 +93,33 @@ struct TreeFit {
 };
 // Throws std::invalid_argument without two allreduce points or with workers < 2.
 TreeFit fit_tree_allreduce(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s);
+
+// The allgather family, from the allgather points alone: t = c + wire / B
+// with its own slope (the upper half of its points, as the ring's), alpha =
+// (c - launch) / (P - 1) with the ring's launch (one library, one launch
+// cost), clamped at 0. Gloo's allgatherv and NCCL's allgather reach other
+// rates than their allreduce, which the ring family is fitted by.
+struct AllgatherFit {
+  int workers = 0;
+  CostFit allgather;          // t over wire bytes
+  double launch_s = 0.0;      // the ring's, as given
+  double step_alpha_s = 0.0;  // per ring step
+  double bytes_per_s = 0.0;   // B
+};
+// Throws std::invalid_argument without two allgather points or with workers < 2.
+AllgatherFit fit_allgather(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s);
+
+// The efficiency curve (sim/efficiency_curve.h) of op's points against a
+// line rate: at each measured size (an allreduce's buffer, an allgather's
+// per-rank bytes) the efficiency e for which fixed_s + wire / (line e) is
+// its median time, clamped to [1e-3, 1] (1 where the time is within the
+// fixed part). Ascending by size. Only sizes in the bandwidth regime count:
+// those whose wire bytes at the line rate take at least fixed_s and at least
+// the cheapest of op's measured times; below, a time is the fixed part and
+// noise. Empty when no size reaches it (the curve then leaves the flat
+// efficiency alone).
+std::vector<EfficiencyPoint> efficiency_curve(const std::vector<CollectiveMeasurement>& ms, const std::string& op,
+                                              double fixed_s, double line_bytes_per_s);
 
 // Sizes 4 * 4^i bytes from min_bytes to max_bytes (inclusive where they land).
 std::vector<std::size_t> collective_size_grid(std::size_t min_bytes, std::size_t max_bytes);

@@ -50,6 +50,16 @@ std::string scalar(const toml::node& v) {
     for (std::size_t i = 0; i < a->size(); ++i) o += (i ? ", " : "") + scalar(*a->get(i));
     return o + "]";
   }
+  // Inline tables inside those: an efficiency curve's points ({bytes = .., efficiency = ..}).
+  if (const auto* t = v.as_table()) {
+    std::string o = "{";
+    bool first = true;
+    for (const auto& [key, value] : *t) {
+      o += (first ? "" : ", ") + std::string(key.str()) + " = " + scalar(value);
+      first = false;
+    }
+    return o + "}";
+  }
   // Profiles hold nothing else (config/profile_loader.cpp).
   throw std::runtime_error("profile writer: unsupported TOML value at " + source_location(v));
 }
@@ -168,6 +178,16 @@ std::string collective_profile_toml(const std::string& base_profile_path, const 
     if (f.efficiency >= 0.0) cls.insert_or_assign("efficiency", std::min(1.0, std::max(1e-3, f.efficiency)));
     cls.insert_or_assign("bandwidth_gbs", f.bandwidth_gbs);
     cls.insert_or_assign("r2", std::max(0.0, std::min(1.0, f.r2)));
+    if (!f.curve.empty()) {
+      toml::array curve;
+      for (const EfficiencyPoint& pt : f.curve) {
+        toml::table point;
+        point.insert("bytes", pt.bytes);
+        point.insert("efficiency", pt.efficiency);
+        curve.push_back(std::move(point));
+      }
+      cls.insert_or_assign("curve", std::move(curve));
+    }
     fam.insert_or_assign(rec.link_class, std::move(cls));
     coll.insert_or_assign(f.family, std::move(fam));
   }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/efficiency_curve.h"
+
 #include "calib/cost_fit.h"
 #include "kernels/backend.h"
 
@@ -45,12 +47,13 @@ struct CollectiveRecord {
   // Per-family figures ([collective.<family>] launch_us and
   // [collective.<family>.<link_class>]), fitted per algorithm.
   struct Family {
-    std::string family;       // "ring" or "tree" (sim/collective_figures.h)
+    std::string family;       // "ring", "tree" or "allgather" (sim/collective_figures.h)
     std::string fitted_from;  // e.g. "allreduce + allgather, NCCL_ALGO=Ring"
     double launch_us = 0.0, alpha_us = 0.0;
     double efficiency = -1.0;  // < 0: not measured against a rate
     double bandwidth_gbs = 0.0;
     double r2 = 0.0;
+    std::vector<EfficiencyPoint> curve;  // measured size by size against the rate (empty: none written)
   };
   std::vector<Family> families;
 };

@@ -18,6 +18,7 @@ constexpr double kOverheadUs[] = {0, 1e6};       // per-step, launch and kernel 
 constexpr double kNsPerItem[] = {0, 1e6};        // kernel cost per element or selected entry (1 ms: far above any real kernel,
                                                  // but a sanitizer or reference build calibrates at microseconds)
 constexpr double kLinkEfficiency[] = {1e-3, 1};  // achieved / line rate
+constexpr double kCurveBytes[] = {0, 1e15};     // a collective's size on an efficiency curve
 constexpr double kGpuEfficiency[] = {1e-4, 1};   // MFU, as compute.efficiency
 constexpr double kPeakTflops[] = {1e-3, 1e6};
 constexpr double kMemoryGbs[] = {0, 1e6};
@@ -33,6 +34,21 @@ double in_range(const TableReader& r, const char* key, const double (&range)[2],
     r.fail(key, "must be in [" + format_number(std::max(range[0], 0.0)) + ", " + format_number(range[1]) + "]" +
                     (*unit ? std::string(" ") + unit : "") + " (got " + format_number(v) + ")");
   return v;
+}
+
+// curve = [{bytes = B, efficiency = E}, ...]: sim/efficiency_curve.h, bytes ascending.
+EfficiencyCurve read_curve(const TableReader& lc) {
+  std::vector<EfficiencyPoint> points;
+  double last = 0.0;
+  for (const TableReader& pt : lc.table_array("curve")) {
+    pt.reject_unknown({"bytes", "efficiency"});
+    const double bytes = in_range(pt, "bytes", kCurveBytes, "bytes", std::nullopt);
+    if (!(bytes > last)) pt.fail("bytes", "must be > 0 and ascend along the curve (got " + format_number(bytes) + ")");
+    last = bytes;
+    points.push_back({bytes, in_range(pt, "efficiency", kLinkEfficiency, "", std::nullopt)});
+  }
+  if (points.empty()) lc.fail("curve", "must hold at least one point");
+  return EfficiencyCurve(std::move(points));
 }
 
 }  // namespace
@@ -54,14 +70,15 @@ Profile load_profile(const std::string& path) {
 
   const auto coll = r.sub("collective", true);
   coll->reject_unknown({"alpha_us", "launch_us", "intra_node_efficiency", "inter_node_efficiency", "source",
-                        family::ring, family::tree});
+                        family::ring, family::tree, family::allgather});
   p.collective_alpha_s = in_range(*coll, "alpha_us", kOverheadUs, "us", 0.0) * 1e-6;
   p.collective_launch_s = in_range(*coll, "launch_us", kOverheadUs, "us", 0.0) * 1e-6;
   p.intra_node_efficiency = in_range(*coll, "intra_node_efficiency", kLinkEfficiency, "", 1.0);
   p.inter_node_efficiency = in_range(*coll, "inter_node_efficiency", kLinkEfficiency, "", 1.0);
-  // [collective.ring] / [collective.tree]: a family's fitted figures; what a
-  // section leaves out is the defaults' above.
-  for (const char* name : {family::ring, family::tree}) {
+  // [collective.ring] / [collective.tree] / [collective.allgather]: a family's
+  // fitted figures; what a section leaves out is the ring's (the ring's: the
+  // defaults above).
+  for (const char* name : {family::ring, family::tree, family::allgather}) {
     const auto fam = coll->sub(name, false);
     if (!fam) continue;
     fam->reject_unknown({"launch_us", "intra_node", "inter_node", "source", "fitted_from"});
@@ -71,9 +88,10 @@ Profile load_profile(const std::string& path) {
     for (auto [key, cls] : {std::pair{"intra_node", &f.intra}, std::pair{"inter_node", &f.inter}}) {
       const auto lc = fam->sub(key, false);
       if (!lc) continue;
-      lc->reject_unknown({"alpha_us", "efficiency", "bandwidth_gbs", "r2"});
+      lc->reject_unknown({"alpha_us", "efficiency", "bandwidth_gbs", "r2", "curve"});
       cls->alpha_s = in_range(*lc, "alpha_us", kOverheadUs, "us", cls->alpha_s * 1e6) * 1e-6;
       cls->efficiency = in_range(*lc, "efficiency", kLinkEfficiency, "", cls->efficiency);
+      if (lc->has("curve")) cls->curve = read_curve(*lc);
       // What the fit measured, for the reader: checked, not used.
       if (lc->has("bandwidth_gbs")) in_range(*lc, "bandwidth_gbs", kMemoryGbs, "GB/s", std::nullopt);
       if (lc->has("r2")) in_range(*lc, "r2", kR2, "", std::nullopt);
@@ -86,7 +104,7 @@ Profile load_profile(const std::string& path) {
   // k-quant: optional, so profiles written before these ops existed still load;
   // Profile::kernel() throws for a missing one when a method needs it.
   const std::vector<std::string> optional_ops = {op::cast,          op::ef_sign, op::sign_decode, op::qsgd_quantize,
-                                                 op::qsgd_dequantize, op::matmul,  op::orthogonalize};
+                                                 op::qsgd_dequantize, op::matmul,  op::orthogonalize, op::dense_sum};
   std::vector<std::string> known = ops;
   known.insert(known.end(), optional_ops.begin(), optional_ops.end());
   const auto kernels = r.sub("kernels", true);

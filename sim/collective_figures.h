@@ -1,23 +1,34 @@
 // What the collective library costs beyond the wire, for one algorithm family:
 // the fixed cost of launching a collective, and per link class (inside a
 // node, between nodes) the per-message software overhead alpha and the
-// fraction of the line rate a large message reaches. A profile holds one set
-// as its defaults ([collective]) and may hold fitted sets per family
-// ([collective.ring], [collective.tree]: `gcsim calibrate collectives` writes
-// them, per link class, from Gloo or NCCL measurements). Which family a
-// collective is charged by: sim/collectives/fabric.h.
+// fraction of the line rate a large message reaches, and optionally that
+// fraction measured size by size (sim/efficiency_curve.h). A profile holds one
+// set as its defaults ([collective]) and may hold fitted sets per family
+// ([collective.ring], [collective.tree], [collective.allgather]: `gcsim
+// calibrate collectives` writes them, per link class, from Gloo or NCCL
+// measurements). Which family a collective is charged by:
+// sim/collectives/fabric.h and each phase's PhaseCollective::family.
 #pragma once
+
+#include "sim/efficiency_curve.h"
 
 namespace gcsim {
 
 namespace family {
-inline constexpr const char* ring = "ring";  // ring allreduce and allgather, the hierarchical exchange's rings
+inline constexpr const char* ring = "ring";  // ring allreduce, the hierarchical exchange's reduction rings, and every
+                                             // algorithm without a family of its own
 inline constexpr const char* tree = "tree";  // the double binary tree allreduce (NCCL_ALGO=Tree)
+inline constexpr const char* allgather = "allgather";  // ring allgather(v): the sparse exchanges' allgathers; a
+                                                       // profile without [collective.allgather] charges it the ring's
 }  // namespace family
 
 struct LinkClassFigures {
   double alpha_s = 0.0;     // per-message software overhead, added to the link's latency
-  double efficiency = 1.0;  // achieved / line rate
+  double efficiency = 1.0;  // achieved / line rate (a large message's)
+  EfficiencyCurve curve;    // measured size by size; empty: `efficiency` at every size
+  // The efficiency a collective of `bytes` reaches: the curve's where there is
+  // one and bytes >= 0, else `efficiency`.
+  double efficiency_at(double bytes) const { return bytes >= 0.0 && !curve.empty() ? curve.at(bytes) : efficiency; }
 };
 
 struct CollectiveFigures {

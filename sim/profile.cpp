@@ -12,10 +12,12 @@ const KernelCost& Profile::kernel(const std::string& op_name) const {
 
 CollectiveFigures Profile::collective(std::string_view family) const {
   if (auto it = collective_families.find(std::string(family)); it != collective_families.end()) return it->second;
+  if (family != family::ring) return collective(family::ring);  // a family without its own is charged as the ring
   CollectiveFigures f;
   f.launch_s = collective_launch_s;
-  f.intra = {collective_alpha_s, intra_node_efficiency};
-  f.inter = {collective_alpha_s, inter_node_efficiency};
+  f.intra.alpha_s = f.inter.alpha_s = collective_alpha_s;
+  f.intra.efficiency = intra_node_efficiency;
+  f.inter.efficiency = inter_node_efficiency;
   return f;
 }
 

@@ -47,6 +47,9 @@ inline constexpr const char* qsgd_dequantize = "qsgd_dequantize";  // decode-add
 // ---- PowerSGD, optional likewise:
 inline constexpr const char* matmul = "matmul";                // one GEMM of PowerSGD  cost(rows cols, rows cols r)
 inline constexpr const char* orthogonalize = "orthogonalize";  // Gram-Schmidt of P      cost(rows r, rows r^2)
+// ---- the hierarchical exchange, optional likewise; a profile without it
+// (written before it existed) prices these sums at 0, as the model then did:
+inline constexpr const char* dense_sum = "dense_sum";  // out = a + b, a dense reduce-scatter's sums  cost(n, 0)
 }  // namespace op
 
 struct Profile {
@@ -64,8 +67,9 @@ struct Profile {
   // Fraction of link bandwidth a large message achieves (bus bandwidth / line rate).
   double intra_node_efficiency = 1.0;
   double inter_node_efficiency = 1.0;
-  // Fitted figures per algorithm family ([collective.ring], [collective.tree]),
-  // keyed by family:: names; a family without its own uses the four above.
+  // Fitted figures per algorithm family ([collective.ring], [collective.tree],
+  // [collective.allgather]), keyed by family:: names; a family without its own
+  // uses the ring's, and the ring without its own the four above.
   std::map<std::string, CollectiveFigures> collective_families;
 
   std::map<std::string, KernelCost> kernels;  // keyed by op:: names
@@ -74,7 +78,7 @@ struct Profile {
   std::map<std::string, MeasuredLayers> layer_times;
 
   const KernelCost& kernel(const std::string& name) const;  // throws std::logic_error if absent
-  // The figures collectives of `family` are charged: its own section, else the defaults.
+  // The figures collectives of `family` are charged: its own section, else the ring's, else the defaults.
   CollectiveFigures collective(std::string_view family) const;
 };
 

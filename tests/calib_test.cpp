@@ -23,6 +23,8 @@
 #include "tests/train_support.h"
 
 using namespace gcsim::calib;
+using gcsim::EfficiencyCurve;
+using gcsim::EfficiencyPoint;
 
 namespace {
 
@@ -113,10 +115,10 @@ TEST_CASE("run_kernel_sweep measures every op - size and ratio", "[calib]") {
   int calls = 0;
   const auto ms = run_kernel_sweep(*backend, o, [&] { ++calls; });
   REQUIRE(ms.size() == sweep_points(o));
-  // 6 selection ops x 2 sizes x 3 ratios; cast, ef_sign and qsgd_quantize once
-  // per size; sign_decode and qsgd_dequantize at 1 and 3 parts per size;
-  // matmul and orthogonalize at ranks 1 and 4 per size.
-  REQUIRE(ms.size() == 6 * 2 * 3 + 3 * 2 + 2 * 2 * 2 + 2 * 2 * 2);
+  // 6 selection ops x 2 sizes x 3 ratios; cast, ef_sign, qsgd_quantize and
+  // dense_sum once per size; sign_decode and qsgd_dequantize at 1 and 3 parts
+  // per size; matmul and orthogonalize at ranks 1 and 4 per size.
+  REQUIRE(ms.size() == 6 * 2 * 3 + 4 * 2 + 2 * 2 * 2 + 2 * 2 * 2);
   CHECK(calls == static_cast<int>(ms.size()));
   std::map<std::string, int> per_op;
   for (const auto& m : ms) {
@@ -225,6 +227,73 @@ TEST_CASE("fit_collectives recovers launch - per-step alpha and bandwidth from t
   CHECK(collective_size_grid(10, 300) == std::vector<std::size_t>{16, 64, 256});
 }
 
+TEST_CASE("fit_allgather recovers the allgather's own alpha and rate where it differs from the allreduce's", "[calib]") {
+  for (const int p : {2, 4, 16}) {
+    INFO("P = " << p);
+    auto ms = model_points(p, 30e-6, 12e-6, 1.25e9);
+    for (auto& m : ms)  // an allgather at 0.4 GB/s and 50 us per step, the allreduce as it was
+      if (m.op == "allgather") m.seconds.median = 30e-6 + (p - 1) * 50e-6 + m.wire_bytes / 0.4e9;
+    const CollectiveFit ring = fit_collectives(ms, p);
+    CHECK(ring.bytes_per_s == Approx(1.25e9).epsilon(1e-6));  // the ring family: the allreduce's rate
+    const AllgatherFit g = fit_allgather(ms, p, 30e-6);
+    CHECK(g.bytes_per_s == Approx(0.4e9).epsilon(1e-6));
+    CHECK(g.step_alpha_s == Approx(50e-6).epsilon(1e-6));
+    CHECK(g.launch_s == 30e-6);
+    CHECK(g.allgather.r2 == Approx(1.0));
+    CHECK(fit_allgather(ms, p, 1.0).step_alpha_s == 0.0);  // a launch above the intercept: clamped, not negative
+  }
+  CHECK_THROWS_AS(fit_allgather(model_points(4, 0, 0, 1e9), 1, 0.0), std::invalid_argument);
+  std::vector<CollectiveMeasurement> one_size = {{"allgather", 64, 192.0, {}}};
+  one_size[0].seconds.median = 1e-3;
+  CHECK_THROWS_AS(fit_allgather(one_size, 4, 0.0), std::invalid_argument);
+}
+
+TEST_CASE("efficiency_curve gives at each size of the bandwidth regime the efficiency that reproduces its time",
+          "[calib]") {
+  const int p = 8;
+  const double fixed = 2e-3, line = 12.5e6;  // 100 Mbit/s
+  auto ms = model_points(p, 0.0, 0.0, 1.0);  // sizes and wire bytes; times set below
+  auto e_of = [](double bytes) { return bytes < 1e5 ? 0.95 : bytes < 1e6 ? 0.55 : 0.8; };  // a mid-size dip
+  double cheapest = 1e9;
+  for (auto& m : ms) {
+    m.seconds.median = fixed + m.wire_bytes / (line * e_of(static_cast<double>(m.bytes)));
+    if (m.op == "allgather") cheapest = std::min(cheapest, m.seconds.median);
+  }
+  ms.push_back(ms.back());  // a repeated size: counted once
+  const std::vector<EfficiencyPoint> c = efficiency_curve(ms, "allgather", fixed, line);
+  // The sizes whose transfer at the line rate takes at least the fixed part and the cheapest time: 4 KiB up.
+  std::size_t expected = 0;
+  for (const std::size_t b : collective_size_grid(4, 4u << 20))
+    if ((p - 1.0) * static_cast<double>(b) / line >= std::max(fixed, cheapest)) ++expected;
+  CHECK(expected == 6);
+  REQUIRE(c.size() == expected);
+  CHECK(c.front().bytes == 4096.0);
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    INFO("size " << c[i].bytes);
+    CHECK(c[i].efficiency == Approx(e_of(c[i].bytes)).epsilon(1e-9));
+    if (i > 0) CHECK(c[i].bytes > c[i - 1].bytes);
+  }
+  // The curve reproduces every measured time of the regime through the simulator's cost: fixed + wire / (line e).
+  const EfficiencyCurve curve(c);
+  for (const auto& m : ms)
+    if (m.op == "allgather" && static_cast<double>(m.bytes) >= c.front().bytes)
+      CHECK(fixed + m.wire_bytes / (line * curve.at(static_cast<double>(m.bytes))) == Approx(m.seconds.median).epsilon(1e-9));
+  // In the regime: faster than the line clamps to 1, a crawl to 1e-3; a latency-bound size is left out.
+  std::vector<CollectiveMeasurement> odd = {{"allreduce", 16, 28.0, {}}, {"allreduce", 65536, 114688.0, {}},
+                                            {"allreduce", 262144, 458752.0, {}}};
+  odd[0].seconds.median = fixed / 2;
+  odd[1].seconds.median = fixed + 114688.0 / (line * 4.0);
+  odd[2].seconds.median = 1e6;
+  const auto oc = efficiency_curve(odd, "allreduce", fixed, line);
+  REQUIRE(oc.size() == 2);
+  CHECK(oc[0].bytes == 65536.0);
+  CHECK(oc[0].efficiency == 1.0);
+  CHECK(oc[1].efficiency == 1e-3);
+  CHECK(efficiency_curve(odd, "allgather", fixed, line).empty());
+  CHECK(efficiency_curve({odd[0]}, "allreduce", fixed, line).empty());  // nothing in the regime: no curve
+  CHECK_THROWS_AS(efficiency_curve(odd, "allreduce", fixed, 0.0), std::invalid_argument);
+}
+
 TEST_CASE("run_collective_sweep times both collectives at every size with ring byte counts", "[calib]") {
   const int p = 3;
   CollectiveSweepOptions o;
@@ -311,8 +380,9 @@ TEST_CASE("profiles without the quantization ops still load - those with them ar
   // A present entry is checked like any other; a misspelt op is still refused.
   const auto bad_path = dir / ("gcsim_bad_profile_" + std::to_string(getpid()) + ".toml");
   std::string negative = text;
-  negative.replace(negative.find("ns_per_element = 0.00448", first), 24, "ns_per_element = -1.0");  // the cast entry
-  REQUIRE(negative.find("ns_per_element = 0.00448", first) == std::string::npos);
+  const auto cast_figure = negative.find("ns_per_element = 0.00448", first);
+  REQUIRE(cast_figure < negative.find("[kernels.", first + 1));  // inside the cast entry
+  negative.replace(cast_figure, 24, "ns_per_element = -1.0");
   std::ofstream(bad_path) << negative;
   CHECK_THROWS_WITH(gcsim::load_profile(bad_path.string()), Catch::Contains("ns_per_element"));
   std::string misspelt = text;
@@ -569,6 +639,8 @@ TEST_CASE("a profile with ring and tree family figures per link class reads back
   rec.inter_node_efficiency = 0.8;  // of the measured class
   rec.families.push_back({"ring", "allreduce + allgather, NCCL_ALGO=Ring", 9.0, 2.5, 0.8, 360.0, 0.99});
   rec.families.push_back({"tree", "allreduce, NCCL_ALGO=Tree", 9.0, 4.0, 0.55, 250.0, 0.98});
+  rec.families.push_back({"allgather", "allgather, NCCL_ALGO=Ring", 9.0, 3.0, 0.7, 300.0, 0.97,
+                          {{4096.0, 0.2}, {1048576.0, 0.5}, {67108864.0, 0.7}}});
   const auto dir = std::filesystem::temp_directory_path() / ("gcsim_calib_fam_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const auto path = (dir / "p.toml").string();
@@ -582,6 +654,13 @@ TEST_CASE("a profile with ring and tree family figures per link class reads back
   CHECK(tree.intra.alpha_s == Approx(4e-6));
   CHECK(tree.intra.efficiency == Approx(0.55));
   CHECK(tree.inter.efficiency == Approx(b.inter_node_efficiency));  // the other class: the defaults
+  const gcsim::CollectiveFigures ag = p.collective("allgather");
+  CHECK(ag.intra.alpha_s == Approx(3e-6));
+  CHECK(ag.intra.efficiency == Approx(0.7));
+  REQUIRE(ag.intra.curve.points().size() == 3);
+  CHECK(ag.intra.curve.points()[1].bytes == 1048576.0);
+  CHECK(ag.intra.curve.points()[1].efficiency == Approx(0.5));
+  CHECK(ag.inter.curve.empty());
   const gcsim::CollectiveFigures ring = p.collective("ring");
   CHECK(ring.intra.alpha_s == Approx(2.5e-6));
   CHECK(ring.intra.efficiency == Approx(0.8));

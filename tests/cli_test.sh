@@ -97,9 +97,9 @@ C="$G calibrate kernels --min-n 1e3 --max-n 1e4 --per-decade 1 --repeats 2 --war
 $C --out "$T/p.toml" --csv "$T/p.csv" >"$T/cal.txt" 2>"$T/err" || fail "calibrate: $(cat "$T/err")"
 grep -q "^ef_topk " "$T/cal.txt" || fail "calibrate prints the fits: $(cat "$T/cal.txt")"
 grep -q 'name = "calibrated-cpu"' "$T/p.toml" || fail "calibrated profile name"
-# header + 6 selection ops x 2 sizes x 3 ratios + 3 ratio-free ops x 2 sizes + 2 decode ops x 2 sizes x 2 part counts
-# + 2 PowerSGD ops (matmul, orthogonalize) x 2 sizes x 2 ranks
-[ "$(wc -l <"$T/p.csv")" -eq 59 ] || fail "calibrate csv: header + 6 x 2 x 3 + 3 x 2 + 2 x 2 x 2 + 2 x 2 x 2 rows"
+# header + 6 selection ops x 2 sizes x 3 ratios + 4 ratio-free ops (cast, ef_sign, qsgd_quantize, dense_sum)
+# x 2 sizes + 2 decode ops x 2 sizes x 2 part counts + 2 PowerSGD ops (matmul, orthogonalize) x 2 sizes x 2 ranks
+[ "$(wc -l <"$T/p.csv")" -eq 61 ] || fail "calibrate csv: header + 6 x 2 x 3 + 4 x 2 + 2 x 2 x 2 + 2 x 2 x 2 rows"
 grep -q "^\[kernels.qsgd_dequantize\]" "$T/p.toml" || fail "calibrated profile lacks the quantization ops"
 $G simulate scenarios/h100-cluster.toml --set "profile=$T/p.toml" | grep -q "calibrated-cpu" \
   || fail "simulate reads the calibrated profile"
@@ -178,6 +178,15 @@ $G calibrate collectives --from-nccl-tests "$T/all_reduce_perf.log" "$T/all_gath
 grep -qE "^ring: launch_us 2[0-9]\.[0-9]  alpha_us [45]\.[0-9]+  achieved 3[0-9]{5} Mbit/s" "$T/n.txt" ||
   fail "--from-nccl-tests fit (want launch ~20 us, alpha ~5 us, 320000 Mbit/s): $(tail -n 2 "$T/n.txt")"
 grep -q "8 ranks, the nccl-tests logs" "$T/n.toml" || fail "--from-nccl-tests: the profile does not say where it came from"
+# the allgather on its own, and with a rate each family's efficiency curve over the sizes of the bandwidth regime
+grep -qE "^allgather: alpha_us [45]\.[0-9]+ per step  achieved 3[0-9]{5} Mbit/s" "$T/n.txt" ||
+  fail "--from-nccl-tests: the allgather's own fit (want alpha ~5 us, 320000 Mbit/s): $(cat "$T/n.txt")"
+grep -q '^\[collective.allgather.inter_node\]' "$T/n.toml" || fail "no [collective.allgather.inter_node]: $(cat "$T/n.toml")"
+grep -q '^curve' "$T/n.toml" && fail "a curve without --rate-mbit: $(grep curve "$T/n.toml")"
+$G calibrate collectives --from-nccl-tests "$T/all_reduce_perf.log" "$T/all_gather_perf.log" --rate-mbit 400000 --out "$T/n5.toml" \
+  >/dev/null 2>"$T/err" || fail "--from-nccl-tests --rate-mbit: $(cat "$T/err")"
+[ "$(grep -c '^curve = \[{bytes = ' "$T/n5.toml")" -eq 2 ] || fail "want a ring and an allgather curve: $(grep -n curve "$T/n5.toml")"
+grep '^curve' "$T/n5.toml" | grep -qE 'efficiency = 0\.(79|8)' || fail "the curves' efficiency is 320000 / 400000: $(grep curve "$T/n5.toml")"
 expect_error 2 "all_gather_perf" -- $G calibrate collectives --from-nccl-tests "$T/all_reduce_perf.log" --out "$T/n2.toml"
 expect_error 2 "logs have 8 ranks" -- $G calibrate collectives --from-nccl-tests "$T/all_reduce_perf.log" "$T/all_gather_perf.log" --workers 4 --out "$T/n3.toml"
 printf 'garbage\n' >"$T/bad.log"

@@ -654,10 +654,14 @@ TEST_CASE("hierarchical exchange: node reduce-scatter - Top-K of each shard - no
       CHECK(plan.phases[1].collective.kind == compress::CollectiveKind::InterNodeAllgather);
       CHECK(plan.phases[2].collective.kind == compress::CollectiveKind::IntraNodeAllgather);
       REQUIRE_FALSE(plan.phases[1].before.empty());
-      double selected_n = 0.0;
-      for (const auto& u : plan.phases[1].before)
-        if (u.op != std::string("pack")) selected_n += u.n;
+      double selected_n = 0.0, summed_n = 0.0;
+      for (const auto& u : plan.phases[1].before) {
+        if (u.op == std::string("dense_sum")) summed_n += u.n;
+        else if (u.op != std::string("pack")) selected_n += u.n;
+      }
       CHECK(selected_n == Approx(static_cast<double>(kTotal) / G));
+      // the reduce-scatter's sums: G - 1 received shards of n / G
+      CHECK(summed_n == Approx(static_cast<double>(kTotal) * (G - 1) / G));
       CHECK(plan.phases[0].before.empty());
     }
   }

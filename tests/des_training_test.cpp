@@ -8,7 +8,10 @@
 
 #include "config/scenario_loader.h"
 #include "sim/analytic/iteration.h"
+#include "sim/collectives/fabric.h"
 #include "sim/des/training_sim.h"
+#include "sim/training/buckets.h"
+#include "sim/training/compression_cost.h"
 
 using namespace gcsim;
 
@@ -181,14 +184,46 @@ TEST_CASE("hierarchical exchange: des agrees with analytic - compression priced 
     }
   // The Top-K kernels run on n / G entries: the compression time falls with G
   // (less than 1/G: the GPU kernels' launch costs stay), the allgather exchange's does not.
-  const IterationResult h2 = simulate_analytic(scenario("hierarchical", 16, 2));
-  const IterationResult h8 = simulate_analytic(scenario("hierarchical", 16, 8));
+  // (Without the reduce-scatter's sums, which the next case prices.)
+  auto no_sums = [](Scenario s) {
+    s.profile.kernels.erase(op::dense_sum);
+    return s;
+  };
+  const IterationResult h2 = simulate_analytic(no_sums(scenario("hierarchical", 16, 2)));
+  const IterationResult h8 = simulate_analytic(no_sums(scenario("hierarchical", 16, 8)));
   const IterationResult a8 = simulate_analytic(scenario("allgather", 16, 8));
   CHECK(h8.compression_s < h2.compression_s);
   CHECK(h8.compression_s < a8.compression_s / 2.0);
   // A one-GPU-per-node cluster has no node to split over.
   CHECK_THROWS_WITH(load("scenarios/h100-cluster.toml", {"compression.exchange=\"hierarchical\""}),
                     Catch::Contains("\"hierarchical\" needs a two-level cluster"));
+}
+
+TEST_CASE("hierarchical exchange: the reduce-scatter's sums are priced by dense_sum - at 0 by a profile without it",
+          "[des-training]") {
+  for (int G : {2, 4, 8}) {
+    const Scenario s = load("scenarios/h100-cluster.toml",
+                            {"compression.method=\"topk\"", "compression.exchange=\"hierarchical\"",
+                             "cluster.workers=" + std::to_string(4 * G), "cluster.gpus_per_node=" + std::to_string(G),
+                             "cluster.topology=\"two-level\"", "cluster.intra_node.bandwidth_gbps=3600",
+                             "cluster.intra_node.latency_us=1"});
+    Scenario without = s;
+    without.profile.kernels.erase(op::dense_sum);
+    const Fabric f = make_fabric(s.cluster, s.profile);
+    const auto buckets = make_buckets(s.model, s.training.bucket_mb * 1024.0 * 1024.0, s.compression.granularity);
+    INFO("G = " << G);
+    for (const Bucket& b : buckets) {
+      const BucketCost with_sums = bucket_cost(s, f, b), no_sums = bucket_cost(without, f, b);
+      REQUIRE(with_sums.phases.size() == 3);  // reduce-scatter, between nodes, allgather
+      const double shard = static_cast<double>(b.params) / G;
+      const double sums = s.profile.kernel(op::dense_sum).eval(shard * (G - 1), 0.0);
+      CHECK(sums > 0.0);
+      // the sums come between the reduce-scatter and the shard's selection, on the critical path
+      CHECK(with_sums.phases[1].before_s - no_sums.phases[1].before_s == Approx(sums).epsilon(1e-9));
+      CHECK(with_sums.phases[0].before_s == no_sums.phases[0].before_s);
+      CHECK(with_sums.phases[2].before_s == no_sums.phases[2].before_s);
+    }
+  }
 }
 
 TEST_CASE("gtopk and sparse-allreduce stay cheap as P grows where the allgather grows with P", "[des-training]") {

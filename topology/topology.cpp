@@ -43,4 +43,12 @@ std::string Topology::link_name(int link) const {
   return graph_[boost::source(e, graph_)].name + "->" + graph_[boost::target(e, graph_)].name;
 }
 
+LinkRole Topology::link_role(int link) const {
+  const auto e = links_.at(static_cast<std::size_t>(link));
+  const VertexKind a = graph_[boost::source(e, graph_)].kind, b = graph_[boost::target(e, graph_)].kind;
+  if (a == VertexKind::NvSwitch || b == VertexKind::NvSwitch) return LinkRole::Intra;
+  if (a == VertexKind::Switch && b == VertexKind::Switch) return LinkRole::Fabric;
+  return LinkRole::Nic;
+}
+
 }  // namespace gcsim

@@ -26,6 +26,12 @@ class TopologyError : public std::invalid_argument {
 
 enum class VertexKind { Host, Switch, NvSwitch, Nic };
 
+// What a link is for the collective library's efficiency
+// (Network::scale_endpoint_links): inside a node (an end is an NVSwitch), a
+// rank's path to the network (host, NIC, its switch port; the ring
+// topology's host-to-host links), or between two switches (leaf <-> spine).
+enum class LinkRole { Intra, Nic, Fabric };
+
 struct VertexProps {
   VertexKind kind = VertexKind::Host;
   std::string name;  // "gpu12", "node1.nvswitch", "node1.nic0", "leaf3", "spine0", "switch"
@@ -60,6 +66,7 @@ class Topology {
   double link_bytes_per_s(int link) const { return graph_[links_.at(link)].bytes_per_s; }
   double link_latency_s(int link) const { return graph_[links_.at(link)].latency_s; }
   std::string link_name(int link) const;
+  LinkRole link_role(int link) const;
   // Whether routes may pass through host vertices (true only for the ring topology).
   bool hosts_forward() const { return hosts_forward_; }
   std::string description() const { return description_; }  // e.g. "two-level: 8 nodes x 8 GPUs, 1 NIC each"

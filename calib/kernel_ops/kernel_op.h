@@ -75,6 +75,7 @@ KernelOpSpec qsgd_quantize_op();    // k-quant
 KernelOpSpec qsgd_dequantize_op();  // k-quant
 KernelOpSpec matmul_op();           // PowerSGD
 KernelOpSpec orthogonalize_op();    // PowerSGD
+KernelOpSpec dense_sum_op();        // the hierarchical exchange's reduce-scatter sums
 
 // A PreparedOp from two lambdas (setup may be empty); `state` keeps the
 // buffers the lambdas use alive.

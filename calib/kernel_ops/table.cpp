@@ -19,7 +19,7 @@ const std::vector<KernelOpSpec>& kernel_op_table() {
   static const std::vector<KernelOpSpec> table = {topk_op(),    ef_topk_op(),      threshold_op(),     randomk_op(),
                                                   pack_op(),    scatter_add_op(),  cast_op(),          ef_sign_op(),
                                                   sign_decode_op(), qsgd_quantize_op(), qsgd_dequantize_op(),
-                                                  matmul_op(),  orthogonalize_op()};
+                                                  matmul_op(),  orthogonalize_op(), dense_sum_op()};
   return table;
 }
 

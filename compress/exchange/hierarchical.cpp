@@ -199,6 +199,8 @@ class Hierarchical final : public SparseExchange {
     Phase scatter;
     scatter.collective = {CollectiveKind::IntraNodeReduceScatter, 4.0 * n, 4, "dense"};
     Phase between;
+    // The reduce-scatter's sums: G - 1 received chunks of n / G added in (node_reduce_scatter).
+    between.before.push_back({op::dense_sum, shard * (G - 1), 0.0});
     for (const KernelUse& u : ph.before) between.before.push_back({u.op, u.n / G, u.k / G});
     between.before.push_back({op::pack, 0.0, k_shard});
     between.collective = {CollectiveKind::InterNodeAllgather, k_shard * (4.0 + spec.index_bytes), 4, "pairs"};

@@ -6,28 +6,17 @@ namespace gcsim {
 
 namespace {
 
-// A family's links, launch and per-message overheads on cluster c.
-Fabric::Figures figures_of(const ClusterSpec& c, const CollectiveFigures& fig) {
-  Fabric::Figures out;
-  out.launch_s = fig.launch_s;
-  out.inter.alpha_s = fig.inter.alpha_s + c.inter_node.latency_us * 1e-6;
-  out.inter.bytes_per_s = c.inter_node.bytes_per_s() * fig.inter.efficiency;
-  if (c.gpus_per_node > 1) {
-    out.intra.alpha_s = fig.intra.alpha_s + c.intra_node.latency_us * 1e-6;
-    out.intra.bytes_per_s = c.intra_node.bytes_per_s() * fig.intra.efficiency;
-    out.overhead = MessageOverhead(fig.intra.alpha_s, fig.inter.alpha_s, std::min(c.gpus_per_node, c.workers));
-  } else {
-    out.intra = out.inter;  // one GPU per host: every peer is over the network
-    out.overhead = MessageOverhead(fig.inter.alpha_s);
-  }
-  return out;
-}
-
+// The links, launch and per-message overheads of `fig` at f.size_bytes.
 void apply(Fabric& f, const Fabric::Figures& fig) {
-  f.intra = fig.intra;
-  f.inter = fig.inter;
   f.launch_s = fig.launch_s;
-  f.overhead = fig.overhead;
+  f.inter = {fig.inter.alpha_s + f.inter_line.alpha_s, f.inter_line.bytes_per_s * fig.inter.efficiency_at(f.size_bytes)};
+  if (f.node_links) {
+    f.intra = {fig.intra.alpha_s + f.intra_line.alpha_s, f.intra_line.bytes_per_s * fig.intra.efficiency_at(f.size_bytes)};
+    f.overhead = MessageOverhead(fig.intra.alpha_s, fig.inter.alpha_s, f.G);
+  } else {
+    f.intra = f.inter;  // one GPU per host: every peer is over the network
+    f.overhead = MessageOverhead(fig.inter.alpha_s);
+  }
 }
 
 }  // namespace
@@ -38,15 +27,33 @@ Fabric make_fabric(const ClusterSpec& c, const Profile& p) {
   f.G = std::min(c.gpus_per_node, c.workers);
   f.M = c.nodes();
   f.nics = c.nics_per_node;
-  apply(f, figures_of(c, p.collective(family::ring)));
-  if (p.collective_families.count(family::tree)) f.tree_figures = figures_of(c, p.collective(family::tree));
+  f.inter_line = {c.inter_node.latency_us * 1e-6, c.inter_node.bytes_per_s()};
+  f.intra_line = {c.intra_node.latency_us * 1e-6, c.intra_node.bytes_per_s()};
+  f.node_links = c.gpus_per_node > 1;
+  for (const char* name : {family::ring, family::tree, family::allgather}) {
+    const CollectiveFigures fig = p.collective(name);
+    f.families[name] = Fabric::Figures{fig.intra, fig.inter, fig.launch_s};
+  }
+  apply(f, f.families.at(family::ring));
   return f;
 }
 
-Fabric Fabric::tree() const {
-  Fabric t = *this;
-  if (tree_figures) apply(t, *tree_figures);
-  return t;
+Fabric Fabric::charged(std::string_view family) const {
+  Fabric out = *this;
+  if (const auto it = families.find(family); it != families.end()) apply(out, it->second);
+  return out;
+}
+
+Fabric Fabric::sized(double bytes) const {
+  Fabric out = *this;
+  out.size_bytes = bytes;
+  if (const auto it = families.find(family::ring); it != families.end()) apply(out, it->second);
+  return out;
+}
+
+Fabric::LinkScale Fabric::rates_over(const Fabric& links) const {
+  const auto ratio = [](double own, double link) { return own > 0.0 && link > 0.0 ? own / link : 1.0; };
+  return {ratio(intra.bytes_per_s, links.intra.bytes_per_s), ratio(inter.bytes_per_s, links.inter.bytes_per_s)};
 }
 
 LinkParams Fabric::flat_link() const {

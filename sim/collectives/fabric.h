@@ -9,14 +9,20 @@
 // a rank can send and receive m bytes at the same time in T(m).
 //
 // The library's figures (launch, overhead, efficiency) are the profile's for
-// the ring family; tree() is the same fabric charged the tree family's (the
-// profile's [collective.tree], where it has one: NCCL's tree reaches another
-// bandwidth and pays another overhead than its ring). Every other algorithm
-// is charged the ring family's figures, which are the profile's defaults
-// unless it has [collective.ring].
+// the ring family; charged(family) is the same fabric charged another
+// family's (the profile's [collective.tree], [collective.allgather], where it
+// has them: NCCL's tree, or Gloo's allgather, reaches another bandwidth and
+// pays another overhead than the ring). A family without its own section is
+// charged the ring's, which are the profile's defaults unless it has
+// [collective.ring]. sized(bytes) evaluates every family at one collective's
+// size, where the profile measured efficiency size by size
+// (sim/efficiency_curve.h); unsized, a family charges a large message's.
 #pragma once
 
-#include <optional>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
 
 #include "sim/profile.h"
 #include "sim/scenario.h"
@@ -43,19 +49,35 @@ struct Fabric {
   double launch_s = 0.0;     // the library's fixed cost per collective
   MessageOverhead overhead;  // its per-message software alpha per link class (what the DES adds)
 
-  // What tree() swaps in: make_fabric sets it where the profile has
-  // [collective.tree]; without it the tree is charged as every other algorithm.
+  // Every family's figures on this cluster, as make_fabric reads them from
+  // the profile, with what they are evaluated on. A fabric built by hand has
+  // none: charged() and sized() then leave its links as they are.
   struct Figures {
-    LinkParams intra, inter;
+    LinkClassFigures intra, inter;  // software alpha, efficiency and its size curve
     double launch_s = 0.0;
-    MessageOverhead overhead;
   };
-  std::optional<Figures> tree_figures;
-  // The same fabric with the tree family's figures.
-  Fabric tree() const;
-  // The fabric a collective of algorithm `a` is charged on: tree() for the
-  // tree allreduce, this one for every other (charged_family's rule).
-  Fabric charged(Algorithm a) const { return charged_family(a) == family::tree ? tree() : *this; }
+  std::map<std::string, Figures, std::less<>> families;
+  LinkParams intra_line, inter_line;  // the line rates and one-way latencies
+  bool node_links = false;            // intra is its own class (gpus_per_node > 1); else every peer is over the network
+  double size_bytes = -1.0;           // the size the figures are evaluated at (sized()); < 0: a large message's
+
+  // The same fabric charged `family`'s figures at size_bytes.
+  Fabric charged(std::string_view family) const;
+  // The fabric a collective of algorithm `a` is charged on (charged_family's rule).
+  Fabric charged(Algorithm a) const { return charged(charged_family(a)); }
+  Fabric tree() const { return charged(family::tree); }
+  // The ring family's figures at a collective of `bytes` (its size: an
+  // allreduce's buffer, an allgather's per-rank message); charged() on the
+  // result evaluates any family there.
+  Fabric sized(double bytes) const;
+  // This fabric's link rates over `links`'s, per class (1 where either is
+  // 0): what the DES scales its endpoint links by (Network::
+  // scale_endpoint_links) for a collective charged on this fabric, on links
+  // built with `links`'s rates (topology/cluster_topology.h).
+  struct LinkScale {
+    double intra = 1.0, inter = 1.0;
+  };
+  LinkScale rates_over(const Fabric& links) const;
 
   bool multi_node() const { return M > 1; }
   // The link a flat algorithm (ring, tree, allgather) is charged per message:

@@ -41,7 +41,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
         P_(s.cluster.workers),
         ct_(compute_times(s)),
         fabric_(make_fabric(s.cluster, s.profile)),
-        fabric_tree_(fabric_.tree()),
+        links_(fabric_.charged(charged_family(s.algorithm))),
         topology_(build_topology(s.cluster, s.profile, charged_family(s.algorithm))),
         network_(engine_, topology_),
         stragglers_(s.stragglers, P_),
@@ -188,8 +188,11 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
   void start_collective(int b, int phase, Time now) {
     retired_.clear();  // schedules of earlier collectives, finished and no longer referenced
     const PhaseCost& c = costs_[b].phases[phase];
-    // The tree allreduce pays the tree family's overheads (Fabric::charged, kept as fabric_tree_).
-    const Fabric& charged = charged_family(c.algorithm) == family::tree ? fabric_tree_ : fabric_;
+    // Its family's overheads and rates at its size (charged_fabric): the
+    // endpoints' links, built with links_'s rates, at the charged ones.
+    const Fabric charged = charged_fabric(fabric_, c);
+    const Fabric::LinkScale scale = charged.rates_over(links_);
+    network_.scale_endpoint_links(scale.intra, scale.inter);
     const ScheduleContext ctx{engine_, network_, charged.overhead};
     const double launch_s = charged.launch_s;
     current_ = phase_collective(c.use.kind).schedule(ctx, s_, fabric_, c);
@@ -331,7 +334,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
   int P_;
   ComputeTimes ct_;
   Fabric fabric_;
-  Fabric fabric_tree_;  // the tree allreduce's figures (Fabric::tree())
+  Fabric links_;  // what the DES's links were built with: the family of the scenario's dense algorithm, unsized
   Topology topology_;
   Engine engine_;
   Network network_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <stdexcept>
 
 namespace gcsim {
@@ -24,7 +25,10 @@ Network::Network(Engine& engine, const Topology& topology)
       links_(topology.link_count()),
       sent_by_rank_(topology.ranks(), 0.0),
       received_by_rank_(topology.ranks(), 0.0) {
-  for (int l = 0; l < topology.link_count(); ++l) links_[l].capacity = topology.link_bytes_per_s(l);
+  for (int l = 0; l < topology.link_count(); ++l) {
+    links_[l].capacity = links_[l].built = topology.link_bytes_per_s(l);
+    links_[l].role = topology.link_role(l);
+  }
 }
 
 void Network::start_flow(int src, int dst, double bytes, FlowListener* listener, std::uint64_t tag) {
@@ -57,6 +61,21 @@ void Network::start_flow(int src, int dst, double bytes, FlowListener* listener,
   }
   attach(f);
   mark_dirty(fl.route->links);
+}
+
+void Network::scale_endpoint_links(double intra, double nic) {
+  if (!(intra > 0.0 && nic > 0.0 && std::isfinite(intra) && std::isfinite(nic)))
+    throw std::invalid_argument("network: endpoint link scales must be > 0 and finite");
+  std::vector<int> changed;
+  for (int l = 0; l < static_cast<int>(links_.size()); ++l) {
+    Link& link = links_[l];
+    const double factor = link.role == LinkRole::Intra ? intra : link.role == LinkRole::Nic ? nic : 1.0;
+    const double capacity = link.built * factor;
+    if (capacity == link.capacity) continue;
+    link.capacity = capacity;
+    if (!link.flows.empty()) changed.push_back(l);
+  }
+  if (!changed.empty()) mark_dirty(changed);
 }
 
 void Network::mark_dirty(const std::vector<int>& links) {
@@ -259,7 +278,7 @@ std::vector<LinkUsage> Network::busiest_links(int n, Time span) const {
     LinkUsage u;
     u.link = l;
     u.bytes = link.bytes;
-    u.utilization = span > 0.0 ? link.bytes / (link.capacity * span) : 0.0;
+    u.utilization = span > 0.0 ? link.bytes / (link.built * span) : 0.0;
     all.push_back(u);
   }
   std::stable_sort(all.begin(), all.end(),

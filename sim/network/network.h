@@ -53,6 +53,16 @@ class Network final : private EventHandler {
   // Starts a flow of `bytes` (>= 0) from rank src to rank dst (src != dst) now.
   void start_flow(int src, int dst, double bytes, FlowListener* listener, std::uint64_t tag);
 
+  // The endpoints' links -- a rank's NIC path (LinkRole::Nic) and the
+  // links inside a node (LinkRole::Intra) -- at `nic` and `intra` times
+  // the capacity the topology gave them; the links between switches keep
+  // theirs. For a collective charged another efficiency than the links were
+  // built with (another family's, or its size's on a measured curve:
+  // sim/collectives/fabric.h): the efficiency is the library's at its
+  // endpoints (software, protocol, a busy host), not the switches'. Active
+  // flows are re-rated from now.
+  void scale_endpoint_links(double intra, double nic);
+
   std::uint64_t flows_started() const { return flows_started_; }
   std::size_t active_flows() const { return active_; }
   double bytes_sent_by(int rank) const { return sent_by_rank_.at(rank); }
@@ -92,6 +102,8 @@ class Network final : private EventHandler {
   };
   struct Link {
     double capacity = 0.0;
+    double built = 0.0;  // the topology's capacity (scale_endpoint_links scales it)
+    LinkRole role = LinkRole::Nic;
     std::vector<std::uint32_t> flows;  // active flows crossing it
     double bytes = 0.0;
     std::uint32_t mark = 0;

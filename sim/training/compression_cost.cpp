@@ -41,7 +41,10 @@ namespace {
 // The kernels' time, stretched where workers share cores (kernel_sharing.h).
 double kernels_s(const Scenario& s, const std::vector<compress::KernelUse>& uses) {
   double t = 0.0;
-  for (const compress::KernelUse& u : uses) t += s.profile.kernel(u.op).eval(u.n, u.k);
+  for (const compress::KernelUse& u : uses) {
+    if (u.op == op::dense_sum && !s.profile.kernels.count(u.op)) continue;  // a profile from before the op: 0 (sim/profile.h)
+    t += s.profile.kernel(u.op).eval(u.n, u.k);
+  }
   return t * kernel_sharing_factor(s);
 }
 
@@ -61,8 +64,8 @@ BucketCost price(const Scenario& s, const Fabric& f, const Bucket& b, const comp
     pc.use = ph.collective;
     pc.wire_bytes = ph.collective.bytes;
     pc.label = ph.collective.label;
-    phase_collective(pc.use.kind).price(s, f, pc);
-    if (f.P > 1) pc.collective.time_s += f.charged(pc.algorithm).launch_s;
+    phase_collective(pc.use.kind).price(s, f.sized(pc.use.bytes), pc);
+    if (f.P > 1) pc.collective.time_s += charged_fabric(f, pc).launch_s;
     c.phases.push_back(std::move(pc));
   }
   c.compress_s = c.phases.empty() ? 0.0 : c.phases[0].before_s;

@@ -26,9 +26,15 @@ struct MessageCount {
 class PhaseCollective {
  public:
   virtual ~PhaseCollective() = default;
-  // Prices pc.use: sets pc.collective (without the profile's launch cost) and
-  // what the schedule needs (pc.algorithm, pc.merge).
+  // Prices pc.use on f, the fabric sized at pc.use.bytes (the ring family's
+  // figures there; a phase of another family charges its own, f.charged):
+  // sets pc.collective (without the profile's launch cost) and what the
+  // schedule needs (pc.algorithm, pc.merge).
   virtual void price(const Scenario& s, const Fabric& f, PhaseCost& pc) const = 0;
+  // The family whose figures it is charged (sim/collective_figures.h), at
+  // the size pc.use.bytes on that family's efficiency curve (Fabric::sized):
+  // the tree allreduce the tree's, every other the ring's unless it says.
+  virtual const char* family(const PhaseCost& pc) const;
   // "ring", "ring-allgather", "gtopk", ...: its name in outputs and traces.
   virtual std::string name(const PhaseCost& pc) const = 0;
   virtual std::unique_ptr<CollectiveSchedule> schedule(const ScheduleContext& ctx, const Scenario& s,
@@ -37,5 +43,8 @@ class PhaseCollective {
 };
 
 const PhaseCollective& phase_collective(compress::CollectiveKind kind);
+
+// The fabric pc's collective is charged on: its family's figures at its size.
+Fabric charged_fabric(const Fabric& f, const PhaseCost& pc);
 
 }  // namespace gcsim

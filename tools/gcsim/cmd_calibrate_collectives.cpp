@@ -485,7 +485,29 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   ring.efficiency = rec.inter_node_efficiency;
   ring.bandwidth_gbs = fit.bytes_per_s / 1e9;
   ring.r2 = fit.allreduce.r2;
+  const double line_bytes_per_s = a.rate_mbit * 1e6 / 8.0;
+  if (a.rate_mbit > 0) ring.curve = calib::efficiency_curve(ring_ms, calib::coll::allreduce, fit.allreduce.alpha_s, line_bytes_per_s);
   rec.families.push_back(ring);
+  // The allgather on its own: Gloo's allgatherv (and NCCL's allgather) reach another rate than the allreduce.
+  try {
+    const calib::AllgatherFit g = calib::fit_allgather(ring_ms, a.workers, fit.launch_s);
+    calib::CollectiveRecord::Family ag;
+    ag.family = "allgather";
+    ag.fitted_from = nccl ? "allgather, " + std::string(ring_variant == "Ring" ? "NCCL_ALGO=Ring" : "NCCL's own algorithm")
+                          : "ring allgather";
+    ag.launch_us = 1e6 * g.launch_s;
+    ag.alpha_us = 1e6 * g.step_alpha_s;
+    ag.bandwidth_gbs = g.bytes_per_s / 1e9;
+    if (a.rate_mbit > 0) {
+      ag.efficiency = std::min(1.0, 8.0 * g.bytes_per_s / 1e6 / a.rate_mbit);
+      ag.curve = calib::efficiency_curve(ring_ms, calib::coll::allgather, g.allgather.alpha_s, line_bytes_per_s);
+    }
+    ag.r2 = g.allgather.r2;
+    rec.families.push_back(ag);
+    std::printf("allgather: alpha_us %.2f per step  achieved %.0f Mbit/s\n", ag.alpha_us, 8.0 * g.bytes_per_s / 1e6);
+  } catch (const std::invalid_argument& e) {
+    std::printf("allgather: not fitted (%s)\n", e.what());
+  }
   std::printf("ring: launch_us %.1f  alpha_us %.2f  achieved %.0f Mbit/s%s\n", rec.launch_us, rec.alpha_us,
               rec.achieved_mbit,
               rec.inter_node_efficiency >= 0 ? (" (efficiency " + std::to_string(rec.inter_node_efficiency) + ")").c_str()

@@ -2,6 +2,7 @@
 // A new kind of collective in a plan is a new file here plus one line below.
 #include <stdexcept>
 
+#include "sim/training/compression_cost.h"
 #include "sim/training/phase_collective.h"
 
 namespace gcsim {
@@ -25,6 +26,12 @@ const PhaseCollective& phase_collective(compress::CollectiveKind kind) {
     case compress::CollectiveKind::IntraNodeAllgather: return intra_node_allgather_phase();
   }
   throw std::logic_error("phase_collective: unknown collective kind");
+}
+
+const char* PhaseCollective::family(const PhaseCost& pc) const { return charged_family(pc.algorithm); }
+
+Fabric charged_fabric(const Fabric& f, const PhaseCost& pc) {
+  return f.sized(pc.use.bytes).charged(phase_collective(pc.use.kind).family(pc));
 }
 
 }  // namespace gcsim

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Rebuilds every profile of the validation sweeps (scenarios/validation/,
+# reports/validation.md) from the measurements kept beside them, measuring
+# nothing: `gcsim calibrate collectives --refit` on each CSV, on top of the
+# one-thread kernel profile.
+#   loopback-pP.csv           P processes on loopback: the two-level nodes' intra-node figures
+#   profile-shapedR-pP.csv    P processes on a switch shaped to R Mbit/s (tools/netem.sh)
+# and writes
+#   profile-shapedR-pP.toml           a switch or fat-tree of P one-GPU nodes at R: inter from shapedR-pP,
+#                                     intra from loopback-pP
+#   profile-two-level-pPgG-R.toml     two-level: inter from the M = P / G ports of shapedR-pM, intra from loopback-pP
+# Usage: tools/validation_profiles.sh [GCSIM] [DIR]   (defaults: build/release/gcsim, reports/validation)
+set -euo pipefail
+B=${1:-build/release/gcsim}
+V=${2:-reports/validation}
+K=$V/cpu-kernels-1thread.toml
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+refit() {  # workers csv rate base out [extra]
+  "$B" calibrate collectives --workers "$1" --refit "$2" --rate-mbit "$3" --base "$4" --out "$5" --force "${@:6}" >/dev/null
+}
+for P in 4 8 16; do
+  refit "$P" "$V/loopback-p$P.csv" 10000 "$K" "$tmp/lo-p$P.toml" --link-class intra
+done
+base_of() { if [ -f "$tmp/lo-p$1.toml" ]; then echo "$tmp/lo-p$1.toml"; else echo "$K"; fi; }
+for R in 50 100 200 400; do
+  for P in 2 4 8 16; do
+    csv=$V/profile-shaped$R-p$P.csv
+    [ -f "$csv" ] || continue
+    refit "$P" "$csv" "$R" "$(base_of "$P")" "$V/profile-shaped$R-p$P.toml"
+    echo "wrote $V/profile-shaped$R-p$P.toml"
+  done
+done
+for PG in 4:2 8:2 8:4 16:2 16:4; do
+  P=${PG%%:*} G=${PG##*:}
+  M=$((P / G))
+  for R in 100 200; do
+    refit "$M" "$V/profile-shaped$R-p$M.csv" "$R" "$(base_of "$P")" "$V/profile-two-level-p${P}g$G-$R.toml"
+    echo "wrote $V/profile-two-level-p${P}g$G-$R.toml"
+  done
+done
