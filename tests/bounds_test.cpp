@@ -34,14 +34,7 @@ using gcsim::test::temp_dir;
 using gcsim::test::write_temp;
 const std::string& kValid = gcsim::test::kValidScenario;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string default_profile_text() { return read_text(std::string(GCSIM_SOURCE_DIR) + "/scenarios/profiles/default.toml"); }
+using gcsim::test::default_profile_text;
 
 // The message of loading the default profile with `from` replaced by `to`, or "".
 std::string profile_error(const std::string& from, const std::string& to) {

@@ -21,18 +21,10 @@ using namespace gcsim;
 
 namespace {
 
-std::string default_profile_text() {
-  std::ifstream in(std::string(GCSIM_SOURCE_DIR) + "/scenarios/profiles/default.toml");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  REQUIRE(!ss.str().empty());
-  return ss.str();
-}
-
 // The default profile with `section` appended (its [collective] table is
 // the one the section's dotted headers extend).
 Profile profile_with(const std::string& section, const std::string& file = "p.toml") {
-  return load_profile(test::write_temp(file, default_profile_text() + "\n" + section));
+  return load_profile(test::write_temp(file, test::default_profile_text() + "\n" + section));
 }
 
 Scenario load(const std::string& rel, const std::vector<std::string>& sets) {

@@ -33,16 +33,8 @@ using namespace gcsim;
 
 namespace {
 
-std::string default_profile_text() {
-  std::ifstream in(std::string(GCSIM_SOURCE_DIR) + "/scenarios/profiles/default.toml");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  REQUIRE(!ss.str().empty());
-  return ss.str();
-}
-
 Profile profile_with(const std::string& section, const std::string& file = "curve.toml") {
-  return load_profile(test::write_temp(file, default_profile_text() + "\n" + section));
+  return load_profile(test::write_temp(file, test::default_profile_text() + "\n" + section));
 }
 
 std::string load_error(const std::string& section) {

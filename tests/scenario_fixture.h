@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,15 @@ inline std::string replace(std::string s, const std::string& from, const std::st
 }
 
 inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// The shipped default profile's text (scenarios/profiles/default.toml).
+inline std::string default_profile_text() {
+  std::ifstream in(std::string(GCSIM_SOURCE_DIR) + "/scenarios/profiles/default.toml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  REQUIRE(!ss.str().empty());
+  return ss.str();
+}
 
 // The one-line message of loading `text` with `sets` for `backend`, or "" when it loads.
 inline std::string error_of(const std::string& text, const std::vector<std::string>& sets = {},
