@@ -99,12 +99,10 @@ Profile load_profile(const std::string& path) {
     p.collective_families[name] = f;
   }
 
-  const std::vector<std::string> ops = {op::topk,    op::ef_topk,     op::randomk,  op::threshold,
-                                        op::pack,    op::scatter_add, op::optimizer};
-  // k-quant: optional, so profiles written before these ops existed still load;
-  // Profile::kernel() throws for a missing one when a method needs it.
-  const std::vector<std::string> optional_ops = {op::cast,          op::ef_sign, op::sign_decode, op::qsgd_quantize,
-                                                 op::qsgd_dequantize, op::matmul,  op::orthogonalize, op::dense_sum};
+  // Optional ops (k-quant, PowerSGD, dense_sum) let profiles written before
+  // they existed still load; Profile::kernel() throws for a missing one when a method needs it.
+  const std::vector<std::string>& ops = op::required();
+  const std::vector<std::string>& optional_ops = op::optional();
   std::vector<std::string> known = ops;
   known.insert(known.end(), optional_ops.begin(), optional_ops.end());
   const auto kernels = r.sub("kernels", true);

@@ -18,17 +18,13 @@ inline bool profile_loader(const std::uint8_t* data, std::size_t size) {
   const std::string path = Sandbox::get().write("profile.toml", data, size);
   try {
     const Profile p = load_profile(path);
-    for (const char* required : {op::topk, op::ef_topk, op::randomk, op::threshold, op::pack, op::scatter_add,
-                                 op::optimizer})
+    for (const auto& required : op::required())
       if (p.kernels.count(required) == 0)
         throw PropertyViolation("profile_loader: accepted a profile without every required kernel op");
-    for (const auto& [name, cost] : p.kernels) {
-      static const std::set<std::string> known = {op::topk,      op::ef_topk,     op::randomk,       op::threshold,
-                                                  op::pack,      op::scatter_add, op::optimizer,     op::cast,
-                                                  op::ef_sign,   op::sign_decode, op::qsgd_quantize, op::qsgd_dequantize,
-                                                  op::matmul,    op::orthogonalize};
+    std::set<std::string> known(op::required().begin(), op::required().end());
+    known.insert(op::optional().begin(), op::optional().end());
+    for (const auto& [name, cost] : p.kernels)
       if (known.count(name) == 0) throw PropertyViolation("profile_loader: accepted an unknown kernel op " + name);
-    }
     return true;
   } catch (const InputError&) {
     return false;

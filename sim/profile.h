@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sim/collective_figures.h"
 #include "sim/layer_times.h"
@@ -50,6 +51,18 @@ inline constexpr const char* orthogonalize = "orthogonalize";  // Gram-Schmidt o
 // ---- the hierarchical exchange, optional likewise; a profile without it
 // (written before it existed) prices these sums at 0, as the model then did:
 inline constexpr const char* dense_sum = "dense_sum";  // out = a + b, a dense reduce-scatter's sums  cost(n, 0)
+
+// The one list of each kind: the loader reads exactly these, the fuzz
+// property checks against them. A new op is a name above and one entry here.
+inline const std::vector<std::string>& required() {
+  static const std::vector<std::string> names = {topk, ef_topk, randomk, threshold, pack, scatter_add, optimizer};
+  return names;
+}
+inline const std::vector<std::string>& optional() {
+  static const std::vector<std::string> names = {cast,   ef_sign,       sign_decode, qsgd_quantize, qsgd_dequantize,
+                                                 matmul, orthogonalize, dense_sum};
+  return names;
+}
 }  // namespace op
 
 struct Profile {
