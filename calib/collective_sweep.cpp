@@ -106,6 +106,19 @@ CostFit robust_line(const std::vector<CostPoint>& pts, double slope) {
   return f;
 }
 
+// The (size, median time) points of one collective, each time checked
+// positive; `wire` picks the bytes on the wire over the payload bytes.
+std::vector<CostPoint> points_of(const std::vector<CollectiveMeasurement>& ms, const std::string& op, bool wire,
+                                 const char* who) {
+  std::vector<CostPoint> out;
+  for (const auto& m : ms) {
+    if (m.op != op) continue;
+    if (!(m.seconds.median > 0.0)) throw std::invalid_argument(std::string(who) + ": a time is not positive");
+    out.push_back({wire ? m.wire_bytes : static_cast<double>(m.bytes), 0.0, m.seconds.median});
+  }
+  return out;
+}
+
 }  // namespace
 
 CollectiveFit fit_collectives(const std::vector<CollectiveMeasurement>& ms, int workers) {
@@ -131,12 +144,7 @@ CollectiveFit fit_collectives(const std::vector<CollectiveMeasurement>& ms, int 
 
 TreeFit fit_tree_allreduce(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s) {
   if (workers < 2) throw std::invalid_argument("fit_tree_allreduce: needs at least 2 workers");
-  std::vector<CostPoint> ar;
-  for (const auto& m : ms) {
-    if (m.op != coll::allreduce) continue;
-    if (!(m.seconds.median > 0.0)) throw std::invalid_argument("fit_tree_allreduce: a time is not positive");
-    ar.push_back({static_cast<double>(m.bytes), 0.0, m.seconds.median});
-  }
+  const std::vector<CostPoint> ar = points_of(ms, coll::allreduce, false, "fit_tree_allreduce");
   if (ar.size() < 2) throw std::invalid_argument("fit_tree_allreduce: needs allreduce points at two sizes at least");
   TreeFit f;
   f.workers = workers;
@@ -151,12 +159,7 @@ TreeFit fit_tree_allreduce(const std::vector<CollectiveMeasurement>& ms, int wor
 
 AllgatherFit fit_allgather(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s) {
   if (workers < 2) throw std::invalid_argument("fit_allgather: needs at least 2 workers");
-  std::vector<CostPoint> ag;
-  for (const auto& m : ms) {
-    if (m.op != coll::allgather) continue;
-    if (!(m.seconds.median > 0.0)) throw std::invalid_argument("fit_allgather: a time is not positive");
-    ag.push_back({m.wire_bytes, 0.0, m.seconds.median});
-  }
+  const std::vector<CostPoint> ag = points_of(ms, coll::allgather, true, "fit_allgather");
   if (ag.size() < 2) throw std::invalid_argument("fit_allgather: needs allgather points at two sizes at least");
   AllgatherFit f;
   f.workers = workers;
