@@ -66,6 +66,9 @@ void Network::start_flow(int src, int dst, double bytes, FlowListener* listener,
 void Network::scale_endpoint_links(double intra, double nic) {
   if (!(intra > 0.0 && nic > 0.0 && std::isfinite(intra) && std::isfinite(nic)))
     throw std::invalid_argument("network: endpoint link scales must be > 0 and finite");
+  if (intra == scale_intra_ && nic == scale_nic_) return;  // the usual case: the same figures as the last collective
+  scale_intra_ = intra;
+  scale_nic_ = nic;
   std::vector<int> changed;
   for (int l = 0; l < static_cast<int>(links_.size()); ++l) {
     Link& link = links_[l];

@@ -139,6 +139,8 @@ class Network final : private EventHandler {
   std::vector<Flow> flows_;
   std::vector<std::uint32_t> free_flows_;
   std::vector<Link> links_;
+  double scale_intra_ = 1.0;  // the scales scale_endpoint_links last set
+  double scale_nic_ = 1.0;
   std::vector<double> sent_by_rank_;
   std::vector<double> received_by_rank_;
   std::uint64_t flows_started_ = 0;
