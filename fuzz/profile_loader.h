@@ -21,8 +21,11 @@ inline bool profile_loader(const std::uint8_t* data, std::size_t size) {
     for (const auto& required : op::required())
       if (p.kernels.count(required) == 0)
         throw PropertyViolation("profile_loader: accepted a profile without every required kernel op");
-    std::set<std::string> known(op::required().begin(), op::required().end());
-    known.insert(op::optional().begin(), op::optional().end());
+    static const std::set<std::string> known = [] {
+      std::set<std::string> names(op::required().begin(), op::required().end());
+      names.insert(op::optional().begin(), op::optional().end());
+      return names;
+    }();
     for (const auto& [name, cost] : p.kernels)
       if (known.count(name) == 0) throw PropertyViolation("profile_loader: accepted an unknown kernel op " + name);
     return true;

@@ -36,13 +36,10 @@ namespace {
 
 Approx exact(double v) { return Approx(v).epsilon(1e-12); }
 
-const char* const kAllOps[] = {gcsim::op::topk, gcsim::op::ef_topk, gcsim::op::randomk, gcsim::op::threshold,
-                               gcsim::op::pack, gcsim::op::scatter_add, gcsim::op::optimizer};
-
 Profile zero_profile() {
   Profile p;
   p.name = "test";
-  for (const char* o : kAllOps) p.kernels[o] = KernelCost{};
+  for (const auto& o : gcsim::op::required()) p.kernels[o] = KernelCost{};
   p.collective_alpha_s = 0.0;
   p.collective_launch_s = 0.0;
   p.intra_node_efficiency = 1.0;

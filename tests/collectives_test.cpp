@@ -60,9 +60,7 @@ Fabric two_level(int P, int G, int nics, LinkParams intra, LinkParams inter) {
 Profile zero_profile() {
   Profile p;
   p.name = "test";
-  for (const char* o : {gcsim::op::topk, gcsim::op::ef_topk, gcsim::op::randomk, gcsim::op::threshold,
-                        gcsim::op::pack, gcsim::op::scatter_add, gcsim::op::optimizer})
-    p.kernels[o] = gcsim::KernelCost{};
+  for (const auto& o : gcsim::op::required()) p.kernels[o] = gcsim::KernelCost{};
   p.collective_alpha_s = 0.0;
   p.collective_launch_s = 0.0;
   p.intra_node_efficiency = 1.0;
