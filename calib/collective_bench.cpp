@@ -9,10 +9,19 @@ const std::vector<std::string>& all_collectives() {
   return ops;
 }
 
+const std::vector<std::string>& all_ops() {
+  static const std::vector<std::string> ops = [] {
+    std::vector<std::string> o = all_collectives();
+    o.push_back(coll::p2p_ring);
+    return o;
+  }();
+  return ops;
+}
+
 void check_collective(const std::string& op) {
-  for (const auto& o : all_collectives())
+  for (const auto& o : all_ops())
     if (o == op) return;
-  throw std::invalid_argument("unknown collective '" + op + "' (want allreduce, allgather, reduce_scatter or broadcast)");
+  throw std::invalid_argument("unknown collective '" + op + "' (want allreduce, allgather, reduce_scatter, broadcast or p2p_ring)");
 }
 
 double wire_bytes(const std::string& op, std::size_t bytes, int p) {
@@ -20,12 +29,12 @@ double wire_bytes(const std::string& op, std::size_t bytes, int p) {
   const double b = static_cast<double>(bytes);
   if (op == coll::allreduce) return 2.0 * (p - 1) / p * b;
   if (op == coll::broadcast) return b;
-  return (p - 1.0) * b;  // allgather, reduce_scatter: P-1 parts
+  return (p - 1.0) * b;  // allgather, reduce_scatter, p2p_ring: P-1 parts
 }
 
 std::size_t nccl_tests_size(const std::string& op, std::size_t bytes, int p) {
   check_collective(op);
-  return op == coll::allgather || op == coll::reduce_scatter ? bytes * static_cast<std::size_t>(p) : bytes;
+  return op == coll::allgather || op == coll::reduce_scatter || op == coll::p2p_ring ? bytes * static_cast<std::size_t>(p) : bytes;
 }
 
 double bus_factor(const std::string& op, int p) {

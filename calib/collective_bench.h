@@ -23,14 +23,22 @@ inline constexpr const char* allreduce = "allreduce";
 inline constexpr const char* allgather = "allgather";
 inline constexpr const char* reduce_scatter = "reduce_scatter";
 inline constexpr const char* broadcast = "broadcast";
+// gcsim's own ring allgather of point-to-point steps (comm/ring_allgather.h)
+// over groups of the ranks, as the hierarchical exchange runs it: inside each
+// node, or between nodes (calib/communicator_bench.h). Sizes as allgather's:
+// one rank's part; wire bytes (L - 1) parts for a ring of L ranks.
+inline constexpr const char* p2p_ring = "p2p_ring";
 }  // namespace coll
 
-// The four, in the order the sweep runs them.
+// nccl-tests' four, in the order the sweep runs them.
 const std::vector<std::string>& all_collectives();
-// Throws std::invalid_argument for a name not among them.
+// Those and p2p_ring: every op a measurement can name, in the sweep's order.
+const std::vector<std::string>& all_ops();
+// Throws std::invalid_argument for a name not among all_ops().
 void check_collective(const std::string& op);
 
-// Bytes one rank sends in `op` of `bytes` over P ranks, on the ring schedule
+// Bytes one rank sends in `op` of `bytes` over P ranks (p2p_ring: the ring's
+// L ranks), on the ring schedule
 // (broadcast: a pipelined chain, each rank but the last forwards the buffer).
 double wire_bytes(const std::string& op, std::size_t bytes, int ranks);
 // nccl-tests' size column for it, and its busbw / algbw.
@@ -45,6 +53,12 @@ class CollectiveBench {
   virtual bool reports() const { return true; }
   // The collectives it can time (a subset of all_collectives()).
   virtual std::vector<std::string> collectives() const = 0;
+  // The ranks one ring of `op` spans (wire_bytes' P): all of them, but for
+  // p2p_ring over groups.
+  virtual int ring_length(const std::string& op) const {
+    (void)op;
+    return ranks();
+  }
   // Sets up `op` on `bytes` with known inputs; every rank calls it alike.
   virtual void prepare(const std::string& op, std::size_t bytes) = 0;
   // Runs the prepared collective once: its seconds, from the first rank's

@@ -39,7 +39,7 @@ std::vector<CollectiveMeasurement> read_measurements_csv(const std::string& path
     const std::string where = path + ":" + std::to_string(ms.size() + 2);
     bool known = false;
     if (!v.empty())
-      for (const auto& op : all_collectives()) known = known || v[0] == op;
+      for (const auto& op : all_ops()) known = known || v[0] == op;
     if (v.size() != columns || !known)
       throw InputError(where, "", "want a collective (allreduce, allgather, reduce_scatter, broadcast) and " +
                                       std::to_string(columns - 1) + " fields, got '" + line + "'");

@@ -15,7 +15,6 @@ namespace gcsim::calib {
 std::vector<CollectiveMeasurement> run_collective_sweep(CollectiveBench& bench, const CollectiveSweepOptions& opts,
                                                         const std::function<void()>& tick) {
   if (opts.repeats < 1 || opts.warmup < 0) throw std::invalid_argument("collective sweep: repeats >= 1, warmup >= 0");
-  const int p = bench.ranks();
   const std::vector<std::string> can = bench.collectives();
   std::vector<std::string> ops = opts.collectives.empty() ? can : opts.collectives;
   for (const std::string& op : ops) {
@@ -24,7 +23,7 @@ std::vector<CollectiveMeasurement> run_collective_sweep(CollectiveBench& bench, 
       throw std::invalid_argument("collective sweep: this backend cannot time " + op);
   }
   std::vector<CollectiveMeasurement> out;
-  for (const std::string& op : all_collectives()) {  // always in the same order
+  for (const std::string& op : all_ops()) {  // always in the same order
     if (std::find(ops.begin(), ops.end(), op) == ops.end()) continue;
     for (const std::size_t bytes : opts.sizes) {
       if (bytes == 0 || bytes % 4 != 0) throw std::invalid_argument("collective sweep: sizes must be positive multiples of 4");
@@ -37,7 +36,7 @@ std::vector<CollectiveMeasurement> run_collective_sweep(CollectiveBench& bench, 
       CollectiveMeasurement m;
       m.op = op;
       m.bytes = bytes;
-      m.wire_bytes = wire_bytes(op, bytes, p);
+      m.wire_bytes = wire_bytes(op, bytes, bench.ring_length(op));
       m.seconds = summarize(times);
       if (opts.check) m.wrong = bench.check();
       if (m.wrong > 0)
@@ -52,7 +51,7 @@ std::vector<CollectiveMeasurement> run_collective_sweep(CollectiveBench& bench, 
 
 std::vector<CollectiveMeasurement> run_collective_sweep(comm::Communicator& comm, const CollectiveSweepOptions& opts,
                                                         const std::function<void()>& tick) {
-  CommunicatorBench bench(comm, opts.compute_s);
+  CommunicatorBench bench(comm, opts.compute_s, opts.groups);
   return run_collective_sweep(bench, opts, tick);
 }
 
@@ -157,10 +156,11 @@ TreeFit fit_tree_allreduce(const std::vector<CollectiveMeasurement>& ms, int wor
   return f;
 }
 
-AllgatherFit fit_allgather(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s) {
+AllgatherFit fit_allgather(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s,
+                           const std::string& op) {
   if (workers < 2) throw std::invalid_argument("fit_allgather: needs at least 2 workers");
-  const std::vector<CostPoint> ag = points_of(ms, coll::allgather, true, "fit_allgather");
-  if (ag.size() < 2) throw std::invalid_argument("fit_allgather: needs allgather points at two sizes at least");
+  const std::vector<CostPoint> ag = points_of(ms, op, true, "fit_allgather");
+  if (ag.size() < 2) throw std::invalid_argument("fit_allgather: needs " + op + " points at two sizes at least");
   AllgatherFit f;
   f.workers = workers;
   f.launch_s = launch_s;

@@ -27,6 +27,7 @@
 #include "sim/efficiency_curve.h"
 
 #include "calib/collective_bench.h"
+#include "calib/communicator_bench.h"
 #include "calib/cost_fit.h"
 #include "calib/stats.h"
 #include "comm/communicator.h"
@@ -44,6 +45,7 @@ struct CollectiveSweepOptions {
   // shared (P processes on fewer cores), a collective between compute phases
   // waits for descheduled peers and costs more than one between idle waits.
   double compute_s = 0.0;
+  RingGroups groups;  // p2p_ring's rings over a communicator (calib/communicator_bench.h)
 };
 
 struct CollectiveMeasurement {
@@ -60,7 +62,7 @@ struct CollectiveMeasurement {
 // element throws std::runtime_error naming the collective and size.
 std::vector<CollectiveMeasurement> run_collective_sweep(CollectiveBench& bench, const CollectiveSweepOptions& opts,
                                                         const std::function<void()>& tick = {});
-// The same over a communicator (calib/communicator_bench.h), with opts.compute_s.
+// The same over a communicator (calib/communicator_bench.h), with opts.compute_s and opts.groups.
 std::vector<CollectiveMeasurement> run_collective_sweep(comm::Communicator& comm, const CollectiveSweepOptions& opts,
                                                         const std::function<void()>& tick = {});
 
@@ -106,8 +108,12 @@ struct AllgatherFit {
   double step_alpha_s = 0.0;  // per ring step
   double bytes_per_s = 0.0;   // B
 };
-// Throws std::invalid_argument without two allgather points or with workers < 2.
-AllgatherFit fit_allgather(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s);
+// The p2p family, gcsim's own point-to-point rings (op = coll::p2p_ring;
+// workers: the ring's ranks, launch_s 0: no library launches them), is
+// fitted the same way. Throws std::invalid_argument without two points of op
+// or with workers < 2.
+AllgatherFit fit_allgather(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s,
+                           const std::string& op = coll::allgather);
 
 // The efficiency curve (sim/efficiency_curve.h) of op's points against a
 // line rate: at each measured size (an allreduce's buffer, an allgather's

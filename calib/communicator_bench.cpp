@@ -1,7 +1,10 @@
 #include "calib/communicator_bench.h"
 
 #include <chrono>
+#include <algorithm>
 #include <stdexcept>
+
+#include "comm/ring_allgather.h"
 
 namespace gcsim::calib {
 
@@ -19,29 +22,45 @@ std::uint8_t part_byte(int rank, std::size_t i) { return static_cast<std::uint8_
 
 }  // namespace
 
+CommunicatorBench::CommunicatorBench(comm::Communicator& comm, double compute_s, RingGroups groups)
+    : comm_(comm), compute_s_(compute_s) {
+  const int r = comm.rank(), P = comm.size(), G = groups.node_size;
+  group_ = groups.inter ? comm::cross_node_group(r, P, G) : comm::node_group(r, P, G);
+  me_ = static_cast<int>(std::find(group_.begin(), group_.end(), r) - group_.begin());
+}
+
 void CommunicatorBench::prepare(const std::string& op, std::size_t bytes) {
-  if (op != coll::allreduce && op != coll::allgather)
-    throw std::invalid_argument("the " + comm_.name() + " bench times allreduce and allgather, not " + op);
+  if (op != coll::allreduce && op != coll::allgather && op != coll::p2p_ring)
+    throw std::invalid_argument("the " + comm_.name() + " bench times allreduce, allgather and p2p_ring, not " + op);
   if (bytes == 0 || bytes % 4 != 0) throw std::invalid_argument("collective sweep: sizes must be positive multiples of 4");
-  reduce_ = op == coll::allreduce;
+  if (op == coll::p2p_ring && group_.size() < 2)
+    throw std::invalid_argument("p2p_ring: its rings have one rank (between nodes: one node; inside a node: one rank "
+                                "per node), which times nothing");
+  op_ = op;
   bytes_ = bytes;
   counts_.assign(static_cast<std::size_t>(comm_.size()), bytes);
+  offsets_.resize(group_.size() + 1);
+  for (std::size_t i = 0; i < offsets_.size(); ++i) offsets_[i] = i * bytes;
   set_inputs();
 }
 
 void CommunicatorBench::set_inputs() {
-  if (reduce_) {
+  if (op_ == coll::allreduce) {
     vec_.resize(bytes_ / 4);
     for (std::size_t i = 0; i < vec_.size(); ++i) vec_[i] = pattern_value(comm_.rank(), i);
-  } else {
+  } else if (op_ == coll::allgather) {
     part_.resize(bytes_);
     for (std::size_t i = 0; i < part_.size(); ++i) part_[i] = part_byte(comm_.rank(), i);
+  } else {  // p2p_ring: this rank's part in place, the others cleared
+    gathered_.assign(group_.size() * bytes_, 0);
+    for (std::size_t i = 0; i < bytes_; ++i) gathered_[offsets_[static_cast<std::size_t>(me_)] + i] = part_byte(comm_.rank(), i);
   }
 }
 
 void CommunicatorBench::run() {
-  if (reduce_) comm_.allreduce_sum(vec_.data(), vec_.size());
-  else comm_.allgatherv_known(part_.data(), part_.size(), counts_, gathered_);
+  if (op_ == coll::allreduce) comm_.allreduce_sum(vec_.data(), vec_.size());
+  else if (op_ == coll::allgather) comm_.allgatherv_known(part_.data(), part_.size(), counts_, gathered_);
+  else comm::ring_allgather(comm_, group_, me_, gathered_.data(), offsets_);
 }
 
 double CommunicatorBench::run_timed() {
@@ -57,16 +76,22 @@ std::uint64_t CommunicatorBench::check() {
   run();
   const int p = comm_.size();
   std::uint64_t wrong = 0;
-  if (reduce_) {
+  if (op_ == coll::allreduce) {
     for (std::size_t i = 0; i < vec_.size(); ++i) {
       float want = 0.0f;
       for (int r = 0; r < p; ++r) want += pattern_value(r, i);
       wrong += vec_[i] != want;
     }
   } else {
-    if (gathered_.size() != bytes_ * static_cast<std::size_t>(p)) return bytes_ * static_cast<std::size_t>(p);
-    for (int r = 0; r < p; ++r)
-      for (std::size_t i = 0; i < bytes_; ++i) wrong += gathered_[static_cast<std::size_t>(r) * bytes_ + i] != part_byte(r, i);
+    // The parts in order, part j from rank ranks[j]: every rank for allgather, the group for p2p_ring.
+    std::vector<int> ranks = group_;
+    if (op_ == coll::allgather) {
+      ranks.resize(static_cast<std::size_t>(p));
+      for (int r = 0; r < p; ++r) ranks[static_cast<std::size_t>(r)] = r;
+    }
+    if (gathered_.size() != bytes_ * ranks.size()) return bytes_ * ranks.size();
+    for (std::size_t j = 0; j < ranks.size(); ++j)
+      for (std::size_t i = 0; i < bytes_; ++i) wrong += gathered_[j * bytes_ + i] != part_byte(ranks[j], i);
   }
   return wrong;
 }

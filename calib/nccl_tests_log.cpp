@@ -88,7 +88,8 @@ const char* nccl_tests_binary(const std::string& op) {
   if (op == coll::allreduce) return "all_reduce_perf";
   if (op == coll::allgather) return "all_gather_perf";
   if (op == coll::reduce_scatter) return "reduce_scatter_perf";
-  return "broadcast_perf";
+  if (op == coll::broadcast) return "broadcast_perf";
+  throw std::invalid_argument(op + " is gcsim's own, not an nccl-tests collective");
 }
 
 std::string format_nccl_tests_table(const std::string& op, int ranks, const std::vector<CollectiveMeasurement>& rows,

@@ -154,20 +154,24 @@ std::string collective_profile_toml(const std::string& base_profile_path, const 
     meta.insert_or_assign("device", "collectives: " + rec.network);
   meta.insert_or_assign("measured_on", rec.date + ": collectives on " + rec.network);
   meta.insert_or_assign("source", rec.command);
-  meta.insert_or_assign("notes", "[collective] measured by gcsim calibrate collectives; everything else copied from " +
+  meta.insert_or_assign("notes", std::string(rec.ring_measured ? "[collective]" : "[collective.p2p]") +
+                                     " measured by gcsim calibrate collectives; everything else copied from " +
                                      base_profile_path);
   root.insert_or_assign("profile", std::move(meta));
 
   toml::table coll;
   if (const auto* old = root["collective"].as_table()) coll = *old;
-  coll.insert_or_assign("launch_us", rec.launch_us);
-  coll.insert_or_assign("alpha_us", rec.alpha_us);
-  std::string source = "measured: ring allreduce and ring allgather medians of " + std::to_string(rec.repeats) +
-                       " repeats on " + std::to_string(rec.workers) + " workers, fitted t = c + x / B (r2 " +
-                       short_number(rec.allreduce_r2) + " / " + short_number(rec.allgather_r2) + "); achieved " +
-                       std::to_string(static_cast<long long>(rec.achieved_mbit + 0.5)) + " Mbit/s";
-  if (rec.inter_node_efficiency >= 0.0) coll.insert_or_assign(rec.link_class + "_efficiency", rec.inter_node_efficiency);
-  else source += "; efficiencies from the base";
+  if (rec.ring_measured) {
+    coll.insert_or_assign("launch_us", rec.launch_us);
+    coll.insert_or_assign("alpha_us", rec.alpha_us);
+    std::string source = "measured: ring allreduce and ring allgather medians of " + std::to_string(rec.repeats) +
+                         " repeats on " + std::to_string(rec.workers) + " workers, fitted t = c + x / B (r2 " +
+                         short_number(rec.allreduce_r2) + " / " + short_number(rec.allgather_r2) + "); achieved " +
+                         std::to_string(static_cast<long long>(rec.achieved_mbit + 0.5)) + " Mbit/s";
+    if (rec.inter_node_efficiency >= 0.0) coll.insert_or_assign(rec.link_class + "_efficiency", rec.inter_node_efficiency);
+    else source += "; efficiencies from the base";
+    coll.insert_or_assign("source", source);
+  }
   for (const CollectiveRecord::Family& f : rec.families) {
     toml::table fam;
     if (const auto* old = coll[f.family].as_table()) fam = *old;
@@ -191,7 +195,6 @@ std::string collective_profile_toml(const std::string& base_profile_path, const 
     fam.insert_or_assign(rec.link_class, std::move(cls));
     coll.insert_or_assign(f.family, std::move(fam));
   }
-  coll.insert_or_assign("source", source);
   root.insert_or_assign("collective", std::move(coll));
   return render(root, "# gcsim profile written by `gcsim calibrate collectives` on " + rec.date +
                           ".\n# [collective]: launch_us once per collective, alpha_us per ring step, measured.\n");

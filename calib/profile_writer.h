@@ -43,6 +43,9 @@ struct CollectiveRecord {
   // hosts, the default) or "intra_node" (the GPUs of one node); the
   // efficiency above goes to that class's [collective] entry.
   std::string link_class = "inter_node";
+  // false: only families were measured (gcsim's own p2p ring), and the
+  // base's [collective] defaults (launch, alpha, efficiency, source) stay.
+  bool ring_measured = true;
 
   // Per-family figures ([collective.<family>] launch_us and
   // [collective.<family>.<link_class>]), fitted per algorithm.

@@ -70,15 +70,15 @@ Profile load_profile(const std::string& path) {
 
   const auto coll = r.sub("collective", true);
   coll->reject_unknown({"alpha_us", "launch_us", "intra_node_efficiency", "inter_node_efficiency", "source",
-                        family::ring, family::tree, family::allgather});
+                        family::ring, family::tree, family::allgather, family::p2p});
   p.collective_alpha_s = in_range(*coll, "alpha_us", kOverheadUs, "us", 0.0) * 1e-6;
   p.collective_launch_s = in_range(*coll, "launch_us", kOverheadUs, "us", 0.0) * 1e-6;
   p.intra_node_efficiency = in_range(*coll, "intra_node_efficiency", kLinkEfficiency, "", 1.0);
   p.inter_node_efficiency = in_range(*coll, "inter_node_efficiency", kLinkEfficiency, "", 1.0);
-  // [collective.ring] / [collective.tree] / [collective.allgather]: a family's
-  // fitted figures; what a section leaves out is the ring's (the ring's: the
-  // defaults above).
-  for (const char* name : {family::ring, family::tree, family::allgather}) {
+  // [collective.ring] / [collective.tree] / [collective.allgather] /
+  // [collective.p2p]: a family's fitted figures; what a section leaves out is
+  // the ring's (the ring's: the defaults above).
+  for (const char* name : family::all) {
     const auto fam = coll->sub(name, false);
     if (!fam) continue;
     fam->reject_unknown({"launch_us", "intra_node", "inter_node", "source", "fitted_from"});

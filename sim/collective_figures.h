@@ -20,6 +20,11 @@ inline constexpr const char* ring = "ring";  // ring allreduce, the hierarchical
 inline constexpr const char* tree = "tree";  // the double binary tree allreduce (NCCL_ALGO=Tree)
 inline constexpr const char* allgather = "allgather";  // ring allgather(v): the sparse exchanges' allgathers; a
                                                        // profile without [collective.allgather] charges it the ring's
+inline constexpr const char* p2p = "p2p";  // gcsim's own point-to-point schedules (Communicator::sendrecv): the
+                                           // hierarchical exchange's rings, recursive doubling, gTop-k's tree; a
+                                           // profile without [collective.p2p] charges them the ring's
+// Every family, in the order a profile lists them.
+inline constexpr const char* all[] = {ring, tree, allgather, p2p};
 }  // namespace family
 
 struct LinkClassFigures {

@@ -294,7 +294,7 @@ TEST_CASE("efficiency_curve gives at each size of the bandwidth regime the effic
   CHECK_THROWS_AS(efficiency_curve(odd, "allreduce", fixed, 0.0), std::invalid_argument);
 }
 
-TEST_CASE("run_collective_sweep times both collectives at every size with ring byte counts", "[calib]") {
+TEST_CASE("run_collective_sweep times the three collectives at every size with ring byte counts", "[calib]") {
   const int p = 3;
   CollectiveSweepOptions o;
   o.sizes = {16, 1024};
@@ -303,8 +303,9 @@ TEST_CASE("run_collective_sweep times both collectives at every size with ring b
   gcsim::train::test::on_ranks(p, [&](gcsim::comm::Communicator& c) {
     int ticks = 0;
     const auto ms = run_collective_sweep(c, o, [&] { ++ticks; });
-    if (ms.size() != 4 || ticks != 4) throw std::runtime_error("want 2 ops x 2 sizes");
+    if (ms.size() != 6 || ticks != 6) throw std::runtime_error("want 3 ops x 2 sizes");
     for (const auto& m : ms) {
+      // allgather and p2p_ring (one ring of all p ranks by default): p - 1 parts
       const double want = m.op == "allreduce" ? 2.0 * (p - 1) / p * m.bytes : (p - 1.0) * m.bytes;
       if (m.wire_bytes != want || m.seconds.count != 3 || !(m.seconds.median > 0))
         throw std::runtime_error("bad measurement for " + m.op);
@@ -312,10 +313,12 @@ TEST_CASE("run_collective_sweep times both collectives at every size with ring b
   });
   // compute_s: every rank works that long before each collective (not timed): 2 ops x 2 sizes x 4 runs
   o.compute_s = 0.002;
+  o.collectives = {"allreduce", "allgather"};
   const auto t0 = std::chrono::steady_clock::now();
   gcsim::train::test::on_ranks(2, [&](gcsim::comm::Communicator& c) { run_collective_sweep(c, o); });
   CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= 16 * 0.002);
   o.compute_s = 0.0;
+  o.collectives = {};
   o.sizes = {6};  // not a multiple of 4
   CHECK_THROWS_AS(gcsim::train::test::on_ranks(2, [&](gcsim::comm::Communicator& c) { run_collective_sweep(c, o); }),
                   std::invalid_argument);

@@ -125,7 +125,8 @@ grep -q all_reduce_perf "$T/gloo-table-1.log" && grep -q all_gather_perf "$T/glo
 $G calibrate collectives --from-nccl-tests "$T/gloo-table-1.log" "$T/gloo-table-2.log" --out "$T/c3.toml" >/dev/null 2>"$T/err" ||
   fail "gcsim's own nccl-tests tables do not fit back: $(cat "$T/err")"
 grep -q 'name = "calibrated-collectives"' "$T/c.toml" || fail "collectives profile name"
-[ "$(wc -l <"$T/c.csv")" -eq 11 ] || fail "collectives csv: header + 2 ops x 5 sizes: $(cat "$T/c.csv")"
+[ "$(wc -l <"$T/c.csv")" -eq 16 ] || fail "collectives csv: header + 3 ops (allreduce, allgather, p2p_ring) x 5 sizes: $(cat "$T/c.csv")"
+grep -q '^\[collective.p2p.inter_node\]' "$T/c.toml" || fail "the p2p ring's fit is not in [collective.p2p.inter_node]: $(cat "$T/c.toml")"
 $G simulate scenarios/train/fashion-p4.toml --set "profile=$T/c.toml" | grep -q "calibrated-collectives" \
   || fail "simulate reads the collectives profile"
 ls -d /tmp/gcsim-calibrate-* >/dev/null 2>&1 && fail "calibrate collectives left its temporary directory"
@@ -142,8 +143,23 @@ expect_error 2 "--workers: must be between 2 and 1024" -- $G calibrate collectiv
 expect_error 2 "--compute-ms: must be in \[0, 60000\]" -- $G calibrate collectives --compute-ms -1 --out "$T/q.toml"
 expect_error 2 "--hosts: lists 1 addresses for 2 workers" -- $CC --hosts 127.0.0.1 --out "$T/q.toml"
 expect_error 2 "--min-bytes/--max-bytes: need at least two sizes" -- $G calibrate collectives --max-bytes 8 --out "$T/q.toml"
-expect_error 2 "--collectives: the gloo backend times allreduce and allgather" -- $CC --collectives reduce_scatter --out "$T/q.toml"
+expect_error 2 "--collectives: the gloo backend times allreduce, allgather and p2p_ring" -- $CC --collectives reduce_scatter --out "$T/q.toml"
 expect_error 2 "--link-class: must be intra or inter" -- $CC --link-class middle --out "$T/q.toml"
+# p2p_ring alone over nodes of 2 (4 ranks: 2 rings of 2 between the nodes): only [collective.p2p] is
+# written, the base's [collective] defaults stay; its CSV refits to the same figures
+$G calibrate collectives --max-bytes 1024 --repeats 2 --warmup 1 --workers 4 --node-size 2 --collectives p2p_ring --rate-mbit 1000 --out "$T/p2p.toml" --csv "$T/p2p.csv" \
+  >"$T/p2p.txt" 2>"$T/err" || fail "calibrate collectives p2p_ring: $(cat "$T/err")"
+grep -qE "^p2p: alpha_us [0-9.]+ per step .*rings of 2, 2 per link" "$T/p2p.txt" || fail "p2p fit line: $(cat "$T/p2p.txt")"
+grep -q '^\[collective.p2p.inter_node\]' "$T/p2p.toml" || fail "no [collective.p2p.inter_node]: $(cat "$T/p2p.toml")"
+grep -q '^\[collective.ring' "$T/p2p.toml" && fail "a p2p-only calibration wrote ring figures: $(cat "$T/p2p.toml")"
+[ "$(grep -E '^launch_us = ' "$T/p2p.toml" | head -1)" = "$(grep -E '^launch_us = ' scenarios/profiles/default.toml | head -1)" ] ||
+  fail "a p2p-only calibration changed the base's launch_us"
+$G calibrate collectives --workers 4 --refit "$T/p2p.csv" --rate-mbit 1000 --out "$T/p2p2.toml" >/dev/null 2>"$T/err" || fail "p2p refit: $(cat "$T/err")"
+[ "$(sed -n '/collective.p2p.inter_node/,/^$/p' "$T/p2p.toml")" = "$(sed -n '/collective.p2p.inter_node/,/^$/p' "$T/p2p2.toml")" ] ||
+  fail "the p2p refit gives another fit"
+expect_error 2 "--node-size: 4 workers are not nodes of 3 ranks" -- $G calibrate collectives --workers 4 --node-size 3 --out "$T/q.toml"
+expect_error 2 "--node-size: p2p_ring's rings would have one rank" -- $G calibrate collectives --workers 4 --node-size 4 --out "$T/q.toml"
+expect_error 2 "--collectives: p2p_ring is gcsim's own ring over Gloo" -- $G calibrate collectives --backend nccl --collectives p2p_ring --out "$T/q.toml"
 expect_error 2 "--backend: must be gloo or nccl" -- $CC --backend mpi --out "$T/q.toml"
 # --backend nccl: documented; on this GPU-less machine it says why it cannot run, and writes nothing
 $G calibrate collectives --backend nccl --help | grep -q "NCCL_ALGO/NCCL_PROTO" || fail "--backend nccl --help"

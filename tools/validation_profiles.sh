@@ -5,10 +5,15 @@
 # one-thread kernel profile.
 #   loopback-pP.csv           P processes on loopback: the two-level nodes' intra-node figures
 #   profile-shapedR-pP.csv    P processes on a switch shaped to R Mbit/s (tools/netem.sh)
+#   p2p-two-level-pPgG-R.csv  gcsim's own sendrecv rings (p2p_ring) between the nodes of a two-level
+#                             cluster at R (local rank l of every node; G rings share each NIC)
+#   p2p-two-level-pPgG-intra.csv  the same inside its nodes (all nodes at once, over their loopbacks)
+#   p2p-shapedR-pP.csv        one p2p ring of all P on the switch (recursive doubling, gTop-k's tree)
 # and writes
 #   profile-shapedR-pP.toml           a switch or fat-tree of P one-GPU nodes at R: inter from shapedR-pP,
-#                                     intra from loopback-pP
-#   profile-two-level-pPgG-R.toml     two-level: inter from the M = P / G ports of shapedR-pM, intra from loopback-pP
+#                                     intra from loopback-pP, [collective.p2p] from p2p-shapedR-pP where measured
+#   profile-two-level-pPgG-R.toml     two-level: inter from the M = P / G ports of shapedR-pM, intra from loopback-pP,
+#                                     [collective.p2p] from p2p-two-level-pPgG-{R,intra}
 # Usage: tools/validation_profiles.sh [GCSIM] [DIR]   (defaults: build/release/gcsim, reports/validation)
 set -euo pipefail
 B=${1:-build/release/gcsim}
@@ -28,6 +33,10 @@ for R in 50 100 200 400; do
     csv=$V/profile-shaped$R-p$P.csv
     [ -f "$csv" ] || continue
     refit "$P" "$csv" "$R" "$(base_of "$P")" "$V/profile-shaped$R-p$P.toml"
+    if [ -f "$V/p2p-shaped$R-p$P.csv" ]; then
+      refit "$P" "$V/p2p-shaped$R-p$P.csv" "$R" "$V/profile-shaped$R-p$P.toml" "$tmp/p2p.toml"
+      mv "$tmp/p2p.toml" "$V/profile-shaped$R-p$P.toml"
+    fi
     echo "wrote $V/profile-shaped$R-p$P.toml"
   done
 done
@@ -35,7 +44,10 @@ for PG in 4:2 8:2 8:4 16:2 16:4; do
   P=${PG%%:*} G=${PG##*:}
   M=$((P / G))
   for R in 100 200; do
-    refit "$M" "$V/profile-shaped$R-p$M.csv" "$R" "$(base_of "$P")" "$V/profile-two-level-p${P}g$G-$R.toml"
+    out=$V/profile-two-level-p${P}g$G-$R.toml
+    refit "$M" "$V/profile-shaped$R-p$M.csv" "$R" "$(base_of "$P")" "$out"
+    refit "$P" "$V/p2p-two-level-p${P}g$G-$R.csv" "$R" "$out" "$tmp/p2p-inter.toml"
+    refit "$P" "$V/p2p-two-level-p${P}g$G-intra.csv" 10000 "$tmp/p2p-inter.toml" "$out" --link-class intra
     echo "wrote $V/profile-two-level-p${P}g$G-$R.toml"
   done
 done

@@ -30,6 +30,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "comm/ring_allgather.h"
 #include "compress/sparsifier.h"
 #include "kernels/wire_format.h"
 #include "sim/profile.h"
@@ -81,7 +82,7 @@ class HierarchicalCodec final : public Codec {
     ctx.stats.entries_sent += k;
     {
       PhaseTimer t(ctx.stats.communicate_s);
-      node_ring_allgather(comm, M, node, l, G);
+      node_ring_allgather(comm, M, node, G);
     }
     {
       PhaseTimer t(ctx.stats.decompress_s);
@@ -96,7 +97,7 @@ class HierarchicalCodec final : public Codec {
       divide_by_ranks({out, shard}, P);
     }
     PhaseTimer t(ctx.stats.communicate_s);
-    node_allgather(comm, g, n, G, l, node * G);
+    node_allgather(comm, g, n, G);
   }
 
  private:
@@ -141,30 +142,25 @@ class HierarchicalCodec final : public Codec {
     }
   }
 
-  // Ring allgather of the dense shards inside the node: in step s local rank l
-  // sends chunk l - s to l + 1 and receives chunk l - s - 1 from l - 1.
-  void node_allgather(comm::Communicator& comm, float* g, std::size_t n, int G, int l, int base) {
-    const int next = base + (l + 1) % G, prev = base + (l + G - 1) % G;
-    for (int s = 0; s + 1 < G; ++s) {
-      const int out = ((l - s) % G + G) % G, in = ((l - s - 1) % G + G) % G;
-      const std::size_t out_lo = chunk_lo(n, G, out), in_lo = chunk_lo(n, G, in);
-      comm.sendrecv(next, g + out_lo, (chunk_lo(n, G, out + 1) - out_lo) * sizeof(float), prev, g + in_lo,
-                    (chunk_lo(n, G, in + 1) - in_lo) * sizeof(float));
-    }
+  // Ring allgather of the dense shards inside the node (chunk l from local rank l).
+  void node_allgather(comm::Communicator& comm, float* g, std::size_t n, int G) {
+    offsets_.resize(static_cast<std::size_t>(G) + 1);
+    for (int c = 0; c <= G; ++c) offsets_[static_cast<std::size_t>(c)] = chunk_lo(n, G, c) * sizeof(float);
+    const std::vector<int> group = comm::node_group(comm.rank(), comm.size(), G);
+    comm::ring_allgather(comm, group, comm.rank() % G, reinterpret_cast<std::uint8_t*>(g), offsets_);
   }
 
   // Ring allgather of wire_ between local rank l of every node: gathered_
   // holds node 0's pairs, then node 1's, ... (all the same size).
-  void node_ring_allgather(comm::Communicator& comm, int M, int node, int l, int G) {
+  void node_ring_allgather(comm::Communicator& comm, int M, int node, int G) {
     const std::size_t m = wire_.size();
     gathered_.resize(static_cast<std::size_t>(M) * m);
     std::copy(reinterpret_cast<const std::uint8_t*>(wire_.data()),
               reinterpret_cast<const std::uint8_t*>(wire_.data()) + m, gathered_.data() + static_cast<std::size_t>(node) * m);
-    const int next = ((node + 1) % M) * G + l, prev = ((node + M - 1) % M) * G + l;
-    for (int s = 0; s + 1 < M; ++s) {
-      const auto out = static_cast<std::size_t>((node - s + M) % M), in = static_cast<std::size_t>((node - s - 1 + 2 * M) % M);
-      comm.sendrecv(next, gathered_.data() + out * m, m, prev, gathered_.data() + in * m, m);
-    }
+    offsets_.resize(static_cast<std::size_t>(M) + 1);
+    for (int i = 0; i <= M; ++i) offsets_[static_cast<std::size_t>(i)] = static_cast<std::size_t>(i) * m;
+    const std::vector<int> group = comm::cross_node_group(comm.rank(), comm.size(), G);
+    comm::ring_allgather(comm, group, node, gathered_.data(), offsets_);
   }
 
   const Sparsifier& m_;
@@ -177,6 +173,7 @@ class HierarchicalCodec final : public Codec {
   std::vector<kernels::Index> indices_;
   std::vector<std::byte> wire_;
   std::vector<std::uint8_t> gathered_;
+  std::vector<std::size_t> offsets_;
 };
 
 class Hierarchical final : public SparseExchange {

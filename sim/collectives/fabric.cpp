@@ -30,7 +30,7 @@ Fabric make_fabric(const ClusterSpec& c, const Profile& p) {
   f.inter_line = {c.inter_node.latency_us * 1e-6, c.inter_node.bytes_per_s()};
   f.intra_line = {c.intra_node.latency_us * 1e-6, c.intra_node.bytes_per_s()};
   f.node_links = c.gpus_per_node > 1;
-  for (const char* name : {family::ring, family::tree, family::allgather}) {
+  for (const char* name : family::all) {
     const CollectiveFigures fig = p.collective(name);
     f.families[name] = Fabric::Figures{fig.intra, fig.inter, fig.launch_s};
   }

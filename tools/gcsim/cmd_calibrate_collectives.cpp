@@ -3,7 +3,9 @@
 // gloo: starts P worker processes of this binary (like gcsim train: Gloo over
 // TCP, rendezvous through a file store, optionally each in its own network
 // namespace via --exec-prefix/--hosts, which tools/netem.sh appends) and times
-// Gloo's ring allreduce and ring allgather over a range of sizes.
+// Gloo's ring allreduce and ring allgather over a range of sizes, and
+// gcsim's own point-to-point ring (p2p_ring: the hierarchical exchange's
+// rings, inside nodes or between them, --node-size).
 // nccl: one process per forced NCCL variant drives every local GPU
 // (tools/gcsim/calibrate_nccl.h) and times allreduce, allgather,
 // reduce_scatter and broadcast.
@@ -58,6 +60,7 @@ struct Args {
   bool force = false;
   std::string backend = "gloo", variants = "all", collectives, link_class, nccl_tests_out;
   int gpus = 0;
+  int node_size = 0;  // p2p_ring's nodes; 0: 1 for inter, every rank one node for intra
   double rate_gbps = 0.0;
   bool no_check = false;
   std::string nccl_variant;  // internal: run as that variant's process
@@ -74,6 +77,7 @@ calib::CollectiveSweepOptions sweep_options(const Args& a) {
   o.compute_s = a.compute_ms / 1e3;
   o.check = !a.no_check;
   o.collectives = split_list(a.collectives, ',');
+  o.groups = {a.node_size, a.link_class == "inter"};
   return o;
 }
 
@@ -125,13 +129,14 @@ std::string run_workers(const Args& a, const std::string& run_dir) {
   const std::string exe = self_exe();
   std::vector<pid_t> pids;
   for (int r = 0; r < a.workers; ++r) {
-    std::vector<std::string> argv = exec_prefix_words(a.exec_prefix, r);
+    std::vector<std::string> argv = exec_prefix_words(a.exec_prefix, r, a.node_size);
     argv.insert(argv.end(), {exe, "calibrate", "collectives", "--workers", std::to_string(a.workers), "--worker-rank",
                              std::to_string(r), "--run-dir", run_dir, "--run-id", run_id, "--host",
                              hosts[static_cast<std::size_t>(r)], "--timeout", std::to_string(a.timeout_s),
                              "--min-bytes", std::to_string(a.min_bytes), "--max-bytes", std::to_string(a.max_bytes),
                              "--repeats", std::to_string(a.repeats), "--warmup", std::to_string(a.warmup),
-                             "--compute-ms", std::to_string(a.compute_ms), "--collectives", a.collectives});
+                             "--compute-ms", std::to_string(a.compute_ms), "--collectives", a.collectives,
+                             "--node-size", std::to_string(a.node_size), "--link-class", a.link_class});
     if (a.no_check) argv.push_back("--no-check");
     try {
       pids.push_back(spawn(argv));
@@ -207,7 +212,16 @@ std::vector<calib::CollectiveMeasurement> of_variant(const std::vector<calib::Co
   return out;
 }
 
-// nccl-tests' tables, one per variant and collective.
+bool has_op(const std::vector<calib::CollectiveMeasurement>& ms, const char* op) {
+  return std::any_of(ms.begin(), ms.end(), [&](const auto& m) { return m.op == op; });
+}
+
+// The ranks of the ring a p2p_ring measurement ran on: wire = (L - 1) parts.
+int p2p_ring_length(const calib::CollectiveMeasurement& m) {
+  return m.bytes > 0 ? static_cast<int>(std::lround(m.wire_bytes / static_cast<double>(m.bytes))) + 1 : 0;
+}
+
+// nccl-tests' tables, one per variant and collective (gcsim's p2p_ring is not one: p2p_table).
 std::string nccl_tests_tables(const std::vector<calib::CollectiveMeasurement>& ms, int ranks,
                               const std::vector<std::string>& devices, const std::string& library) {
   std::vector<std::string> variants;
@@ -228,6 +242,21 @@ std::string nccl_tests_tables(const std::vector<calib::CollectiveMeasurement>& m
   return out;
 }
 
+// gcsim's own ring, which nccl-tests has not: its table, per rank; "" without it.
+std::string p2p_table(const std::vector<calib::CollectiveMeasurement>& ms) {
+  if (!has_op(ms, calib::coll::p2p_ring)) return "";
+  std::string out = "# p2p_ring: gcsim's sendrecv ring allgather over groups (size: one rank's part)\n"
+                    "#        (B)   ring ranks    time (us)   per rank (Mbit/s)\n";
+  char b[160];
+  for (const auto& m : ms) {
+    if (m.op != calib::coll::p2p_ring) continue;
+    std::snprintf(b, sizeof b, "%12zu %12d %12.1f %19.2f\n", m.bytes, p2p_ring_length(m), m.seconds.median * 1e6,
+                  8.0 * m.wire_bytes / m.seconds.median / 1e6);
+    out += b;
+  }
+  return out + "\n";
+}
+
 }  // namespace
 
 int cmd_calibrate_collectives(const std::vector<std::string>& args) {
@@ -242,8 +271,12 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
       "nccl: what to force in turn, each in its own process: all, or a list of default (NCCL chooses), Ring, Tree "
       "(NCCL_ALGO), Ring/LL, Ring/LL128, Ring/Simple, Tree/LL, Tree/LL128, Tree/Simple (NCCL_ALGO/NCCL_PROTO)")(
       "collectives", po::value(&a.collectives)->default_value(""),
-      "comma-separated subset of allreduce, allgather, reduce_scatter, broadcast (default: all the backend has; "
-      "gloo has allreduce and allgather)")(
+      "comma-separated subset of allreduce, allgather, reduce_scatter, broadcast, p2p_ring (default: all the "
+      "backend has; gloo has allreduce, allgather and p2p_ring, gcsim's own sendrecv ring; nccl the first four)")(
+      "node-size", po::value(&a.node_size)->default_value(0),
+      "gloo: p2p_ring's rings over nodes of G ranks (packed, as the scenario's gpus_per_node): --link-class inter "
+      "times local rank l of every node in a ring (G rings at once), intra every node's G ranks (all nodes at once); "
+      "default 1 for inter (one ring of all), --workers for intra (one node)")(
       "link-class", po::value(&a.link_class)->default_value(""),
       "which link the measurement describes: intra (the GPUs of one node; default for nccl) or inter (between "
       "hosts; default for gloo): the fit goes to [collective.<family>.<class>_node]")(
@@ -272,7 +305,8 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
       "the same ranks); P comes from their '# Rank' lines")(
       "hosts", po::value(&a.hosts)->default_value(""), "gloo: comma-separated address per rank (default 127.0.0.1)")(
       "exec-prefix", po::value(&a.exec_prefix)->default_value(""),
-      "gloo: command put before each worker, {rank} replaced (tools/netem.sh appends it)")(
+      "gloo: command put before each worker, {rank} replaced by its rank, {node} by rank / --node-size "
+      "(tools/netem.sh appends it)")(
       "timeout", po::value(&a.timeout_s)->default_value(60.0),
       "seconds a collective may wait for a peer (nccl: seconds per variant's process)");
   po::options_description internal;  // what the launcher passes to its workers; not in --help
@@ -308,6 +342,17 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
     throw InputError("--link-class", "", "must be intra or inter (got '" + a.link_class + "')");
   if (nccl && vm["max-bytes"].defaulted()) a.max_bytes = std::size_t{1} << 30;
   if (a.workers < 2 || a.workers > 1024) throw InputError("--workers", "", "must be between 2 and 1024");
+  if (a.node_size == 0) a.node_size = a.link_class == "inter" ? 1 : a.workers;
+  if (a.node_size < 1 || a.workers % a.node_size != 0)
+    throw InputError("--node-size", "", std::to_string(a.workers) + " workers are not nodes of " +
+                                            std::to_string(a.node_size) + " ranks");
+  const std::vector<std::string> asked = split_list(a.collectives, ',');
+  const bool times_p2p = !nccl && a.refit.empty() && a.nccl_logs.empty() &&
+                         (asked.empty() || std::find(asked.begin(), asked.end(), "p2p_ring") != asked.end());
+  if (times_p2p && (a.link_class == "inter" ? a.workers / a.node_size : a.node_size) < 2)
+    throw InputError("--node-size", "", "p2p_ring's rings would have one rank (--link-class " + a.link_class +
+                                            " with nodes of " + std::to_string(a.node_size) + " of " +
+                                            std::to_string(a.workers) + " ranks); leave p2p_ring out of --collectives");
   if (a.gpus < 0 || a.gpus > 1024) throw InputError("--gpus", "", "must be between 0 (all) and 1024");
   if (a.repeats < 1 || a.repeats > 10000 || a.warmup < 0 || a.warmup > 1000)
     throw InputError("--repeats/--warmup", "", "need 1 <= repeats <= 10000, 0 <= warmup <= 1000");
@@ -322,14 +367,16 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   if (a.rate_gbps > 0) a.rate_mbit = a.rate_gbps * 1e3;
   if (!(a.compute_ms >= 0.0 && a.compute_ms <= 60e3)) throw InputError("--compute-ms", "", "must be in [0, 60000]");
   a.no_check = vm.count("no-check") > 0;
-  for (const std::string& op : split_list(a.collectives, ',')) {
+  for (const std::string& op : asked) {
     try {
       calib::check_collective(op);
     } catch (const std::invalid_argument& e) {
       throw InputError("--collectives", "", e.what());
     }
-    if (!nccl && op != calib::coll::allreduce && op != calib::coll::allgather)
-      throw InputError("--collectives", "", "the gloo backend times allreduce and allgather (" + op + " needs --backend nccl)");
+    if (!nccl && op != calib::coll::allreduce && op != calib::coll::allgather && op != calib::coll::p2p_ring)
+      throw InputError("--collectives", "", "the gloo backend times allreduce, allgather and p2p_ring (" + op +
+                                                " needs --backend nccl)");
+    if (nccl && op == calib::coll::p2p_ring) throw InputError("--collectives", "", "p2p_ring is gcsim's own ring over Gloo: --backend gloo");
   }
   const std::vector<std::string> variants = nccl ? parse_nccl_variants(a.variants) : std::vector<std::string>{};
   NcclCalibration nc;
@@ -345,7 +392,7 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   if (a.worker_rank >= 0) return worker_main(a);
 
   if (nccl) {
-    for (const char* gloo_only : {"workers", "hosts", "exec-prefix"})
+    for (const char* gloo_only : {"workers", "hosts", "exec-prefix", "node-size"})
       if (!vm[gloo_only].defaulted()) throw InputError(std::string("--") + gloo_only, "", "is for --backend gloo (nccl uses the local GPUs: --gpus)");
     if (a.compute_ms > 0) throw InputError("--compute-ms", "", "is for --backend gloo");
     if (!a.nccl_logs.empty() || !a.refit.empty())
@@ -415,7 +462,7 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   } else {
     ms = calib::read_measurements_csv(a.refit);
     try {
-      calib::fit_collectives(ms, a.workers);
+      if (has_op(ms, calib::coll::allreduce) || !has_op(ms, calib::coll::p2p_ring)) calib::fit_collectives(ms, a.workers);
     } catch (const std::invalid_argument& e) {
       throw InputError(a.refit, "", e.what());
     }
@@ -423,6 +470,7 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   if (devices.empty()) devices.assign(static_cast<std::size_t>(a.workers), a.refit.empty() ? library : a.refit);
   const std::string tables = nccl_tests_tables(ms, a.workers, devices, library);
   std::fputs(tables.c_str(), stdout);
+  std::fputs(p2p_table(ms).c_str(), stdout);
 
   if (a.workers < 2) {
     // One GPU: NCCL's one-rank path (a local copy) checked end to end, no fit.
@@ -440,15 +488,17 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   const std::vector<calib::CollectiveMeasurement> ring_ms = nccl ? of_variant(ms, ring_variant) : ms;
   if (ring_ms.empty())
     throw InputError("--variants", "", "the ring fit needs Ring or default among them (got " + a.variants + ")");
+  // Only gcsim's own ring measured (--collectives p2p_ring): its family alone goes into the base.
+  const bool ring_measured = has_op(ring_ms, calib::coll::allreduce) || !has_op(ring_ms, calib::coll::p2p_ring);
   calib::CollectiveFit fit;
   try {
-    fit = calib::fit_collectives(ring_ms, a.workers);
+    if (ring_measured) fit = calib::fit_collectives(ring_ms, a.workers);
   } catch (const std::invalid_argument& e) {
     throw InputError("--collectives", "", std::string(e.what()) + " (the ring fit needs allreduce and allgather)");
   }
-  std::printf("%-10s %10s %12s %14s\n", "op", "bytes", "median_us", "fit_us");
+  if (ring_measured) std::printf("%-10s %10s %12s %14s\n", "op", "bytes", "median_us", "fit_us");
   for (const auto& m : ring_ms) {
-    if (m.op != calib::coll::allreduce && m.op != calib::coll::allgather) continue;
+    if (!ring_measured || (m.op != calib::coll::allreduce && m.op != calib::coll::allgather)) continue;
     const calib::CostFit& f = m.op == calib::coll::allreduce ? fit.allreduce : fit.allgather;
     std::printf("%-10s %10zu %12.1f %14.1f\n", m.op.c_str(), m.bytes, 1e6 * m.seconds.median,
                 1e6 * f.eval(m.wire_bytes, 0.0));
@@ -476,42 +526,74 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   if (a.rate_mbit > 0) rec.inter_node_efficiency = std::min(1.0, rec.achieved_mbit / a.rate_mbit);
   rec.allreduce_r2 = fit.allreduce.r2;
   rec.allgather_r2 = fit.allgather.r2;
-  calib::CollectiveRecord::Family ring;
-  ring.family = "ring";
-  ring.fitted_from = nccl ? "allreduce + allgather, " + std::string(ring_variant == "Ring" ? "NCCL_ALGO=Ring" : "NCCL's own algorithm")
-                          : "ring allreduce + ring allgather";
-  ring.launch_us = rec.launch_us;
-  ring.alpha_us = rec.alpha_us;
-  ring.efficiency = rec.inter_node_efficiency;
-  ring.bandwidth_gbs = fit.bytes_per_s / 1e9;
-  ring.r2 = fit.allreduce.r2;
+  rec.ring_measured = ring_measured;
   const double line_bytes_per_s = a.rate_mbit * 1e6 / 8.0;
-  if (a.rate_mbit > 0) ring.curve = calib::efficiency_curve(ring_ms, calib::coll::allreduce, fit.allreduce.alpha_s, line_bytes_per_s);
-  rec.families.push_back(ring);
-  // The allgather on its own: Gloo's allgatherv (and NCCL's allgather) reach another rate than the allreduce.
-  try {
-    const calib::AllgatherFit g = calib::fit_allgather(ring_ms, a.workers, fit.launch_s);
-    calib::CollectiveRecord::Family ag;
-    ag.family = "allgather";
-    ag.fitted_from = nccl ? "allgather, " + std::string(ring_variant == "Ring" ? "NCCL_ALGO=Ring" : "NCCL's own algorithm")
-                          : "ring allgather";
-    ag.launch_us = 1e6 * g.launch_s;
-    ag.alpha_us = 1e6 * g.step_alpha_s;
-    ag.bandwidth_gbs = g.bytes_per_s / 1e9;
-    if (a.rate_mbit > 0) {
-      ag.efficiency = std::min(1.0, 8.0 * g.bytes_per_s / 1e6 / a.rate_mbit);
-      ag.curve = calib::efficiency_curve(ring_ms, calib::coll::allgather, g.allgather.alpha_s, line_bytes_per_s);
+  if (ring_measured) {
+    calib::CollectiveRecord::Family ring;
+    ring.family = "ring";
+    ring.fitted_from = nccl ? "allreduce + allgather, " + std::string(ring_variant == "Ring" ? "NCCL_ALGO=Ring" : "NCCL's own algorithm")
+                            : "ring allreduce + ring allgather";
+    ring.launch_us = rec.launch_us;
+    ring.alpha_us = rec.alpha_us;
+    ring.efficiency = rec.inter_node_efficiency;
+    ring.bandwidth_gbs = fit.bytes_per_s / 1e9;
+    ring.r2 = fit.allreduce.r2;
+    if (a.rate_mbit > 0) ring.curve = calib::efficiency_curve(ring_ms, calib::coll::allreduce, fit.allreduce.alpha_s, line_bytes_per_s);
+    rec.families.push_back(ring);
+    // The allgather on its own: Gloo's allgatherv (and NCCL's allgather) reach another rate than the allreduce.
+    try {
+      const calib::AllgatherFit g = calib::fit_allgather(ring_ms, a.workers, fit.launch_s);
+      calib::CollectiveRecord::Family ag;
+      ag.family = "allgather";
+      ag.fitted_from = nccl ? "allgather, " + std::string(ring_variant == "Ring" ? "NCCL_ALGO=Ring" : "NCCL's own algorithm")
+                            : "ring allgather";
+      ag.launch_us = 1e6 * g.launch_s;
+      ag.alpha_us = 1e6 * g.step_alpha_s;
+      ag.bandwidth_gbs = g.bytes_per_s / 1e9;
+      if (a.rate_mbit > 0) {
+        ag.efficiency = std::min(1.0, 8.0 * g.bytes_per_s / 1e6 / a.rate_mbit);
+        ag.curve = calib::efficiency_curve(ring_ms, calib::coll::allgather, g.allgather.alpha_s, line_bytes_per_s);
+      }
+      ag.r2 = g.allgather.r2;
+      rec.families.push_back(ag);
+      std::printf("allgather: alpha_us %.2f per step  achieved %.0f Mbit/s\n", ag.alpha_us, 8.0 * g.bytes_per_s / 1e6);
+    } catch (const std::invalid_argument& e) {
+      std::printf("allgather: not fitted (%s)\n", e.what());
     }
-    ag.r2 = g.allgather.r2;
-    rec.families.push_back(ag);
-    std::printf("allgather: alpha_us %.2f per step  achieved %.0f Mbit/s\n", ag.alpha_us, 8.0 * g.bytes_per_s / 1e6);
-  } catch (const std::invalid_argument& e) {
-    std::printf("allgather: not fitted (%s)\n", e.what());
+    std::printf("ring: launch_us %.1f  alpha_us %.2f  achieved %.0f Mbit/s%s\n", rec.launch_us, rec.alpha_us,
+                rec.achieved_mbit,
+                rec.inter_node_efficiency >= 0 ? (" (efficiency " + std::to_string(rec.inter_node_efficiency) + ")").c_str()
+                                               : "");
   }
-  std::printf("ring: launch_us %.1f  alpha_us %.2f  achieved %.0f Mbit/s%s\n", rec.launch_us, rec.alpha_us,
-              rec.achieved_mbit,
-              rec.inter_node_efficiency >= 0 ? (" (efficiency " + std::to_string(rec.inter_node_efficiency) + ")").c_str()
-                                             : "");
+  // gcsim's own sendrecv ring (the hierarchical exchange's): no library launches it.
+  if (has_op(ring_ms, calib::coll::p2p_ring)) {
+    const auto p2p = std::find_if(ring_ms.begin(), ring_ms.end(), [](const auto& m) { return m.op == calib::coll::p2p_ring; });
+    const int L = p2p_ring_length(*p2p);
+    // Between nodes the P / L rings at once are a node's ranks, which share its NIC (as the simulator's
+    // G rings do): the link's efficiency is theirs together. Inside nodes each rank has its own link.
+    const int sharing = a.link_class == "inter" && L > 0 ? std::max(1, a.workers / L) : 1;
+    try {
+      const calib::AllgatherFit g = calib::fit_allgather(ring_ms, L, 0.0, calib::coll::p2p_ring);
+      calib::CollectiveRecord::Family f;
+      f.family = "p2p";
+      f.fitted_from = "gcsim's sendrecv ring allgather, rings of " + std::to_string(L) + " ranks (" +
+                      std::to_string(a.workers / std::max(L, 1)) + " at once" +
+                      (sharing > 1 ? ", " + std::to_string(sharing) + " per NIC" : std::string()) + ")";
+      f.alpha_us = 1e6 * g.step_alpha_s;
+      f.bandwidth_gbs = sharing * g.bytes_per_s / 1e9;
+      if (a.rate_mbit > 0) {
+        f.efficiency = std::min(1.0, sharing * 8.0 * g.bytes_per_s / 1e6 / a.rate_mbit);
+        f.curve = calib::efficiency_curve(ring_ms, calib::coll::p2p_ring, g.allgather.alpha_s, line_bytes_per_s / sharing);
+      }
+      f.r2 = g.allgather.r2;
+      rec.families.push_back(f);
+      std::printf("p2p: alpha_us %.2f per step  achieved %.0f Mbit/s per rank (rings of %d, %d per link)\n",
+                  f.alpha_us, 8.0 * g.bytes_per_s / 1e6, L, sharing);
+    } catch (const std::invalid_argument& e) {
+      if (!ring_measured) throw InputError("--collectives", "", e.what());
+      std::printf("p2p: not fitted (%s)\n", e.what());
+    }
+  }
   if (const auto tree_ms = of_variant(ms, "Tree"); nccl && !tree_ms.empty()) {
     try {
       const calib::TreeFit t = calib::fit_tree_allreduce(tree_ms, a.workers, fit.launch_s);

@@ -17,9 +17,10 @@ class GtopkPhase final : public PhaseCollective {
     const double k = pc.use.selected;
     pc.merge_s = (s.profile.kernel(op::scatter_add).eval(0.0, k) + s.profile.kernel(op::topk).eval(2.0 * k, k)) *
                   kernel_sharing_factor(s);
-    pc.collective = gtopk_allreduce(f, pc.use.bytes, pc.merge_s);
+    pc.collective = gtopk_allreduce(f.charged(family(pc)), pc.use.bytes, pc.merge_s);
   }
   std::string name(const PhaseCost&) const override { return "gtopk"; }
+  const char* family(const PhaseCost&) const override { return family::p2p; }  // gcsim's own sendrecv steps
   std::unique_ptr<CollectiveSchedule> schedule(const ScheduleContext& ctx, const Scenario&, const Fabric& f,
                                                const PhaseCost& pc) const override {
     return gtopk_schedule(ctx, f.P, pc.use.bytes, pc.merge_s);

@@ -13,9 +13,10 @@ class InterNodeAllgatherPhase final : public PhaseCollective {
  public:
   void price(const Scenario&, const Fabric& f, PhaseCost& pc) const override {
     pc.algorithm = Algorithm::Ring;
-    pc.collective = inter_node_allgather(f, pc.use.bytes);
+    pc.collective = inter_node_allgather(f.charged(family(pc)), pc.use.bytes);
   }
   std::string name(const PhaseCost&) const override { return "inter-node-allgather"; }
+  const char* family(const PhaseCost&) const override { return family::p2p; }  // gcsim's own sendrecv steps
   std::unique_ptr<CollectiveSchedule> schedule(const ScheduleContext& ctx, const Scenario& s, const Fabric& f,
                                                const PhaseCost& pc) const override {
     return inter_node_allgather_schedule(ctx, f.P, f.G, pc.use.bytes, s.collective.chunks);

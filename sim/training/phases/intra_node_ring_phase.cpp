@@ -16,9 +16,10 @@ class IntraNodeRingPhase final : public PhaseCollective {
   explicit IntraNodeRingPhase(std::string what) : what_(std::move(what)) {}
   void price(const Scenario&, const Fabric& f, PhaseCost& pc) const override {
     pc.algorithm = Algorithm::Ring;
-    pc.collective = intra_node_ring(f, pc.use.bytes);
+    pc.collective = intra_node_ring(f.charged(family(pc)), pc.use.bytes);
   }
   std::string name(const PhaseCost&) const override { return "intra-node-" + what_; }
+  const char* family(const PhaseCost&) const override { return family::p2p; }  // gcsim's own sendrecv steps
   std::unique_ptr<CollectiveSchedule> schedule(const ScheduleContext& ctx, const Scenario& s, const Fabric& f,
                                                const PhaseCost& pc) const override {
     return intra_node_ring_schedule(ctx, f.P, f.G, pc.use.bytes, s.collective.chunks, "intra-node " + what_);

@@ -28,11 +28,12 @@ class SparseAllreducePhase final : public PhaseCollective {
     pc.merge = s.profile.kernel(op::scatter_add);
     const double share = kernel_sharing_factor(s);  // kernel_sharing.h
     pc.merge = {pc.merge.alpha_s * share, pc.merge.per_element_s * share, pc.merge.per_selected_s * share};
-    const SparseAllreduceCost c = sparse_allreduce(f, model_of(pc), pc.merge);
+    const SparseAllreduceCost c = sparse_allreduce(f.charged(family(pc)), model_of(pc), pc.merge);
     pc.collective = c.cost;
     pc.sparse_rounds = c.sparse_rounds;
   }
   std::string name(const PhaseCost&) const override { return "sparse-allreduce"; }
+  const char* family(const PhaseCost&) const override { return family::p2p; }  // gcsim's own sendrecv steps
   std::unique_ptr<CollectiveSchedule> schedule(const ScheduleContext& ctx, const Scenario&, const Fabric& f,
                                                const PhaseCost& pc) const override {
     return sparse_allreduce_schedule(ctx, f.P, model_of(pc), pc.merge);
