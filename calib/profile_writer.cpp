@@ -161,24 +161,32 @@ std::string collective_profile_toml(const std::string& base_profile_path, const 
 
   toml::table coll;
   if (const auto* old = root["collective"].as_table()) coll = *old;
-  if (rec.ring_measured) {
+  // The links between switches: only their efficiencies; the overheads measured there are the endpoints'.
+  const bool fabric = rec.link_class == "fabric";
+  if (rec.ring_measured && fabric) {
+    if (rec.inter_node_efficiency >= 0.0)
+      coll.insert_or_assign("fabric_efficiency", std::min(1.0, std::max(1e-3, rec.inter_node_efficiency)));
+  } else if (rec.ring_measured) {
     coll.insert_or_assign("launch_us", rec.launch_us);
     coll.insert_or_assign("alpha_us", rec.alpha_us);
     std::string source = "measured: ring allreduce and ring allgather medians of " + std::to_string(rec.repeats) +
                          " repeats on " + std::to_string(rec.workers) + " workers, fitted t = c + x / B (r2 " +
                          short_number(rec.allreduce_r2) + " / " + short_number(rec.allgather_r2) + "); achieved " +
                          std::to_string(static_cast<long long>(rec.achieved_mbit + 0.5)) + " Mbit/s";
-    if (rec.inter_node_efficiency >= 0.0) coll.insert_or_assign(rec.link_class + "_efficiency", rec.inter_node_efficiency);
+    if (rec.inter_node_efficiency >= 0.0)
+      coll.insert_or_assign(rec.link_class + "_efficiency", std::min(1.0, std::max(1e-3, rec.inter_node_efficiency)));
     else source += "; efficiencies from the base";
     coll.insert_or_assign("source", source);
   }
   for (const CollectiveRecord::Family& f : rec.families) {
     toml::table fam;
     if (const auto* old = coll[f.family].as_table()) fam = *old;
-    fam.insert_or_assign("launch_us", f.launch_us);
-    fam.insert_or_assign("fitted_from", f.fitted_from + " on " + rec.network + ", " + rec.date);
+    if (!fabric) fam.insert_or_assign("launch_us", f.launch_us);
+    // Where each link class's figures came from (calibrations of one class leave the others' alone).
+    fam.erase("fitted_from");
     toml::table cls;
-    cls.insert_or_assign("alpha_us", f.alpha_us);
+    cls.insert_or_assign("fitted_from", f.fitted_from + " on " + rec.network + ", " + rec.date);
+    if (!fabric) cls.insert_or_assign("alpha_us", f.alpha_us);
     if (f.efficiency >= 0.0) cls.insert_or_assign("efficiency", std::min(1.0, std::max(1e-3, f.efficiency)));
     cls.insert_or_assign("bandwidth_gbs", f.bandwidth_gbs);
     cls.insert_or_assign("r2", std::max(0.0, std::min(1.0, f.r2)));

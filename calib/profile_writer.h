@@ -40,7 +40,9 @@ struct CollectiveRecord {
   double achieved_mbit = 0.0;
   double allreduce_r2 = 0.0, allgather_r2 = 0.0;
   // Which link class the measurement describes: "inter_node" (Gloo across
-  // hosts, the default) or "intra_node" (the GPUs of one node); the
+  // hosts, the default), "intra_node" (the GPUs of one node) or "fabric"
+  // (links between switches that bound every flow: only efficiencies are
+  // written, [collective] fabric_efficiency and each family's fabric); the
   // efficiency above goes to that class's [collective] entry.
   std::string link_class = "inter_node";
   // false: only families were measured (gcsim's own p2p ring), and the

@@ -69,32 +69,45 @@ Profile load_profile(const std::string& path) {
   p.measured_on = meta->string("measured_on", "");
 
   const auto coll = r.sub("collective", true);
-  coll->reject_unknown({"alpha_us", "launch_us", "intra_node_efficiency", "inter_node_efficiency", "source",
-                        family::ring, family::tree, family::allgather, family::p2p});
+  coll->reject_unknown({"alpha_us", "launch_us", "intra_node_efficiency", "inter_node_efficiency", "fabric_efficiency",
+                        "source", family::ring, family::tree, family::allgather, family::p2p});
   p.collective_alpha_s = in_range(*coll, "alpha_us", kOverheadUs, "us", 0.0) * 1e-6;
   p.collective_launch_s = in_range(*coll, "launch_us", kOverheadUs, "us", 0.0) * 1e-6;
   p.intra_node_efficiency = in_range(*coll, "intra_node_efficiency", kLinkEfficiency, "", 1.0);
   p.inter_node_efficiency = in_range(*coll, "inter_node_efficiency", kLinkEfficiency, "", 1.0);
+  if (coll->has("fabric_efficiency")) p.fabric_efficiency = in_range(*coll, "fabric_efficiency", kLinkEfficiency, "", std::nullopt);
   // [collective.ring] / [collective.tree] / [collective.allgather] /
   // [collective.p2p]: a family's fitted figures; what a section leaves out is
   // the ring's (the ring's: the defaults above).
   for (const char* name : family::all) {
     const auto fam = coll->sub(name, false);
     if (!fam) continue;
-    fam->reject_unknown({"launch_us", "intra_node", "inter_node", "source", "fitted_from"});
+    fam->reject_unknown({"launch_us", "intra_node", "inter_node", "fabric", "source", "fitted_from"});
     if (fam->has("fitted_from")) fam->string("fitted_from");
     CollectiveFigures f = p.collective(name);
     f.launch_s = in_range(*fam, "launch_us", kOverheadUs, "us", f.launch_s * 1e6) * 1e-6;
     for (auto [key, cls] : {std::pair{"intra_node", &f.intra}, std::pair{"inter_node", &f.inter}}) {
       const auto lc = fam->sub(key, false);
       if (!lc) continue;
-      lc->reject_unknown({"alpha_us", "efficiency", "bandwidth_gbs", "r2", "curve"});
+      lc->reject_unknown({"alpha_us", "efficiency", "bandwidth_gbs", "r2", "curve", "fitted_from"});
+      if (lc->has("fitted_from")) lc->string("fitted_from");
       cls->alpha_s = in_range(*lc, "alpha_us", kOverheadUs, "us", cls->alpha_s * 1e6) * 1e-6;
       cls->efficiency = in_range(*lc, "efficiency", kLinkEfficiency, "", cls->efficiency);
       if (lc->has("curve")) cls->curve = read_curve(*lc);
       // What the fit measured, for the reader: checked, not used.
       if (lc->has("bandwidth_gbs")) in_range(*lc, "bandwidth_gbs", kMemoryGbs, "GB/s", std::nullopt);
       if (lc->has("r2")) in_range(*lc, "r2", kR2, "", std::nullopt);
+    }
+    // The links between switches: an efficiency (and its curve) only; alpha is the endpoints'.
+    if (const auto fc = fam->sub("fabric", false)) {
+      fc->reject_unknown({"efficiency", "bandwidth_gbs", "r2", "curve", "fitted_from"});
+      if (fc->has("fitted_from")) fc->string("fitted_from");
+      LinkClassFigures lc = f.fabric.value_or(LinkClassFigures{0.0, f.inter.efficiency, {}});
+      lc.efficiency = in_range(*fc, "efficiency", kLinkEfficiency, "", lc.efficiency);
+      if (fc->has("curve")) lc.curve = read_curve(*fc);
+      if (fc->has("bandwidth_gbs")) in_range(*fc, "bandwidth_gbs", kMemoryGbs, "GB/s", std::nullopt);
+      if (fc->has("r2")) in_range(*fc, "r2", kR2, "", std::nullopt);
+      f.fabric = lc;
     }
     p.collective_families[name] = f;
   }

@@ -10,6 +10,8 @@
 // sim/collectives/fabric.h and each phase's PhaseCollective::family.
 #pragma once
 
+#include <optional>
+
 #include "sim/efficiency_curve.h"
 
 namespace gcsim {
@@ -39,6 +41,15 @@ struct LinkClassFigures {
 struct CollectiveFigures {
   double launch_s = 0.0;  // once per collective
   LinkClassFigures intra, inter;
+  // The links between switches (a fat-tree's leaf uplinks): the efficiency a
+  // flow reaches where such a link is its bottleneck (TCP's goodput through a
+  // drop-tail switch queue is not what it reaches at its own NIC). alpha_s is
+  // unused: a message pays its endpoints' overhead. Unset: they follow the
+  // NICs (inter's efficiency).
+  std::optional<LinkClassFigures> fabric;
+  double fabric_efficiency_at(double bytes) const {
+    return fabric ? fabric->efficiency_at(bytes) : inter.efficiency_at(bytes);
+  }
 };
 
 // The per-message overhead a message pays: intra-node between two ranks of

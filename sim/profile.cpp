@@ -18,6 +18,7 @@ CollectiveFigures Profile::collective(std::string_view family) const {
   f.intra.alpha_s = f.inter.alpha_s = collective_alpha_s;
   f.intra.efficiency = intra_node_efficiency;
   f.inter.efficiency = inter_node_efficiency;
+  if (fabric_efficiency) f.fabric = LinkClassFigures{0.0, *fabric_efficiency, {}};
   return f;
 }
 

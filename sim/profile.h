@@ -80,6 +80,8 @@ struct Profile {
   // Fraction of link bandwidth a large message achieves (bus bandwidth / line rate).
   double intra_node_efficiency = 1.0;
   double inter_node_efficiency = 1.0;
+  // [collective] fabric_efficiency: the links between switches' (collective_figures.h); unset: the NICs'
+  std::optional<double> fabric_efficiency;
   // Fitted figures per algorithm family ([collective.ring], [collective.tree],
   // [collective.allgather]), keyed by family:: names; a family without its own
   // uses the ring's, and the ring without its own the four above.

@@ -144,7 +144,7 @@ expect_error 2 "--compute-ms: must be in \[0, 60000\]" -- $G calibrate collectiv
 expect_error 2 "--hosts: lists 1 addresses for 2 workers" -- $CC --hosts 127.0.0.1 --out "$T/q.toml"
 expect_error 2 "--min-bytes/--max-bytes: need at least two sizes" -- $G calibrate collectives --max-bytes 8 --out "$T/q.toml"
 expect_error 2 "--collectives: the gloo backend times allreduce, allgather and p2p_ring" -- $CC --collectives reduce_scatter --out "$T/q.toml"
-expect_error 2 "--link-class: must be intra or inter" -- $CC --link-class middle --out "$T/q.toml"
+expect_error 2 "--link-class: must be intra, inter or fabric" -- $CC --link-class middle --out "$T/q.toml"
 # p2p_ring alone over nodes of 2 (4 ranks: 2 rings of 2 between the nodes): only [collective.p2p] is
 # written, the base's [collective] defaults stay; its CSV refits to the same figures
 $G calibrate collectives --max-bytes 1024 --repeats 2 --warmup 1 --workers 4 --node-size 2 --collectives p2p_ring --rate-mbit 1000 --out "$T/p2p.toml" --csv "$T/p2p.csv" \
@@ -155,8 +155,18 @@ grep -q '^\[collective.ring' "$T/p2p.toml" && fail "a p2p-only calibration wrote
 [ "$(grep -E '^launch_us = ' "$T/p2p.toml" | head -1)" = "$(grep -E '^launch_us = ' scenarios/profiles/default.toml | head -1)" ] ||
   fail "a p2p-only calibration changed the base's launch_us"
 $G calibrate collectives --workers 4 --refit "$T/p2p.csv" --rate-mbit 1000 --out "$T/p2p2.toml" >/dev/null 2>"$T/err" || fail "p2p refit: $(cat "$T/err")"
-[ "$(sed -n '/collective.p2p.inter_node/,/^$/p' "$T/p2p.toml")" = "$(sed -n '/collective.p2p.inter_node/,/^$/p' "$T/p2p2.toml")" ] ||
-  fail "the p2p refit gives another fit"
+[ "$(sed -n '/collective.p2p.inter_node/,/^$/p' "$T/p2p.toml" | grep -v fitted_from)" = \
+  "$(sed -n '/collective.p2p.inter_node/,/^$/p' "$T/p2p2.toml" | grep -v fitted_from)" ] || fail "the p2p refit gives another fit"
+# --link-class fabric: only efficiencies, the base's overheads stay
+$G calibrate collectives --workers 2 --refit "$T/c.csv" --link-class fabric --rate-mbit 1000 --out "$T/fab.toml" >/dev/null 2>"$T/err" ||
+  fail "fabric refit: $(cat "$T/err")"
+grep -q '^fabric_efficiency = ' "$T/fab.toml" && grep -q '^\[collective.ring.fabric\]' "$T/fab.toml" ||
+  fail "a fabric calibration writes fabric_efficiency and [collective.ring.fabric]: $(cat "$T/fab.toml")"
+sed -n '/collective.ring.fabric/,/^$/p' "$T/fab.toml" | grep -q alpha_us && fail "a fabric calibration wrote an alpha"
+for k in launch_us alpha_us; do
+  [ "$(grep -E "^$k = " "$T/fab.toml" | head -1)" = "$(grep -E "^$k = " scenarios/profiles/default.toml | head -1)" ] ||
+    fail "a fabric calibration changed the base's $k"
+done
 expect_error 2 "--node-size: 4 workers are not nodes of 3 ranks" -- $G calibrate collectives --workers 4 --node-size 3 --out "$T/q.toml"
 expect_error 2 "--node-size: p2p_ring's rings would have one rank" -- $G calibrate collectives --workers 4 --node-size 4 --out "$T/q.toml"
 expect_error 2 "--collectives: p2p_ring is gcsim's own ring over Gloo" -- $G calibrate collectives --backend nccl --collectives p2p_ring --out "$T/q.toml"

@@ -3,7 +3,7 @@
 // profile's curves read and checked, and both backends charging a collective
 // its family's efficiency at its size -- the closed forms through
 // Fabric::sized / charged, the DES by scaling its endpoints' links, built at
-// another efficiency, for the collective (Network::scale_endpoint_links),
+// another efficiency, for the collective (Network::scale_links),
 // while the links between switches keep their line rate.
 #include <catch2/catch.hpp>
 
@@ -217,7 +217,7 @@ TEST_CASE("the allgather pays its family's rate at its size and the allreduce do
         Approx(ring_allreduce(ring_at, buffer).time_s + ring_at.launch_s).epsilon(1e-9));
 }
 
-TEST_CASE("scaled endpoint links: the NICs and intra-node links follow the scale and the switches' links do not",
+TEST_CASE("scaled links: the NICs - the intra-node links and the links between switches each follow their own scale",
           "[curve]") {
   struct Done : FlowListener {
     std::vector<double> at;
@@ -226,10 +226,10 @@ TEST_CASE("scaled endpoint links: the NICs and intra-node links follow the scale
   // Two nodes of 2 GPUs per leaf, two leaves, 4:1: each uplink carries 2 x 100 / 4 = 50 of a NIC's 100.
   const double nic = 100e6, intra = 1000e6, n = 1e6;
   const Topology t = build_fat_tree(8, 2, 1, {intra, 0.0}, {nic, 0.0}, 2, 1, 4.0, Placement::Packed);
-  auto time_of = [&](int src, int dst, double scale_intra, double scale_nic) {
+  auto time_of = [&](int src, int dst, double scale_intra, double scale_nic, double scale_fabric = 1.0) {
     Engine e;
     Network net(e, t);
-    net.scale_endpoint_links(scale_intra, scale_nic);
+    net.scale_links(scale_intra, scale_nic, scale_fabric);
     Done d;
     net.start_flow(src, dst, n, &d, 0);
     e.run();
@@ -243,10 +243,12 @@ TEST_CASE("scaled endpoint links: the NICs and intra-node links follow the scale
   CHECK(time_of(0, 4, 1.0, 1.0) == Approx(n / (0.5 * nic)));    // across leaves: the uplink's 50
   CHECK(time_of(0, 4, 1.0, 0.6) == Approx(n / (0.5 * nic)));    // the uplink still binds, unscaled
   CHECK(time_of(0, 4, 1.0, 0.25) == Approx(n / (0.25 * nic)));  // now the NIC
+  CHECK(time_of(0, 4, 1.0, 1.0, 0.8) == Approx(n / (0.8 * 0.5 * nic)));  // the uplink at its own scale
+  CHECK(time_of(0, 2, 1.0, 1.0, 0.3) == Approx(n / nic));                // a path without one: unaffected
   // Re-rating flows already under way: half sent at 100, the rest at 50.
   struct Rescale : EventHandler {
     Network* net = nullptr;
-    void on_event(std::uint64_t) override { net->scale_endpoint_links(1.0, 0.5); }
+    void on_event(std::uint64_t) override { net->scale_links(1.0, 0.5); }
   } rescale;
   Engine e;
   Network net(e, t);
@@ -259,6 +261,7 @@ TEST_CASE("scaled endpoint links: the NICs and intra-node links follow the scale
   CHECK(d.at[0] == Approx(0.5 * n / nic + 0.5 * n / (0.5 * nic)));
   Engine e2;
   Network bad(e2, t);
-  CHECK_THROWS_AS(bad.scale_endpoint_links(0.0, 1.0), std::invalid_argument);
-  CHECK_THROWS_AS(bad.scale_endpoint_links(1.0, std::nan("")), std::invalid_argument);
+  CHECK_THROWS_AS(bad.scale_links(0.0, 1.0), std::invalid_argument);
+  CHECK_THROWS_AS(bad.scale_links(1.0, std::nan("")), std::invalid_argument);
+  CHECK_THROWS_AS(bad.scale_links(1.0, 1.0, -1.0), std::invalid_argument);
 }

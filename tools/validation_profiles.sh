@@ -9,11 +9,15 @@
 #                             cluster at R (local rank l of every node; G rings share each NIC)
 #   p2p-two-level-pPgG-intra.csv  the same inside its nodes (all nodes at once, over their loopbacks)
 #   p2p-shapedR-pP.csv        one p2p ring of all P on the switch (recursive doubling, gTop-k's tree)
+#   fabric/uplinkU-pP.csv     P processes on a fat-tree of leaves of 2, 4:1, packed: one flow each way through
+#                             every uplink, shaped to U Mbit/s (the NICs at 4U / 2): the links between switches
 # and writes
 #   profile-shapedR-pP.toml           a switch or fat-tree of P one-GPU nodes at R: inter from shapedR-pP,
 #                                     intra from loopback-pP, [collective.p2p] from p2p-shapedR-pP where measured
 #   profile-two-level-pPgG-R.toml     two-level: inter from the M = P / G ports of shapedR-pM, intra from loopback-pP,
 #                                     [collective.p2p] from p2p-two-level-pPgG-{R,intra}
+#   profile-fat-tree-pP-ovX.toml      fat-tree at 100 Mbit/s, X:1: shaped100-pP, and the links between switches
+#                                     (fabric_efficiency) from fabric/uplinkU-pP, U = 2 x 100 / X their rate
 # Usage: tools/validation_profiles.sh [GCSIM] [DIR]   (defaults: build/release/gcsim, reports/validation)
 set -euo pipefail
 B=${1:-build/release/gcsim}
@@ -49,5 +53,13 @@ for PG in 4:2 8:2 8:4 16:2 16:4; do
     refit "$P" "$V/p2p-two-level-p${P}g$G-$R.csv" "$R" "$out" "$tmp/p2p-inter.toml"
     refit "$P" "$V/p2p-two-level-p${P}g$G-intra.csv" 10000 "$tmp/p2p-inter.toml" "$out" --link-class intra
     echo "wrote $V/profile-two-level-p${P}g$G-$R.toml"
+  done
+done
+for P in 4 8 16; do
+  for X in 2 4; do
+    U=$((200 / X))
+    out=$V/profile-fat-tree-p$P-ov$X.toml
+    refit "$P" "$V/fabric/uplink$U-p$P.csv" "$U" "$V/profile-shaped100-p$P.toml" "$out" --link-class fabric
+    echo "wrote $out"
   done
 done

@@ -172,7 +172,7 @@ int fat_tree_spines(int nodes_per_leaf, int nics, int spines, double oversubscri
 }
 
 Topology build_fat_tree(int P, int G, int nics, LinkSpec intra, LinkSpec nic, int nodes_per_leaf, int spines,
-                        double oversubscription, Placement placement) {
+                        double oversubscription, Placement placement, double fabric_port_bytes_per_s) {
   const char* shape = "fat-tree";
   check_nodes(shape, P, G, nics, intra, nic);
   check_at_least(shape, "nodes_per_leaf", nodes_per_leaf, 1);
@@ -186,7 +186,9 @@ Topology build_fat_tree(int P, int G, int nics, LinkSpec intra, LinkSpec nic, in
   const int L = (M + nodes_per_leaf - 1) / nodes_per_leaf;
   const double ports = static_cast<double>(nodes_per_leaf) * nics;  // NIC ports under one leaf
   const int S = fat_tree_spines(nodes_per_leaf, nics, spines, oversubscription);
-  const double uplink = ports * nic.bytes_per_s / (oversubscription * S);
+  // A port's worth of uplink: the NIC's rate unless the links between switches have their own efficiency.
+  const double port = fabric_port_bytes_per_s > 0.0 ? fabric_port_bytes_per_s : nic.bytes_per_s;
+  const double uplink = ports * port / (oversubscription * S);
 
   Topology t;
   std::vector<std::vector<Uplink>> up;

@@ -39,10 +39,12 @@ Topology build_two_level(int P, int G, int nics, LinkSpec intra, LinkSpec nic);
 // attach to leaf "leafL", L = ceil(nodes / nodes_per_leaf) leaves; packed:
 // node n on leaf n / nodes_per_leaf, spread: on leaf n % L. Spines "spineS":
 // `spines` if > 0, else max(1, ceil(nodes_per_leaf * nics / oversubscription)).
-// Every leaf <-> every spine with nodes_per_leaf * nics * nic.bytes_per_s /
-// (oversubscription * spines) per direction, latency 0.
+// Every leaf <-> every spine with nodes_per_leaf * nics * port /
+// (oversubscription * spines) per direction, latency 0, where port is
+// fabric_port_bytes_per_s (a NIC port's worth of the links between switches,
+// sim/collectives/fabric.h) or, when that is 0, nic.bytes_per_s.
 Topology build_fat_tree(int P, int G, int nics, LinkSpec intra, LinkSpec nic, int nodes_per_leaf, int spines,
-                        double oversubscription, Placement placement);
+                        double oversubscription, Placement placement, double fabric_port_bytes_per_s = 0.0);
 
 // The fat-tree's spine count: `spines` if > 0, else one per leaf uplink port,
 // max(1, ceil(nodes_per_leaf * nics / oversubscription)).

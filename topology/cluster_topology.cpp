@@ -13,6 +13,8 @@ Topology build_topology(const ClusterSpec& c, const Profile& p, const char* fami
   const CollectiveFigures fig = p.collective(family);
   const LinkSpec nic{c.inter_node.bytes_per_s() * fig.inter.efficiency, c.inter_node.latency_us * 1e-6};
   const LinkSpec intra{c.intra_node.bytes_per_s() * fig.intra.efficiency, c.intra_node.latency_us * 1e-6};
+  // A NIC port's worth of the links between switches: the family's fabric efficiency, else the NIC's.
+  const double fabric_port = fig.fabric ? c.inter_node.bytes_per_s() * fig.fabric->efficiency : nic.bytes_per_s;
   if (c.gpus_per_node > 1 && (c.topology == TopologyKind::Switch || c.topology == TopologyKind::Ring))
     throw TopologyError(std::string(c.topology == TopologyKind::Switch ? "switch" : "ring") +
                         ": gpus_per_node must be 1 (got " + std::to_string(c.gpus_per_node) +
@@ -24,7 +26,7 @@ Topology build_topology(const ClusterSpec& c, const Profile& p, const char* fami
       return build_two_level(c.workers, c.gpus_per_node, c.nics_per_node, intra, nic);
     case TopologyKind::FatTree:
       return build_fat_tree(c.workers, c.gpus_per_node, c.nics_per_node, intra, nic, c.nodes_per_leaf, c.spines,
-                            c.oversubscription, c.placement);
+                            c.oversubscription, c.placement, fabric_port);
     case TopologyKind::Ring:
       return build_ring(c.workers, nic);
   }

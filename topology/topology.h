@@ -27,7 +27,7 @@ class TopologyError : public std::invalid_argument {
 enum class VertexKind { Host, Switch, NvSwitch, Nic };
 
 // What a link is for the collective library's efficiency
-// (Network::scale_endpoint_links): inside a node (an end is an NVSwitch), a
+// (Network::scale_links): inside a node (an end is an NVSwitch), a
 // rank's path to the network (host, NIC, its switch port; the ring
 // topology's host-to-host links), or between two switches (leaf <-> spine).
 enum class LinkRole { Intra, Nic, Fabric };

@@ -10,6 +10,8 @@ namespace {
 void apply(Fabric& f, const Fabric::Figures& fig) {
   f.launch_s = fig.launch_s;
   f.inter = {fig.inter.alpha_s + f.inter_line.alpha_s, f.inter_line.bytes_per_s * fig.inter.efficiency_at(f.size_bytes)};
+  // Without fabric figures the switches' links keep the rate make_fabric gave them.
+  if (fig.fabric) f.fabric_bytes_per_s = f.inter_line.bytes_per_s * fig.fabric->efficiency_at(f.size_bytes);
   if (f.node_links) {
     f.intra = {fig.intra.alpha_s + f.intra_line.alpha_s, f.intra_line.bytes_per_s * fig.intra.efficiency_at(f.size_bytes)};
     f.overhead = MessageOverhead(fig.intra.alpha_s, fig.inter.alpha_s, f.G);
@@ -32,9 +34,10 @@ Fabric make_fabric(const ClusterSpec& c, const Profile& p) {
   f.node_links = c.gpus_per_node > 1;
   for (const char* name : family::all) {
     const CollectiveFigures fig = p.collective(name);
-    f.families[name] = Fabric::Figures{fig.intra, fig.inter, fig.launch_s};
+    f.families[name] = Fabric::Figures{fig.intra, fig.inter, fig.launch_s, fig.fabric};
   }
   apply(f, f.families.at(family::ring));
+  if (!f.families.at(family::ring).fabric) f.fabric_bytes_per_s = f.inter.bytes_per_s;  // as the NICs
   return f;
 }
 
@@ -53,7 +56,8 @@ Fabric Fabric::sized(double bytes) const {
 
 Fabric::LinkScale Fabric::rates_over(const Fabric& links) const {
   const auto ratio = [](double own, double link) { return own > 0.0 && link > 0.0 ? own / link : 1.0; };
-  return {ratio(intra.bytes_per_s, links.intra.bytes_per_s), ratio(inter.bytes_per_s, links.inter.bytes_per_s)};
+  return {ratio(intra.bytes_per_s, links.intra.bytes_per_s), ratio(inter.bytes_per_s, links.inter.bytes_per_s),
+          ratio(fabric_bytes_per_s, links.fabric_bytes_per_s)};
 }
 
 LinkParams Fabric::flat_link() const {

@@ -21,6 +21,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,12 @@ struct Fabric {
   int nics = 1;    // NICs per node
   LinkParams intra;  // GPU <-> GPU inside a node
   LinkParams inter;  // one NIC
+  // A NIC port's worth of the links between switches (a fat-tree's uplinks
+  // are its leaf's ports' worth / oversubscription): the line rate at the
+  // family's fabric efficiency; a family without one keeps the ring's, and a
+  // ring without one the NIC's. Only the DES's switch-to-switch links use it;
+  // the closed forms see no switches.
+  double fabric_bytes_per_s = 0.0;
   double launch_s = 0.0;     // the library's fixed cost per collective
   MessageOverhead overhead;  // its per-message software alpha per link class (what the DES adds)
 
@@ -55,6 +62,7 @@ struct Fabric {
   struct Figures {
     LinkClassFigures intra, inter;  // software alpha, efficiency and its size curve
     double launch_s = 0.0;
+    std::optional<LinkClassFigures> fabric;  // the links between switches' (CollectiveFigures::fabric)
   };
   std::map<std::string, Figures, std::less<>> families;
   LinkParams intra_line, inter_line;  // the line rates and one-way latencies
@@ -71,11 +79,11 @@ struct Fabric {
   // result evaluates any family there.
   Fabric sized(double bytes) const;
   // This fabric's link rates over `links`'s, per class (1 where either is
-  // 0): what the DES scales its endpoint links by (Network::
-  // scale_endpoint_links) for a collective charged on this fabric, on links
-  // built with `links`'s rates (topology/cluster_topology.h).
+  // 0): what the DES scales its links by (Network::scale_links) for a
+  // collective charged on this fabric, on links built with `links`'s rates
+  // (topology/cluster_topology.h).
   struct LinkScale {
-    double intra = 1.0, inter = 1.0;
+    double intra = 1.0, inter = 1.0, fabric = 1.0;
   };
   LinkScale rates_over(const Fabric& links) const;
 

@@ -192,7 +192,7 @@ class TrainingSim final : private EventHandler, private CollectiveObserver {
     // endpoints' links, built with links_'s rates, at the charged ones.
     const Fabric charged = charged_fabric(fabric_, c);
     const Fabric::LinkScale scale = charged.rates_over(links_);
-    network_.scale_endpoint_links(scale.intra, scale.inter);
+    network_.scale_links(scale.intra, scale.inter, scale.fabric);
     const ScheduleContext ctx{engine_, network_, charged.overhead};
     const double launch_s = charged.launch_s;
     current_ = phase_collective(c.use.kind).schedule(ctx, s_, fabric_, c);

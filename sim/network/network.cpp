@@ -63,16 +63,17 @@ void Network::start_flow(int src, int dst, double bytes, FlowListener* listener,
   mark_dirty(fl.route->links);
 }
 
-void Network::scale_endpoint_links(double intra, double nic) {
-  if (!(intra > 0.0 && nic > 0.0 && std::isfinite(intra) && std::isfinite(nic)))
-    throw std::invalid_argument("network: endpoint link scales must be > 0 and finite");
-  if (intra == scale_intra_ && nic == scale_nic_) return;  // the usual case: the same figures as the last collective
+void Network::scale_links(double intra, double nic, double fabric) {
+  if (!(intra > 0.0 && nic > 0.0 && fabric > 0.0 && std::isfinite(intra) && std::isfinite(nic) && std::isfinite(fabric)))
+    throw std::invalid_argument("network: link scales must be > 0 and finite");
+  if (intra == scale_intra_ && nic == scale_nic_ && fabric == scale_fabric_) return;  // the usual case: the last collective's
   scale_intra_ = intra;
   scale_nic_ = nic;
+  scale_fabric_ = fabric;
   std::vector<int> changed;
   for (int l = 0; l < static_cast<int>(links_.size()); ++l) {
     Link& link = links_[l];
-    const double factor = link.role == LinkRole::Intra ? intra : link.role == LinkRole::Nic ? nic : 1.0;
+    const double factor = link.role == LinkRole::Intra ? intra : link.role == LinkRole::Nic ? nic : fabric;
     const double capacity = link.built * factor;
     if (capacity == link.capacity) continue;
     link.capacity = capacity;

@@ -53,15 +53,16 @@ class Network final : private EventHandler {
   // Starts a flow of `bytes` (>= 0) from rank src to rank dst (src != dst) now.
   void start_flow(int src, int dst, double bytes, FlowListener* listener, std::uint64_t tag);
 
-  // The endpoints' links -- a rank's NIC path (LinkRole::Nic) and the
-  // links inside a node (LinkRole::Intra) -- at `nic` and `intra` times
-  // the capacity the topology gave them; the links between switches keep
-  // theirs. For a collective charged another efficiency than the links were
-  // built with (another family's, or its size's on a measured curve:
-  // sim/collectives/fabric.h): the efficiency is the library's at its
-  // endpoints (software, protocol, a busy host), not the switches'. Active
-  // flows are re-rated from now.
-  void scale_endpoint_links(double intra, double nic);
+  // Every link at a multiple of the capacity the topology gave it, by role:
+  // a rank's NIC path (LinkRole::Nic) at `nic`, the links inside a node
+  // (LinkRole::Intra) at `intra`, the links between switches (LinkRole::
+  // Fabric) at `fabric`. For a collective charged another efficiency than
+  // the links were built with (another family's, or its size's on a measured
+  // curve: sim/collectives/fabric.h): at the endpoints the library's
+  // (software, protocol, a busy host), between switches the family's fabric
+  // efficiency (the NICs' unless the profile measured one). Active flows are
+  // re-rated from now.
+  void scale_links(double intra, double nic, double fabric = 1.0);
 
   std::uint64_t flows_started() const { return flows_started_; }
   std::size_t active_flows() const { return active_; }
@@ -102,7 +103,7 @@ class Network final : private EventHandler {
   };
   struct Link {
     double capacity = 0.0;
-    double built = 0.0;  // the topology's capacity (scale_endpoint_links scales it)
+    double built = 0.0;  // the topology's capacity (scale_links scales it)
     LinkRole role = LinkRole::Nic;
     std::vector<std::uint32_t> flows;  // active flows crossing it
     double bytes = 0.0;
@@ -139,8 +140,9 @@ class Network final : private EventHandler {
   std::vector<Flow> flows_;
   std::vector<std::uint32_t> free_flows_;
   std::vector<Link> links_;
-  double scale_intra_ = 1.0;  // the scales scale_endpoint_links last set
+  double scale_intra_ = 1.0;  // the scales scale_links last set
   double scale_nic_ = 1.0;
+  double scale_fabric_ = 1.0;
   std::vector<double> sent_by_rank_;
   std::vector<double> received_by_rank_;
   std::uint64_t flows_started_ = 0;

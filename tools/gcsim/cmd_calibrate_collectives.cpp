@@ -77,7 +77,7 @@ calib::CollectiveSweepOptions sweep_options(const Args& a) {
   o.compute_s = a.compute_ms / 1e3;
   o.check = !a.no_check;
   o.collectives = split_list(a.collectives, ',');
-  o.groups = {a.node_size, a.link_class == "inter"};
+  o.groups = {a.node_size, a.link_class != "intra"};
   return o;
 }
 
@@ -279,7 +279,9 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
       "default 1 for inter (one ring of all), --workers for intra (one node)")(
       "link-class", po::value(&a.link_class)->default_value(""),
       "which link the measurement describes: intra (the GPUs of one node; default for nccl) or inter (between "
-      "hosts; default for gloo): the fit goes to [collective.<family>.<class>_node]")(
+      "hosts; default for gloo): the fit goes to [collective.<family>.<class>_node]; fabric: links between switches "
+      "that bound every flow (e.g. a fat-tree's oversubscribed uplinks with one flow each way, --rate-mbit their "
+      "rate): only the efficiencies, to [collective] fabric_efficiency and [collective.<family>.fabric]")(
       "out", po::value(&a.out), "profile to write (refuses to replace an existing file without --force)")(
       "force", "overwrite --out / --csv / --nccl-tests-out if they are regular files")(
       "base", po::value(&a.base)->default_value(source_path("scenarios/profiles/default.toml")),
@@ -338,18 +340,18 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   if (a.backend != "gloo" && a.backend != "nccl") throw InputError("--backend", "", "must be gloo or nccl (got '" + a.backend + "')");
   const bool nccl = a.backend == "nccl";
   if (a.link_class.empty()) a.link_class = nccl ? "intra" : "inter";
-  if (a.link_class != "intra" && a.link_class != "inter")
-    throw InputError("--link-class", "", "must be intra or inter (got '" + a.link_class + "')");
+  if (a.link_class != "intra" && a.link_class != "inter" && a.link_class != "fabric")
+    throw InputError("--link-class", "", "must be intra, inter or fabric (got '" + a.link_class + "')");
   if (nccl && vm["max-bytes"].defaulted()) a.max_bytes = std::size_t{1} << 30;
   if (a.workers < 2 || a.workers > 1024) throw InputError("--workers", "", "must be between 2 and 1024");
-  if (a.node_size == 0) a.node_size = a.link_class == "inter" ? 1 : a.workers;
+  if (a.node_size == 0) a.node_size = a.link_class == "intra" ? a.workers : 1;
   if (a.node_size < 1 || a.workers % a.node_size != 0)
     throw InputError("--node-size", "", std::to_string(a.workers) + " workers are not nodes of " +
                                             std::to_string(a.node_size) + " ranks");
   const std::vector<std::string> asked = split_list(a.collectives, ',');
   const bool times_p2p = !nccl && a.refit.empty() && a.nccl_logs.empty() &&
                          (asked.empty() || std::find(asked.begin(), asked.end(), "p2p_ring") != asked.end());
-  if (times_p2p && (a.link_class == "inter" ? a.workers / a.node_size : a.node_size) < 2)
+  if (times_p2p && (a.link_class != "intra" ? a.workers / a.node_size : a.node_size) < 2)
     throw InputError("--node-size", "", "p2p_ring's rings would have one rank (--link-class " + a.link_class +
                                             " with nodes of " + std::to_string(a.node_size) + " of " +
                                             std::to_string(a.workers) + " ranks); leave p2p_ring out of --collectives");
@@ -522,7 +524,7 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   rec.launch_us = 1e6 * fit.launch_s;
   rec.alpha_us = 1e6 * fit.step_alpha_s;
   rec.achieved_mbit = 8.0 * fit.bytes_per_s / 1e6;
-  rec.link_class = a.link_class + "_node";
+  rec.link_class = a.link_class == "fabric" ? "fabric" : a.link_class + "_node";
   if (a.rate_mbit > 0) rec.inter_node_efficiency = std::min(1.0, rec.achieved_mbit / a.rate_mbit);
   rec.allreduce_r2 = fit.allreduce.r2;
   rec.allgather_r2 = fit.allgather.r2;
@@ -571,7 +573,7 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
     const int L = p2p_ring_length(*p2p);
     // Between nodes the P / L rings at once are a node's ranks, which share its NIC (as the simulator's
     // G rings do): the link's efficiency is theirs together. Inside nodes each rank has its own link.
-    const int sharing = a.link_class == "inter" && L > 0 ? std::max(1, a.workers / L) : 1;
+    const int sharing = a.link_class != "intra" && L > 0 ? std::max(1, a.workers / L) : 1;
     try {
       const calib::AllgatherFit g = calib::fit_allgather(ring_ms, L, 0.0, calib::coll::p2p_ring);
       calib::CollectiveRecord::Family f;
