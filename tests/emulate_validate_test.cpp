@@ -405,6 +405,58 @@ TEST_CASE("a measured run is read back: medians over steps - means over ranks - 
   CHECK_THROWS_WITH(read_measured_run(dir.string(), 2, 1), Catch::Contains("steps-rank1.csv:2") && Catch::Contains("compress_s"));
 }
 
+// A one-rank run directory whose steps all take step_s (wait 0) and whose one
+// bucket ends at end_s.
+static void write_run(const fs::path& dir, double step_s, double end_s) {
+  fs::create_directories(dir);
+  std::ofstream o(dir / "steps-rank0.csv");
+  o << "epoch,step,global_step,samples,loss,correct,data_s,compute_s,wait_s,compress_s,communicate_s,"
+       "decompress_s,optimizer_s,step_s,bytes_sent,entries_sent\n";
+  for (int s = 1; s <= 3; ++s) o << "1," << s << "," << s << ",8,0,0,0,0.3,0,0.01," << step_s / 2 << ",0.02,0.001," << step_s << ",1000,10\n";
+  std::ofstream b(dir / "buckets-rank0.csv");
+  b << "global_step,order,bucket,ready_s,start_s,end_s,compress_s,communicate_s,decompress_s,bytes_sent\n";
+  for (int s = 1; s <= 3; ++s) b << s << ",0,0,0.1,0.11," << end_s << ",0,0,0,500\n";
+}
+
+TEST_CASE("repeated measurements: every repeat kept read back - medians over the runs - their spread in the row",
+          "[validate]") {
+  const fs::path dir = fresh_dir("repeats");
+  const std::string run = (dir / "point-3").string();
+  CHECK(repeat_dir(run, 0) == run);
+  CHECK(repeat_dir(run, 2) == run + ".rep-3");
+  write_run(run, 1.0, 0.9);
+  write_run(repeat_dir(run, 1), 1.4, 1.2);
+  write_run(repeat_dir(run, 2), 1.1, 1.0);
+  write_run(dir / "point-3.rep-5", 9.0, 9.0);  // after a gap: not one of point 3's repeats
+  const MeasuredRun m = read_measured_repeats(run, 1, 0);
+  REQUIRE(m.repeat_step_s.size() == 3);
+  CHECK(m.repeat_step_s[1] == Approx(1.4));
+  CHECK(m.step_s == Approx(1.1));          // the median of 1.0, 1.4, 1.1
+  CHECK(m.communicate_s == Approx(0.55));  // of 0.5, 0.7, 0.55
+  CHECK(m.steps == 9);
+  REQUIRE(m.buckets.size() == 1);
+  CHECK(m.buckets[0].end_s == Approx(1.0));
+  CHECK(read_measured_repeats(repeat_dir(run, 1), 1, 0).repeat_step_s.size() == 1);  // point-3.rep-2 alone
+  DesRun p;
+  p.result.iteration_time_s = 1.21;
+  p.buckets = {{0.1, 0.1, 0.1, 1.0}};
+  const Columns c = validation_columns(p, m, "runs/point-3");
+  const auto get = [&](const std::string& k) {
+    for (const auto& [n, v] : c)
+      if (n == k) return v;
+    return std::string("?");
+  };
+  CHECK(std::stod(get("step_error")) == Approx(0.1));
+  CHECK(get("measured_repeats") == "3");
+  CHECK(std::stod(get("measured_step_spread")) == Approx(0.4 / 1.1));
+  const Columns one = validation_columns(p, read_measured_run(run, 1, 0), "runs/point-3");
+  for (const auto& [n, v] : one) {
+    if (n == "measured_repeats") CHECK(v == "1");
+    if (n == "measured_step_spread") CHECK(std::stod(v) == 0.0);
+  }
+  CHECK_THROWS_AS(median_of_repeats({}), std::invalid_argument);
+}
+
 TEST_CASE("validation rows: relative errors - and the summary median - p90 and max", "[validate]") {
   DesRun p;
   p.result.iteration_time_s = 1.1;

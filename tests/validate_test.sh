@@ -68,7 +68,9 @@ TOML
 
 $G validate "$T/sweep.toml" --out "$T/v" >"$T/out" 2>"$T/err" || fail "validate: exit $?: $(tail -n 3 "$T/err")"
 grep -q "^validation vt: 2 points, |step time error| median" "$T/out" || fail "summary line: $(cat "$T/out")"
-$G validate "$T/ft.toml" --out "$T/ft" --no-plot >"$T/out" 2>"$T/err" || fail "validate fat-tree: exit $?: $(tail -n 3 "$T/err")"
+$G validate "$T/ft.toml" --out "$T/ft" --no-plot --repeats 2 >"$T/out" 2>"$T/err" || fail "validate fat-tree: exit $?: $(tail -n 3 "$T/err")"
+[ -s "$T/ft/runs/point-0.rep-2/steps-rank3.csv" ] && [ -s "$T/ft/runs/point-0.rep-2.log" ] ||
+  fail "--repeats 2: the second run is missing: $(ls "$T/ft/runs")"
 grep -q "fat-tree: 2 leaves of 2 (packed), one spine, 2:1" "$T/ft/runs/point-0.log" ||
   fail "the fat-tree point did not run on a fat-tree: $(head -n 3 "$T/ft/runs/point-0.log")"
 [ ! -e "$T/ft/validation.png" ] || fail "--no-plot drew"
@@ -83,7 +85,10 @@ for r in rows:
     ok &= m > 0.06 and p > 0.06                       # at least the slept compute
     ok &= abs(e - (p / m - 1)) < 1e-6
     ok &= float(r["bytes_error"]) == 0.0              # the trainer sends what the simulator prices
-    ok &= r["measured_steps"] == "2"                  # 4 steps, 2 left out
+    ft = r["topology"] == "fat-tree"                  # measured twice (--repeats 2)
+    ok &= r["measured_steps"] == ("4" if ft else "2")  # 4 steps, 2 left out, per run
+    ok &= r["measured_repeats"] == ("2" if ft else "1")
+    ok &= (float(r["measured_step_spread"]) > 0) == ft
     ok &= r["buckets"] == "3"                     # c | b | a at 1 MiB
     if not ok:
         print("bad row:", r)
@@ -131,6 +136,8 @@ TOML
 expect_error 2 "point 0.*ring.*cannot be emulated" -- $G validate "$T/ring.toml" --out "$T/r"
 [ ! -e "$T/r" ] || fail "a refused sweep wrote $T/r"
 expect_error 2 "--warmup" -- $G validate "$T/sweep.toml" --out "$T/r" --warmup -1
+expect_error 2 "--repeats 0.*1 to 100" -- $G validate "$T/sweep.toml" --out "$T/r" --repeats 0
+expect_error 2 "--repeats --measured-from" -- $G validate "$T/sweep.toml" --out "$T/r" --repeats 2 --measured-from "$T/v"
 expect_error 2 "--netem.*not an executable" -- $G validate "$T/sweep.toml" --out "$T/r" --netem /nonexistent
 
 if [ "$fails" -gt 0 ]; then echo "validate_test: $fails failure(s)"; exit 1; fi

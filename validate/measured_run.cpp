@@ -117,6 +117,57 @@ MeasuredRun read_measured_run(const std::string& run_dir, int workers, int warmu
   return m;
 }
 
+std::string repeat_dir(const std::string& run_dir, int k) {
+  return k == 0 ? run_dir : run_dir + ".rep-" + std::to_string(k + 1);
+}
+
+MeasuredRun median_of_repeats(const std::vector<MeasuredRun>& runs) {
+  if (runs.empty()) throw std::invalid_argument("median_of_repeats: no runs");
+  if (runs.size() == 1) {
+    MeasuredRun m = runs[0];
+    m.repeat_step_s = {m.step_s};
+    return m;
+  }
+  const auto median = [&](auto field) {
+    std::vector<double> v;
+    for (const MeasuredRun& r : runs) v.push_back(field(r));
+    return percentile(v, 0.5);
+  };
+  MeasuredRun m;
+  for (const MeasuredRun& r : runs) {
+    m.steps += r.steps;
+    m.repeat_step_s.push_back(r.step_s);
+  }
+  m.step_s = median([](const MeasuredRun& r) { return r.step_s; });
+  m.step_p90_s = median([](const MeasuredRun& r) { return r.step_p90_s; });
+  for (double MeasuredRun::*f : {&MeasuredRun::compute_s, &MeasuredRun::optimizer_s, &MeasuredRun::compress_s,
+                                 &MeasuredRun::communicate_s, &MeasuredRun::decompress_s, &MeasuredRun::bytes_per_step})
+    m.*f = median([f](const MeasuredRun& r) { return r.*f; });
+  const std::size_t nb = runs[0].buckets.size();
+  if (std::all_of(runs.begin(), runs.end(), [nb](const MeasuredRun& r) { return r.buckets.size() == nb; })) {
+    for (std::size_t b = 0; b < nb; ++b) {
+      MeasuredBucket mb;
+      for (double MeasuredBucket::*f : {&MeasuredBucket::ready_s, &MeasuredBucket::start_s, &MeasuredBucket::end_s})
+        mb.*f = median([b, f](const MeasuredRun& r) { return r.buckets[b].*f; });
+      m.buckets.push_back(mb);
+    }
+  } else {
+    m.buckets = runs[0].buckets;
+  }
+  return m;
+}
+
+MeasuredRun read_measured_repeats(const std::string& run_dir, int workers, int warmup) {
+  std::vector<MeasuredRun> runs;
+  for (int k = 0;; ++k) {
+    const std::string dir = repeat_dir(run_dir, k);
+    std::error_code ec;
+    if (k > 0 && !fs::is_directory(dir, ec)) break;
+    runs.push_back(read_measured_run(dir, workers, warmup));
+  }
+  return median_of_repeats(runs);
+}
+
 int run_logged(const std::vector<std::string>& argv_s, const std::string& log_path) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);

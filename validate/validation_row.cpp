@@ -14,13 +14,21 @@ namespace {
 
 double rel_error(double predicted, double measured) { return measured > 0 ? predicted / measured - 1.0 : 0.0; }
 
+// How far a point's repeated measurements are apart: (max - min) / median of
+// their step times; 0 for one run.
+double step_spread(const MeasuredRun& m) {
+  if (m.repeat_step_s.size() < 2 || !(m.step_s > 0)) return 0.0;
+  const auto [lo, hi] = std::minmax_element(m.repeat_step_s.begin(), m.repeat_step_s.end());
+  return (*hi - *lo) / m.step_s;
+}
+
 const char* const kNames[] = {
     "measured_steps",        "predicted_step_s",      "measured_step_s",        "step_error",
     "measured_step_p90_s",   "predicted_compute_s",   "measured_compute_s",     "compute_error",
     "predicted_comm_s",      "measured_comm_s",       "comm_error",             "predicted_compression_s",
     "measured_compression_s", "compression_error",    "predicted_exposed_s",    "predicted_bytes",
     "measured_bytes",        "bytes_error",           "buckets",                "bucket_end_error_max",
-    "run_dir"};
+    "measured_repeats",      "measured_step_spread",  "run_dir"};
 
 }  // namespace
 
@@ -59,6 +67,8 @@ Columns validation_columns(const DesRun& p, const MeasuredRun& m, const std::str
       format_number(rel_error(r.bytes_sent_per_worker, m.bytes_per_step)),
       std::to_string(m.buckets.size()) + (p.buckets.size() == m.buckets.size() ? "" : "!=" + std::to_string(p.buckets.size())),
       format_number(bucket_err),
+      std::to_string(m.repeat_step_s.empty() ? 1 : m.repeat_step_s.size()),
+      format_number(step_spread(m)),
       run_dir};
   Columns c = validation_blank();
   for (std::size_t i = 0; i < c.size(); ++i) c[i].second = v[i];

@@ -7,7 +7,9 @@
 // optimizer), communication (collective time: the DES's busy collective
 // time, the trainer's time inside collectives), compression (compress +
 // decompress kernels). Buckets: the largest difference between a bucket's
-// predicted and measured end, relative to the measured step.
+// predicted and measured end, relative to the measured step. A point measured
+// several times (--repeats) is compared with the medians over its runs, and
+// its row gives how many and their spread ((max - min) / median step time).
 #pragma once
 
 #include <cstddef>

@@ -10,7 +10,9 @@
 // validated before anything runs, rows appended as points finish, --resume
 // skipping the points done, DIR/.lock, the final file written atomically.
 // Each measured run is kept in DIR/runs/point-N (its logs and
-// buckets-compared.csv), its output in DIR/runs/point-N.log. At the end:
+// buckets-compared.csv), its output in DIR/runs/point-N.log; with --repeats K
+// the point's K - 1 further runs in DIR/runs/point-N.rep-2 ... .rep-K, and the
+// row compares the prediction with the medians over the K. At the end:
 // DIR/summary.txt (median, p90, max of |step time error|) and, with
 // matplotlib, DIR/validation.png (tools/plot_validation.py).
 #include <boost/program_options.hpp>
@@ -58,7 +60,9 @@ void remove_leftovers(const fs::path& runs, const std::string& stem) {
   std::error_code ec;
   for (fs::directory_iterator it(runs, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name == stem || name == stem + ".log" || name.rfind(stem + ".partial-", 0) == 0) fs::remove_all(it->path(), ec);
+    if (name == stem || name == stem + ".log" || name.rfind(stem + ".partial-", 0) == 0 ||
+        name.rfind(stem + ".rep-", 0) == 0)
+      fs::remove_all(it->path(), ec);
   }
 }
 
@@ -131,12 +135,14 @@ int run_plot(const std::string& results_csv, const std::string& png) {
 int cmd_validate(const std::vector<std::string>& args) {
   po::options_description opts("gcsim validate SWEEP.toml --out DIR [options]");
   std::string out, netem, measured_from;
-  int warmup = 2;
+  int warmup = 2, repeats = 1;
   double timeout_s = 120.0;
   opts.add_options()("help,h", "show this help")("out", po::value(&out), "output directory (results.csv, runs/, summary.txt, validation.png)")(
       "resume", "keep the rows of an earlier, interrupted run in DIR/results.csv and skip those points")(
       "force", "overwrite an existing DIR/results.csv")(
       "warmup", po::value(&warmup)->default_value(2), "steps of each measured run left out (allocation, first touches)")(
+      "repeats", po::value(&repeats)->default_value(1),
+      "measure every point this many times, one run after another, and compare with the medians over the runs")(
       "timeout", po::value(&timeout_s)->default_value(120.0), "gcsim train --timeout of the measured runs (seconds)")(
       "netem", po::value(&netem)->default_value(source_path("tools/netem.sh")),
       "the emulated-cluster script the runs go through")(
@@ -161,8 +167,11 @@ int cmd_validate(const std::vector<std::string>& args) {
   if (out.empty()) throw InputError("gcsim validate", "--out", "is required");
   if (vm.count("resume") && vm.count("force")) throw InputError("--resume --force", "", "pick one");
   if (warmup < 0) throw InputError("--warmup " + std::to_string(warmup), "", "must be >= 0");
+  if (repeats < 1 || repeats > 100) throw InputError("--repeats " + std::to_string(repeats), "", "must be 1 to 100");
   if (!(timeout_s > 0)) throw InputError("--timeout", "", "must be > 0");
   const bool measure = measured_from.empty();
+  if (!measure && !vm["repeats"].defaulted())
+    throw InputError("--repeats --measured-from", "", "pick one: --measured-from takes the earlier run's repeats as they are");
   if (measure && geteuid() != 0)
     throw InputError("gcsim validate", "", "needs root: the emulated cluster is network namespaces and tc (tools/netem.sh)");
   if (measure && access(netem.c_str(), X_OK) != 0) throw InputError("--netem " + netem, "", "is not an executable file");
@@ -201,7 +210,7 @@ int cmd_validate(const std::vector<std::string>& args) {
     const DesRun predicted = simulate_des(s);
     if (!measure) {
       const std::string run_dir = (fs::path(measured_from) / "runs" / ("point-" + std::to_string(point))).string();
-      const MeasuredRun measured = read_measured_run(run_dir, s.cluster.workers, warmup);
+      const MeasuredRun measured = read_measured_repeats(run_dir, s.cluster.workers, warmup);
       return validation_columns(predicted, measured, run_dir);
     }
     std::error_code ec;
@@ -209,17 +218,22 @@ int cmd_validate(const std::vector<std::string>& args) {
     if (ec) throw std::runtime_error(runs.string() + ": cannot create: " + ec.message());
     const std::string stem = "point-" + std::to_string(point);
     remove_leftovers(runs, stem);
-    const std::string run_dir = (runs / stem).string(), log = (runs / (stem + ".log")).string();
-    std::vector<std::string> argv = {netem};
-    for (const auto& a : netem_arguments(s, "v" + std::to_string(::getpid() % 100000) + "p" + std::to_string(point)))
-      argv.push_back(a);
-    argv.insert(argv.end(), {"--", exe, "train", sweep_path, "--sweep-point", std::to_string(point), "--out", run_dir,
-                             "--timeout", format_number(timeout_s)});
-    const int rc = run_logged(argv, log);
-    if (rc != 0)
-      throw std::runtime_error("point " + std::to_string(point) + ": the measured run failed (exit " +
-                               std::to_string(rc) + "); see " + log);
-    const MeasuredRun measured = read_measured_run(run_dir, s.cluster.workers, warmup);
+    const std::string run_dir = (runs / stem).string();
+    std::vector<MeasuredRun> repeated;
+    for (int k = 0; k < repeats; ++k) {
+      const std::string dir = repeat_dir(run_dir, k), log = dir + ".log";
+      std::vector<std::string> argv = {netem};
+      for (const auto& a : netem_arguments(s, "v" + std::to_string(::getpid() % 100000) + "p" + std::to_string(point)))
+        argv.push_back(a);
+      argv.insert(argv.end(), {"--", exe, "train", sweep_path, "--sweep-point", std::to_string(point), "--out", dir,
+                               "--timeout", format_number(timeout_s)});
+      const int rc = run_logged(argv, log);
+      if (rc != 0)
+        throw std::runtime_error("point " + std::to_string(point) + ": the measured run failed (exit " +
+                                 std::to_string(rc) + "); see " + log);
+      repeated.push_back(read_measured_run(dir, s.cluster.workers, warmup));
+    }
+    const MeasuredRun measured = median_of_repeats(repeated);
     write_file_atomically((fs::path(run_dir) / "buckets-compared.csv").string(), bucket_comparison_csv(predicted, measured));
     return validation_columns(predicted, measured, "runs/" + stem);
   };
