@@ -123,11 +123,6 @@ std::string repeat_dir(const std::string& run_dir, int k) {
 
 MeasuredRun median_of_repeats(const std::vector<MeasuredRun>& runs) {
   if (runs.empty()) throw std::invalid_argument("median_of_repeats: no runs");
-  if (runs.size() == 1) {
-    MeasuredRun m = runs[0];
-    m.repeat_step_s = {m.step_s};
-    return m;
-  }
   const auto median = [&](auto field) {
     std::vector<double> v;
     for (const MeasuredRun& r : runs) v.push_back(field(r));
@@ -138,10 +133,9 @@ MeasuredRun median_of_repeats(const std::vector<MeasuredRun>& runs) {
     m.steps += r.steps;
     m.repeat_step_s.push_back(r.step_s);
   }
-  m.step_s = median([](const MeasuredRun& r) { return r.step_s; });
-  m.step_p90_s = median([](const MeasuredRun& r) { return r.step_p90_s; });
-  for (double MeasuredRun::*f : {&MeasuredRun::compute_s, &MeasuredRun::optimizer_s, &MeasuredRun::compress_s,
-                                 &MeasuredRun::communicate_s, &MeasuredRun::decompress_s, &MeasuredRun::bytes_per_step})
+  for (double MeasuredRun::*f : {&MeasuredRun::step_s, &MeasuredRun::step_p90_s, &MeasuredRun::compute_s,
+                                 &MeasuredRun::optimizer_s, &MeasuredRun::compress_s, &MeasuredRun::communicate_s,
+                                 &MeasuredRun::decompress_s, &MeasuredRun::bytes_per_step})
     m.*f = median([f](const MeasuredRun& r) { return r.*f; });
   const std::size_t nb = runs[0].buckets.size();
   if (std::all_of(runs.begin(), runs.end(), [nb](const MeasuredRun& r) { return r.buckets.size() == nb; })) {

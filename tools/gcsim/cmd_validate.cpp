@@ -219,14 +219,17 @@ int cmd_validate(const std::vector<std::string>& args) {
     const std::string stem = "point-" + std::to_string(point);
     remove_leftovers(runs, stem);
     const std::string run_dir = (runs / stem).string();
+    // The cluster and the run, the same for every repeat: only --out differs.
+    std::vector<std::string> cluster = {netem};
+    for (const auto& a : netem_arguments(s, "v" + std::to_string(::getpid() % 100000) + "p" + std::to_string(point)))
+      cluster.push_back(a);
+    cluster.insert(cluster.end(), {"--", exe, "train", sweep_path, "--sweep-point", std::to_string(point), "--timeout",
+                                   format_number(timeout_s), "--out"});
     std::vector<MeasuredRun> repeated;
     for (int k = 0; k < repeats; ++k) {
       const std::string dir = repeat_dir(run_dir, k), log = dir + ".log";
-      std::vector<std::string> argv = {netem};
-      for (const auto& a : netem_arguments(s, "v" + std::to_string(::getpid() % 100000) + "p" + std::to_string(point)))
-        argv.push_back(a);
-      argv.insert(argv.end(), {"--", exe, "train", sweep_path, "--sweep-point", std::to_string(point), "--out", dir,
-                               "--timeout", format_number(timeout_s)});
+      std::vector<std::string> argv = cluster;
+      argv.push_back(dir);
       const int rc = run_logged(argv, log);
       if (rc != 0)
         throw std::runtime_error("point " + std::to_string(point) + ": the measured run failed (exit " +
