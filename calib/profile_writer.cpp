@@ -105,7 +105,8 @@ std::string percent(double x) {
 }  // namespace
 
 std::string calibrated_profile_toml(const std::string& base_profile_path, const std::map<std::string, CostFit>& fits,
-                                    const CalibrationRecord& rec) {
+                                    const CalibrationRecord& rec,
+                                    const std::map<std::string, std::vector<CostPoint>>& points) {
   toml::table root = parse_toml_file(base_profile_path);
   const auto& d = rec.device;
 
@@ -133,14 +134,29 @@ std::string calibrated_profile_toml(const std::string& base_profile_path, const 
     t.insert("ns_per_selected", fit.per_selected_s * 1e9);
     t.insert("r2", fit.r2);
     t.insert("samples", static_cast<std::int64_t>(fit.points));
+    const auto m = points.find(op);
+    const bool keep_points = m != points.end() && !m->second.empty();
     t.insert("source", "measured: " + std::to_string(fit.points) + " points, median of " + std::to_string(rec.repeats) +
-                           " repeats, relative least-squares fit, worst point off by " + percent(fit.max_rel_error));
+                           " repeats, relative least-squares fit, worst point off by " + percent(fit.max_rel_error) +
+                           (keep_points ? "; corrected by the points below" : ""));
+    if (keep_points) {
+      toml::array array;
+      for (const CostPoint& p : m->second) {
+        toml::table point;
+        point.insert("n", p.n);
+        point.insert("k", p.k);
+        point.insert("seconds", p.t);
+        array.push_back(std::move(point));
+      }
+      t.insert("measured", std::move(array));
+    }
     kernels->insert_or_assign(op, std::move(t));
   }
 
   return render(root, "# gcsim profile written by `gcsim calibrate kernels` on " + rec.date +
-                         ".\n# Kernel entries: cost = alpha + ns_per_element n + ns_per_selected k, fitted to "
-                         "measured medians.\n");
+                         ".\n# Kernel entries: fit = alpha + ns_per_element n + ns_per_selected k, fitted to "
+                         "measured medians;\n# cost = fit x (measured / fit), interpolated between the "
+                         "measured points (sim/kernel_cost.h).\n");
 }
 
 std::string collective_profile_toml(const std::string& base_profile_path, const CollectiveRecord& rec) {

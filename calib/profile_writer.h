@@ -22,9 +22,12 @@ struct CalibrationRecord {
   int repeats = 0;
 };
 
-// Throws (InputError via the TOML reader) when the base profile does not parse.
+// Each fitted op's table, with the medians it was fitted to where `points`
+// has them ([kernels.OP] measured: sim/kernel_cost.h). Throws (InputError via
+// the TOML reader) when the base profile does not parse.
 std::string calibrated_profile_toml(const std::string& base_profile_path, const std::map<std::string, CostFit>& fits,
-                                    const CalibrationRecord& record);
+                                    const CalibrationRecord& record,
+                                    const std::map<std::string, std::vector<CostPoint>>& points = {});
 
 // What `gcsim calibrate collectives` measured (calib/collective_sweep.h).
 struct CollectiveRecord {

@@ -19,6 +19,8 @@ constexpr double kNsPerItem[] = {0, 1e6};        // kernel cost per element or s
                                                  // but a sanitizer or reference build calibrates at microseconds)
 constexpr double kLinkEfficiency[] = {1e-3, 1};  // achieved / line rate
 constexpr double kCurveBytes[] = {0, 1e15};     // a collective's size on an efficiency curve
+constexpr double kMeasuredCount[] = {0, 1e15};  // a measured kernel point's n and k (entries)
+constexpr double kMeasuredSeconds[] = {0, 1e6}; // and its median (> 0: sim/kernel_cost.h)
 constexpr double kGpuEfficiency[] = {1e-4, 1};   // MFU, as compute.efficiency
 constexpr double kPeakTflops[] = {1e-3, 1e6};
 constexpr double kMemoryGbs[] = {0, 1e6};
@@ -49,6 +51,23 @@ EfficiencyCurve read_curve(const TableReader& lc) {
   }
   if (points.empty()) lc.fail("curve", "must hold at least one point");
   return EfficiencyCurve(std::move(points));
+}
+
+// measured = [{n = N, k = K, seconds = S}, ...]: the medians the fit was made
+// from, which correct it (sim/kernel_cost.h).
+void read_measured(const TableReader& op, KernelCost& c) {
+  std::vector<KernelPoint> points;
+  for (const TableReader& pt : op.table_array("measured")) {
+    pt.reject_unknown({"n", "k", "seconds"});
+    points.push_back({in_range(pt, "n", kMeasuredCount, "", std::nullopt), in_range(pt, "k", kMeasuredCount, "", std::nullopt),
+                      in_range(pt, "seconds", kMeasuredSeconds, "s", std::nullopt)});
+  }
+  if (points.empty()) op.fail("measured", "must hold at least one point");
+  try {
+    c.set_measured(points);
+  } catch (const std::invalid_argument& e) {
+    op.fail("measured", e.what());
+  }
 }
 
 }  // namespace
@@ -124,7 +143,7 @@ Profile load_profile(const std::string& path) {
     const bool required = std::find(ops.begin(), ops.end(), name) != ops.end();
     const auto k = kernels->sub(name, required);
     if (!k) continue;
-    k->reject_unknown({"alpha_us", "ns_per_element", "ns_per_selected", "source", "r2", "samples"});
+    k->reject_unknown({"alpha_us", "ns_per_element", "ns_per_selected", "source", "r2", "samples", "measured"});
     KernelCost c;
     c.alpha_s = in_range(*k, "alpha_us", kOverheadUs, "us", 0.0) * 1e-6;
     c.per_element_s = in_range(*k, "ns_per_element", kNsPerItem, "ns", 0.0) * 1e-9;
@@ -135,6 +154,7 @@ Profile load_profile(const std::string& path) {
       const std::int64_t n = k->integer("samples");
       if (n < 1) k->fail("samples", "must be >= 1 (got " + std::to_string(n) + ")");
     }
+    if (k->has("measured")) read_measured(*k, c);
     p.kernels[name] = c;
   }
 

@@ -9,18 +9,10 @@
 #include <vector>
 
 #include "sim/collective_figures.h"
+#include "sim/kernel_cost.h"
 #include "sim/layer_times.h"
 
 namespace gcsim {
-
-// cost(n, k) = alpha + per_element * n + per_selected * k   (seconds)
-struct KernelCost {
-  double alpha_s = 0.0;
-  double per_element_s = 0.0;
-  double per_selected_s = 0.0;
-
-  double eval(double n, double k) const { return alpha_s + per_element_s * n + per_selected_s * k; }
-};
 
 struct GpuEntry {
   std::string name;

@@ -1,7 +1,7 @@
 // What compressing and exchanging one bucket costs: the method's plan
 // (compress/plan.h: its kernels and collectives, compress/<method>.cpp)
-// priced with the profile's kernel costs (alpha + per element n + per
-// selected k) and the fabric's closed-form collectives.
+// priced with the profile's kernel costs (sim/kernel_cost.h: the fit,
+// corrected by the measured points) and the fabric's closed-form collectives.
 //
 //   kernels       profile.kernel(op).eval(n, k) for each KernelUse
 //   collectives   each by its kind (sim/training/phase_collective.h):

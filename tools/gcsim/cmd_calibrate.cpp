@@ -164,7 +164,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   rec.command = "gcsim calibrate";
   for (const auto& a : args) rec.command += " " + a;
   rec.repeats = repeats;
-  const std::string text = calib::calibrated_profile_toml(base, fits, rec);
+  const std::string text = calib::calibrated_profile_toml(base, fits, rec, points);
   AtomicFileSet files;  // both or neither
   if (!csv.empty()) files.stage(csv, measurements_csv(ms, info), force);
   files.stage(out, text, force);

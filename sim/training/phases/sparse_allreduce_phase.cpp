@@ -25,9 +25,7 @@ SparseVectorModel model_of(const PhaseCost& pc) {
 class SparseAllreducePhase final : public PhaseCollective {
  public:
   void price(const Scenario& s, const Fabric& f, PhaseCost& pc) const override {
-    pc.merge = s.profile.kernel(op::scatter_add);
-    const double share = kernel_sharing_factor(s);  // kernel_sharing.h
-    pc.merge = {pc.merge.alpha_s * share, pc.merge.per_element_s * share, pc.merge.per_selected_s * share};
+    pc.merge = s.profile.kernel(op::scatter_add).scaled(kernel_sharing_factor(s));  // kernel_sharing.h
     const SparseAllreduceCost c = sparse_allreduce(f.charged(family(pc)), model_of(pc), pc.merge);
     pc.collective = c.cost;
     pc.sparse_rounds = c.sparse_rounds;
