@@ -13,6 +13,7 @@ const std::vector<std::string>& all_ops() {
   static const std::vector<std::string> ops = [] {
     std::vector<std::string> o = all_collectives();
     o.push_back(coll::p2p_ring);
+    o.push_back(coll::allreduce_half);
     return o;
   }();
   return ops;
@@ -21,13 +22,13 @@ const std::vector<std::string>& all_ops() {
 void check_collective(const std::string& op) {
   for (const auto& o : all_ops())
     if (o == op) return;
-  throw std::invalid_argument("unknown collective '" + op + "' (want allreduce, allgather, reduce_scatter, broadcast or p2p_ring)");
+  throw std::invalid_argument("unknown collective '" + op + "' (want allreduce, allgather, reduce_scatter, broadcast, p2p_ring or allreduce_half)");
 }
 
 double wire_bytes(const std::string& op, std::size_t bytes, int p) {
   check_collective(op);
   const double b = static_cast<double>(bytes);
-  if (op == coll::allreduce) return 2.0 * (p - 1) / p * b;
+  if (op == coll::allreduce || op == coll::allreduce_half) return 2.0 * (p - 1) / p * b;
   if (op == coll::broadcast) return b;
   return (p - 1.0) * b;  // allgather, reduce_scatter, p2p_ring: P-1 parts
 }
@@ -39,7 +40,7 @@ std::size_t nccl_tests_size(const std::string& op, std::size_t bytes, int p) {
 
 double bus_factor(const std::string& op, int p) {
   check_collective(op);
-  if (op == coll::allreduce) return 2.0 * (p - 1) / p;
+  if (op == coll::allreduce || op == coll::allreduce_half) return 2.0 * (p - 1) / p;
   if (op == coll::broadcast) return 1.0;
   return (p - 1.0) / p;
 }

@@ -28,11 +28,16 @@ inline constexpr const char* broadcast = "broadcast";
 // node, or between nodes (calib/communicator_bench.h). Sizes as allgather's:
 // one rank's part; wire bytes (L - 1) parts for a ring of L ranks.
 inline constexpr const char* p2p_ring = "p2p_ring";
+// The allreduce of fp16 elements that fp16 compression runs
+// (Communicator::allreduce_sum_half: over Gloo, its ring with gcsim's half
+// sum, since Gloo has no half type). Sizes and wire bytes as allreduce's: the
+// buffer's bytes, 2 (P - 1) / P of them sent.
+inline constexpr const char* allreduce_half = "allreduce_half";
 }  // namespace coll
 
 // nccl-tests' four, in the order the sweep runs them.
 const std::vector<std::string>& all_collectives();
-// Those and p2p_ring: every op a measurement can name, in the sweep's order.
+// Those, p2p_ring and allreduce_half: every op a measurement can name, in the sweep's order.
 const std::vector<std::string>& all_ops();
 // Throws std::invalid_argument for a name not among all_ops().
 void check_collective(const std::string& op);

@@ -156,18 +156,32 @@ TreeFit fit_tree_allreduce(const std::vector<CollectiveMeasurement>& ms, int wor
   return f;
 }
 
-AllgatherFit fit_allgather(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s,
-                           const std::string& op) {
-  if (workers < 2) throw std::invalid_argument("fit_allgather: needs at least 2 workers");
-  const std::vector<CostPoint> ag = points_of(ms, op, true, "fit_allgather");
-  if (ag.size() < 2) throw std::invalid_argument("fit_allgather: needs " + op + " points at two sizes at least");
+namespace {
+
+// t = c + wire / B over op's points, alpha = (c - launch) / (passes (P - 1)).
+AllgatherFit fit_ring_steps(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s,
+                            const std::string& op, double passes, const char* who) {
+  if (workers < 2) throw std::invalid_argument(std::string(who) + ": needs at least 2 workers");
+  const std::vector<CostPoint> pts = points_of(ms, op, true, who);
+  if (pts.size() < 2) throw std::invalid_argument(std::string(who) + ": needs " + op + " points at two sizes at least");
   AllgatherFit f;
   f.workers = workers;
   f.launch_s = launch_s;
-  f.allgather = robust_line(ag, upper_half_slope(ag));
-  f.step_alpha_s = std::max(0.0, (f.allgather.alpha_s - launch_s) / (workers - 1.0));
+  f.allgather = robust_line(pts, upper_half_slope(pts));
+  f.step_alpha_s = std::max(0.0, (f.allgather.alpha_s - launch_s) / (passes * (workers - 1.0)));
   f.bytes_per_s = f.allgather.per_element_s > 0.0 ? 1.0 / f.allgather.per_element_s : 0.0;
   return f;
+}
+
+}  // namespace
+
+AllgatherFit fit_allgather(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s,
+                           const std::string& op) {
+  return fit_ring_steps(ms, workers, launch_s, op, 1.0, "fit_allgather");
+}
+
+AllgatherFit fit_half_allreduce(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s) {
+  return fit_ring_steps(ms, workers, launch_s, coll::allreduce_half, 2.0, "fit_half_allreduce");
 }
 
 std::vector<EfficiencyPoint> efficiency_curve(const std::vector<CollectiveMeasurement>& ms, const std::string& op,

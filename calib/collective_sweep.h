@@ -114,6 +114,10 @@ struct AllgatherFit {
 // or with workers < 2.
 AllgatherFit fit_allgather(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s,
                            const std::string& op = coll::allgather);
+// The half family, fp16's allreduce (op = coll::allreduce_half), fitted the
+// same way over its wire bytes, with an allreduce's 2 (P - 1) ring steps:
+// alpha = (c - launch) / (2 (P - 1)). Throws as fit_allgather.
+AllgatherFit fit_half_allreduce(const std::vector<CollectiveMeasurement>& ms, int workers, double launch_s);
 
 // The efficiency curve (sim/efficiency_curve.h) of op's points against a
 // line rate: at each measured size (an allreduce's buffer, an allgather's

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "comm/ring_allgather.h"
+#include "kernels/half.h"
 
 namespace gcsim::calib {
 
@@ -20,6 +21,10 @@ void busy_for(double seconds) {
 
 std::uint8_t part_byte(int rank, std::size_t i) { return static_cast<std::uint8_t>(rank * 31 + i); }
 
+// allreduce_half's inputs: 0 .. 3, so every partial sum over up to 64 ranks
+// (at most 192) is an integer fp16 holds exactly, in any order.
+float half_value(int rank, std::size_t i) { return static_cast<float>((static_cast<std::size_t>(rank) + i) % 4); }
+
 }  // namespace
 
 CommunicatorBench::CommunicatorBench(comm::Communicator& comm, double compute_s, RingGroups groups)
@@ -30,8 +35,9 @@ CommunicatorBench::CommunicatorBench(comm::Communicator& comm, double compute_s,
 }
 
 void CommunicatorBench::prepare(const std::string& op, std::size_t bytes) {
-  if (op != coll::allreduce && op != coll::allgather && op != coll::p2p_ring)
-    throw std::invalid_argument("the " + comm_.name() + " bench times allreduce, allgather and p2p_ring, not " + op);
+  if (op != coll::allreduce && op != coll::allgather && op != coll::p2p_ring && op != coll::allreduce_half)
+    throw std::invalid_argument("the " + comm_.name() + " bench times allreduce, allgather, p2p_ring and allreduce_half, not " +
+                                op);
   if (bytes == 0 || bytes % 4 != 0) throw std::invalid_argument("collective sweep: sizes must be positive multiples of 4");
   if (op == coll::p2p_ring && group_.size() < 2)
     throw std::invalid_argument("p2p_ring: its rings have one rank (between nodes: one node; inside a node: one rank "
@@ -48,6 +54,9 @@ void CommunicatorBench::set_inputs() {
   if (op_ == coll::allreduce) {
     vec_.resize(bytes_ / 4);
     for (std::size_t i = 0; i < vec_.size(); ++i) vec_[i] = pattern_value(comm_.rank(), i);
+  } else if (op_ == coll::allreduce_half) {
+    half_.resize(bytes_ / 2);
+    for (std::size_t i = 0; i < half_.size(); ++i) half_[i] = kernels::float_to_fp16_rne(half_value(comm_.rank(), i));
   } else if (op_ == coll::allgather) {
     part_.resize(bytes_);
     for (std::size_t i = 0; i < part_.size(); ++i) part_[i] = part_byte(comm_.rank(), i);
@@ -59,6 +68,7 @@ void CommunicatorBench::set_inputs() {
 
 void CommunicatorBench::run() {
   if (op_ == coll::allreduce) comm_.allreduce_sum(vec_.data(), vec_.size());
+  else if (op_ == coll::allreduce_half) comm_.allreduce_sum_half(half_.data(), half_.size(), kernels::HalfFormat::Fp16);
   else if (op_ == coll::allgather) comm_.allgatherv_known(part_.data(), part_.size(), counts_, gathered_);
   else comm::ring_allgather(comm_, group_, me_, gathered_.data(), offsets_);
 }
@@ -81,6 +91,12 @@ std::uint64_t CommunicatorBench::check() {
       float want = 0.0f;
       for (int r = 0; r < p; ++r) want += pattern_value(r, i);
       wrong += vec_[i] != want;
+    }
+  } else if (op_ == coll::allreduce_half) {
+    for (std::size_t i = 0; i < half_.size(); ++i) {
+      float want = 0.0f;
+      for (int r = 0; r < p; ++r) want += half_value(r, i);
+      wrong += kernels::fp16_to_float(half_[i]) != want;
     }
   } else {
     // The parts in order, part j from rank ranks[j]: every rank for allgather, the group for p2p_ring.

@@ -32,7 +32,9 @@ class CommunicatorBench final : public CollectiveBench {
   explicit CommunicatorBench(comm::Communicator& comm, double compute_s = 0.0, RingGroups groups = {});
   int ranks() const override { return comm_.size(); }
   bool reports() const override { return comm_.rank() == 0; }
-  std::vector<std::string> collectives() const override { return {coll::allreduce, coll::allgather, coll::p2p_ring}; }
+  std::vector<std::string> collectives() const override {
+    return {coll::allreduce, coll::allgather, coll::p2p_ring, coll::allreduce_half};
+  }
   int ring_length(const std::string& op) const override {
     return op == coll::p2p_ring ? static_cast<int>(group_.size()) : ranks();
   }
@@ -50,6 +52,7 @@ class CommunicatorBench final : public CollectiveBench {
   std::string op_;
   std::size_t bytes_ = 0;
   std::vector<float> vec_;
+  std::vector<std::uint16_t> half_;  // allreduce_half's fp16 buffer
   std::vector<std::uint8_t> part_, gathered_;
   std::vector<std::size_t> counts_, offsets_;
 };

@@ -17,8 +17,16 @@ using kernels::Backend;
 using kernels::Buffer;
 using kernels::Index;
 
+// Reads and writes one byte of every cache line of `scratch`: what was cached
+// before is evicted (KernelSweepOptions::evict_bytes).
+void evict(std::vector<unsigned char>& scratch) {
+  for (std::size_t i = 0; i < scratch.size(); i += 64) scratch[i] = static_cast<unsigned char>(scratch[i] + 1);
+  volatile unsigned char sink = scratch.empty() ? 0 : scratch.back();
+  (void)sink;
+}
+
 Summary time_op(Backend& b, int warmup, int repeats, const std::function<void()>& setup,
-                const std::function<void()>& op) {
+                const std::function<void()>& op, std::vector<unsigned char>& scratch) {
   for (int i = 0; i < warmup; ++i) {
     setup();
     op();
@@ -27,6 +35,7 @@ Summary time_op(Backend& b, int warmup, int repeats, const std::function<void()>
   t.reserve(static_cast<std::size_t>(repeats));
   for (int i = 0; i < repeats; ++i) {
     setup();
+    evict(scratch);
     b.synchronize();
     const auto t0 = std::chrono::steady_clock::now();
     op();
@@ -90,6 +99,7 @@ std::vector<KernelMeasurement> run_kernel_sweep(Backend& b, const KernelSweepOpt
   if (opts.repeats < 1 || opts.warmup < 0 || opts.parts < 1)
     throw std::invalid_argument("repeats >= 1, warmup >= 0 and parts >= 1 are required");
 
+  std::vector<unsigned char> scratch(opts.evict_bytes, 0);
   std::vector<KernelMeasurement> out;
   for (double nd : opts.sizes) {
     const auto n = static_cast<std::size_t>(nd);
@@ -116,7 +126,8 @@ std::vector<KernelMeasurement> run_kernel_sweep(Backend& b, const KernelSweepOpt
     for (const Pending& item : order) {
       const std::unique_ptr<PreparedOp> prepared = item.spec->prepare(inputs, item.point);
       KernelMeasurement m{item.spec->name, nd, item.point.rho, static_cast<double>(item.point.k), {}};
-      m.seconds = time_op(b, opts.warmup, opts.repeats, [&] { prepared->setup(); }, [&] { prepared->run(); });
+      m.seconds =
+          time_op(b, opts.warmup, opts.repeats, [&] { prepared->setup(); }, [&] { prepared->run(); }, scratch);
       out.push_back(std::move(m));
       if (on_point) on_point();
     }

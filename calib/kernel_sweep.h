@@ -19,6 +19,14 @@
 //   qsgd_quantize   sum_squares, then 4-bit QSGD codes               cost(n, 0)
 //   qsgd_dequantize zero a dense buffer of n, dequantize-add `parts`
 //                   4-bit code buffers                               cost(n, parts n)
+//   matmul, orthogonalize: PowerSGD's (calib/kernel_ops/)
+//   dense_sum       out = a + b                                      cost(n, 0)
+// and the codecs' passes in host memory (kernels/host_passes.h), timed on the
+// host CPU whatever the backend:
+//   finite_check    count NaN / Inf                                  cost(n, 0)
+//   scale           x *= 1 / P                                       cost(n, 0)
+//   ef_add          g += e, copy kept                                cost(n, 0)
+//   ef_residual     e = copy - g                                     cost(n, 0)
 // The ratio-free ops (cast, ef_sign, qsgd_quantize) are measured once per n
 // (rho = 0 in the output); the two decode ops once with 1 part and once with
 // `parts` parts (rho = 0), so the fit can tell the n term from the parts n term.
@@ -43,6 +51,11 @@ struct KernelSweepOptions {
   int repeats = 7;
   int parts = 4;                               // contributions per scatter_add
   std::uint64_t seed = 1;
+  // Bytes of host memory swept (each cache line read and written) after each
+  // repeat's setup, before it is timed: 0 times every repeat with the caches
+  // as the last one left them (warm); a sweep larger than the last-level cache
+  // times it cold, as a trainer meets a bucket written long before.
+  std::size_t evict_bytes = 0;
 };
 
 struct KernelMeasurement {

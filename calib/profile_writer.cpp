@@ -138,7 +138,7 @@ std::string calibrated_profile_toml(const std::string& base_profile_path, const 
     const bool keep_points = m != points.end() && !m->second.empty();
     t.insert("source", "measured: " + std::to_string(fit.points) + " points, median of " + std::to_string(rec.repeats) +
                            " repeats, relative least-squares fit, worst point off by " + percent(fit.max_rel_error) +
-                           (keep_points ? "; corrected by the points below" : ""));
+                           (keep_points ? "; corrected by its measured points" : ""));
     if (keep_points) {
       toml::array array;
       for (const CostPoint& p : m->second) {
@@ -170,8 +170,12 @@ std::string collective_profile_toml(const std::string& base_profile_path, const 
     meta.insert_or_assign("device", "collectives: " + rec.network);
   meta.insert_or_assign("measured_on", rec.date + ": collectives on " + rec.network);
   meta.insert_or_assign("source", rec.command);
-  meta.insert_or_assign("notes", std::string(rec.ring_measured ? "[collective]" : "[collective.p2p]") +
-                                     " measured by gcsim calibrate collectives; everything else copied from " +
+  std::string measured = "[collective]";
+  if (!rec.ring_measured) {
+    measured.clear();
+    for (const CollectiveRecord::Family& f : rec.families) measured += (measured.empty() ? "" : ", ") + ("[collective." + f.family + "]");
+  }
+  meta.insert_or_assign("notes", measured + " measured by gcsim calibrate collectives; everything else copied from " +
                                      base_profile_path);
   root.insert_or_assign("profile", std::move(meta));
 

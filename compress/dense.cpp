@@ -3,6 +3,7 @@
 //   wire: 4 N bytes per bucket; bytes per worker by the allreduce algorithm
 //   (ring: 2 (P-1)/P * 4N sent).
 #include "compress/methods.h"
+#include "sim/profile.h"
 
 namespace gcsim::compress {
 
@@ -39,7 +40,8 @@ class Dense final : public Method {
     double n = 0.0;
     for (const Layer& l : bucket) n += static_cast<double>(l.params);
     BucketPlan p;
-    p.phases.push_back({{}, {CollectiveKind::Allreduce, 4.0 * n, 4, "dense"}});
+    p.phases.push_back({{{op::finite_check, n, 0.0}}, {CollectiveKind::Allreduce, 4.0 * n, 4, "dense"}});
+    p.after.push_back({op::scale, n, 0.0});
     p.selected = static_cast<std::int64_t>(n);
     return p;
   }

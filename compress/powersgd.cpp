@@ -31,6 +31,7 @@
 
 #include "compress/methods.h"
 #include "kernels/hash.h"
+#include "kernels/host_passes.h"
 #include "sim/profile.h"
 
 namespace gcsim::compress {
@@ -131,8 +132,8 @@ class PowerSgdCodec final : public Codec {
     {
       PhaseTimer t(ctx.stats.compress_s);
       if (e) {
-        for (std::size_t i = 0; i < n; ++i) g[i] += e[i];
-        copy_.assign(g.begin(), g.end());
+        copy_.resize(n);
+        kernels::host::ef_add(g.data(), e, copy_.data(), n);
       }
       uncompressed_.resize(sp.u_size);
       std::size_t at = 0;
@@ -174,8 +175,7 @@ class PowerSgdCodec final : public Codec {
       for (std::size_t i = 0; i < v.size; ++i) g[v.offset + i] = uncompressed_[at + i] * inv_p;
       at += v.size;
     }
-    if (e)
-      for (std::size_t i = 0; i < n; ++i) e[i] = copy_[i] - g[i];
+    if (e) kernels::host::ef_residual(copy_.data(), g.data(), e, n);
   }
 
  private:
@@ -218,7 +218,14 @@ class PowerSgd final : public Method {
       for (const TensorShape& t : tensors_of(l)) tensors.push_back(t);
     const Split sp = split(tensors, spec);
     BucketPlan p;
-    Phase first;  // on the compression stream: P = M Q
+    const double n = static_cast<double>(sp.u_size) + [&] {
+      double m = 0.0;
+      for (const Matrix& mx : sp.matrices) m += static_cast<double>(mx.rows * mx.cols);
+      return m;
+    }();
+    Phase first;  // on the compression stream: the finite check, error feedback in, P = M Q
+    first.before.push_back({op::finite_check, n, 0.0});
+    if (spec.error_feedback) first.before.push_back({op::ef_add, n, 0.0});
     // Per matrix one launch of each product; the orthogonalisation is one
     // batched launch for the bucket (Backend::orthogonalize_batched).
     std::vector<KernelUse> between, after;
@@ -241,6 +248,11 @@ class PowerSgd final : public Method {
     if (phases.empty()) phases.push_back({{}, {CollectiveKind::Allreduce, 0.0, 4, "dense"}});
     phases.front().before.insert(phases.front().before.begin(), first.before.begin(), first.before.end());
     p.phases = std::move(phases);
+    // After the last allreduce: Q / P, then M = P Q^T per matrix, the
+    // uncompressed tensors / P, error feedback out.
+    if (sp.q_size > 0) after.insert(after.begin(), {op::scale, static_cast<double>(sp.q_size), 0.0});
+    if (sp.u_size > 0) after.push_back({op::scale, static_cast<double>(sp.u_size), 0.0});
+    if (spec.error_feedback) after.push_back({op::ef_residual, n, 0.0});
     p.after = std::move(after);
     p.selected = static_cast<std::int64_t>(sp.u_size + sp.p_size + sp.q_size);
     return p;

@@ -129,10 +129,11 @@ class Qsgd final : public Method {
     for (const Layer& l : bucket) n += l.params;
     const double nd = static_cast<double>(n);
     BucketPlan p;
-    p.phases.push_back({{{op::qsgd_quantize, nd, 0.0}},
+    p.phases.push_back({{{op::finite_check, nd, 0.0}, {op::qsgd_quantize, nd, 0.0}},
                         {CollectiveKind::Allgather,
                          static_cast<double>(message_bytes(static_cast<std::size_t>(n), spec.bits, spec.chunk)), 1, "codes"}});
     p.after.push_back({op::qsgd_dequantize, nd, nd * P});
+    p.after.push_back({op::scale, nd, 0.0});
     p.selected = n;
     return p;
   }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "compress/methods.h"
+#include "kernels/host_passes.h"
 
 namespace gcsim::compress {
 
@@ -54,15 +55,11 @@ std::int64_t topk_count(double ratio, std::int64_t n) {
 }
 
 void reject_non_finite(std::span<const float> g, const std::string& what) {
-  const auto bad =
-      static_cast<std::size_t>(std::count_if(g.begin(), g.end(), [](float v) { return !std::isfinite(v); }));
+  const std::size_t bad = kernels::host::count_non_finite(g.data(), g.size());
   if (bad > 0) throw kernels::NonFiniteError(what, bad);
 }
 
-void divide_by_ranks(std::span<float> g, int ranks) {
-  const float inv = 1.0f / static_cast<float>(ranks);
-  for (float& v : g) v *= inv;
-}
+void divide_by_ranks(std::span<float> g, int ranks) { kernels::host::scale(g.data(), g.size(), 1.0f / static_cast<float>(ranks)); }
 
 std::vector<std::string> bucket_names(const std::vector<Segment>& segments, const std::vector<BucketLayout>& buckets) {
   std::vector<std::string> names;

@@ -89,7 +89,7 @@ Profile load_profile(const std::string& path) {
 
   const auto coll = r.sub("collective", true);
   coll->reject_unknown({"alpha_us", "launch_us", "intra_node_efficiency", "inter_node_efficiency", "fabric_efficiency",
-                        "source", family::ring, family::tree, family::allgather, family::p2p});
+                        "source", family::ring, family::tree, family::allgather, family::p2p, family::half});
   p.collective_alpha_s = in_range(*coll, "alpha_us", kOverheadUs, "us", 0.0) * 1e-6;
   p.collective_launch_s = in_range(*coll, "launch_us", kOverheadUs, "us", 0.0) * 1e-6;
   p.intra_node_efficiency = in_range(*coll, "intra_node_efficiency", kLinkEfficiency, "", 1.0);

@@ -25,8 +25,11 @@ inline constexpr const char* allgather = "allgather";  // ring allgather(v): the
 inline constexpr const char* p2p = "p2p";  // gcsim's own point-to-point schedules (Communicator::sendrecv): the
                                            // hierarchical exchange's rings, recursive doubling, gTop-k's tree; a
                                            // profile without [collective.p2p] charges them the ring's
+inline constexpr const char* half = "half";  // the ring allreduce of 2-byte elements (fp16 / bf16 compression):
+                                             // over Gloo gcsim's half sum on the CPU; a profile without
+                                             // [collective.half] charges it the ring's
 // Every family, in the order a profile lists them.
-inline constexpr const char* all[] = {ring, tree, allgather, p2p};
+inline constexpr const char* all[] = {ring, tree, allgather, p2p, half};
 }  // namespace family
 
 struct LinkClassFigures {

@@ -43,6 +43,12 @@ inline constexpr const char* orthogonalize = "orthogonalize";  // Gram-Schmidt o
 // ---- the hierarchical exchange, optional likewise; a profile without it
 // (written before it existed) prices these sums at 0, as the model then did:
 inline constexpr const char* dense_sum = "dense_sum";  // out = a + b, a dense reduce-scatter's sums  cost(n, 0)
+// ---- the codecs' passes over a bucket in host memory (kernels/host_passes.h),
+// optional likewise and priced at 0 where a profile (written before them) has none:
+inline constexpr const char* finite_check = "finite_check";  // count NaN / Inf in the gradient   cost(n, 0)
+inline constexpr const char* scale = "scale";                // the sum / P                       cost(n, 0)
+inline constexpr const char* ef_add = "ef_add";              // g += e, keep a copy (PowerSGD)    cost(n, 0)
+inline constexpr const char* ef_residual = "ef_residual";    // e = copy - g (PowerSGD)           cost(n, 0)
 
 // The one list of each kind: the loader reads exactly these, the fuzz
 // property checks against them. A new op is a name above and one entry here.
@@ -51,8 +57,15 @@ inline const std::vector<std::string>& required() {
   return names;
 }
 inline const std::vector<std::string>& optional() {
-  static const std::vector<std::string> names = {cast,   ef_sign,       sign_decode, qsgd_quantize, qsgd_dequantize,
-                                                 matmul, orthogonalize, dense_sum};
+  static const std::vector<std::string> names = {cast,   ef_sign,       sign_decode,  qsgd_quantize, qsgd_dequantize,
+                                                 matmul, orthogonalize, dense_sum,    finite_check,  scale,
+                                                 ef_add, ef_residual};
+  return names;
+}
+// The optional ops a profile without them prices at 0 (the model before they
+// were priced); a missing one of the others is an error when a method needs it.
+inline const std::vector<std::string>& free_when_absent() {
+  static const std::vector<std::string> names = {dense_sum, finite_check, scale, ef_add, ef_residual};
   return names;
 }
 }  // namespace op

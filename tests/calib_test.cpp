@@ -115,10 +115,11 @@ TEST_CASE("run_kernel_sweep measures every op - size and ratio", "[calib]") {
   int calls = 0;
   const auto ms = run_kernel_sweep(*backend, o, [&] { ++calls; });
   REQUIRE(ms.size() == sweep_points(o));
-  // 6 selection ops x 2 sizes x 3 ratios; cast, ef_sign, qsgd_quantize and
-  // dense_sum once per size; sign_decode and qsgd_dequantize at 1 and 3 parts
-  // per size; matmul and orthogonalize at ranks 1 and 4 per size.
-  REQUIRE(ms.size() == 6 * 2 * 3 + 4 * 2 + 2 * 2 * 2 + 2 * 2 * 2);
+  // 6 selection ops x 2 sizes x 3 ratios; cast, ef_sign, qsgd_quantize,
+  // dense_sum and the 4 host passes once per size; sign_decode and
+  // qsgd_dequantize at 1 and 3 parts per size; matmul and orthogonalize at
+  // ranks 1 and 4 per size.
+  REQUIRE(ms.size() == 6 * 2 * 3 + 8 * 2 + 2 * 2 * 2 + 2 * 2 * 2);
   CHECK(calls == static_cast<int>(ms.size()));
   std::map<std::string, int> per_op;
   for (const auto& m : ms) {
@@ -146,6 +147,13 @@ TEST_CASE("run_kernel_sweep measures every op - size and ratio", "[calib]") {
   CHECK(per_op.size() == kernel_ops().size());
   CHECK(per_op["sign_decode"] == 4);
   CHECK(per_op["cast"] == 2);
+  CHECK(per_op["ef_residual"] == 2);
+  // Cold: the caches swept before every timed repeat; the same points are measured.
+  o.evict_bytes = std::size_t{8} << 20;
+  o.ops = {"scale", "ef_topk"};
+  const auto cold = run_kernel_sweep(*backend, o, nullptr);
+  CHECK(cold.size() == 2 + 2 * 3);
+  for (const auto& m : cold) CHECK(m.seconds.median > 0.0);
   o.ops = {"nope"};
   CHECK_THROWS_AS(run_kernel_sweep(*backend, o, nullptr), std::invalid_argument);
 }
@@ -294,7 +302,7 @@ TEST_CASE("efficiency_curve gives at each size of the bandwidth regime the effic
   CHECK_THROWS_AS(efficiency_curve(odd, "allreduce", fixed, 0.0), std::invalid_argument);
 }
 
-TEST_CASE("run_collective_sweep times the three collectives at every size with ring byte counts", "[calib]") {
+TEST_CASE("run_collective_sweep times the four collectives at every size with ring byte counts", "[calib]") {
   const int p = 3;
   CollectiveSweepOptions o;
   o.sizes = {16, 1024};
@@ -303,10 +311,11 @@ TEST_CASE("run_collective_sweep times the three collectives at every size with r
   gcsim::train::test::on_ranks(p, [&](gcsim::comm::Communicator& c) {
     int ticks = 0;
     const auto ms = run_collective_sweep(c, o, [&] { ++ticks; });
-    if (ms.size() != 6 || ticks != 6) throw std::runtime_error("want 3 ops x 2 sizes");
+    if (ms.size() != 8 || ticks != 8) throw std::runtime_error("want 4 ops x 2 sizes");
     for (const auto& m : ms) {
-      // allgather and p2p_ring (one ring of all p ranks by default): p - 1 parts
-      const double want = m.op == "allreduce" ? 2.0 * (p - 1) / p * m.bytes : (p - 1.0) * m.bytes;
+      // allgather and p2p_ring (one ring of all p ranks by default): p - 1 parts; allreduce_half as allreduce
+      const bool allreduce = m.op == "allreduce" || m.op == "allreduce_half";
+      const double want = allreduce ? 2.0 * (p - 1) / p * m.bytes : (p - 1.0) * m.bytes;
       if (m.wire_bytes != want || m.seconds.count != 3 || !(m.seconds.median > 0))
         throw std::runtime_error("bad measurement for " + m.op);
     }

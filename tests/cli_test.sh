@@ -97,9 +97,11 @@ C="$G calibrate kernels --min-n 1e3 --max-n 1e4 --per-decade 1 --repeats 2 --war
 $C --out "$T/p.toml" --csv "$T/p.csv" >"$T/cal.txt" 2>"$T/err" || fail "calibrate: $(cat "$T/err")"
 grep -q "^ef_topk " "$T/cal.txt" || fail "calibrate prints the fits: $(cat "$T/cal.txt")"
 grep -q 'name = "calibrated-cpu"' "$T/p.toml" || fail "calibrated profile name"
-# header + 6 selection ops x 2 sizes x 3 ratios + 4 ratio-free ops (cast, ef_sign, qsgd_quantize, dense_sum)
-# x 2 sizes + 2 decode ops x 2 sizes x 2 part counts + 2 PowerSGD ops (matmul, orthogonalize) x 2 sizes x 2 ranks
-[ "$(wc -l <"$T/p.csv")" -eq 61 ] || fail "calibrate csv: header + 6 x 2 x 3 + 4 x 2 + 2 x 2 x 2 + 2 x 2 x 2 rows"
+# header + 6 selection ops x 2 sizes x 3 ratios + 8 ratio-free ops (cast, ef_sign, qsgd_quantize, dense_sum,
+# and the host passes finite_check, scale, ef_add, ef_residual) x 2 sizes + 2 decode ops x 2 sizes x 2 part
+# counts + 2 PowerSGD ops (matmul, orthogonalize) x 2 sizes x 2 ranks
+[ "$(wc -l <"$T/p.csv")" -eq 69 ] || fail "calibrate csv: header + 6 x 2 x 3 + 8 x 2 + 2 x 2 x 2 + 2 x 2 x 2 rows"
+grep -q "^\[kernels.ef_residual\]" "$T/p.toml" || fail "calibrated profile lacks the host passes"
 grep -q "^\[kernels.qsgd_dequantize\]" "$T/p.toml" || fail "calibrated profile lacks the quantization ops"
 $G simulate scenarios/h100-cluster.toml --set "profile=$T/p.toml" | grep -q "calibrated-cpu" \
   || fail "simulate reads the calibrated profile"
@@ -108,6 +110,7 @@ expect_error 2 "p.toml: already exists; pass --force" -- $C --out "$T/p.toml"
 cmp -s "$T/p.toml" "$T/p.keep" || fail "existing profile changed"
 expect_error 2 "--device tpu: expected cpu or cuda" -- $C --device tpu --out "$T/q.toml"
 expect_error 2 "--ratios 0.1,2: '2' is not a ratio" -- $C --ratios 0.1,2 --out "$T/q.toml"
+expect_error 2 "--cold-mib: must be between 0 and 8192" -- $C --cold-mib 9000 --out "$T/q.toml"
 expect_error 2 "unknown target 'gpus' \(expected kernels or collectives\)" -- $G calibrate gpus --out "$T/q.toml"
 expect_error 2 "--out: is required" -- $G calibrate kernels
 if ! $G calibrate kernels --device cuda --help >/dev/null; then fail "calibrate --help"; fi
@@ -125,7 +128,9 @@ grep -q all_reduce_perf "$T/gloo-table-1.log" && grep -q all_gather_perf "$T/glo
 $G calibrate collectives --from-nccl-tests "$T/gloo-table-1.log" "$T/gloo-table-2.log" --out "$T/c3.toml" >/dev/null 2>"$T/err" ||
   fail "gcsim's own nccl-tests tables do not fit back: $(cat "$T/err")"
 grep -q 'name = "calibrated-collectives"' "$T/c.toml" || fail "collectives profile name"
-[ "$(wc -l <"$T/c.csv")" -eq 16 ] || fail "collectives csv: header + 3 ops (allreduce, allgather, p2p_ring) x 5 sizes: $(cat "$T/c.csv")"
+[ "$(wc -l <"$T/c.csv")" -eq 21 ] || fail "collectives csv: header + 4 ops (allreduce, allgather, p2p_ring, allreduce_half) x 5 sizes: $(cat "$T/c.csv")"
+grep -q '^\[collective.half.inter_node\]' "$T/c.toml" || fail "the fp16 allreduce's fit is not in [collective.half.inter_node]: $(cat "$T/c.toml")"
+grep -qE "^half: alpha_us [0-9.]+ per step" "$T/cc.txt" || fail "half fit line: $(cat "$T/cc.txt")"
 grep -q '^\[collective.p2p.inter_node\]' "$T/c.toml" || fail "the p2p ring's fit is not in [collective.p2p.inter_node]: $(cat "$T/c.toml")"
 $G simulate scenarios/train/fashion-p4.toml --set "profile=$T/c.toml" | grep -q "calibrated-collectives" \
   || fail "simulate reads the collectives profile"
@@ -143,7 +148,7 @@ expect_error 2 "--workers: must be between 2 and 1024" -- $G calibrate collectiv
 expect_error 2 "--compute-ms: must be in \[0, 60000\]" -- $G calibrate collectives --compute-ms -1 --out "$T/q.toml"
 expect_error 2 "--hosts: lists 1 addresses for 2 workers" -- $CC --hosts 127.0.0.1 --out "$T/q.toml"
 expect_error 2 "--min-bytes/--max-bytes: need at least two sizes" -- $G calibrate collectives --max-bytes 8 --out "$T/q.toml"
-expect_error 2 "--collectives: the gloo backend times allreduce, allgather and p2p_ring" -- $CC --collectives reduce_scatter --out "$T/q.toml"
+expect_error 2 "--collectives: the gloo backend times allreduce, allgather, p2p_ring and allreduce_half" -- $CC --collectives reduce_scatter --out "$T/q.toml"
 expect_error 2 "--link-class: must be intra, inter or fabric" -- $CC --link-class middle --out "$T/q.toml"
 # p2p_ring alone over nodes of 2 (4 ranks: 2 rings of 2 between the nodes): only [collective.p2p] is
 # written, the base's [collective] defaults stay; its CSV refits to the same figures
@@ -170,6 +175,13 @@ done
 expect_error 2 "--node-size: 4 workers are not nodes of 3 ranks" -- $G calibrate collectives --workers 4 --node-size 3 --out "$T/q.toml"
 expect_error 2 "--node-size: p2p_ring's rings would have one rank" -- $G calibrate collectives --workers 4 --node-size 4 --out "$T/q.toml"
 expect_error 2 "--collectives: p2p_ring is gcsim's own ring over Gloo" -- $G calibrate collectives --backend nccl --collectives p2p_ring --out "$T/q.toml"
+expect_error 2 "--collectives: allreduce_half is Gloo's ring with gcsim's half sum" -- $G calibrate collectives --backend nccl --collectives allreduce_half --out "$T/q.toml"
+# allreduce_half alone: only [collective.half] is written, the ring's figures stay the base's
+$G calibrate collectives --max-bytes 1024 --repeats 2 --warmup 1 --workers 2 --collectives allreduce_half --rate-mbit 1000 --out "$T/half.toml" \
+  >"$T/half.txt" 2>"$T/err" || fail "calibrate collectives allreduce_half: $(cat "$T/err")"
+grep -q '^\[collective.half.inter_node\]' "$T/half.toml" || fail "no [collective.half.inter_node]: $(cat "$T/half.toml")"
+grep -q '^\[collective.ring' "$T/half.toml" && fail "a half-only calibration wrote ring figures: $(cat "$T/half.toml")"
+grep -q 'notes = "\[collective.half\] measured' "$T/half.toml" || fail "a half-only calibration's notes: $(grep notes "$T/half.toml")"
 expect_error 2 "--backend: must be gloo or nccl" -- $CC --backend mpi --out "$T/q.toml"
 # --backend nccl: documented; on this GPU-less machine it says why it cannot run, and writes nothing
 $G calibrate collectives --backend nccl --help | grep -q "NCCL_ALGO/NCCL_PROTO" || fail "--backend nccl --help"

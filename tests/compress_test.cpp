@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <random>
@@ -18,7 +19,9 @@
 #include "compress/fill_in.h"
 #include "compress/method.h"
 #include "kernels/half.h"
+#include "kernels/host_passes.h"
 #include "kernels/quant_format.h"
+#include "sim/profile.h"
 #include "train_support.h"
 
 using namespace gcsim;
@@ -662,7 +665,10 @@ TEST_CASE("hierarchical exchange: node reduce-scatter - Top-K of each shard - no
       CHECK(selected_n == Approx(static_cast<double>(kTotal) / G));
       // the reduce-scatter's sums: G - 1 received shards of n / G
       CHECK(summed_n == Approx(static_cast<double>(kTotal) * (G - 1) / G));
-      CHECK(plan.phases[0].before.empty());
+      // before the reduce-scatter only the finite check of the whole bucket (kernels/host_passes.h)
+      REQUIRE(plan.phases[0].before.size() == 1);
+      CHECK(plan.phases[0].before[0].op == op::finite_check);
+      CHECK(plan.phases[0].before[0].n == static_cast<double>(kTotal));
     }
   }
   // A NaN is rejected before the reduce-scatter sends it to the node.
@@ -713,4 +719,68 @@ TEST_CASE("topk sparsity warm-up: 25 % then 6.25 % ... down to the ratio - every
   });
   CHECK(sent[0] == static_cast<std::size_t>(compress::topk_count(0.25, kTotal)));
   CHECK(sent[1] == sent[0]);
+}
+
+namespace {
+
+// The n of every use of `op` in the plan, before any collective or after the last.
+double priced_n(const compress::BucketPlan& p, const std::string& op) {
+  double n = 0.0;
+  for (const compress::Phase& ph : p.phases)
+    for (const compress::KernelUse& u : ph.before) n += u.op == op ? u.n : 0.0;
+  for (const compress::KernelUse& u : p.after) n += u.op == op ? u.n : 0.0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("the plans price the codecs' passes over the bucket in host memory", "[compress]") {
+  // kernels/host_passes.h: each pass a codec makes over the bucket is in its plan, over as many entries.
+  const std::vector<Layer> layers = layers_of(two_layers());
+  const double N = static_cast<double>(kTotal);
+  const compress::BucketPlan dense = compress::method("none").plan(spec_of("none"), layers, 4);
+  CHECK(priced_n(dense, op::finite_check) == N);
+  CHECK(priced_n(dense, op::scale) == N);
+  for (const Exchange e : {Exchange::Allgather, Exchange::SparseAllreduce, Exchange::Dense}) {
+    CompressionSpec spec = spec_of("topk");
+    spec.exchange = e;
+    INFO("topk, exchange " << to_string(e));
+    CHECK(priced_n(compress::method("topk").plan(spec, layers, 4), op::scale) == N);
+  }
+  CHECK(priced_n(compress::method("qsgd").plan(spec_of("qsgd"), layers, 4), op::scale) == N);
+  CHECK(priced_n(compress::method("qsgd").plan(spec_of("qsgd"), layers, 4), op::finite_check) == N);
+
+  CompressionSpec ps = spec_of("powersgd");
+  ps.rank = 2;
+  ps.error_feedback = true;
+  const compress::BucketPlan p = compress::method("powersgd").plan(ps, layers, 4);
+  CHECK(priced_n(p, op::finite_check) == N);
+  CHECK(priced_n(p, op::ef_add) == N);
+  CHECK(priced_n(p, op::ef_residual) == N);
+  // Q / P and the uncompressed tensors / P: every entry that is not in P's factors.
+  double p_entries = 0.0;
+  for (const compress::Phase& ph : p.phases)
+    if (ph.collective.label == "P") p_entries = ph.collective.bytes / 4.0;
+  double sent = 0.0;
+  for (const compress::Phase& ph : p.phases) sent += ph.collective.bytes / 4.0;
+  CHECK(priced_n(p, op::scale) == sent - p_entries);
+  ps.error_feedback = false;
+  const compress::BucketPlan no_ef = compress::method("powersgd").plan(ps, layers, 4);
+  CHECK(priced_n(no_ef, op::ef_add) == 0.0);
+  CHECK(priced_n(no_ef, op::ef_residual) == 0.0);
+}
+
+TEST_CASE("host passes: the finite count, the scaling and both halves of dense error feedback", "[compress][kernels]") {
+  std::vector<float> x = {1.0f, std::numeric_limits<float>::quiet_NaN(), -2.0f, std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity()};
+  CHECK(kernels::host::count_non_finite(x.data(), x.size()) == 3);
+  CHECK(kernels::host::count_non_finite(x.data(), 1) == 0);
+  std::vector<float> g = {1.0f, 2.0f, -4.0f}, e = {0.5f, -1.0f, 1.0f}, copy(3), res(3);
+  kernels::host::ef_add(g.data(), e.data(), copy.data(), 3);
+  CHECK(g == std::vector<float>{1.5f, 1.0f, -3.0f});
+  CHECK(copy == g);
+  kernels::host::scale(g.data(), 3, 0.5f);
+  CHECK(g == std::vector<float>{0.75f, 0.5f, -1.5f});
+  kernels::host::ef_residual(copy.data(), g.data(), res.data(), 3);
+  CHECK(res == std::vector<float>{0.75f, 0.5f, -1.5f});
 }

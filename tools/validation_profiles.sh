@@ -9,11 +9,13 @@
 #                             cluster at R (local rank l of every node; G rings share each NIC)
 #   p2p-two-level-pPgG-intra.csv  the same inside its nodes (all nodes at once, over their loopbacks)
 #   p2p-shapedR-pP.csv        one p2p ring of all P on the switch (recursive doubling, gTop-k's tree)
+#   half-shapedR-pP.csv       fp16's ring allreduce (allreduce_half) of P on the switch: [collective.half]
 #   fabric/uplinkU-pP.csv     P processes on a fat-tree of leaves of 2, 4:1, packed: one flow each way through
 #                             every uplink, shaped to U Mbit/s (the NICs at 4U / 2): the links between switches
 # and writes
 #   profile-shapedR-pP.toml           a switch or fat-tree of P one-GPU nodes at R: inter from shapedR-pP,
-#                                     intra from loopback-pP, [collective.p2p] from p2p-shapedR-pP where measured
+#                                     intra from loopback-pP, [collective.p2p] from p2p-shapedR-pP and
+#                                     [collective.half] from half-shapedR-pP where measured
 #   profile-two-level-pPgG-R.toml     two-level: inter from the M = P / G ports of shapedR-pM, intra from loopback-pP,
 #                                     [collective.p2p] from p2p-two-level-pPgG-{R,intra}
 #   profile-fat-tree-pP-ovX.toml      fat-tree at 100 Mbit/s, X:1: shaped100-pP, and the links between switches
@@ -40,6 +42,10 @@ for R in 50 100 200 400; do
     if [ -f "$V/p2p-shaped$R-p$P.csv" ]; then
       refit "$P" "$V/p2p-shaped$R-p$P.csv" "$R" "$V/profile-shaped$R-p$P.toml" "$tmp/p2p.toml"
       mv "$tmp/p2p.toml" "$V/profile-shaped$R-p$P.toml"
+    fi
+    if [ -f "$V/half-shaped$R-p$P.csv" ]; then
+      refit "$P" "$V/half-shaped$R-p$P.csv" "$R" "$V/profile-shaped$R-p$P.toml" "$tmp/half.toml"
+      mv "$tmp/half.toml" "$V/profile-shaped$R-p$P.toml"
     fi
     echo "wrote $V/profile-shaped$R-p$P.toml"
   done

@@ -76,6 +76,10 @@ KernelOpSpec qsgd_dequantize_op();  // k-quant
 KernelOpSpec matmul_op();           // PowerSGD
 KernelOpSpec orthogonalize_op();    // PowerSGD
 KernelOpSpec dense_sum_op();        // the hierarchical exchange's reduce-scatter sums
+KernelOpSpec finite_check_op();     // the codecs' host passes (kernels/host_passes.h)
+KernelOpSpec scale_op();
+KernelOpSpec ef_add_op();
+KernelOpSpec ef_residual_op();
 
 // A PreparedOp from two lambdas (setup may be empty); `state` keeps the
 // buffers the lambdas use alive.

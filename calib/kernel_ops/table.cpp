@@ -19,7 +19,8 @@ const std::vector<KernelOpSpec>& kernel_op_table() {
   static const std::vector<KernelOpSpec> table = {topk_op(),    ef_topk_op(),      threshold_op(),     randomk_op(),
                                                   pack_op(),    scatter_add_op(),  cast_op(),          ef_sign_op(),
                                                   sign_decode_op(), qsgd_quantize_op(), qsgd_dequantize_op(),
-                                                  matmul_op(),  orthogonalize_op(), dense_sum_op()};
+                                                  matmul_op(),  orthogonalize_op(), dense_sum_op(),
+                                                  finite_check_op(), scale_op(), ef_add_op(), ef_residual_op()};
   return table;
 }
 

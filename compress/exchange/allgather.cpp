@@ -65,6 +65,7 @@ class Allgather final : public SparseExchange {
     ph.before.push_back({op::pack, 0.0, k});
     ph.collective = {CollectiveKind::Allgather, k * (4.0 + spec.index_bytes), 4, "pairs"};
     p.after.push_back({op::scatter_add, n, k * P});
+    p.after.push_back({op::scale, n, 0.0});
   }
   std::unique_ptr<SparseExchanger> exchanger() const override { return std::make_unique<AllgatherExchanger>(); }
 };

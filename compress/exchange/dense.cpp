@@ -32,9 +32,10 @@ class DenseExchanger final : public SparseExchanger {
 class Dense final : public SparseExchange {
  public:
   Exchange kind() const override { return Exchange::Dense; }
-  void plan(const CompressionSpec&, double n, double k, int, Phase& ph, BucketPlan&) const override {
+  void plan(const CompressionSpec&, double n, double k, int, Phase& ph, BucketPlan& p) const override {
     ph.before.push_back({op::scatter_add, n, k});  // local decompression to a dense buffer
     ph.collective = {CollectiveKind::Allreduce, 4.0 * n, 4, "dense"};
+    p.after.push_back({op::scale, n, 0.0});
   }
   std::unique_ptr<SparseExchanger> exchanger() const override { return std::make_unique<DenseExchanger>(); }
 };

@@ -194,6 +194,7 @@ class Hierarchical final : public SparseExchange {
     const double M = static_cast<double>(std::max(P, 1) / G);
     const double shard = n / G, k_shard = k / G;
     Phase scatter;
+    scatter.before.push_back({op::finite_check, n, 0.0});
     scatter.collective = {CollectiveKind::IntraNodeReduceScatter, 4.0 * n, 4, "dense"};
     Phase between;
     // The reduce-scatter's sums: G - 1 received chunks of n / G added in (node_reduce_scatter).
@@ -203,6 +204,7 @@ class Hierarchical final : public SparseExchange {
     between.collective = {CollectiveKind::InterNodeAllgather, k_shard * (4.0 + spec.index_bytes), 4, "pairs"};
     Phase gather;
     gather.before.push_back({op::scatter_add, shard, k_shard * M});
+    gather.before.push_back({op::scale, shard, 0.0});
     gather.collective = {CollectiveKind::IntraNodeAllgather, 4.0 * n, 4, "dense"};
     p.phases.push_back(std::move(scatter));
     p.phases.push_back(std::move(between));

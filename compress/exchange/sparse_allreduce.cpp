@@ -115,6 +115,7 @@ class SparseAllreduce final : public SparseExchange {
     ph.collective = c;
     const FillIn fill{n, k, 4.0 + spec.index_bytes, 4.0};
     p.after.push_back({op::scatter_add, n, fill.dense(P) ? n : fill.support(P)});
+    p.after.push_back({op::scale, n, 0.0});
   }
   std::unique_ptr<SparseExchanger> exchanger() const override {
     return std::make_unique<SparseAllreduceExchanger>();

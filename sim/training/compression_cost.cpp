@@ -42,7 +42,9 @@ namespace {
 double kernels_s(const Scenario& s, const std::vector<compress::KernelUse>& uses) {
   double t = 0.0;
   for (const compress::KernelUse& u : uses) {
-    if (u.op == op::dense_sum && !s.profile.kernels.count(u.op)) continue;  // a profile from before the op: 0 (sim/profile.h)
+    if (!s.profile.kernels.count(u.op) && std::find(op::free_when_absent().begin(), op::free_when_absent().end(),
+                                                    u.op) != op::free_when_absent().end())
+      continue;  // a profile from before the op: 0 (sim/profile.h)
     t += s.profile.kernel(u.op).eval(u.n, u.k);
   }
   return t * kernel_sharing_factor(s);

@@ -70,6 +70,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   std::string device, out, base, ratios, ops, csv;
   double min_n = 0, max_n = 0;
   int per_decade = 0, repeats = 0, warmup = 0, parts = 0;
+  double cold_mib = 0;
   unsigned threads = 0;
   opts.add_options()("help,h", "show this help")(
       "device", po::value(&device)->default_value("cpu"), "cpu (fast CPU path) | cuda | cpu-reference")(
@@ -86,6 +87,9 @@ int cmd_calibrate(const std::vector<std::string>& args) {
       "warmup", po::value(&warmup)->default_value(2), "untimed runs before the repeats")(
       "parts", po::value(&parts)->default_value(4), "contributions per scatter_add / sign_decode / qsgd_dequantize measurement")(
       "threads", po::value(&threads)->default_value(0), "CPU worker threads (0 = all cores; ignored by cuda)")(
+      "cold-mib", po::value(&cold_mib)->default_value(0),
+      "MiB of host memory swept before each timed repeat, so it starts with cold caches (as a trainer meets a "
+      "bucket written long before); 0: warm, each repeat after the last")(
       "csv", po::value(&csv), "also write every measurement (median, min, max, spread) to this CSV");
   const po::variables_map vm = parse_args(args, opts, "what");
   const std::string what = vm.count("what") ? vm["what"].as<std::string>() : "";
@@ -112,6 +116,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
     throw InputError("--repeats/--warmup/--parts", "",
                      "need 1 <= repeats <= 10000, 0 <= warmup <= 1000, 1 <= parts <= 1024");
   if (threads > 4096) throw InputError("--threads", "", "must be between 0 (all cores) and 4096");
+  if (!(cold_mib >= 0 && cold_mib <= 8192)) throw InputError("--cold-mib", "", "must be between 0 and 8192");
   const bool force = vm.count("force") > 0;
   check_output_file(out, force, "--out");
   if (!csv.empty()) check_output_file(csv, force, "--csv");
@@ -128,6 +133,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
     if (std::find(calib::kernel_ops().begin(), calib::kernel_ops().end(), op) == calib::kernel_ops().end())
       throw InputError("--ops " + ops, "", "unknown op '" + op + "' (" + op_list() + ")");
   o.repeats = repeats;
+  o.evict_bytes = static_cast<std::size_t>(cold_mib * 1024.0 * 1024.0);
   o.warmup = warmup;
   o.parts = parts;
 

@@ -216,6 +216,13 @@ bool has_op(const std::vector<calib::CollectiveMeasurement>& ms, const char* op)
   return std::any_of(ms.begin(), ms.end(), [&](const auto& m) { return m.op == op; });
 }
 
+// Whether the ring family is to be fitted: an allreduce measured, or none of
+// the ops that have families of their own (p2p_ring, allreduce_half) alone.
+bool ring_measured_in(const std::vector<calib::CollectiveMeasurement>& ms) {
+  return has_op(ms, calib::coll::allreduce) ||
+         (!has_op(ms, calib::coll::p2p_ring) && !has_op(ms, calib::coll::allreduce_half));
+}
+
 // The ranks of the ring a p2p_ring measurement ran on: wire = (L - 1) parts.
 int p2p_ring_length(const calib::CollectiveMeasurement& m) {
   return m.bytes > 0 ? static_cast<int>(std::lround(m.wire_bytes / static_cast<double>(m.bytes))) + 1 : 0;
@@ -271,8 +278,9 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
       "nccl: what to force in turn, each in its own process: all, or a list of default (NCCL chooses), Ring, Tree "
       "(NCCL_ALGO), Ring/LL, Ring/LL128, Ring/Simple, Tree/LL, Tree/LL128, Tree/Simple (NCCL_ALGO/NCCL_PROTO)")(
       "collectives", po::value(&a.collectives)->default_value(""),
-      "comma-separated subset of allreduce, allgather, reduce_scatter, broadcast, p2p_ring (default: all the "
-      "backend has; gloo has allreduce, allgather and p2p_ring, gcsim's own sendrecv ring; nccl the first four)")(
+      "comma-separated subset of allreduce, allgather, reduce_scatter, broadcast, p2p_ring, allreduce_half "
+      "(default: all the backend has; gloo has allreduce, allgather, p2p_ring, gcsim's own sendrecv ring, and "
+      "allreduce_half, the fp16 ring allreduce; nccl the first four)")(
       "node-size", po::value(&a.node_size)->default_value(0),
       "gloo: p2p_ring's rings over nodes of G ranks (packed, as the scenario's gpus_per_node): --link-class inter "
       "times local rank l of every node in a ring (G rings at once), intra every node's G ranks (all nodes at once); "
@@ -375,10 +383,13 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
     } catch (const std::invalid_argument& e) {
       throw InputError("--collectives", "", e.what());
     }
-    if (!nccl && op != calib::coll::allreduce && op != calib::coll::allgather && op != calib::coll::p2p_ring)
-      throw InputError("--collectives", "", "the gloo backend times allreduce, allgather and p2p_ring (" + op +
-                                                " needs --backend nccl)");
+    if (!nccl && op != calib::coll::allreduce && op != calib::coll::allgather && op != calib::coll::p2p_ring &&
+        op != calib::coll::allreduce_half)
+      throw InputError("--collectives", "", "the gloo backend times allreduce, allgather, p2p_ring and allreduce_half (" +
+                                                op + " needs --backend nccl)");
     if (nccl && op == calib::coll::p2p_ring) throw InputError("--collectives", "", "p2p_ring is gcsim's own ring over Gloo: --backend gloo");
+    if (nccl && op == calib::coll::allreduce_half)
+      throw InputError("--collectives", "", "allreduce_half is Gloo's ring with gcsim's half sum: --backend gloo");
   }
   const std::vector<std::string> variants = nccl ? parse_nccl_variants(a.variants) : std::vector<std::string>{};
   NcclCalibration nc;
@@ -464,7 +475,7 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   } else {
     ms = calib::read_measurements_csv(a.refit);
     try {
-      if (has_op(ms, calib::coll::allreduce) || !has_op(ms, calib::coll::p2p_ring)) calib::fit_collectives(ms, a.workers);
+      if (ring_measured_in(ms)) calib::fit_collectives(ms, a.workers);
     } catch (const std::invalid_argument& e) {
       throw InputError(a.refit, "", e.what());
     }
@@ -490,8 +501,9 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
   const std::vector<calib::CollectiveMeasurement> ring_ms = nccl ? of_variant(ms, ring_variant) : ms;
   if (ring_ms.empty())
     throw InputError("--variants", "", "the ring fit needs Ring or default among them (got " + a.variants + ")");
-  // Only gcsim's own ring measured (--collectives p2p_ring): its family alone goes into the base.
-  const bool ring_measured = has_op(ring_ms, calib::coll::allreduce) || !has_op(ring_ms, calib::coll::p2p_ring);
+  // Only gcsim's own ring or fp16's allreduce measured (--collectives p2p_ring / allreduce_half): their
+  // families alone go into the base.
+  const bool ring_measured = ring_measured_in(ring_ms);
   calib::CollectiveFit fit;
   try {
     if (ring_measured) fit = calib::fit_collectives(ring_ms, a.workers);
@@ -594,6 +606,29 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
     } catch (const std::invalid_argument& e) {
       if (!ring_measured) throw InputError("--collectives", "", e.what());
       std::printf("p2p: not fitted (%s)\n", e.what());
+    }
+  }
+  // fp16's allreduce: Gloo's ring over 2-byte elements, summed by gcsim's half_sum on the CPU.
+  if (has_op(ring_ms, calib::coll::allreduce_half)) {
+    const double launch_s = ring_measured ? fit.launch_s : load_profile(a.base).collective(family::ring).launch_s;
+    try {
+      const calib::AllgatherFit h = calib::fit_half_allreduce(ring_ms, a.workers, launch_s);
+      calib::CollectiveRecord::Family f;
+      f.family = family::half;
+      f.fitted_from = "fp16 ring allreduce (Gloo's ring, gcsim's half sum)";
+      f.launch_us = 1e6 * h.launch_s;
+      f.alpha_us = 1e6 * h.step_alpha_s;
+      f.bandwidth_gbs = h.bytes_per_s / 1e9;
+      if (a.rate_mbit > 0) {
+        f.efficiency = std::min(1.0, 8.0 * h.bytes_per_s / 1e6 / a.rate_mbit);
+        f.curve = calib::efficiency_curve(ring_ms, calib::coll::allreduce_half, h.allgather.alpha_s, line_bytes_per_s);
+      }
+      f.r2 = h.allgather.r2;
+      rec.families.push_back(f);
+      std::printf("half: alpha_us %.2f per step  achieved %.0f Mbit/s\n", f.alpha_us, 8.0 * h.bytes_per_s / 1e6);
+    } catch (const std::invalid_argument& e) {
+      if (!ring_measured) throw InputError("--collectives", "", e.what());
+      std::printf("half: not fitted (%s)\n", e.what());
     }
   }
   if (const auto tree_ms = of_variant(ms, "Tree"); nccl && !tree_ms.empty()) {

@@ -1,5 +1,8 @@
 // A dense allreduce of a plan: the scenario's algorithm ("auto": the fastest
-// closed form), sim/collectives/allreduce.h.
+// closed form), sim/collectives/allreduce.h. One of 2-byte elements (fp16 /
+// bf16 compression) is charged the half family's figures
+// ([collective.half], sim/collective_figures.h) but by the tree, which keeps
+// the tree's.
 #include "comm/rank_patterns.h"
 #include "sim/collectives/allreduce.h"
 #include "sim/training/compression_cost.h"
@@ -15,9 +18,13 @@ namespace {
 class AllreducePhase final : public PhaseCollective {
  public:
   void price(const Scenario& s, const Fabric& f, PhaseCost& pc) const override {
-    const AllreduceChoice ar = dense_allreduce(s.algorithm, f, pc.use.bytes, s.collective);
+    const AllreduceChoice ar =
+        dense_allreduce(s.algorithm, half(pc) ? f.charged(family::half) : f, pc.use.bytes, s.collective);
     pc.algorithm = ar.algorithm;
     pc.collective = ar.cost;
+  }
+  const char* family(const PhaseCost& pc) const override {
+    return half(pc) && pc.algorithm != Algorithm::Tree ? family::half : charged_family(pc.algorithm);
   }
   std::string name(const PhaseCost& pc) const override { return to_string(pc.algorithm); }
   std::unique_ptr<CollectiveSchedule> schedule(const ScheduleContext& ctx, const Scenario& s, const Fabric& f,
@@ -43,6 +50,9 @@ class AllreducePhase final : public PhaseCollective {
     }
     throw std::logic_error("allreduce phase: unresolved algorithm");
   }
+
+ private:
+  static bool half(const PhaseCost& pc) { return pc.use.element_bytes == 2; }
 };
 
 }  // namespace
