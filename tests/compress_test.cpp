@@ -770,7 +770,7 @@ TEST_CASE("the plans price the codecs' passes over the bucket in host memory", "
   CHECK(priced_n(no_ef, op::ef_residual) == 0.0);
 }
 
-TEST_CASE("host passes: the finite count, the scaling and both halves of dense error feedback", "[compress][kernels]") {
+TEST_CASE("host passes: the finite count - the scaling and both halves of dense error feedback", "[compress][kernels]") {
   std::vector<float> x = {1.0f, std::numeric_limits<float>::quiet_NaN(), -2.0f, std::numeric_limits<float>::infinity(),
                           -std::numeric_limits<float>::infinity()};
   CHECK(kernels::host::count_non_finite(x.data(), x.size()) == 3);
