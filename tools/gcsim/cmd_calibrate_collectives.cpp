@@ -223,6 +223,27 @@ bool ring_measured_in(const std::vector<calib::CollectiveMeasurement>& ms) {
          (!has_op(ms, calib::coll::p2p_ring) && !has_op(ms, calib::coll::allreduce_half));
 }
 
+// A family fitted as a chain of ring steps (calib::AllgatherFit: the
+// allgather's, fp16's allreduce), with its curve against the line rate when
+// one was given (rate_mbit > 0).
+calib::CollectiveRecord::Family ring_steps_family(const calib::AllgatherFit& g, const std::string& family,
+                                                  const std::string& fitted_from,
+                                                  const std::vector<calib::CollectiveMeasurement>& ms,
+                                                  const char* op, double rate_mbit) {
+  calib::CollectiveRecord::Family f;
+  f.family = family;
+  f.fitted_from = fitted_from;
+  f.launch_us = 1e6 * g.launch_s;
+  f.alpha_us = 1e6 * g.step_alpha_s;
+  f.bandwidth_gbs = g.bytes_per_s / 1e9;
+  if (rate_mbit > 0) {
+    f.efficiency = std::min(1.0, 8.0 * g.bytes_per_s / 1e6 / rate_mbit);
+    f.curve = calib::efficiency_curve(ms, op, g.allgather.alpha_s, rate_mbit * 1e6 / 8.0);
+  }
+  f.r2 = g.allgather.r2;
+  return f;
+}
+
 // The ranks of the ring a p2p_ring measurement ran on: wire = (L - 1) parts.
 int p2p_ring_length(const calib::CollectiveMeasurement& m) {
   return m.bytes > 0 ? static_cast<int>(std::lround(m.wire_bytes / static_cast<double>(m.bytes))) + 1 : 0;
@@ -557,18 +578,11 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
     // The allgather on its own: Gloo's allgatherv (and NCCL's allgather) reach another rate than the allreduce.
     try {
       const calib::AllgatherFit g = calib::fit_allgather(ring_ms, a.workers, fit.launch_s);
-      calib::CollectiveRecord::Family ag;
-      ag.family = "allgather";
-      ag.fitted_from = nccl ? "allgather, " + std::string(ring_variant == "Ring" ? "NCCL_ALGO=Ring" : "NCCL's own algorithm")
-                            : "ring allgather";
-      ag.launch_us = 1e6 * g.launch_s;
-      ag.alpha_us = 1e6 * g.step_alpha_s;
-      ag.bandwidth_gbs = g.bytes_per_s / 1e9;
-      if (a.rate_mbit > 0) {
-        ag.efficiency = std::min(1.0, 8.0 * g.bytes_per_s / 1e6 / a.rate_mbit);
-        ag.curve = calib::efficiency_curve(ring_ms, calib::coll::allgather, g.allgather.alpha_s, line_bytes_per_s);
-      }
-      ag.r2 = g.allgather.r2;
+      const calib::CollectiveRecord::Family ag = ring_steps_family(
+          g, "allgather",
+          nccl ? "allgather, " + std::string(ring_variant == "Ring" ? "NCCL_ALGO=Ring" : "NCCL's own algorithm")
+               : "ring allgather",
+          ring_ms, calib::coll::allgather, a.rate_mbit);
       rec.families.push_back(ag);
       std::printf("allgather: alpha_us %.2f per step  achieved %.0f Mbit/s\n", ag.alpha_us, 8.0 * g.bytes_per_s / 1e6);
     } catch (const std::invalid_argument& e) {
@@ -613,17 +627,9 @@ int cmd_calibrate_collectives(const std::vector<std::string>& args) {
     const double launch_s = ring_measured ? fit.launch_s : load_profile(a.base).collective(family::ring).launch_s;
     try {
       const calib::AllgatherFit h = calib::fit_half_allreduce(ring_ms, a.workers, launch_s);
-      calib::CollectiveRecord::Family f;
-      f.family = family::half;
-      f.fitted_from = "fp16 ring allreduce (Gloo's ring, gcsim's half sum)";
-      f.launch_us = 1e6 * h.launch_s;
-      f.alpha_us = 1e6 * h.step_alpha_s;
-      f.bandwidth_gbs = h.bytes_per_s / 1e9;
-      if (a.rate_mbit > 0) {
-        f.efficiency = std::min(1.0, 8.0 * h.bytes_per_s / 1e6 / a.rate_mbit);
-        f.curve = calib::efficiency_curve(ring_ms, calib::coll::allreduce_half, h.allgather.alpha_s, line_bytes_per_s);
-      }
-      f.r2 = h.allgather.r2;
+      const calib::CollectiveRecord::Family f =
+          ring_steps_family(h, family::half, "fp16 ring allreduce (Gloo's ring, gcsim's half sum)", ring_ms,
+                            calib::coll::allreduce_half, a.rate_mbit);
       rec.families.push_back(f);
       std::printf("half: alpha_us %.2f per step  achieved %.0f Mbit/s\n", f.alpha_us, 8.0 * h.bytes_per_s / 1e6);
     } catch (const std::invalid_argument& e) {
