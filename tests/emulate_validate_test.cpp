@@ -29,6 +29,7 @@
 #include "train/loop/gradient_exchange.h"
 #include "train/loop/overlapped_exchange.h"
 #include "validate/emulated_cluster.h"
+#include "validate/host_check.h"
 #include "validate/measured_run.h"
 #include "validate/validation_row.h"
 
@@ -512,4 +513,20 @@ TEST_CASE("kernel sharing: workers of a host stretch the kernels by workers per 
   const DesRun a = simulate_des(plain), b = simulate_des(one_host);
   CHECK(b.result.compression_s == Approx(4.0 * a.result.compression_s));
   CHECK(b.result.comm_s == Approx(a.result.comm_s));
+}
+
+TEST_CASE("validate warns when a profile's kernels were measured on another CPU", "[validate]") {
+  gcsim::Profile p;
+  p.source_path = "reports/validation/profile-shaped100-p4.toml";
+  p.device = "collectives: 4 processes, Gloo TCP; kernels: AMD EPYC (backend cpu, 1 thread(s))";
+  const auto w = gcsim::kernel_cpu_mismatch(p, "Intel(R) Xeon(R) Processor");
+  REQUIRE(w);
+  CHECK_THAT(*w, Catch::Contains("profile-shaped100-p4.toml") && Catch::Contains("measured on AMD EPYC,") &&
+                     Catch::Contains("this host is Intel(R) Xeon(R) Processor"));
+  CHECK_FALSE(gcsim::kernel_cpu_mismatch(p, "AMD EPYC"));
+  p.device = "Intel(R) Xeon(R) Processor (backend cpu, 1 thread(s))";  // a kernel profile of this CPU
+  CHECK_FALSE(gcsim::kernel_cpu_mismatch(p, "Intel(R) Xeon(R) Processor"));
+  p.device = "H100-class GPU node, published figures";  // nothing measured on a CPU
+  CHECK_FALSE(gcsim::kernel_cpu_mismatch(p, "Intel(R) Xeon(R) Processor"));
+  CHECK_FALSE(gcsim::this_cpu().empty());
 }

@@ -24,6 +24,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "config/input_error.h"
@@ -37,6 +38,7 @@
 #include "topology/cluster_topology.h"
 #include "tools/gcsim/cli.h"
 #include "validate/emulated_cluster.h"
+#include "validate/host_check.h"
 #include "validate/measured_run.h"
 #include "validate/validation_row.h"
 
@@ -206,7 +208,11 @@ int cmd_validate(const std::vector<std::string>& args) {
   }
   PointRunner runner;
   runner.blank = validation_blank();
+  const std::string cpu = measure ? this_cpu() : std::string();
+  std::set<std::string> warned;  // each profile once
   runner.run = [&](const Scenario& s, std::size_t point) {
+    if (measure && warned.insert(s.profile.source_path).second)
+      if (const auto w = kernel_cpu_mismatch(s.profile, cpu)) std::fprintf(stderr, "gcsim validate: warning: %s\n", w->c_str());
     const DesRun predicted = simulate_des(s);
     if (!measure) {
       const std::string run_dir = (fs::path(measured_from) / "runs" / ("point-" + std::to_string(point))).string();
