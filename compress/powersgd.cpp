@@ -218,11 +218,8 @@ class PowerSgd final : public Method {
       for (const TensorShape& t : tensors_of(l)) tensors.push_back(t);
     const Split sp = split(tensors, spec);
     BucketPlan p;
-    const double n = static_cast<double>(sp.u_size) + [&] {
-      double m = 0.0;
-      for (const Matrix& mx : sp.matrices) m += static_cast<double>(mx.rows * mx.cols);
-      return m;
-    }();
+    double n = 0.0;  // the bucket's entries, which the finite check and error feedback pass over
+    for (const Layer& l : bucket) n += static_cast<double>(l.params);
     Phase first;  // on the compression stream: the finite check, error feedback in, P = M Q
     first.before.push_back({op::finite_check, n, 0.0});
     if (spec.error_feedback) first.before.push_back({op::ef_add, n, 0.0});

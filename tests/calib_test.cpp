@@ -625,10 +625,10 @@ TEST_CASE("the sweep times what it is asked in a fixed order and stops at a fail
                   std::invalid_argument);  // the communicator bench has allreduce and allgather only
 }
 
-TEST_CASE("the communicator bench checks allreduce and allgather results element by element", "[calib]") {
+TEST_CASE("the communicator bench checks allreduce - allgather and allreduce_half results element by element", "[calib]") {
   gcsim::train::test::on_ranks(3, [&](gcsim::comm::Communicator& c) {
     CommunicatorBench bench(c);
-    for (const std::string op : {"allreduce", "allgather"})
+    for (const std::string op : {"allreduce", "allgather", "allreduce_half"})
       for (std::size_t bytes : {std::size_t{4}, std::size_t{52}, std::size_t{4096}}) {
         bench.prepare(op, bytes);
         bench.run_timed();  // in place: the allreduce's buffer now holds the sum, not the inputs
